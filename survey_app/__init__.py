@@ -1,0 +1,104 @@
+"""Hài Lòng: counter satisfaction surveys and citizen feedback for a province."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import Config
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    :param config: a config class (default :class:`Config`, read from the
+        environment) or a dict of overrides applied on top of it.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(Config)
+        app.config.update(config or {})
+    Config.finalise(app.config, Path(app.instance_path))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
+        )
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every model registered before Alembic looks)
+    from .auth.services import load_user
+    from .core.db import install_sqlite_pragmas
+    from .core.i18n import select_locale, select_timezone
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_user)
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .core.views import bp as core_bp
+    from .staff.views import bp as staff_bp
+    from .surveys.views import bp as surveys_bp
+    from .extensions import csrf
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(surveys_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # API calls authenticate with a key, not a browser session
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .core.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .agencies.cli import import_cli
+    from .api.cli import api_keys_cli
+    from .auth.cli import users_cli
+    from .core.cli import translate_cli
+    from .demo.cli import demo_cli
+    from .surveys.cli import survey_cli
+
+    for group in (import_cli, api_keys_cli, users_cli, translate_cli, demo_cli, survey_cli):
+        app.cli.add_command(group)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .core.i18n import register_template_helpers as register_i18n
+
+    register_i18n(app)

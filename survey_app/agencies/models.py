@@ -1,0 +1,161 @@
+"""Agencies (any depth), counters, the procedure catalogue and dossier volumes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import UTCDateTime
+from ..core.time import now_utc
+from ..extensions import db
+
+
+class AgencyKind(enum.StrEnum):
+    province = "province"
+    department = "department"
+    district = "district"
+    commune = "commune"
+    other = "other"
+
+
+class Agency(db.Model):
+    """A unit of government: the province, a department, a district, a commune…
+
+    The tree has any depth. ``path`` holds the ids from the root down
+    (``/1/14/203/``) so a subtree is one indexed prefix query on any database.
+    """
+
+    __tablename__ = "agencies"
+    __table_args__ = (
+        # varchar_pattern_ops: PostgreSQL uses the index for ``path LIKE 'prefix%'``
+        Index("ix_agencies_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable short code used by imports and exports (e.g. ``SNV`` or ``H-NAMSACH``).
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    #: Vietnamese name as it appears on posters and reports.
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[AgencyKind] = mapped_column(
+        Enum(AgencyKind, native_enum=False, length=20), default=AgencyKind.other
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
+    #: Materialised path of ids, root first, with leading and trailing slashes.
+    path: Mapped[str] = mapped_column(String(500), default="/")
+    #: Disabled agencies keep their history but get no new counters or responses.
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Agency]] = relationship(
+        back_populates="parent", order_by="Agency.name"
+    )
+    counters: Mapped[list[Counter]] = relationship(
+        back_populates="agency", order_by="Counter.name"
+    )
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+    def is_within(self, other: Agency) -> bool:
+        """True if this agency is ``other`` or below it in the tree."""
+        return self.path.startswith(other.path)
+
+    def ancestors(self) -> list[Agency]:
+        """Agencies from the root down to this one's parent."""
+        ids = [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+        if not ids:
+            return []
+        found = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class Counter(db.Model):
+    """A service point (quầy) where citizens are served and a QR poster hangs."""
+
+    __tablename__ = "counters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short public code in the QR link ``/s/<code>``; never changes once printed.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
+    #: Where the counter is, as printed on the poster (optional).
+    location: Mapped[str] = mapped_column(String(255), default="")
+    #: A disabled counter's link answers 404; its history stays.
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    agency: Mapped[Agency] = relationship(back_populates="counters")
+
+    def __repr__(self) -> str:
+        return f"<Counter {self.code}>"
+
+
+class ProcedureField(db.Model):
+    """A field (lĩnh vực) of administrative procedures, e.g. Đất đai, Hộ tịch."""
+
+    __tablename__ = "procedure_fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class Procedure(db.Model):
+    """An administrative procedure (thủ tục hành chính) from the national catalogue."""
+
+    __tablename__ = "procedures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: National code from the Cơ sở dữ liệu quốc gia về TTHC, e.g. ``1.001234``.
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    field_id: Mapped[int] = mapped_column(ForeignKey("procedure_fields.id"), index=True)
+    #: The agency responsible for settling it.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    field: Mapped[ProcedureField] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+
+
+class DossierVolume(db.Model):
+    """How many dossiers an agency handled in a procedure field in a month.
+
+    The denominator for response coverage and the totals for post-stratification.
+    """
+
+    __tablename__ = "dossier_volumes"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "field_id", "month", name="uq_dossier_volumes_cell"),
+        CheckConstraint("dossiers >= 0", name="dossiers_non_negative"),
+        Index("ix_dossier_volumes_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    field_id: Mapped[int] = mapped_column(ForeignKey("procedure_fields.id", ondelete="CASCADE"))
+    #: First day of the month counted.
+    month: Mapped[date] = mapped_column(Date)
+    dossiers: Mapped[int] = mapped_column(Integer)
+
+    agency: Mapped[Agency] = relationship()
+    field: Mapped[ProcedureField] = relationship()

@@ -1,0 +1,107 @@
+"""JSON API for the one-stop software: survey links to print on receipts."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..agencies.models import Agency, Counter, Procedure
+from ..auth.permissions import public
+from ..core.errors import error_response
+from ..extensions import db, limiter
+from ..surveys import qr
+from ..surveys.tokens import issue_receipt_token, read_receipt_token, token_expires_at
+from .services import client_for_key
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_DOSSIER_REF = 100
+
+
+def _api_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("X-API-Key")
+
+
+def _key_for_limit() -> str:
+    return "api:" + (_api_key() or request.remote_addr or "")[:24]
+
+
+@bp.post("/survey-links")
+@public  # authenticated by its API key, checked below
+@limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+def create_survey_link():
+    """Issue a single-use receipt link (and its QR) for one transaction.
+
+    Body: ``{"counter": "ABC234", "procedure": "1.001234", "dossier_ref": "…",
+    "qr": "svg" | "png"}``; only ``counter`` is required.
+    """
+    client = client_for_key(_api_key())
+    if client is None:
+        response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))
+        response[0].headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
+        return response
+    g.api_client = client
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, _("The request body must be a JSON object."))
+    counter_code = body.get("counter")
+    procedure_code = body.get("procedure")
+    dossier_ref = body.get("dossier_ref")
+    qr_kind = body.get("qr")
+    problems = {}
+    if not isinstance(counter_code, str) or not counter_code.strip():
+        problems["counter"] = _("Give the counter's code.")
+    if procedure_code is not None and not isinstance(procedure_code, str):
+        problems["procedure"] = _("The procedure code must be text.")
+    if dossier_ref is not None and (
+        not isinstance(dossier_ref, str) or not 0 < len(dossier_ref.strip()) <= MAX_DOSSIER_REF
+    ):
+        problems["dossier_ref"] = _("The dossier reference must be text of at most %(n)d characters.", n=MAX_DOSSIER_REF)
+    if qr_kind not in (None, "svg", "png"):
+        problems["qr"] = _("qr must be \"svg\" or \"png\".")
+    if problems:
+        return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": problems}), 422
+
+    counter = db.session.scalar(
+        select(Counter).join(Agency).where(
+            Counter.code == counter_code.strip().upper(),
+            Counter.is_active.is_(True),
+            Agency.is_active.is_(True),
+        )
+    )
+    if counter is None:
+        db.session.commit()  # keep last_used_at
+        return error_response(404, _("No active counter has this code."))
+    if not client.may_use(counter):
+        db.session.commit()
+        return error_response(403, _("This API key may not request links for this counter."))
+    if procedure_code is not None:
+        procedure = db.session.scalar(select(Procedure).where(Procedure.code == procedure_code.strip()))
+        if procedure is None:
+            return jsonify(error={"status": 422, "title": _("Invalid request"),
+                                  "fields": {"procedure": _("Unknown procedure code.")}}), 422
+        procedure_code = procedure.code
+
+    token = issue_receipt_token(counter.code, procedure_code, dossier_ref)
+    url = qr.receipt_url(token)
+    issued_at = read_receipt_token(token).issued_at
+    payload = {
+        "url": url,
+        "counter": counter.code,
+        "procedure": procedure_code,
+        "channel": "receipt",
+        "issued_at": issued_at.isoformat(),
+        "expires_at": token_expires_at(issued_at).isoformat(),
+    }
+    if qr_kind == "svg":
+        payload["qr_svg"] = qr.qr_svg(url, scale=4).decode()
+    elif qr_kind == "png":
+        payload["qr_png_base64"] = base64.b64encode(qr.qr_png(url, scale=4)).decode()
+    db.session.commit()
+    return jsonify(payload), 201

@@ -1,0 +1,35 @@
+"""``flask users create``: the first admin and other accounts from the shell."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..agencies.models import Agency
+from ..extensions import db
+from .models import Role
+from .services import create_user
+
+users_cli = AppGroup("users", help="Staff accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="Login e-mail.")
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--agency", "agency_code", help="Agency code (required for handler and viewer).")
+@click.password_option(help="Password (asked for if not given; at least 10 characters).")
+def create(email: str, full_name: str, role: str, agency_code: str | None, password: str) -> None:
+    """Create a staff account, e.g. the first admin."""
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise click.UsageError(f"no agency with code {agency_code!r}")
+    try:
+        user = create_user(email, full_name, password, Role(role), agency)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email}")

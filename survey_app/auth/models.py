@@ -1,0 +1,67 @@
+"""Staff accounts and their roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..agencies.models import Agency
+from ..core.db import UTCDateTime
+from ..core.time import now_utc
+from ..extensions import db
+
+
+class Role(enum.StrEnum):
+    """What a staff member may do; the agency on the account limits where."""
+
+    admin = "admin"  #: manages agencies, counters, users, keys; sees everything
+    coordinator = "coordinator"  #: Văn phòng UBND: triages feedback across agencies
+    handler = "handler"  #: an agency's handler: works on that agency's cases and counters
+    viewer = "viewer"  #: reads reports and counts for the agency
+
+
+class User(UserMixin, db.Model):
+    """A staff member who logs in. Citizens never have accounts."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Login name, stored lower-case.
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    #: Argon2id hash (argon2-cffi).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    #: The agency whose subtree the account may see; NULL = the whole province
+    #: (only for admins and coordinators).
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
+    def sees_whole_province(self) -> bool:
+        return self.agency_id is None and self.role in (Role.admin, Role.coordinator)
+
+    def can_see_agency(self, agency: Agency) -> bool:
+        """True if ``agency`` is inside this account's scope."""
+        if self.sees_whole_province:
+            return True
+        return self.agency is not None and agency.is_within(self.agency)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

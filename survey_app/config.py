@@ -1,0 +1,112 @@
+"""Configuration, read from environment variables.
+
+Every setting has a safe default for development except ``SECRET_KEY``, which
+is required in production and generated (and kept in ``instance/``) otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """Return the development secret key, creating it on first use.
+
+    Kept in the instance folder so sessions and signed links survive restarts.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Settings for development and production (``APP_ENV`` picks the rules)."""
+
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    #: Database URL; default: a SQLite file in the instance folder.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: Base of the links in QR codes and posters, e.g. https://hailong.gov.vn
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Ho_Chi_Minh")
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
+    LANGUAGES = ("vi", "en")
+
+    WTF_CSRF_TIME_LIMIT = None  # a citizen may leave the survey open while queueing
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+    MAX_FORM_MEMORY_SIZE = 32 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    #: Flask-Limiter: memory:// by default, redis://host:6379 to share across servers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "30/minute;300/hour")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute;50/hour")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+
+    #: A second tap from the same client at the same counter within this many
+    #: seconds is treated as a duplicate and not stored.
+    DUPLICATE_WINDOW_SECONDS = _env_int("DUPLICATE_WINDOW_SECONDS", 600)
+    #: Receipt links expire after this many seconds (default 14 days).
+    RECEIPT_TOKEN_MAX_AGE = _env_int("RECEIPT_TOKEN_MAX_AGE", 14 * 24 * 3600)
+    #: Steps 2 and 3 of a survey may be completed within this many seconds.
+    SURVEY_FOLLOWUP_SECONDS = _env_int("SURVEY_FOLLOWUP_SECONDS", 3600)
+    #: Trust this many proxies for X-Forwarded-For (set 1 behind nginx).
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+
+    @classmethod
+    def finalise(cls, config: dict, instance_path: Path) -> None:
+        """Fill the settings that depend on the instance folder and check production rules."""
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            instance_path.mkdir(parents=True, exist_ok=True)
+            config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'hailong.sqlite3'}"
+        uri: str = config["SQLALCHEMY_DATABASE_URI"]
+        if uri.startswith("postgres://"):
+            uri = "postgresql://" + uri.removeprefix("postgres://")
+        if uri.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+        config["SQLALCHEMY_DATABASE_URI"] = uri
+        if not config.get("SECRET_KEY"):
+            if config.get("APP_ENV") == "production":
+                raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+            config["SECRET_KEY"] = _dev_secret_key(instance_path)
+        config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+class TestConfig(Config):
+    """Settings for the test suite."""
+
+    APP_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    PUBLIC_BASE_URL = "https://hailong.example.gov.vn"
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = None

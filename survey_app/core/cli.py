@@ -1,0 +1,41 @@
+"""``flask translate extract|update|compile``: keep the vi and en catalogues in step."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+ROOT = Path(__file__).resolve().parents[2]
+POT = ROOT / "translations" / "messages.pot"
+
+translate_cli = AppGroup("translate", help="Translation catalogues (vi default, en).")
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+@translate_cli.command("extract")
+def extract() -> None:
+    """Extract messages from the code and templates into messages.pot."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+             "--omit-header", "-o", str(POT), "survey_app")
+    click.echo(f"wrote {POT.relative_to(ROOT)}")
+
+
+@translate_cli.command("update")
+def update() -> None:
+    """Extract, then merge new messages into every catalogue."""
+    extract.callback()  # type: ignore[misc]
+    _pybabel("update", "-i", str(POT), "-d", "translations", "--no-fuzzy-matching",
+             "--ignore-obsolete")
+
+
+@translate_cli.command("compile")
+def compile_() -> None:
+    """Compile the catalogues to .mo files."""
+    _pybabel("compile", "-d", "translations", "--statistics")

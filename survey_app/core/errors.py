@@ -1,0 +1,97 @@
+"""Error pages in the visitor's language, and JSON errors for the API.
+
+Every failure the visitor can cause ends in a 4xx with a plain explanation;
+a database outage ends in a 503, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please go back and try again.")),
+        401: (_("Please log in"), _("You need to log in to use this.")),
+        403: (_("Not allowed"), _("Your account does not have access to this page.")),
+        404: (_("Page not found"), _("There is no page at this address. Check the link or the QR code.")),
+        405: (_("Not allowed"), _("This address does not accept that kind of request.")),
+        409: (_("Already done"), _("This has already been done.")),
+        410: (_("Link expired"), _("This link is no longer valid.")),
+        413: (_("Too much data"), _("What you sent is too large. Please shorten it and try again.")),
+        429: (_("Too many attempts"), _("Too many attempts from your connection. Please wait a minute and try again.")),
+        500: (_("Something went wrong"), _("An unexpected error occurred. It has been logged; please try again later.")),
+        503: (_("Service temporarily unavailable"), _("The service is briefly unavailable. Nothing you already sent is lost; please try again in a few minutes.")),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, title: str | None = None):
+    """Render the error page (or JSON for the API) for ``status``."""
+    default_title, default_message = _messages().get(status, _messages()[400])
+    title = title or default_title
+    message = message or default_message
+    if wants_json():
+        return jsonify(error={"status": status, "title": title, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return error_response(
+            400,
+            _("The form had expired or was not sent from this site. Please open the page again and resubmit."),
+            _("Form expired"),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if status < 400:
+            return error
+        # abort(404, description=…) carries our own translated message; werkzeug's
+        # default descriptions are English and are replaced by ours.
+        custom = error.description if error.description != type(error).description else None
+        response = error_response(status, custom)
+        if status == 429 and getattr(error, "retry_after", None):
+            response[0].headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        _rollback_quietly()
+        if isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated:
+            log.error("database unavailable: %s", error.orig, exc_info=error)
+            response = error_response(503)
+            response[0].headers["Retry-After"] = "30"
+            return response
+        log.exception("database error on %s %s", request.method, request.path)
+        return error_response(500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        _rollback_quietly()
+        return error_response(500)
+
+
+def _rollback_quietly() -> None:
+    """Roll back the request's session; during an outage the rollback itself may fail."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone
+        log.debug("rollback failed after a database error", exc_info=True)

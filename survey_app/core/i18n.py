@@ -1,0 +1,60 @@
+"""Language and time zone selection, and template helpers for both."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_datetime, get_locale
+
+
+def select_locale() -> str:
+    """``?lang=`` → the session → Accept-Language → Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
+    requested = request.args.get("lang")
+    if requested in languages:
+        if session.get("lang") != requested:
+            session["lang"] = requested
+        return requested
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def pick(texts: dict[str, Any], lang: str | None = None) -> str:
+    """The text of a bilingual data entry (``{"vi": …, "en": …}``) in the current language."""
+    lang = lang or current_language()
+    return texts.get(lang) or texts.get("vi") or ""
+
+
+def url_with_lang(lang: str) -> str:
+    """The current URL with ``?lang=`` set, for the visible language switch."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"
+
+
+def local_datetime(value: datetime | None, fmt: str = "short") -> str:
+    """A UTC datetime shown in the configured time zone and the current language."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        pick=pick, url_with_lang=url_with_lang, current_language=current_language
+    )
+    app.jinja_env.filters["local_datetime"] = local_datetime

@@ -1,0 +1,22 @@
+"""Import every model so SQLAlchemy's metadata (and Alembic) sees the whole schema."""
+
+from .agencies.models import Agency, AgencyKind, Counter, DossierVolume, Procedure, ProcedureField
+from .api.models import ApiClient
+from .auth.models import Role, User
+from .surveys.models import Answer, Channel, QuestionnaireVersion, Response
+
+__all__ = [
+    "Agency",
+    "AgencyKind",
+    "Answer",
+    "ApiClient",
+    "Channel",
+    "Counter",
+    "DossierVolume",
+    "Procedure",
+    "ProcedureField",
+    "QuestionnaireVersion",
+    "Response",
+    "Role",
+    "User",
+]

@@ -1,0 +1,145 @@
+"""Forms for the admin pages: agencies, counters, users."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from ..agencies.models import Agency, AgencyKind
+from ..auth.models import Role, User
+from ..auth.services import MIN_PASSWORD_LENGTH
+from ..extensions import db
+
+_required = InputRequired(message=_l("This field is required."))
+
+
+def agency_choices(include_none: bool, none_label) -> list[SelectChoice]:
+    """Agencies as indented choices, in tree order."""
+    agencies = db.session.scalars(select(Agency).order_by(Agency.path)).all()
+    choices = [SelectChoice("", str(none_label))] if include_none else []
+    choices += [SelectChoice(str(a.id), "— " * a.depth + a.name) for a in agencies]
+    return choices
+
+
+def kind_label(kind: AgencyKind) -> str:
+    return str(
+        {
+            AgencyKind.province: _l("Province"),
+            AgencyKind.department: _l("Department"),
+            AgencyKind.district: _l("District"),
+            AgencyKind.commune: _l("Commune"),
+            AgencyKind.other: _l("Other"),
+        }[kind]
+    )
+
+
+def role_label(role: Role) -> str:
+    return str(
+        {
+            Role.admin: _l("Administrator"),
+            Role.coordinator: _l("Coordinator"),
+            Role.handler: _l("Agency handler"),
+            Role.viewer: _l("Viewer"),
+        }[role]
+    )
+
+
+class AgencyForm(FlaskForm):
+    """Create or edit an agency."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            _required,
+            Length(max=40, message=_l("At most %(n)d characters.", n=40)),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only.")),
+        ],
+    )
+    name = StringField(
+        _l("Name"), validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+    )
+    kind = SelectField(_l("Kind"), validators=[_required])
+    parent_id = SelectField(_l("Parent agency"), validators=[Optional()])
+    is_active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, agency: Agency | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency = agency
+        self.kind.choices = [SelectChoice(k.value, kind_label(k)) for k in AgencyKind]
+        self.parent_id.choices = agency_choices(True, _l("(none: top level)"))
+
+    def validate_code(self, field) -> None:
+        existing = db.session.scalar(select(Agency).where(Agency.code == field.data.strip()))
+        if existing is not None and existing is not self.agency:
+            raise ValidationError(_l("Another agency already uses this code."))
+
+    def validate_parent_id(self, field) -> None:
+        if not field.data or not field.data.isdigit() or self.agency is None:
+            return
+        parent = db.session.get(Agency, int(field.data))
+        if parent is not None and parent.is_within(self.agency):
+            raise ValidationError(_l("An agency cannot be placed under itself or its own sub-agencies."))
+
+
+class CounterForm(FlaskForm):
+    """Create or edit a counter (service point)."""
+
+    name = StringField(
+        _l("Name"), validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+    )
+    agency_id = SelectField(_l("Agency"), validators=[_required])
+    location = StringField(
+        _l("Location"), validators=[Optional(), Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+    )
+    is_active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency_id.choices = agency_choices(False, "")
+
+
+class UserForm(FlaskForm):
+    """Create or edit a staff account."""
+
+    email = EmailField(
+        _l("E-mail"),
+        validators=[_required, Email(message=_l("Enter a valid e-mail address.")), Length(max=255)],
+    )
+    full_name = StringField(
+        _l("Full name"), validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+    )
+    role = SelectField(_l("Role"), validators=[_required])
+    agency_id = SelectField(_l("Agency"), validators=[Optional()])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=500)])
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.role.choices = [SelectChoice(r.value, role_label(r)) for r in Role]
+        self.agency_id.choices = agency_choices(True, _l("(whole province)"))
+
+    def validate_email(self, field) -> None:
+        email = field.data.strip().lower()
+        existing = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if existing is not None and existing is not self.user:
+            raise ValidationError(_l("Another account already uses this e-mail."))
+
+    def validate_password(self, field) -> None:
+        if self.user is None and not field.data:
+            raise ValidationError(_l("Set a password for the new account."))
+        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(
+                _l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+            )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.role.data in (Role.handler, Role.viewer) and not self.agency_id.data:
+            self.agency_id.errors.append(_l("Handlers and viewers must belong to an agency."))
+            return False
+        return True

@@ -1,0 +1,311 @@
+"""Staff pages: counters and today's counts, QR codes and posters, and admin pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..agencies import services as agency_services
+from ..agencies.models import Agency, AgencyKind, Counter
+from ..auth.models import Role, User
+from ..auth.permissions import Permission, check_agency, has_permission, requires
+from ..auth.services import hash_password
+from ..extensions import db
+from ..surveys import posters, qr
+from ..surveys.services import count_today
+from .forms import AgencyForm, CounterForm, UserForm, kind_label, role_label
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.app_context_processor
+def _helpers():
+    return {
+        "has_permission": lambda p: has_permission(current_user, Permission(p)),
+        "kind_label": kind_label,
+        "role_label": role_label,
+    }
+
+
+def _agency_or_404(agency_id: int) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        abort(404)
+    check_agency(agency)
+    return agency
+
+
+def _counter_or_404(counter_id: int) -> Counter:
+    counter = db.session.get(Counter, counter_id)
+    if counter is None:
+        abort(404)
+    check_agency(counter.agency)
+    return counter
+
+
+def _poster_size() -> str:
+    size = request.args.get("size", "A5").upper()
+    if size not in posters.SIZES:
+        abort(400, description=_("Poster size must be A4 or A5."))
+    return size
+
+
+# -- counters, counts, QR and posters ------------------------------------------------
+
+
+@bp.get("/")
+@requires(Permission.view_counters)
+def dashboard():
+    """The counters in the user's scope with today's number of responses."""
+    counters = db.session.scalars(agency_services.visible_counters(current_user)).all()
+    counts = count_today([c.id for c in counters])
+    return render_template(
+        "staff/dashboard.html", counters=counters, counts=counts, total=sum(counts.values())
+    )
+
+
+@bp.get("/counters/<int:counter_id>")
+@requires(Permission.view_counters)
+def counter(counter_id: int):
+    """One counter: its QR, its link, today's count and its posters."""
+    counter = _counter_or_404(counter_id)
+    return render_template(
+        "staff/counter.html",
+        counter=counter,
+        url=qr.counter_url(counter.code),
+        today=count_today([counter.id])[counter.id],
+        qr_svg=qr.qr_svg(qr.counter_url(counter.code), scale=6).decode(),
+    )
+
+
+@bp.get("/counters/<int:counter_id>/qr.<any(svg,png):fmt>")
+@requires(Permission.print_posters)
+def counter_qr(counter_id: int, fmt: str):
+    """The counter's QR code as SVG or PNG, to download."""
+    counter = _counter_or_404(counter_id)
+    url = qr.counter_url(counter.code)
+    if fmt == "svg":
+        body, mimetype = qr.qr_svg(url), "image/svg+xml"
+    else:
+        body, mimetype = qr.qr_png(url), "image/png"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="qr-{counter.code}.{fmt}"'},
+    )
+
+
+@bp.get("/counters/<int:counter_id>/poster.pdf")
+@requires(Permission.print_posters)
+def counter_poster(counter_id: int):
+    """A printable poster (PDF, A5 or A4) for one counter."""
+    counter = _counter_or_404(counter_id)
+    pdf = posters.render_posters([counter], size=_poster_size())
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="poster-{counter.code}.pdf"'},
+    )
+
+
+@bp.get("/agencies/<int:agency_id>/posters.pdf")
+@requires(Permission.print_posters)
+def agency_posters(agency_id: int):
+    """Every active counter's poster in this agency and below, one per page."""
+    agency = _agency_or_404(agency_id)
+    counters = db.session.scalars(
+        select(Counter)
+        .join(Agency)
+        .where(agency_services.subtree_filter(agency), Counter.is_active.is_(True))
+        .order_by(Agency.path, Counter.name)
+    ).all()
+    if not counters:
+        abort(404, description=_("This agency has no active counters to print posters for."))
+    pdf = posters.render_posters(counters, size=_poster_size())
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="posters-{agency.code}.pdf"'},
+    )
+
+
+# -- agencies ------------------------------------------------------------------------------
+
+
+@bp.get("/agencies")
+@requires(Permission.view_counters)
+def agencies():
+    """The agency tree within the user's scope."""
+    rows = db.session.scalars(agency_services.visible_agencies(current_user)).all()
+    return render_template("staff/agencies.html", agencies=rows)
+
+
+@bp.get("/agencies/<int:agency_id>")
+@requires(Permission.view_counters)
+def agency(agency_id: int):
+    """One agency: its sub-agencies and counters, and its posters."""
+    agency = _agency_or_404(agency_id)
+    counters = agency.counters
+    return render_template(
+        "staff/agency.html",
+        agency=agency,
+        counters=counters,
+        counts=count_today([c.id for c in counters]),
+        ancestors=agency.ancestors(),
+    )
+
+
+def _apply_agency_form(form: AgencyForm, agency: Agency | None) -> Agency:
+    parent = db.session.get(Agency, int(form.parent_id.data)) if form.parent_id.data else None
+    kind = AgencyKind(form.kind.data)
+    if agency is None:
+        agency = agency_services.create_agency(form.code.data, form.name.data, parent, kind)
+    else:
+        agency.code = form.code.data.strip()
+        agency.name = form.name.data.strip()
+        agency.kind = kind
+        if agency.parent_id != (parent.id if parent else None):
+            agency_services.move_agency(agency, parent)
+    agency_services.set_agency_active(agency, form.is_active.data)
+    return agency
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@requires(Permission.manage_agencies)
+def agency_new():
+    """Add an agency anywhere in the tree."""
+    form = AgencyForm()
+    if request.method == "GET" and request.args.get("parent", "").isdigit():
+        form.parent_id.data = request.args["parent"]
+    if form.validate_on_submit():
+        agency = _apply_agency_form(form, None)
+        db.session.commit()
+        flash(_("Agency %(name)s created.", name=agency.name), "success")
+        return redirect(url_for(".agency", agency_id=agency.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/agency_form.html", form=form, agency=None), status
+
+
+@bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
+@requires(Permission.manage_agencies)
+def agency_edit(agency_id: int):
+    """Rename, move, enable or disable an agency."""
+    agency = _agency_or_404(agency_id)
+    form = AgencyForm(obj=agency, agency=agency)
+    if request.method == "GET":
+        form.parent_id.data = str(agency.parent_id or "")
+        form.kind.data = agency.kind.value
+    if form.validate_on_submit():
+        _apply_agency_form(form, agency)
+        db.session.commit()
+        flash(_("Agency %(name)s saved.", name=agency.name), "success")
+        return redirect(url_for(".agency", agency_id=agency.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/agency_form.html", form=form, agency=agency), status
+
+
+# -- counters (admin) --------------------------------------------------------------------
+
+
+@bp.route("/counters/new", methods=["GET", "POST"])
+@requires(Permission.manage_counters)
+def counter_new():
+    """Add a counter; it gets a new public code."""
+    form = CounterForm()
+    if request.method == "GET" and request.args.get("agency", "").isdigit():
+        form.agency_id.data = request.args["agency"]
+    if form.validate_on_submit():
+        agency = _agency_or_404(int(form.agency_id.data))
+        counter = agency_services.create_counter(agency, form.name.data, form.location.data or "")
+        counter.is_active = form.is_active.data
+        db.session.commit()
+        flash(_("Counter %(name)s created with code %(code)s.", name=counter.name, code=counter.code), "success")
+        return redirect(url_for(".counter", counter_id=counter.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/counter_form.html", form=form, counter=None), status
+
+
+@bp.route("/counters/<int:counter_id>/edit", methods=["GET", "POST"])
+@requires(Permission.manage_counters)
+def counter_edit(counter_id: int):
+    """Rename, move or disable a counter. Its public code never changes."""
+    counter = _counter_or_404(counter_id)
+    form = CounterForm(obj=counter)
+    if request.method == "GET":
+        form.agency_id.data = str(counter.agency_id)
+    if form.validate_on_submit():
+        counter.name = form.name.data.strip()
+        counter.location = (form.location.data or "").strip()
+        counter.agency = _agency_or_404(int(form.agency_id.data))
+        counter.is_active = form.is_active.data
+        db.session.commit()
+        flash(_("Counter %(name)s saved.", name=counter.name), "success")
+        return redirect(url_for(".counter", counter_id=counter.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/counter_form.html", form=form, counter=counter), status
+
+
+# -- users (admin) -------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@requires(Permission.manage_users)
+def users():
+    """All staff accounts."""
+    rows = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("staff/users.html", users=rows)
+
+
+def _apply_user_form(form: UserForm, user: User | None) -> User:
+    agency = db.session.get(Agency, int(form.agency_id.data)) if form.agency_id.data else None
+    if user is None:
+        user = User(password_hash="")
+        db.session.add(user)
+    user.email = form.email.data.strip().lower()
+    user.full_name = form.full_name.data.strip()
+    user.role = Role(form.role.data)
+    user.agency = agency
+    user.active = form.active.data
+    if form.password.data:
+        user.password_hash = hash_password(form.password.data)
+    db.session.flush()
+    return user
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.manage_users)
+def user_new():
+    """Create a staff account."""
+    form = UserForm()
+    if form.validate_on_submit():
+        user = _apply_user_form(form, None)
+        db.session.commit()
+        flash(_("Account %(email)s created.", email=user.email), "success")
+        return redirect(url_for(".users"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@requires(Permission.manage_users)
+def user_edit(user_id: int):
+    """Change a staff account's role, agency, password or status."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user, user=user)
+    if request.method == "GET":
+        form.agency_id.data = str(user.agency_id or "")
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        if user.id == current_user.id and (
+            form.role.data != Role.admin or not form.active.data
+        ):
+            flash(_("You cannot remove your own administrator rights or disable your own account."), "error")
+            return render_template("staff/user_form.html", form=form, user=user), 400
+        _apply_user_form(form, user)
+        db.session.commit()
+        flash(_("Account %(email)s saved.", email=user.email), "success")
+        return redirect(url_for(".users"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/user_form.html", form=form, user=user), status

@@ -1,0 +1,142 @@
+"""Questionnaire versions, survey responses and their answers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..agencies.models import Agency, Counter, Procedure
+from ..core.db import UTCDateTime
+from ..core.time import now_utc
+from ..extensions import db
+
+#: 64-bit ids on PostgreSQL; SQLite only autoincrements a plain INTEGER primary key.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Channel(enum.StrEnum):
+    """How the respondent reached the survey."""
+
+    poster = "poster"  #: scanned the QR poster at the counter
+    receipt = "receipt"  #: scanned the per-transaction link printed on the receipt
+    kiosk = "kiosk"  #: the tablet at the counter
+    web = "web"  #: typed or followed the link elsewhere
+
+
+class QuestionnaireVersion(db.Model):
+    """A version of the questionnaire, loaded from its data file in ``surveys/questionnaires``."""
+
+    __tablename__ = "questionnaire_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: File stem, e.g. ``sipas-2023.1``.
+    version: Mapped[str] = mapped_column(String(40), unique=True)
+    #: SHA-256 of the file, so an edited file under an old version name is caught.
+    checksum: Mapped[str] = mapped_column(String(64))
+    #: The whole definition as loaded, kept so old responses stay interpretable.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Response(db.Model):
+    """One citizen's answers about one transaction at one counter.
+
+    Holds nothing that identifies the respondent: only what fraud review needs
+    (timings, a salted daily hash of the client, the counter and the time).
+    """
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint("overall BETWEEN 1 AND 5", name="overall_range"),
+        Index("ix_responses_counter_submitted", "counter_id", "submitted_at"),
+        Index("ix_responses_agency_submitted", "agency_id", "submitted_at"),
+        Index("ix_responses_client_counter", "client_hash", "counter_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id", ondelete="RESTRICT"))
+    #: The counter's agency when the response was given (counters can move).
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
+    #: Known when the response came through a receipt link.
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
+    #: Language the survey was answered in (``vi`` or ``en``).
+    language: Mapped[str] = mapped_column(String(8))
+    #: Q0, the one-tap overall rating (1–5).
+    overall: Mapped[int] = mapped_column(SmallInteger)
+    #: When the survey page was shown (from the signed form), for completion time.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the overall rating was tapped: the response counts from here.
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: When the last optional step was saved.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Trips needed to complete the dossier: 0, 1 or 2 (= two or more).
+    trips: Mapped[int | None] = mapped_column(SmallInteger)
+    #: Agencies contacted: 1, 2 or 3 (= three or more).
+    agencies_contacted: Mapped[int | None] = mapped_column(SmallInteger)
+    respondent_type: Mapped[str | None] = mapped_column(String(20))
+    age_group: Mapped[str | None] = mapped_column(String(20))
+    gender: Mapped[str | None] = mapped_column(String(20))
+    #: Free-text suggestion (step 3).
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: The respondent asked for the suggestion to be handled as formal feedback.
+    wants_feedback: Mapped[bool] = mapped_column(default=False)
+    #: HMAC of the client address and browser with a daily salt: links taps of one
+    #: device within a day for duplicate and burst detection, and nothing more.
+    client_hash: Mapped[str] = mapped_column(String(32))
+    #: Submitted from a browser where a staff member was logged in.
+    staff_flag: Mapped[bool] = mapped_column(default=False)
+    #: SHA-256 of the receipt token used, unique: a token is answered once.
+    receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Keyed hash of the dossier reference carried by the receipt token.
+    dossier_ref_hash: Mapped[str | None] = mapped_column(String(64))
+
+    counter: Mapped[Counter] = relationship()
+    agency: Mapped[Agency] = relationship()
+    procedure: Mapped[Procedure | None] = relationship()
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.item_code"
+    )
+
+    @property
+    def completion_seconds(self) -> float | None:
+        """Seconds from the page being shown to the last step saved (or the tap)."""
+        if self.started_at is None:
+            return None
+        end = self.completed_at or self.submitted_at
+        return (end - self.started_at).total_seconds()
+
+
+class Answer(db.Model):
+    """The answer to one questionnaire item; ``value`` NULL means "not applicable"."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        CheckConstraint("value IS NULL OR value BETWEEN 1 AND 5", name="value_range"),
+    )
+
+    response_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Item code from the questionnaire version, e.g. ``C3``.
+    item_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int | None] = mapped_column(SmallInteger)
+
+    response: Mapped[Response] = relationship(back_populates="answers")

@@ -1,0 +1,216 @@
+"""Recording survey responses. Services flush; the view or command commits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..agencies.models import Counter, Procedure
+from ..core.time import local_day_bounds_utc, local_today, now_utc
+from ..extensions import db
+from .models import Answer, Channel, QuestionnaireVersion, Response
+from .questionnaire import DEFAULT_VERSION, Questionnaire, load_questionnaire
+
+
+class TokenAlreadyUsed(Exception):
+    """A receipt token that already has a response."""
+
+
+def current_questionnaire() -> Questionnaire:
+    """The questionnaire new responses answer (``QUESTIONNAIRE_VERSION``)."""
+    return load_questionnaire(current_app.config.get("QUESTIONNAIRE_VERSION", DEFAULT_VERSION))
+
+
+def questionnaire_row(questionnaire: Questionnaire) -> QuestionnaireVersion:
+    """The database row of a questionnaire version, created from its file on first use.
+
+    :raises RuntimeError: if the file changed after the version was first loaded;
+        a published version must never change, give the edit a new version name.
+    """
+    row = db.session.scalar(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.version == questionnaire.version)
+    )
+    if row is None:
+        row = QuestionnaireVersion(
+            version=questionnaire.version,
+            checksum=questionnaire.checksum,
+            definition=questionnaire.definition,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # another worker loaded it at the same moment
+            row = db.session.scalars(
+                select(QuestionnaireVersion).where(
+                    QuestionnaireVersion.version == questionnaire.version
+                )
+            ).one()
+    if row.checksum != questionnaire.checksum:
+        raise RuntimeError(
+            f"questionnaire file {questionnaire.version} changed after it was first used; "
+            "save the change under a new version name"
+        )
+    return row
+
+
+def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: date) -> str:
+    """A keyed hash of the client address and browser, salted per day.
+
+    Good enough to spot a burst of taps from one device at one counter on one
+    day; useless to identify a person or to follow them across days.
+    """
+    key = hashlib.sha256(("client:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    message = f"{day.isoformat()}|{remote_addr or ''}|{user_agent or ''}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def recent_duplicate(counter: Counter, client_hash: str, at: datetime | None = None) -> Response | None:
+    """The response from the same client at the same counter inside the duplicate window."""
+    window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
+    if window <= 0:
+        return None
+    at = at or now_utc()
+    return db.session.scalar(
+        select(Response)
+        .where(
+            Response.counter_id == counter.id,
+            Response.client_hash == client_hash,
+            Response.submitted_at >= at - timedelta(seconds=window),
+        )
+        .order_by(Response.submitted_at.desc())
+        .limit(1)
+    )
+
+
+def is_token_used(token_hash: str) -> bool:
+    return (
+        db.session.scalar(select(Response.id).where(Response.receipt_token_hash == token_hash))
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a response came from, all of it decided before the rating is stored."""
+
+    channel: Channel
+    language: str
+    client_hash: str
+    staff_flag: bool = False
+    started_at: datetime | None = None
+    procedure: Procedure | None = None
+    receipt_token_hash: str | None = None
+    dossier_ref_hash: str | None = None
+
+
+def record_overall(counter: Counter, overall: int, origin: Origin) -> Response:
+    """Store the one-tap rating: this alone is a complete response.
+
+    :raises ValueError: if ``overall`` is not 1–5.
+    :raises TokenAlreadyUsed: if the receipt token has been answered meanwhile
+        (the unique column decides races between two taps).
+    """
+    if overall not in (1, 2, 3, 4, 5):
+        raise ValueError("overall rating must be 1–5")
+    questionnaire = current_questionnaire()
+    response = Response(
+        counter=counter,
+        agency_id=counter.agency_id,
+        procedure=origin.procedure,
+        questionnaire_version=questionnaire_row(questionnaire),
+        channel=origin.channel,
+        language=origin.language,
+        overall=overall,
+        started_at=origin.started_at,
+        submitted_at=now_utc(),
+        client_hash=origin.client_hash,
+        staff_flag=origin.staff_flag,
+        receipt_token_hash=origin.receipt_token_hash,
+        dossier_ref_hash=origin.dossier_ref_hash,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except IntegrityError as exc:
+        if origin.receipt_token_hash and is_token_used(origin.receipt_token_hash):
+            raise TokenAlreadyUsed from exc
+        raise
+    return response
+
+
+def record_details(
+    response: Response,
+    ratings: dict[str, int | None],
+    factual: dict[str, Any],
+    staff_flag: bool = False,
+) -> Response:
+    """Store the optional questionnaire (step 2), replacing earlier answers of this response.
+
+    :param ratings: item code → 1–5, or ``None`` for "not applicable"; items
+        left out were not answered and are not stored.
+    :param factual: ``trips``, ``agencies_contacted`` and the profile fields
+        (``respondent_type``, ``age_group``, ``gender``), each optional.
+    :raises ValueError: for an unknown item code or an out-of-range value.
+    """
+    questionnaire = load_questionnaire(response.questionnaire_version.version)
+    known = set(questionnaire.item_codes)
+    for code, value in ratings.items():
+        if code not in known:
+            raise ValueError(f"unknown item {code}")
+        if value is not None and value not in (1, 2, 3, 4, 5):
+            raise ValueError(f"value out of range for {code}")
+    allowed = {
+        q.code: {o.value for o in q.options} for q in questionnaire.factual + questionnaire.profile
+    }
+    for key, value in factual.items():
+        if key not in allowed or (value is not None and value not in allowed[key]):
+            raise ValueError(f"invalid value for {key}")
+
+    response.answers.clear()
+    db.session.flush()
+    response.answers.extend(Answer(item_code=c, value=v) for c, v in ratings.items())
+    for key in allowed:
+        setattr(response, key, factual.get(key))
+    response.completed_at = now_utc()
+    response.staff_flag = response.staff_flag or staff_flag
+    db.session.flush()
+    return response
+
+
+def record_comment(
+    response: Response, comment: str, wants_feedback: bool, staff_flag: bool = False
+) -> Response:
+    """Store the free-text suggestion (step 3) and whether it should become a feedback case."""
+    comment = comment.strip()
+    response.comment = comment or None
+    response.wants_feedback = bool(comment) and wants_feedback
+    response.completed_at = now_utc()
+    response.staff_flag = response.staff_flag or staff_flag
+    db.session.flush()
+    return response
+
+
+def count_today(counter_ids: list[int]) -> dict[int, int]:
+    """Responses received today (local time) per counter."""
+    if not counter_ids:
+        return {}
+    start, end = local_day_bounds_utc(local_today())
+    rows = db.session.execute(
+        select(Response.counter_id, func.count())
+        .where(
+            Response.counter_id.in_(counter_ids),
+            Response.submitted_at >= start,
+            Response.submitted_at < end,
+        )
+        .group_by(Response.counter_id)
+    )
+    counts = dict.fromkeys(counter_ids, 0)
+    counts.update({counter_id: n for counter_id, n in rows})
+    return counts

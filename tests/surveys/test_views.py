@@ -1,0 +1,246 @@
+"""The public survey over HTTP: steps, channels, bad input, duplicates, tokens."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from datetime import timedelta
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.surveys.models import Answer, Channel, Response
+from survey_app.surveys.tokens import issue_receipt_token
+from tests import factories
+from tests.helpers import csrf_from, login
+
+
+@pytest.fixture
+def counter(app_ctx):
+    c = factories.counter(factories.agency("Sở Tư pháp"), name="Quầy Hộ tịch")
+    db.session.commit()
+    return c
+
+
+def _responses():
+    db.session.expire_all()
+    return db.session.scalars(select(Response)).all()
+
+
+def tap(client, code: str, value: int = 5, **extra):
+    page = client.get(f"/s/{code}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "overall": str(value)}
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', html)
+    if started:
+        data["started"] = started.group(1)
+    data.update(extra)
+    return client.post(f"/s/{code}", data=data)
+
+
+def test_survey_page_is_vietnamese_by_default_with_five_faces(client, counter):
+    page = client.get(f"/s/{counter.code}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'lang="vi"' in html
+    assert "Quầy Hộ tịch" in html and "Sở Tư pháp" in html
+    assert html.count('name="overall"') == 5
+    for label in ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"):
+        assert label in html
+    assert 'href="/s/%s?lang=en"' % counter.code in html
+
+
+def test_english_by_switch_and_it_sticks(client, counter):
+    html = client.get(f"/s/{counter.code}?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in html and "Very satisfied" in html
+    # the choice is remembered for the next pages
+    html = client.get(f"/s/{counter.code}").get_data(as_text=True)
+    assert "Very satisfied" in html
+
+
+def test_one_tap_saves_a_complete_response(client, counter):
+    reply = tap(client, counter.code, 4)
+    assert reply.status_code == 303
+    assert reply.headers["Location"].endswith(f"/s/{counter.code}/more")
+    (response,) = _responses()
+    assert response.overall == 4
+    assert response.channel == Channel.poster
+    assert response.agency_id == counter.agency_id
+    assert response.language == "vi"
+    assert response.questionnaire_version.version == "sipas-2023.1"
+    assert response.started_at is not None and response.started_at <= response.submitted_at
+    assert response.staff_flag is False
+    assert len(response.client_hash) == 32
+    assert response.answers == []
+
+
+def test_full_questionnaire_then_comment(client, counter):
+    tap(client, counter.code, 2)
+    page = client.get(f"/s/{counter.code}/more")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Biển hiệu, chỉ dẫn rõ ràng" in html and "Không áp dụng" in html
+    data = {"csrf_token": csrf_from(html), "A1": "5", "A2": "na", "C5": "1", "trips": "2",
+            "agencies_contacted": "1", "age_group": "60_plus"}
+    reply = client.post(f"/s/{counter.code}/more", data=data)
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/comment")
+    (response,) = _responses()
+    assert {(a.item_code, a.value) for a in response.answers} == {("A1", 5), ("A2", None), ("C5", 1)}
+    assert (response.trips, response.agencies_contacted, response.age_group) == (2, 1, "60_plus")
+    assert response.completed_at is not None
+
+    html = client.get(f"/s/{counter.code}/comment").get_data(as_text=True)
+    reply = client.post(
+        f"/s/{counter.code}/comment",
+        data={"csrf_token": csrf_from(html), "comment": "Cần thêm ghế chờ", "wants_feedback": "y"},
+    )
+    assert reply.status_code == 303
+    (response,) = _responses()
+    assert response.comment == "Cần thêm ghế chờ" and response.wants_feedback is True
+    thanks = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "Cảm ơn" in thanks
+
+
+def test_resubmitting_step_two_replaces_answers(client, counter):
+    tap(client, counter.code, 5)
+    html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
+    token = csrf_from(html)
+    client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "5", "B1": "4"})
+    client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "3"})
+    (response,) = _responses()
+    assert [(a.item_code, a.value) for a in response.answers] == [("A1", 3)]
+
+
+@pytest.mark.parametrize("value", ["0", "6", "abc", ""])
+def test_out_of_range_overall_is_refused_with_a_message(client, counter, value):
+    reply = tap(client, counter.code, 5, overall=value)
+    assert reply.status_code == 400
+    assert "Vui lòng chạm vào một trong năm khuôn mặt" in reply.get_data(as_text=True)
+    assert _responses() == []
+
+
+def test_out_of_range_item_is_refused_and_nothing_is_half_saved(client, counter):
+    tap(client, counter.code, 5)
+    html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
+    token = csrf_from(html)
+    client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "4"})
+    reply = client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "5", "B1": "9"})
+    assert reply.status_code == 400
+    assert "Vui lòng chọn một trong các lựa chọn" in reply.get_data(as_text=True)
+    (response,) = _responses()
+    assert [(a.item_code, a.value) for a in response.answers] == [("A1", 4)]
+
+
+def test_missing_csrf_token_is_a_clear_400(client, counter):
+    reply = client.post(f"/s/{counter.code}", data={"overall": "5"})
+    assert reply.status_code == 400
+    assert "Biểu mẫu đã hết hạn" in reply.get_data(as_text=True)
+    assert _responses() == []
+
+
+def test_unknown_and_disabled_counters_are_404(client, counter):
+    assert client.get("/s/NOPE99").status_code == 404
+    counter.is_active = False
+    db.session.commit()
+    reply = client.get(f"/s/{counter.code}")
+    assert reply.status_code == 404
+    assert "không còn tham gia khảo sát" in reply.get_data(as_text=True)
+
+
+def test_oversized_body_is_413(client, counter):
+    html = client.get(f"/s/{counter.code}").get_data(as_text=True)
+    reply = client.post(
+        f"/s/{counter.code}/comment",
+        data={"csrf_token": csrf_from(html), "comment": "x" * 200_000},
+    )
+    assert reply.status_code == 413
+
+
+def test_comment_too_long_is_refused(client, counter):
+    tap(client, counter.code, 5)
+    html = client.get(f"/s/{counter.code}/comment").get_data(as_text=True)
+    reply = client.post(
+        f"/s/{counter.code}/comment", data={"csrf_token": csrf_from(html), "comment": "x" * 2001}
+    )
+    assert reply.status_code == 400
+    assert _responses()[0].comment is None
+
+
+def test_steps_two_and_three_need_a_rating_from_this_browser(client, app, counter):
+    assert client.get(f"/s/{counter.code}/more").status_code == 404
+    tap(client, counter.code, 5)
+    other = app.test_client()
+    assert other.get(f"/s/{counter.code}/more").status_code == 404
+
+
+def test_second_tap_from_same_browser_is_suppressed(client, counter):
+    assert tap(client, counter.code, 5).status_code == 303
+    reply = tap(client, counter.code, 1)
+    assert reply.status_code == 409
+    assert "đã trả lời" in reply.get_data(as_text=True)
+    assert len(_responses()) == 1
+
+
+def test_second_tap_from_same_device_without_cookies_is_suppressed(app, counter):
+    first, second = app.test_client(), app.test_client()
+    assert tap(first, counter.code, 5).status_code == 303
+    assert tap(second, counter.code, 5).status_code == 409
+    assert len(_responses()) == 1
+
+
+def test_same_device_may_answer_again_after_the_window(app, counter):
+    first, second = app.test_client(), app.test_client()
+    with freeze_time("2026-03-02 03:00:00"):
+        assert tap(first, counter.code, 5).status_code == 303
+    with freeze_time("2026-03-02 03:11:00"):
+        assert tap(second, counter.code, 4).status_code == 303
+    assert len(_responses()) == 2
+
+
+def test_response_from_a_logged_in_staff_browser_is_flagged(client, counter):
+    staff = factories.user()
+    db.session.commit()
+    login(client, staff.email)
+    tap(client, counter.code, 5)
+    (response,) = _responses()
+    assert response.staff_flag is True
+
+
+def test_link_from_another_site_counts_as_web(client, counter):
+    page = client.get(f"/s/{counter.code}", headers={"Referer": "https://dichvucong.gov.vn/x"})
+    html = page.get_data(as_text=True)
+    client.post(f"/s/{counter.code}", data={
+        "csrf_token": csrf_from(html), "overall": "5",
+        "channel": re.search(r'name="channel" value="(\w+)"', html).group(1)})
+    assert _responses()[0].channel == Channel.web
+
+
+def test_no_personal_data_columns_in_responses(app_ctx):
+    columns = set(Response.__table__.columns.keys())
+    for forbidden in ("ip", "ip_address", "user_agent", "name", "phone", "email", "address"):
+        assert forbidden not in columns
+
+
+def test_survey_pages_fit_the_30kb_budget(client, counter):
+    """HTML + CSS (+ JS: there is none) of every step, gzip-compressed, ≤ 30 KB."""
+    tap(client, counter.code, 5)
+    css = client.get("/static/survey.css").data
+    pages = [client.get(f"/s/{counter.code}").data if False else None]
+    sizes = {}
+    for path in (f"/s/{counter.code}/more", f"/s/{counter.code}/comment", f"/s/{counter.code}/thanks"):
+        body = client.get(path).data
+        assert b"<script" not in body and b"http://" not in body.replace(b"http://localhost", b"")
+        sizes[path] = len(gzip.compress(body)) + len(gzip.compress(css))
+    fresh = client.application.test_client()
+    step1 = fresh.get(f"/s/{counter.code}").data
+    sizes["step1"] = len(gzip.compress(step1)) + len(gzip.compress(css))
+    assert pages
+    assert max(sizes.values()) <= 30 * 1024, sizes
+
+
+def test_pages_use_no_third_party_assets(client, counter):
+    html = client.get(f"/s/{counter.code}").get_data(as_text=True)
+    assert not re.search(r'(src|href)="(https?:)?//', html.replace('hreflang', ''))
