@@ -109,4 +109,6 @@ class TestConfig(Config):
     PUBLIC_BASE_URL = "https://hailong.example.gov.vn"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Cheap password hashing: the suite creates hundreds of accounts.
+    ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     SERVER_NAME = None

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from survey_app import create_app
 from survey_app.config import TestConfig
-from survey_app.extensions import db
+from survey_app.extensions import db, limiter
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -62,12 +62,17 @@ def app(database_url, tmp_path_factory):
 
 def _empty_all_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+        return
+    with db.engine.connect() as conn:
+        # agencies refer to themselves; SQLite checks that row by row
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.commit()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +86,14 @@ def _clean_database(request):
     with app.app_context():
         db.session.remove()
         _empty_all_tables()
+
+
+@pytest.fixture(autouse=True)
+def _limiter_off_for_the_shared_app():
+    """Flask-Limiter's state is per process: an app a test builds with limits on
+    must not leave them on for the session's app."""
+    yield
+    limiter.enabled = False
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def create_survey_link():
     client = client_for_key(_api_key())
     if client is None:
         response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))
-        response[0].headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
+        response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
         return response
     g.api_client = client
     body = request.get_json(silent=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..agencies.models import Agency
@@ -11,10 +14,23 @@ from ..core.time import now_utc
 from ..extensions import db
 from .models import Role, User
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a login with an unknown e-mail equal
-# to one with a wrong password, so timing does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@cache
+def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
+    return PasswordHasher(**dict(params))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults, or ``ARGON2_PARAMS`` (the tests use cheap ones)."""
+    return _hasher_for(tuple(sorted(current_app.config.get("ARGON2_PARAMS", {}).items())))
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verifying against this keeps the time of a login with an unknown e-mail equal
+    # to one with a wrong password, so timing does not reveal which accounts exist.
+    return hasher.hash("not a real password")
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -28,7 +44,7 @@ def load_user(user_id: str) -> User | None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def create_user(
@@ -57,19 +73,20 @@ def create_user(
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None. Rehashes outdated hashes."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    hasher = _hasher()
     if user is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            hasher.verify(_dummy_hash(hasher), password)
         except VerificationError:
             pass
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
     if not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now_utc()
     db.session.flush()

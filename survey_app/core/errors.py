@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -39,14 +39,16 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, title: str | None = None):
-    """Render the error page (or JSON for the API) for ``status``."""
+def error_response(status: int, message: str | None = None, title: str | None = None) -> Response:
+    """The error page (or JSON for the API) for ``status``."""
     default_title, default_message = _messages().get(status, _messages()[400])
     title = title or default_title
     message = message or default_message
     if wants_json():
-        return jsonify(error={"status": status, "title": title, "message": message}), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        body = jsonify(error={"status": status, "title": title, "message": message})
+    else:
+        body = render_template("errors/error.html", status=status, title=title, message=message)
+    return make_response(body, status)
 
 
 def register(app: Flask) -> None:
@@ -68,7 +70,7 @@ def register(app: Flask) -> None:
         custom = error.description if error.description != type(error).description else None
         response = error_response(status, custom)
         if status == 429 and getattr(error, "retry_after", None):
-            response[0].headers["Retry-After"] = str(error.retry_after)
+            response.headers["Retry-After"] = str(error.retry_after)
         return response
 
     @app.errorhandler(DBAPIError)
@@ -77,7 +79,7 @@ def register(app: Flask) -> None:
         if isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated:
             log.error("database unavailable: %s", error.orig, exc_info=error)
             response = error_response(503)
-            response[0].headers["Retry-After"] = "30"
+            response.headers["Retry-After"] = "30"
             return response
         log.exception("database error on %s %s", request.method, request.path)
         return error_response(500)

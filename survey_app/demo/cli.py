@@ -1,12 +1,14 @@
-"""``flask demo load``: the 2022 Hải Dương demo data (idempotent)."""
+"""``flask demo load`` and ``flask demo login``: the 2022 Hải Dương demo."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
 from .data import load_demo
+from .users import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 
@@ -16,7 +18,24 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @click.option("--responses/--no-responses", default=True, help="Also generate a year of responses.")
 @click.option("--seed", default=2022, show_default=True, help="Random seed for the synthetic responses.")
 def load(if_empty: bool, responses: bool, seed: int) -> None:
-    """Load the demo agencies, counters, procedures, volumes and a synthetic 2022."""
+    """Load the demo agencies, counters, procedures, volumes, a synthetic 2022 and demo accounts."""
     summary = load_demo(if_empty=if_empty, with_responses=responses, seed=seed)
+    created = ensure_demo_users()
     db.session.commit()
     click.echo(summary)
+    if created:
+        click.echo(f"demo accounts created: {', '.join(created)}")
+
+
+@demo_cli.command("login")
+def login() -> None:
+    """Print where to open the app and the demo logins."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo("")
+    click.echo(f"  Hài Lòng is starting on {base}")
+    click.echo(f"  Staff login: {base}/login")
+    for email, _name, role, agency in DEMO_USERS:
+        scope = f" ({agency})" if agency else ""
+        click.echo(f"    {role.value:<12}{scope:<14} {email}  /  {DEMO_PASSWORD}")
+    click.echo("  A counter survey: open any counter from the staff pages, or its QR poster.")
+    click.echo("")

@@ -1,0 +1,35 @@
+"""Demo staff accounts, so a newcomer can log in right after `make run`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..agencies.models import Agency
+from ..auth.models import Role, User
+from ..auth.services import create_user
+from ..extensions import db
+
+#: (e-mail, name, role, agency code or None). One password for all: demo only.
+DEMO_USERS = (
+    ("admin@demo.hailong.vn", "Quản trị Demo", Role.admin, None),
+    ("dieuphoi@demo.hailong.vn", "Điều phối Văn phòng UBND", Role.coordinator, None),
+    ("namsach@demo.hailong.vn", "Cán bộ Một cửa Nam Sách", Role.handler, "H-NAMSACH"),
+    ("lanhdao@demo.hailong.vn", "Lãnh đạo Sở Nội vụ", Role.viewer, "SNV"),
+)
+DEMO_PASSWORD = "hailong-demo-2022"
+
+
+def ensure_demo_users() -> list[str]:
+    """Create the demo accounts that are missing; return the e-mails created."""
+    created = []
+    for email, name, role, agency_code in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.email == email)):
+            continue
+        agency = None
+        if agency_code:
+            agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+            if agency is None:  # demo structure not loaded: skip scoped accounts
+                continue
+        create_user(email, name, DEMO_PASSWORD, role, agency)
+        created.append(email)
+    return created

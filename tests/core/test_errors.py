@@ -1,0 +1,66 @@
+"""Errors: a clear page in the visitor's language and a 4xx; 503 when the database is down."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import OperationalError
+
+from survey_app.surveys import views as survey_views
+
+
+def test_404_page_is_translated(client):
+    reply = client.get("/no/such/page")
+    assert reply.status_code == 404
+    assert "Không tìm thấy trang" in reply.get_data(as_text=True)
+    reply = client.get("/no/such/page?lang=en")
+    assert "Page not found" in reply.get_data(as_text=True)
+
+
+def test_405_is_a_page_not_a_traceback(client):
+    reply = client.delete("/")
+    assert reply.status_code == 405
+    assert "Traceback" not in reply.get_data(as_text=True)
+
+
+def test_database_outage_gives_a_503_page(client, monkeypatch):
+    def broken(code):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(survey_views, "_active_counter", broken)
+    reply = client.get("/s/ABC234")
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"] == "30"
+    html = reply.get_data(as_text=True)
+    assert "Dịch vụ tạm thời gián đoạn" in html and "Traceback" not in html
+
+
+def test_database_outage_on_the_api_is_json(client, monkeypatch):
+    from survey_app.api import views as api_views
+
+    def broken(key):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(api_views, "client_for_key", broken)
+    reply = client.post("/api/v1/survey-links", json={"counter": "X"}, headers={"X-API-Key": "hl_x"})
+    assert reply.status_code == 503 and reply.json["error"]["status"] == 503
+
+
+def test_unexpected_error_is_a_500_page_without_details(client, monkeypatch):
+    def boom(code):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(survey_views, "_active_counter", boom)
+    reply = client.get("/s/ABC234")
+    assert reply.status_code == 500
+    assert "secret internals" not in reply.get_data(as_text=True)
+
+
+def test_real_outage_with_an_unreachable_database_is_503(tmp_path):
+    """No monkeypatching: the database file's directory is gone."""
+    from survey_app import create_app
+    from survey_app.config import TestConfig
+
+    class Broken(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"
+
+    reply = create_app(Broken).test_client().get("/s/ABC234")
+    assert reply.status_code == 503

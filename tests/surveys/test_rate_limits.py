@@ -1,0 +1,69 @@
+"""Rate limiting of submissions: in memory by default, in Redis when configured."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from survey_app import create_app
+from survey_app.config import TestConfig
+from survey_app.extensions import db
+from tests import factories
+from tests.helpers import csrf_from
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def _limited_app(database_url, storage, prefix):
+    class Limited(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        RATELIMIT_ENABLED = True
+        RATELIMIT_STORAGE_URI = storage
+        RATELIMIT_KEY_PREFIX = prefix
+        SURVEY_RATE_LIMIT = "3/minute"
+        DUPLICATE_WINDOW_SECONDS = 0  # so only the rate limit stops the taps
+
+    return create_app(Limited)
+
+
+def _hammer(app, code, times):
+    statuses = []
+    for _ in range(times):
+        client = app.test_client()
+        html = client.get(f"/s/{code}").get_data(as_text=True)
+        statuses.append(client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "4"}))
+    return statuses
+
+
+@pytest.fixture
+def counter_code(app):
+    with app.app_context():
+        code = factories.counter().code
+        db.session.commit()
+        return code
+
+
+def test_fourth_submission_in_a_minute_is_429_in_the_visitors_language(app, database_url, counter_code):
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
+    replies = _hammer(limited, counter_code, 4)
+    assert [r.status_code for r in replies] == [303, 303, 303, 429]
+    assert "Quá nhiều lần thử" in replies[-1].get_data(as_text=True)
+    assert "Retry-After" in replies[-1].headers
+    # reading the survey page is not limited
+    assert limited.test_client().get(f"/s/{counter_code}").status_code == 200
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis test SKIPPED: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
+def test_limits_are_shared_through_redis(app, database_url, counter_code):
+    import redis
+
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()  # TEST_REDIS_URL names a database kept for the tests
+    limited = _limited_app(database_url, REDIS_URL, f"t{uuid.uuid4().hex}")
+    replies = _hammer(limited, counter_code, 4)
+    assert [r.status_code for r in replies] == [303, 303, 303, 429]
+    keys = store.keys("*surveys.counter*")
+    assert keys, "the counts must be stored in Redis, where every worker sees them"
+    assert max(int(store.get(k)) for k in keys) >= 3
