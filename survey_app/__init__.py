@@ -81,9 +81,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .core.errors import register
+    from .core import errors, security
 
-    register(app)
+    errors.register(app)
+    security.register(app)
 
 
 def register_commands(app: Flask) -> None:

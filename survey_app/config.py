@@ -52,6 +52,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
     LANGUAGES = ("vi", "en")
 
+    #: The questionnaire new responses answer (a file in surveys/questionnaires/).
+    QUESTIONNAIRE_VERSION = os.environ.get("QUESTIONNAIRE_VERSION", "sipas-2023.1")
+    #: Static files (CSS) are cached by phones for a day.
+    SEND_FILE_MAX_AGE_DEFAULT = 24 * 3600
     WTF_CSRF_TIME_LIMIT = None  # a citizen may leave the survey open while queueing
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
     MAX_FORM_MEMORY_SIZE = 32 * 1024

@@ -64,3 +64,14 @@ def test_real_outage_with_an_unreachable_database_is_503(tmp_path):
 
     reply = create_app(Broken).test_client().get("/s/ABC234")
     assert reply.status_code == 503
+
+
+def test_security_headers_on_pages(client):
+    reply = client.get("/")
+    csp = reply.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Cache-Control"] == "no-store"
+    css = client.get("/static/survey.css")
+    assert "max-age=86400" in css.headers["Cache-Control"]
