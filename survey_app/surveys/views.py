@@ -51,7 +51,7 @@ def _active_counter(code: str) -> Counter:
         select(Counter)
         .join(Agency)
         .options(joinedload(Counter.agency))
-        .where(Counter.code == code, Counter.is_active.is_(True), Agency.is_active.is_(True))
+        .where(Counter.code == code.upper(), Counter.is_active.is_(True), Agency.is_active.is_(True))
     )
     if counter is None:
         abort(404, description=_("This counter does not exist or no longer takes part in the survey. Please check the code on the poster."))
@@ -113,7 +113,13 @@ def _followup_response(counter: Counter) -> Response:
     return response
 
 
-def _render_overall(counter: Counter, form: OverallForm, status: int = 200, token: str | None = None):
+def _render_overall(
+    counter: Counter,
+    form: OverallForm,
+    status: int = 200,
+    token: str | None = None,
+    channel: Channel | None = None,
+):
     questionnaire = services.current_questionnaire()
     form.started.data = _start_signer().dumps(counter.code)
     action = url_for(".receipt", token=token) if token else url_for(".counter", code=counter.code)
@@ -124,7 +130,7 @@ def _render_overall(counter: Counter, form: OverallForm, status: int = 200, toke
             form=form,
             questionnaire=questionnaire,
             action=action,
-            channel=None if token else _channel_for_link(),
+            channel=None if token else (channel or _channel_for_link()),
         ),
         status,
     )
@@ -140,7 +146,7 @@ def _render_already(counter: Counter, can_continue: bool = False):
 def _submit_overall(counter: Counter, origin_kwargs: dict, token: str | None = None):
     form = OverallForm()
     if not form.validate_on_submit():
-        return _render_overall(counter, form, 400, token)
+        return _render_overall(counter, form, 400, token, origin_kwargs["channel"])
     origin = services.Origin(
         language=current_language(),
         client_hash=_client_hash(),

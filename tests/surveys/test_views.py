@@ -156,6 +156,7 @@ def test_missing_csrf_token_is_a_clear_400(client, counter, stored):
 
 def test_unknown_and_disabled_counters_are_404(app, client, counter):
     assert client.get("/s/NOPE99").status_code == 404
+    assert client.get(f"/s/{counter.code.lower()}").status_code == 200  # typed in lower case
     with app.app_context():
         db.session.get(Counter, counter.id).is_active = False
         db.session.commit()
