@@ -80,6 +80,13 @@ class Config:
     RECEIPT_TOKEN_MAX_AGE = _env_int("RECEIPT_TOKEN_MAX_AGE", 14 * 24 * 3600)
     #: Steps 2 and 3 of a survey may be completed within this many seconds.
     SURVEY_FOLLOWUP_SECONDS = _env_int("SURVEY_FOLLOWUP_SECONDS", 3600)
+    #: Legal durations for feedback (phản ánh, kiến nghị), in working days.
+    FEEDBACK_SCREENING_DAYS = _env_int("FEEDBACK_SCREENING_DAYS", 2)
+    FEEDBACK_TRANSFER_DAYS = _env_int("FEEDBACK_TRANSFER_DAYS", 5)
+    FEEDBACK_ANSWER_DAYS = _env_int("FEEDBACK_ANSWER_DAYS", 15)
+    FEEDBACK_PUBLISH_DAYS = _env_int("FEEDBACK_PUBLISH_DAYS", 2)
+    #: The single extension may add at most this many working days.
+    FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
     #: Trust this many proxies for X-Forwarded-For (set 1 behind nginx).
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
 

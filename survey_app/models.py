@@ -3,10 +3,24 @@
 from .agencies.models import Agency, AgencyKind, Counter, DossierVolume, Procedure, ProcedureField
 from .api.models import ApiClient
 from .auth.models import Role, User
+from .feedback.models import (
+    AnswerTemplate,
+    Attachment,
+    CalendarOverride,
+    CaseEvent,
+    FeedbackCase,
+    RoutingRule,
+)
 from .surveys.models import Answer, Channel, QuestionnaireVersion, Response
 
 __all__ = [
     "Agency",
+    "AnswerTemplate",
+    "Attachment",
+    "CalendarOverride",
+    "CaseEvent",
+    "FeedbackCase",
+    "RoutingRule",
     "AgencyKind",
     "Answer",
     "ApiClient",

@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
 
 def select_locale() -> str:
-    """``?lang=`` → the session → Accept-Language → Vietnamese."""
+    """``?lang=`` → the session → Accept-Language → Vietnamese (also outside requests)."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     requested = request.args.get("lang")
     if requested in languages:
         if session.get("lang") != requested:

@@ -1,0 +1,240 @@
+"""Phản ánh, kiến nghị (reports and proposals on administrative procedures).
+
+One model for every channel. The workflow's states and allowed transitions
+live in :mod:`survey_app.feedback.workflow`; this module only stores them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..agencies.models import Agency, Procedure, ProcedureField
+from ..auth.models import User
+from ..core.db import UTCDateTime
+from ..core.time import now_utc
+from ..extensions import db
+
+
+class CaseKind(enum.StrEnum):
+    report = "report"  #: phản ánh: about a regulation or how it is carried out
+    proposal = "proposal"  #: kiến nghị: a proposal to change a regulation or practice
+
+
+class CaseState(enum.StrEnum):
+    submitted = "submitted"
+    screening = "screening"
+    rejected = "rejected"
+    needs_info = "needs_info"
+    redirected_complaint = "redirected_complaint"
+    transferred = "transferred"
+    accepted = "accepted"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    answered = "answered"
+    approved = "approved"
+    published = "published"
+    closed = "closed"
+
+
+class CaseChannel(enum.StrEnum):
+    web = "web"  #: the public form
+    survey = "survey"  #: turned from a survey suggestion
+    paper = "paper"  #: written, entered by staff
+    phone = "phone"  #: by phone, entered by staff
+    email = "email"  #: by e-mail, entered by staff
+    api = "api"  #: JSON API or Open311
+
+
+class CitizenVerdict(enum.StrEnum):
+    agree = "agree"
+    disagree = "disagree"
+
+
+class CalendarOverride(db.Model):
+    """A day the ``holidays`` package gets wrong or does not know yet."""
+
+    __tablename__ = "calendar_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    #: True: a working day (e.g. a swapped Saturday); False: a day off.
+    is_working_day: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class FeedbackCase(db.Model):
+    """A report or proposal, from intake to publication."""
+
+    __tablename__ = "feedback_cases"
+    __table_args__ = (
+        Index("ix_feedback_cases_agency_state", "agency_id", "state"),
+        Index("ix_feedback_cases_state_due", "state", "due_on"),
+        Index("ix_feedback_cases_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Human-friendly public code, e.g. ``PA-26-K7Q2MX``.
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    #: Keyed hash of the tracking secret given to the citizen.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[CaseKind] = mapped_column(Enum(CaseKind, native_enum=False, length=16))
+    state: Mapped[CaseState] = mapped_column(
+        Enum(CaseState, native_enum=False, length=24), default=CaseState.submitted
+    )
+    channel: Mapped[CaseChannel] = mapped_column(Enum(CaseChannel, native_enum=False, length=16))
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"), index=True)
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("procedure_fields.id"))
+    #: The agency currently responsible; NULL while in the coordinators' queue.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    # -- personal data (erased by the retention purge) --
+    submitter_name: Mapped[str | None] = mapped_column(String(255))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(500))
+    #: When the citizen ticked the consent notice (NĐ 13/2023); staff intake records the
+    #: consent given on paper or by phone.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contact_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # -- origin --
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # -- clock (dates are local working days; *_at are instants) --
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Start of the step the current due date measures from (local date).
+    clock_start_on: Mapped[date] = mapped_column(Date)
+    #: Working days allowed for the current step.
+    clock_days: Mapped[int] = mapped_column(Integer)
+    #: Working days the clock stood still in the current step (waiting for the citizen).
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    #: Local date the current pause began; NULL when the clock runs.
+    paused_since: Mapped[date | None] = mapped_column(Date)
+    #: Current due date (NULL while paused or when no step is running).
+    due_on: Mapped[date | None] = mapped_column(Date)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    # -- outcome --
+    #: Reason shown to the citizen for a rejection, a request for information or a redirect.
+    public_reason: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    citizen_verdict: Mapped[CitizenVerdict | None] = mapped_column(
+        Enum(CitizenVerdict, native_enum=False, length=16)
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    #: Optimistic locking: a concurrent update of the same case fails instead of
+    #: silently overwriting the other staff member's change.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    procedure: Mapped[Procedure | None] = relationship()
+    field: Mapped[ProcedureField | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<FeedbackCase {self.code} {self.state}>"
+
+
+class CaseEvent(db.Model):
+    """One line of a case's timeline: who did what, when and why."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("feedback_cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: NULL for the citizen or the system.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[CaseState | None] = mapped_column(Enum(CaseState, native_enum=False, length=24))
+    to_state: Mapped[CaseState | None] = mapped_column(Enum(CaseState, native_enum=False, length=24))
+    from_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    to_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    #: Why (a transfer's reason, a rejection's legal ground…).
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: Internal note, never shown to the citizen.
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Working days this step took, charged to ``from_agency_id`` (time at a wrong agency).
+    working_days: Mapped[int | None] = mapped_column(Integer)
+
+    case: Mapped[FeedbackCase] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    from_agency: Mapped[Agency | None] = relationship(foreign_keys=[from_agency_id])
+    to_agency: Mapped[Agency | None] = relationship(foreign_keys=[to_agency_id])
+
+
+class Attachment(db.Model):
+    """A file attached to a case, stored outside the web root under a random name."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("feedback_cases.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    #: Detected from the content, not the name.
+    mimetype: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    case: Mapped[FeedbackCase] = relationship(back_populates="attachments")
+
+
+class RoutingRule(db.Model):
+    """Where new cases go: by procedure, else by field; unmatched → coordinators."""
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (
+        UniqueConstraint("procedure_id", name="uq_routing_rules_procedure"),
+        UniqueConstraint("field_id", name="uq_routing_rules_field"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id", ondelete="CASCADE"))
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("procedure_fields.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+
+    agency: Mapped[Agency] = relationship()
+    procedure: Mapped[Procedure | None] = relationship()
+    field: Mapped[ProcedureField | None] = relationship()
+
+
+class AnswerTemplate(db.Model):
+    """A canned answer an agency reuses."""
+
+    __tablename__ = "answer_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+
+    agency: Mapped[Agency | None] = relationship()

@@ -1,0 +1,176 @@
+"""Taking in feedback cases from every channel: validation, routing, codes and secrets.
+
+Services flush; the view or command commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..agencies.models import Agency, Procedure, ProcedureField
+from ..auth.models import User
+from ..core.time import now_utc
+from ..extensions import db
+from ..surveys.models import Response
+from .models import CaseChannel, CaseKind, CaseState, FeedbackCase, RoutingRule
+from .workflow import Durations, start_clock, transition
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SECRET_ALPHABET = "23456789"  # digits only: easy to read out on the phone
+SECRET_LENGTH = 8
+
+#: Words that mark a complaint (khiếu nại) or denunciation (tố cáo): not feedback.
+_COMPLAINT = re.compile(r"\b(khiếu\s*nại|tố\s*cáo|complain|complaint|denounc\w*)\b", re.IGNORECASE)
+
+
+class IntakeError(Exception):
+    """The submission lacks what Art. 7 of NĐ 20/2008 requires; nothing was stored.
+
+    ``errors`` maps a field name to the lawful reason, shown to the submitter.
+    """
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class Submission:
+    """What a citizen (or staff on their behalf) submits, from any channel."""
+
+    kind: CaseKind
+    content: str
+    submitter_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    address: str | None = None
+    procedure: Procedure | None = None
+    field: ProcedureField | None = None
+    agency: Agency | None = None
+    consent: bool = False
+    #: The citizen marked it as a complaint or denunciation.
+    is_complaint: bool = False
+
+
+def looks_like_complaint(text: str) -> bool:
+    """True when the text says it is a complaint or denunciation (khiếu nại, tố cáo)."""
+    return bool(_COMPLAINT.search(text or ""))
+
+
+def validate_submission(sub: Submission) -> None:
+    """Check the Art. 7 requirements before anything is stored.
+
+    :raises IntakeError: naming each missing part and the lawful reason.
+    """
+    errors: dict[str, str] = {}
+    content = (sub.content or "").strip()
+    if len(content) < 10:
+        errors["content"] = str(_l("Describe the problem or proposal clearly (Decree 20/2008, Art. 7: the content must be clear)."))
+    if not (sub.submitter_name or "").strip():
+        errors["submitter_name"] = str(_l("Give your name: feedback without the submitter's name cannot be processed (Decree 20/2008, Art. 7)."))
+    if not ((sub.contact_phone or "").strip() or (sub.contact_email or "").strip()):
+        errors["contact"] = str(_l("Give a phone number or an e-mail address so the answer can reach you (Decree 20/2008, Art. 7)."))
+    if not sub.consent:
+        errors["consent"] = str(_l("Tick the consent box: your personal data is only processed with your consent (Decree 13/2023)."))
+    if errors:
+        raise IntakeError(errors)
+
+
+def route(procedure: Procedure | None, field: ProcedureField | None) -> Agency | None:
+    """The agency a new case goes to: a rule for the procedure, else the procedure's
+    responsible agency, else a rule for the field; None = the coordinators' queue."""
+    if procedure is not None:
+        rule = db.session.scalar(select(RoutingRule).where(RoutingRule.procedure_id == procedure.id))
+        if rule is not None:
+            return rule.agency
+        if procedure.agency is not None:
+            return procedure.agency
+        field = field or procedure.field
+    if field is not None:
+        rule = db.session.scalar(select(RoutingRule).where(RoutingRule.field_id == field.id))
+        if rule is not None:
+            return rule.agency
+    return None
+
+
+def _new_code(kind: CaseKind) -> str:
+    prefix = "PA" if kind == CaseKind.report else "KN"
+    year = now_utc().strftime("%y")
+    while True:
+        code = f"{prefix}-{year}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if db.session.scalar(select(FeedbackCase.id).where(FeedbackCase.code == code)) is None:
+            return code
+
+
+def hash_secret(code: str, secret: str) -> str:
+    key = hashlib.sha256(("case-secret:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    return hmac.new(key, f"{code}:{secret.strip()}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_secret(case: FeedbackCase, secret: str) -> bool:
+    return hmac.compare_digest(case.secret_hash, hash_secret(case.code, secret))
+
+
+def submit(
+    sub: Submission,
+    channel: CaseChannel,
+    created_by: User | None = None,
+    response: Response | None = None,
+) -> tuple[FeedbackCase, str]:
+    """Take in a case: validate, route, give it a code and a tracking secret.
+
+    A text that is a complaint or denunciation is recorded as redirected (with
+    the legal explanation), not processed.
+
+    :return: the case and the tracking secret in clear (shown to the citizen once).
+    :raises IntakeError: if Art. 7's requirements are not met (nothing stored).
+    """
+    validate_submission(sub)
+    secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+    code = _new_code(sub.kind)
+    field = sub.field or (sub.procedure.field if sub.procedure else None)
+    case = FeedbackCase(
+        code=code,
+        secret_hash=hash_secret(code, secret),
+        kind=sub.kind,
+        state=CaseState.submitted,
+        channel=channel,
+        procedure=sub.procedure,
+        field=field,
+        agency=sub.agency or route(sub.procedure, field),
+        content=sub.content.strip(),
+        submitter_name=(sub.submitter_name or "").strip() or None,
+        contact_phone=(sub.contact_phone or "").strip() or None,
+        contact_email=(sub.contact_email or "").strip().lower() or None,
+        address=(sub.address or "").strip() or None,
+        consent_at=now_utc(),
+        created_by_id=created_by.id if created_by else None,
+        response_id=response.id if response else None,
+        received_at=now_utc(),
+    )
+    db.session.add(case)
+    start_clock(case, Durations.from_config().screening)
+    db.session.flush()
+    if sub.is_complaint or looks_like_complaint(sub.content):
+        transition(
+            case, CaseState.redirected_complaint, None, action="redirected_complaint",
+            reason=str(COMPLAINT_EXPLANATION),
+        )
+    return case, secret
+
+
+COMPLAINT_EXPLANATION = _l(
+    "This looks like a complaint (khiếu nại) or a denunciation (tố cáo). These are not handled "
+    "as feedback on administrative procedures: they follow the Law on Complaints 2011 and the "
+    "Law on Denunciations 2018. Please submit it to the citizen reception office (Ban Tiếp công "
+    "dân) or the inspectorate (Thanh tra) of the agency concerned. Your submission has been "
+    "recorded."
+)

@@ -1,0 +1,306 @@
+"""The feedback workflow: states, allowed transitions, who may make them, and the clock.
+
+Every state change of a case goes through :func:`transition`; nothing else
+writes ``FeedbackCase.state``. An illegal transition raises
+:class:`TransitionError`, whose message the views show as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
+
+from ..agencies.models import Agency
+from ..auth.models import Role, User
+from ..core.time import local_today, now_utc
+from ..extensions import db
+from .models import CalendarOverride, CaseEvent, CaseState, FeedbackCase
+from .workdays import Pause, WorkCalendar, compute_deadline
+
+S = CaseState
+
+#: The allowed transitions. Reopening (citizen disagrees, or repeats a closed
+#: case) goes back to ``in_progress`` at the same agency.
+TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    S.submitted: frozenset({S.screening, S.rejected, S.redirected_complaint}),
+    S.screening: frozenset(
+        {S.rejected, S.needs_info, S.redirected_complaint, S.transferred, S.accepted}
+    ),
+    S.needs_info: frozenset({S.screening, S.rejected}),
+    S.transferred: frozenset({S.accepted, S.transferred}),
+    S.accepted: frozenset({S.assigned, S.transferred}),
+    S.assigned: frozenset({S.in_progress, S.assigned, S.transferred}),
+    S.in_progress: frozenset({S.answered, S.transferred}),
+    S.answered: frozenset({S.approved, S.in_progress}),
+    S.approved: frozenset({S.published}),
+    S.published: frozenset({S.closed, S.in_progress}),
+    S.closed: frozenset({S.in_progress}),
+    S.rejected: frozenset(),
+    S.redirected_complaint: frozenset(),
+}
+
+#: Transitions an agency handler may make on a case of their agency; coordinators
+#: and admins may make every allowed transition.
+HANDLER_TRANSITIONS: frozenset[tuple[CaseState, CaseState]] = frozenset(
+    {
+        # screening of cases a routing rule sent straight to the agency
+        (S.submitted, S.screening),
+        (S.screening, S.accepted),
+        (S.screening, S.needs_info),
+        (S.screening, S.rejected),
+        (S.screening, S.redirected_complaint),
+        (S.screening, S.transferred),
+        (S.needs_info, S.screening),
+        (S.transferred, S.accepted),
+        (S.accepted, S.assigned),
+        (S.assigned, S.assigned),
+        (S.assigned, S.in_progress),
+        (S.in_progress, S.answered),
+        # back to the coordinators when the case is not the agency's
+        (S.accepted, S.transferred),
+        (S.assigned, S.transferred),
+        (S.in_progress, S.transferred),
+    }
+)
+
+#: States in which the clock does not run at all.
+FINAL_STATES = frozenset({S.rejected, S.redirected_complaint, S.published, S.closed})
+#: States shown to staff as open work.
+OPEN_STATES = frozenset(set(CaseState) - {S.rejected, S.redirected_complaint, S.closed})
+
+
+class TransitionError(Exception):
+    """The transition is not allowed; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Legal durations in working days (settings, because decrees change)."""
+
+    screening: int
+    transfer: int
+    answer: int
+    publish: int
+
+    @classmethod
+    def from_config(cls) -> Durations:
+        c = current_app.config
+        return cls(
+            screening=c["FEEDBACK_SCREENING_DAYS"],
+            transfer=c["FEEDBACK_TRANSFER_DAYS"],
+            answer=c["FEEDBACK_ANSWER_DAYS"],
+            publish=c["FEEDBACK_PUBLISH_DAYS"],
+        )
+
+
+def work_calendar() -> WorkCalendar:
+    """The calendar with the admins' overrides (read once per request)."""
+    if "work_calendar" not in g:
+        rows = db.session.execute(db.select(CalendarOverride.day, CalendarOverride.is_working_day))
+        g.work_calendar = WorkCalendar({day: working for day, working in rows})
+    return g.work_calendar
+
+
+def start_clock(case: FeedbackCase, days: int) -> None:
+    """Start a new step of ``days`` working days from today."""
+    case.clock_start_on = local_today()
+    case.clock_days = days
+    case.paused_days = 0
+    case.paused_since = None
+    case.extension_days = 0  # an extension belongs to the step it extended
+    refresh_due(case)
+
+
+def refresh_due(case: FeedbackCase) -> None:
+    """Recompute ``due_on`` from the clock fields (None while paused or finished)."""
+    if case.state in FINAL_STATES:
+        case.due_on = None
+        return
+    pauses = [Pause(case.paused_since, None)] if case.paused_since else []
+    deadline = compute_deadline(
+        work_calendar(),
+        case.clock_start_on,
+        case.clock_days + case.paused_days,
+        pauses,
+        extension_days=case.extension_days,
+    )
+    case.due_on = deadline.due
+
+
+def explain_due(case: FeedbackCase):
+    """The :class:`~.workdays.Deadline` of the current step, with its steps."""
+    pauses = [Pause(case.paused_since, None)] if case.paused_since else []
+    return compute_deadline(
+        work_calendar(), case.clock_start_on, case.clock_days + case.paused_days, pauses,
+        extension_days=case.extension_days,
+    )
+
+
+def may_transition(user: User | None, case: FeedbackCase, to_state: CaseState) -> bool:
+    """Whether ``user`` may move ``case`` to ``to_state`` (None = the citizen or the system)."""
+    if to_state not in TRANSITIONS[case.state]:
+        return False
+    if user is None:
+        return True
+    if user.role in (Role.admin, Role.coordinator):
+        return True
+    if user.role == Role.handler and case.agency is not None and user.can_see_agency(case.agency):
+        return (case.state, to_state) in HANDLER_TRANSITIONS
+    return False
+
+
+def transition(
+    case: FeedbackCase,
+    to_state: CaseState,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    agency: Agency | None = None,
+    assignee: User | None = None,
+    action: str | None = None,
+) -> CaseEvent:
+    """Move ``case`` to ``to_state``, update its clock and record the event.
+
+    :param reason: required for rejection, a request for information, a
+        redirect as a complaint and a transfer (the citizen or the next agency
+        sees it).
+    :param agency: the new agency for a transfer (None = the coordinators' queue).
+    :raises TransitionError: if the transition is not allowed, or not for this user,
+        or a required reason or target is missing.
+    """
+    from_state = case.state
+    if to_state not in TRANSITIONS[from_state]:
+        raise TransitionError(
+            _l("A case that is “%(from)s” cannot become “%(to)s”.",
+               **{"from": state_label(from_state), "to": state_label(to_state)})
+        )
+    if not may_transition(actor, case, to_state):
+        raise TransitionError(_l("Your role does not allow this step on this case."))
+    needs_reason = {S.rejected, S.needs_info, S.redirected_complaint, S.transferred}
+    if (
+        to_state == S.transferred
+        and agency is not None
+        and actor is not None
+        and actor.role == Role.handler
+    ):
+        raise TransitionError(_l("Handlers return a case to the coordinators; only they transfer it to another agency."))
+    if to_state in needs_reason and not (reason and reason.strip()):
+        raise TransitionError(_l("Give a reason for this step."))
+    if from_state == S.published and to_state == S.in_progress and actor is not None and not reason:
+        raise TransitionError(_l("Give a reason for reopening the case."))
+
+    # every check before anything changes: a refused step leaves no trace
+    if to_state == S.transferred and agency is not None and case.agency_id == agency.id:
+        raise TransitionError(_l("The case is already at this agency."))
+    if to_state == S.accepted and agency is None and case.agency is None:
+        raise TransitionError(_l("Choose the agency that will answer the case."))
+    if to_state == S.assigned and assignee is None:
+        raise TransitionError(_l("Choose who will handle the case."))
+    if to_state == S.answered and not (case.answer and case.answer.strip()):
+        raise TransitionError(_l("Write the answer before marking the case answered."))
+
+    durations = Durations.from_config()
+    from_agency = case.agency
+    event = CaseEvent(
+        action=action or to_state.value, actor=actor, from_state=from_state, to_state=to_state,
+        from_agency_id=case.agency_id, reason=reason, note=note,
+    )
+    today = local_today()
+    case.state = to_state
+
+    if to_state == S.transferred:
+        # time spent at the agency that gives the case up is charged to it
+        event.working_days = work_calendar().working_days_between(case.clock_start_on, today)
+        case.agency = agency
+        case.assignee = None
+        event.to_agency_id = agency.id if agency else None
+        start_clock(case, durations.answer if agency else durations.transfer)
+    elif to_state == S.needs_info:
+        case.paused_since = today
+        case.public_reason = reason
+        refresh_due(case)
+    elif from_state == S.needs_info and to_state == S.screening:
+        case.paused_days += work_calendar().working_days_between(case.paused_since, today)
+        case.paused_since = None
+        refresh_due(case)
+    elif to_state == S.accepted:
+        if agency is not None:
+            case.agency = agency
+            event.to_agency_id = agency.id
+        if from_state != S.transferred:  # a transfer already started the answer clock
+            start_clock(case, durations.answer)
+    elif to_state == S.assigned:
+        case.assignee = assignee
+    elif to_state == S.in_progress and from_state in (S.published, S.closed):
+        case.citizen_verdict = None
+        case.published_at = case.closed_at = None
+        start_clock(case, durations.answer)
+    elif to_state == S.approved:
+        case.approved_at = now_utc()
+        start_clock(case, durations.publish)
+    elif to_state == S.published:
+        case.published_at = now_utc()
+        refresh_due(case)
+    elif to_state == S.closed:
+        case.closed_at = now_utc()
+        refresh_due(case)
+    elif to_state in (S.rejected, S.redirected_complaint):
+        case.public_reason = reason
+        case.closed_at = now_utc()
+        refresh_due(case)
+    elif to_state == S.answered:
+        case.answered_at = now_utc()
+    if from_agency is not None and event.to_agency_id is None and to_state != S.transferred:
+        event.to_agency_id = case.agency_id
+    case.events.append(event)
+    db.session.flush()
+    return event
+
+
+def extend(case: FeedbackCase, actor: User, days: int, reason: str) -> CaseEvent:
+    """The single extension of the answer deadline, with its reason (the citizen is told).
+
+    :raises TransitionError: a second extension, no reason, or a case not being answered.
+    """
+    if case.state not in (S.accepted, S.assigned, S.in_progress, S.transferred):
+        raise TransitionError(_l("Only a case being answered can be extended."))
+    if case.extension_reason:
+        raise TransitionError(_l("This case was already extended once."))
+    maximum = current_app.config["FEEDBACK_EXTENSION_MAX_DAYS"]
+    if not 1 <= days <= maximum:
+        raise TransitionError(_l("An extension is 1 to %(n)d working days.", n=maximum))
+    if not reason.strip():
+        raise TransitionError(_l("Give a reason for this step."))
+    case.extension_days = days
+    case.extension_reason = reason.strip()
+    refresh_due(case)
+    event = CaseEvent(actor=actor, action="extended", from_state=case.state,
+                      to_state=case.state, reason=reason.strip(), working_days=days,
+                      from_agency_id=case.agency_id, to_agency_id=case.agency_id)
+    case.events.append(event)
+    db.session.flush()
+    return event
+
+
+def state_label(state: CaseState) -> str:
+    return str(STATE_LABELS[state])
+
+
+STATE_LABELS = {
+    S.submitted: _l("Submitted"),
+    S.screening: _l("Screening"),
+    S.rejected: _l("Rejected"),
+    S.needs_info: _l("Waiting for the citizen's information"),
+    S.redirected_complaint: _l("Redirected as a complaint"),
+    S.transferred: _l("Transferred"),
+    S.accepted: _l("Accepted"),
+    S.assigned: _l("Assigned"),
+    S.in_progress: _l("In progress"),
+    S.answered: _l("Answered, awaiting approval"),
+    S.approved: _l("Approved, awaiting publication"),
+    S.published: _l("Answer published"),
+    S.closed: _l("Closed"),
+}
