@@ -68,12 +68,14 @@ def register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
+    from .feedback.views import bp as feedback_bp
     from .staff.views import bp as staff_bp
     from .surveys.views import bp as surveys_bp
     from .extensions import csrf
 
     app.register_blueprint(core_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)

@@ -72,6 +72,9 @@ class Config:
     SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "30/minute;300/hour")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute;50/hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "5/minute;30/day")
+    #: Guessing tracking numbers is rate-limited per client address.
+    TRACK_RATE_LIMIT = os.environ.get("TRACK_RATE_LIMIT", "10/minute;50/day")
 
     #: A second tap from the same client at the same counter within this many
     #: seconds is treated as a duplicate and not stored.
@@ -87,6 +90,11 @@ class Config:
     FEEDBACK_PUBLISH_DAYS = _env_int("FEEDBACK_PUBLISH_DAYS", 2)
     #: The single extension may add at most this many working days.
     FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
+    #: Attachments to feedback: where they are kept (default instance/attachments,
+    #: outside the web root), how large each may be, and how many per case.
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR")
+    ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+    ATTACHMENT_MAX_FILES = _env_int("ATTACHMENT_MAX_FILES", 3)
     #: Trust this many proxies for X-Forwarded-For (set 1 behind nginx).
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
 

@@ -79,6 +79,7 @@ def upgrade():
     sa.Column('extension_reason', sa.Text(), nullable=True),
     sa.Column('public_reason', sa.Text(), nullable=True),
     sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('public_summary', sa.Text(), nullable=True),
     sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),

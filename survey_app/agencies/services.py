@@ -104,3 +104,35 @@ def set_agency_active(agency: Agency, active: bool) -> None:
             update(Agency).where(subtree_filter(agency)).values(is_active=False)
         )
     db.session.flush()
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics, so "dang ky khai sinh" finds "Đăng ký khai sinh"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_procedures(query: str, limit: int = 20) -> list:
+    """Active procedures whose code or name contains every word of ``query``, accents ignored.
+
+    Done in Python: SQLite's lower() does not know Vietnamese letters, and a
+    province's catalogue is a few thousand rows.
+    """
+    from .models import Procedure
+
+    words = fold(query).split()
+    if not words:
+        return []
+    rows = db.session.execute(
+        select(Procedure.id, Procedure.code, Procedure.name).where(Procedure.is_active.is_(True))
+    )
+    ids = [
+        row.id for row in rows
+        if all(w in fold(f"{row.code} {row.name}") for w in words)
+    ][:limit]
+    if not ids:
+        return []
+    found = {p.id: p for p in db.session.scalars(select(Procedure).where(Procedure.id.in_(ids)))}
+    return [found[i] for i in ids]

@@ -133,6 +133,8 @@ class FeedbackCase(db.Model):
     #: Reason shown to the citizen for a rejection, a request for information or a redirect.
     public_reason: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
+    #: The question as published: the content without personal data (set by staff).
+    public_summary: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,243 @@
+"""Public feedback pages: the form, the survey's one-tap conversion, tracking, published answers."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
+
+from ..agencies.models import Agency, Procedure
+from ..agencies.services import search_procedures
+from ..auth.permissions import public
+from ..core.redact import redact
+from ..extensions import db, limiter
+from ..surveys.models import Response
+from . import attachments, services
+from .forms import FeedbackForm, TrackForm, VerdictForm, normalise_phone
+from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
+from .workflow import STATE_LABELS, TransitionError, explain_due, transition
+
+bp = Blueprint("feedback", __name__, url_prefix="/feedback")
+
+TRACKED_KEY = "tracked_cases"  # case ids this browser proved it may see
+NEW_CASE_KEY = "new_case"  # code and secret shown once after submission
+PUBLISHED_STATES = (CaseState.published, CaseState.closed)
+
+
+def _agency_choices():
+    agencies = db.session.scalars(
+        select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.path)
+    ).all()
+    return [SelectChoice("", _("(I don't know)"))] + [
+        SelectChoice(str(a.id), "— " * a.depth + a.name) for a in agencies
+    ]
+
+
+def _survey_response_for_conversion() -> Response | None:
+    """The survey response this browser just gave, if it asked for formal feedback."""
+    state = session.get("survey")
+    if not state:
+        return None
+    response = db.session.get(Response, state.get("r"))
+    if response is None or not response.comment:
+        return None
+    return response
+
+
+def _submission_from(form: FeedbackForm) -> services.Submission:
+    procedure = None
+    if form.procedure_id.data and str(form.procedure_id.data).isdigit():
+        procedure = db.session.get(Procedure, int(form.procedure_id.data))
+    agency = None
+    if form.agency_id.data and form.agency_id.data.isdigit():
+        agency = db.session.get(Agency, int(form.agency_id.data))
+    kind = form.kind.data
+    return services.Submission(
+        kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
+        content=form.content.data or "",
+        submitter_name=form.submitter_name.data,
+        contact_phone=normalise_phone(form.contact_phone.data),
+        contact_email=form.contact_email.data,
+        address=form.address.data,
+        procedure=procedure,
+        agency=agency,
+        consent=bool(form.consent.data),
+        is_complaint=kind == "complaint",
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"],
+               exempt_when=lambda: "search" in request.form)
+def new():
+    """The public form; also the survey's "file it as formal feedback" path."""
+    request.max_content_length = (
+        current_app.config["ATTACHMENT_MAX_BYTES"] * current_app.config["ATTACHMENT_MAX_FILES"]
+        + 64 * 1024
+    )
+    from_survey = request.args.get("from") == "survey"
+    response = _survey_response_for_conversion() if from_survey else None
+    form = FeedbackForm()
+    form.agency_id.choices = _agency_choices()
+    if request.method == "GET":
+        form.kind.data = "report"
+        if response is not None:
+            form.content.data = response.comment
+            form.agency_id.data = str(response.agency_id)
+            if response.procedure_id:
+                form.procedure_id.data = str(response.procedure_id)
+    matches = []
+    query = (form.procedure_query.data or "").strip()
+    if query:
+        matches = search_procedures(query)
+    selected = None
+    if form.procedure_id.data and str(form.procedure_id.data).isdigit():
+        selected = db.session.get(Procedure, int(form.procedure_id.data))
+        if selected is not None and selected not in matches:
+            matches = [selected, *matches]
+    form.procedure_id.choices = [SelectChoice(str(p.id), f"{p.code} — {p.name}") for p in matches]
+
+    status = 200
+    errors: dict[str, str] = {}
+    if request.method == "POST" and "search" not in request.form:
+        status = 400
+        uploads = [f for f in form.attachments.data or [] if f and f.filename]
+        if form.validate_on_submit():
+            try:
+                if len(uploads) > current_app.config["ATTACHMENT_MAX_FILES"]:
+                    raise attachments.AttachmentError(
+                        _("Attach at most %(n)d files.", n=current_app.config["ATTACHMENT_MAX_FILES"])
+                    )
+                checked = [(u, *attachments.check_upload(u)) for u in uploads]
+                channel = CaseChannel.survey if response is not None else CaseChannel.web
+                case, secret = services.submit(_submission_from(form), channel, response=response)
+            except services.IntakeError as exc:
+                errors = exc.errors
+            except attachments.AttachmentError as exc:
+                errors = {"attachments": str(exc)}
+            else:
+                for upload, data, mimetype in checked:
+                    attachments.store(case, upload, data, mimetype)
+                db.session.commit()
+                session[NEW_CASE_KEY] = {"code": case.code, "secret": secret}
+                _remember_tracked(case)
+                return redirect(url_for(".submitted"), code=303)
+    return (
+        render_template(
+            "feedback/new.html", form=form, matches=matches, errors=errors,
+            from_survey=response is not None, query=query,
+        ),
+        status,
+    )
+
+
+@bp.get("/submitted")
+@public
+def submitted():
+    """The code and tracking number, shown once after submitting."""
+    data = session.pop(NEW_CASE_KEY, None)
+    if data is None:
+        return redirect(url_for(".track"), code=303)
+    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == data["code"]))
+    if case is None:
+        abort(404)
+    return render_template("feedback/submitted.html", case=case, secret=data["secret"])
+
+
+def _remember_tracked(case: FeedbackCase) -> None:
+    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case.id][-9:]
+    session[TRACKED_KEY] = [*tracked, case.id]
+
+
+def _tracked_case(code: str) -> FeedbackCase:
+    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.strip().upper()))
+    if case is None or case.id not in session.get(TRACKED_KEY, []):
+        abort(404)
+    return case
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["TRACK_RATE_LIMIT"], methods=["POST"])
+def track():
+    """Look a case up with its code and tracking number (no account needed)."""
+    form = TrackForm()
+    if form.validate_on_submit():
+        case = db.session.scalar(
+            select(FeedbackCase).where(FeedbackCase.code == form.code.data.strip().upper())
+        )
+        # the same answer whether the code or the number is wrong: nothing to probe
+        if case is not None and services.check_secret(case, form.secret.data):
+            _remember_tracked(case)
+            return redirect(url_for(".status", code=case.code), code=303)
+        flash(_("No case matches this code and tracking number."), "error")
+        return render_template("feedback/track.html", form=form), 404
+    status = 400 if request.method == "POST" else 200
+    return render_template("feedback/track.html", form=form), status
+
+
+@bp.route("/track/<code>", methods=["GET", "POST"])
+@public
+def status(code: str):
+    """A case's state, due date and, once published, its answer; the citizen's verdict."""
+    case = _tracked_case(code)
+    form = VerdictForm()
+    if request.method == "POST":
+        if case.state != CaseState.published:
+            abort(409, description=_("The answer can be rated once it is published."))
+        if not form.validate_on_submit():
+            return render_template("feedback/status.html", case=case, form=form,
+                                   labels=STATE_LABELS, deadline=explain_due(case)), 400
+        verdict = CitizenVerdict(form.verdict.data)
+        case.citizen_verdict = verdict
+        try:
+            if verdict == CitizenVerdict.agree:
+                transition(case, CaseState.closed, None, action="citizen_agreed")
+            else:
+                transition(case, CaseState.in_progress, None, action="citizen_disagreed",
+                           reason=form.reason.data or _("The citizen does not agree with the answer."))
+        except TransitionError as exc:  # pragma: no cover - guarded by the state check above
+            abort(409, description=str(exc))
+        db.session.commit()
+        flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
+        return redirect(url_for(".status", code=case.code), code=303)
+    return render_template("feedback/status.html", case=case, form=form, labels=STATE_LABELS,
+                           deadline=explain_due(case))
+
+
+@bp.get("/answers")
+@public
+def answers():
+    """Published answers, searchable by procedure and agency, without personal data."""
+    query = (request.args.get("q") or "").strip()[:200]
+    agency_id = request.args.get("agency", "")
+    stmt = (
+        select(FeedbackCase)
+        .options(joinedload(FeedbackCase.procedure), joinedload(FeedbackCase.agency))
+        .where(FeedbackCase.state.in_(PUBLISHED_STATES))
+        .order_by(FeedbackCase.published_at.desc())
+    )
+    if agency_id.isdigit():
+        stmt = stmt.where(FeedbackCase.agency_id == int(agency_id))
+    if query:
+        ids = [p.id for p in search_procedures(query, limit=500)]
+        stmt = stmt.where(FeedbackCase.procedure_id.in_(ids or [-1]))
+    page = max(1, request.args.get("page", 1, type=int))
+    cases = db.session.scalars(stmt.limit(21).offset((page - 1) * 20)).all()
+    return render_template(
+        "feedback/answers.html", cases=cases[:20], has_more=len(cases) > 20, page=page, query=query,
+        agency_id=agency_id, agencies=_agency_choices(), redact=redact,
+    )

@@ -1,0 +1,194 @@
+"""Public feedback pages over HTTP: the form, the survey conversion, tracking, answers."""
+
+from __future__ import annotations
+
+import io
+import re
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.auth.models import Role
+from survey_app.extensions import db
+from survey_app.feedback.models import CaseChannel, CaseState, FeedbackCase
+from survey_app.feedback.services import Submission, submit
+from survey_app.feedback.workflow import transition
+from survey_app.feedback.models import CaseKind
+from tests import factories
+from tests.helpers import csrf_from
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+GOOD = {"kind": "report", "content": "Quầy yêu cầu nộp thêm bản sao giấy khai sinh không có trong luật.",
+        "submitter_name": "Nguyễn Văn An", "contact_phone": "0912 345 678", "consent": "y"}
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        justice = factories.agency("Sở Tư pháp", code="STP")
+        field = factories.field(code="HT", name="Hộ tịch")
+        procedure = factories.procedure(justice, field, code="1.001193")
+        procedure.name = "Đăng ký khai sinh"
+        db.session.commit()
+        return SimpleNamespace(agency=justice.id, procedure=procedure.id)
+
+
+def _count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(FeedbackCase))
+
+
+def _post(client, data, files=None):
+    html = client.get("/feedback/new").get_data(as_text=True)
+    payload = {"csrf_token": csrf_from(html), **data}
+    if files:
+        payload["attachments"] = files
+    return client.post("/feedback/new", data=payload, content_type="multipart/form-data")
+
+
+def test_form_defaults_consent_unticked(client, world):
+    html = client.get("/feedback/new").get_data(as_text=True)
+    consent = re.search(r'<input type="checkbox" name="consent"[^>]*>', html).group(0)
+    assert "checked" not in consent
+    assert "Nghị định 13/2023" in html
+
+
+def test_submit_shows_code_and_secret_once_then_tracking_works(app, client, world):
+    reply = _post(client, {**GOOD, "procedure_id": str(world.procedure)})
+    assert reply.status_code == 303
+    page = client.get("/feedback/submitted").get_data(as_text=True)
+    code = re.search(r'id="case-code">([^<]+)<', page).group(1)
+    secret = re.search(r'id="case-secret">([^<]+)<', page).group(1)
+    assert client.get("/feedback/submitted").status_code == 303  # shown once
+    with app.app_context():
+        case = db.session.scalar(select(FeedbackCase))
+        assert (case.code, case.channel, case.agency_id) == (code, CaseChannel.web, world.agency)
+        assert case.contact_phone == "0912345678"
+    other = app.test_client()
+    assert other.get(f"/feedback/track/{code}").status_code == 404  # not proven yet
+    html = other.get("/feedback/track").get_data(as_text=True)
+    reply = other.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": code.lower(), "secret": secret})
+    assert reply.status_code == 303
+    status = other.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "Mới gửi" in status and "Sở Tư pháp" in status
+
+
+def test_wrong_secret_reveals_nothing(app, client, world):
+    _post(client, GOOD)
+    with app.app_context():
+        code = db.session.scalar(select(FeedbackCase.code))
+    other = app.test_client()
+    html = other.get("/feedback/track").get_data(as_text=True)
+    wrong = other.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": "11111111"})
+    unknown = other.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": "PA-26-ZZZZZZ", "secret": "1"})
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.get_data(as_text=True).replace(code, "X") == unknown.get_data(as_text=True).replace("PA-26-ZZZZZZ", "X")
+
+
+@pytest.mark.parametrize("missing, reason", [
+    ("submitter_name", "không có tên người gửi"),
+    ("contact_phone", "số điện thoại hoặc thư điện tử"),
+    ("consent", "Nghị định 13/2023"),
+])
+def test_missing_art7_parts_get_the_lawful_reason_and_nothing_is_stored(app, client, world, missing, reason):
+    data = {k: v for k, v in GOOD.items() if k != missing}
+    reply = _post(client, data)
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    assert reason in html
+    assert "Quầy yêu cầu nộp thêm" in html  # what was typed is kept
+    assert _count(app) == 0
+
+
+def test_complaint_choice_gets_the_explanation_and_is_recorded(app, client, world):
+    reply = _post(client, {**GOOD, "kind": "complaint"})
+    assert reply.status_code == 303
+    page = client.get("/feedback/submitted").get_data(as_text=True)
+    assert "Luật Khiếu nại 2011" in page and "Thanh tra" in page
+    with app.app_context():
+        assert db.session.scalar(select(FeedbackCase.state)) == CaseState.redirected_complaint
+
+
+def test_procedure_search_without_javascript(client, world):
+    html = client.get("/feedback/new").get_data(as_text=True)
+    reply = client.post("/feedback/new", data={"csrf_token": csrf_from(html), "procedure_query": "dang ky khai sinh",
+                                               "search": "1", "content": "giữ nguyên"})
+    assert reply.status_code == 200
+    page = reply.get_data(as_text=True)
+    assert f'value="{world.procedure}"' in page and "1.001193" in page
+    assert "giữ nguyên" in page
+
+
+def test_attachment_checked_by_content_and_stored_outside_the_web_root(app, client, world, tmp_path):
+    app.config["ATTACHMENT_DIR"] = str(tmp_path)
+    try:
+        fake = (io.BytesIO(b"MZ\x90\x00 not really a picture"), "photo.png")
+        reply = _post(client, GOOD, files=[fake])
+        assert reply.status_code == 400
+        assert "không phải ảnh" in reply.get_data(as_text=True)
+        assert _count(app) == 0
+        reply = _post(client, GOOD, files=[(io.BytesIO(PNG), "../../giay to.png")])
+        assert reply.status_code == 303
+        with app.app_context():
+            case = db.session.scalar(select(FeedbackCase))
+            (attachment,) = case.attachments
+            assert attachment.mimetype == "image/png" and attachment.original_name == "giay to.png"
+            assert (tmp_path / attachment.stored_name).read_bytes() == PNG
+            assert re.fullmatch(r"[0-9a-f]{32}\.png", attachment.stored_name)
+    finally:
+        app.config["ATTACHMENT_DIR"] = None
+
+
+def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
+    with app.app_context():
+        counter = factories.counter(db.session.get(factories.Agency, world.agency))
+        db.session.commit()
+        code = counter.code
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "2"})
+    html = client.get(f"/s/{code}/comment").get_data(as_text=True)
+    client.post(f"/s/{code}/comment", data={"csrf_token": csrf_from(html), "wants_feedback": "y",
+                                            "comment": "Cán bộ yêu cầu giấy tờ không có trong quy định."})
+    thanks = client.get(f"/s/{code}/thanks").get_data(as_text=True)
+    assert "/feedback/new?from=survey" in thanks
+    form = client.get("/feedback/new?from=survey").get_data(as_text=True)
+    assert "Cán bộ yêu cầu giấy tờ không có trong quy định." in form
+    reply = client.post("/feedback/new?from=survey", data={
+        "csrf_token": csrf_from(form), "kind": "report", "content": "Cán bộ yêu cầu giấy tờ không có trong quy định.",
+        "agency_id": str(world.agency), "submitter_name": "Trần B", "contact_email": "b@example.vn", "consent": "y"})
+    assert reply.status_code == 303
+    with app.app_context():
+        case = db.session.scalar(select(FeedbackCase))
+        assert case.channel == CaseChannel.survey and case.response_id is not None
+
+
+def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(app, client, world):
+    with app.app_context():
+        coordinator = factories.user(Role.coordinator)
+        case, secret = submit(Submission(kind=CaseKind.report, content="Gọi tôi 0912345678 về việc khai sinh chậm.",
+                                         submitter_name="Lê Thị Cúc", contact_phone="0912345678", consent=True,
+                                         procedure=db.session.get(factories.Procedure, world.procedure)),
+                              CaseChannel.web)
+        for state in (CaseState.screening, CaseState.accepted):
+            transition(case, state, coordinator)
+        transition(case, CaseState.assigned, coordinator, assignee=coordinator)
+        transition(case, CaseState.in_progress, coordinator)
+        case.answer = "Sở đã chấn chỉnh việc trả kết quả chậm."
+        for state in (CaseState.answered, CaseState.approved, CaseState.published):
+            transition(case, state, coordinator)
+        db.session.commit()
+        code = case.code
+    listing = client.get("/feedback/answers?q=khai sinh").get_data(as_text=True)
+    assert "Sở đã chấn chỉnh" in listing
+    assert "Lê Thị Cúc" not in listing and "0912345678" not in listing
+    html = client.get("/feedback/track").get_data(as_text=True)
+    client.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": secret})
+    page = client.get(f"/feedback/track/{code}").get_data(as_text=True)
+    reply = client.post(f"/feedback/track/{code}", data={"csrf_token": csrf_from(page), "verdict": "disagree",
+                                                         "reason": "Vẫn chậm"})
+    assert reply.status_code == 303
+    with app.app_context():
+        case = db.session.scalar(select(FeedbackCase))
+        assert case.state == CaseState.in_progress and case.due_on is not None
+        assert case.events[-1].action == "citizen_disagreed"
