@@ -5,6 +5,8 @@ from .api.models import ApiClient
 from .auth.models import Role, User
 from .feedback.models import (
     AnswerTemplate,
+    AuditLog,
+    OutboxMessage,
     Attachment,
     CalendarOverride,
     CaseEvent,
@@ -16,6 +18,8 @@ from .surveys.models import Answer, Channel, QuestionnaireVersion, Response
 __all__ = [
     "Agency",
     "AnswerTemplate",
+    "AuditLog",
+    "OutboxMessage",
     "Attachment",
     "CalendarOverride",
     "CaseEvent",

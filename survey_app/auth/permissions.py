@@ -29,12 +29,26 @@ class Permission(enum.StrEnum):
     manage_counters = "manage_counters"
     manage_users = "manage_users"
     manage_api_keys = "manage_api_keys"
+    handle_feedback = "handle_feedback"  #: work on feedback cases of one's agencies
+    coordinate_feedback = "coordinate_feedback"  #: every case; routing, templates, calendar
+    unmasked_exports = "unmasked_exports"  #: personal data unmasked in lists and exports
+    view_audit = "view_audit"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
-    Role.coordinator: frozenset({Permission.view_counters, Permission.print_posters}),
-    Role.handler: frozenset({Permission.view_counters, Permission.print_posters}),
+    Role.coordinator: frozenset(
+        {
+            Permission.view_counters,
+            Permission.print_posters,
+            Permission.handle_feedback,
+            Permission.coordinate_feedback,
+            Permission.unmasked_exports,
+        }
+    ),
+    Role.handler: frozenset(
+        {Permission.view_counters, Permission.print_posters, Permission.handle_feedback}
+    ),
     Role.viewer: frozenset({Permission.view_counters}),
 }
 

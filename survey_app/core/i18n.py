@@ -41,11 +41,16 @@ def pick(texts: dict[str, Any], lang: str | None = None) -> str:
     return texts.get(lang) or texts.get("vi") or ""
 
 
+def url_with(**changes: Any) -> str:
+    """The current URL with some query parameters replaced (links keep the filters)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    return f"{request.path}?{urlencode(args)}"
+
+
 def url_with_lang(lang: str) -> str:
     """The current URL with ``?lang=`` set, for the visible language switch."""
-    args = request.args.to_dict()
-    args["lang"] = lang
-    return f"{request.path}?{urlencode(args)}"
+    return url_with(lang=lang)
 
 
 def local_datetime(value: datetime | None, fmt: str = "short") -> str:
@@ -57,6 +62,6 @@ def local_datetime(value: datetime | None, fmt: str = "short") -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
-        pick=pick, url_with_lang=url_with_lang, current_language=current_language
+        pick=pick, url_with=url_with, url_with_lang=url_with_lang, current_language=current_language
     )
     app.jinja_env.filters["local_datetime"] = local_datetime

@@ -240,3 +240,40 @@ class AnswerTemplate(db.Model):
     body: Mapped[str] = mapped_column(Text)
 
     agency: Mapped[Agency | None] = relationship()
+
+
+class AuditLog(db.Model):
+    """Who read a case's personal data or changed a case, and when (viewable by admins)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: ``read_personal_data``, ``export``, ``transition``, ``answer``, ``purge``…
+    action: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_cases.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User | None] = relationship()
+    case: Mapped[FeedbackCase | None] = relationship()
+
+
+class OutboxMessage(db.Model):
+    """A notification waiting to be sent by ``flask outbox send`` (SMTP), retried with back-off."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    #: Makes enqueueing idempotent: a reminder for the same case and due date is queued once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,316 @@
+"""Staff pages for feedback: the queue, a case's page and its actions, staff intake, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..agencies.models import Agency, Procedure
+from ..agencies.services import subtree_filter, visible_agencies
+from ..auth.models import Role, User
+from ..auth.permissions import Permission, has_permission, requires
+from ..core.time import local_today
+from ..extensions import db
+from . import audit, services
+from .forms import normalise_phone
+from .models import AnswerTemplate, CaseChannel, CaseKind, CaseState, FeedbackCase
+from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
+from .workflow import (
+    STATE_LABELS,
+    TRANSITIONS,
+    TransitionError,
+    explain_due,
+    extend,
+    may_transition,
+    transition,
+)
+
+bp = Blueprint("cases", __name__, url_prefix="/staff/feedback")
+
+PAGE_SIZE = 50
+STAFF_CHANNELS = (CaseChannel.paper, CaseChannel.phone, CaseChannel.email)
+CHANNEL_LABELS = {
+    CaseChannel.web: _l("Web form"),
+    CaseChannel.survey: _l("Survey suggestion"),
+    CaseChannel.paper: _l("On paper"),
+    CaseChannel.phone: _l("By phone"),
+    CaseChannel.email: _l("By e-mail"),
+    CaseChannel.api: _l("API"),
+}
+
+
+def _case_or_404(case_id: int) -> FeedbackCase:
+    """The case if the current user may see it; 404 otherwise (ids reveal nothing)."""
+    case = db.session.scalar(visible_cases(current_user).where(FeedbackCase.id == case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _filters_from_args() -> CaseFilters:
+    args = request.args
+    filters = CaseFilters(scope=args.get("scope", "agency"))
+    if filters.scope not in SCOPES:
+        filters.scope = "agency"
+    if args.get("state") in CaseState.__members__:
+        filters.state = CaseState(args["state"])
+    if args.get("channel") in CaseChannel.__members__:
+        filters.channel = CaseChannel(args["channel"])
+    if args.get("agency", "").isdigit():
+        filters.agency_id = int(args["agency"])
+    if args.get("procedure", "").isdigit():
+        filters.procedure_id = int(args["procedure"])
+    if args.get("agency") == "none":
+        filters.unassigned_queue = True
+    try:
+        if args.get("due_before"):
+            filters.due_before = date.fromisoformat(args["due_before"])
+    except ValueError:
+        abort(400, description=_("The date must look like 2026-03-31."))
+    filters.overdue = args.get("overdue") == "1"
+    filters.text = (args.get("q") or "")[:200]
+    return filters
+
+
+def _queue_statement(filters: CaseFilters):
+    stmt = apply_filters(visible_cases(current_user), filters, current_user, local_today())
+    return stmt
+
+
+@bp.get("/")
+@requires(Permission.handle_feedback)
+def queue():
+    """My queue, my agency's queue, or everything (coordinators), with filters and counts."""
+    filters = _filters_from_args()
+    stmt = _queue_statement(filters)
+    counts = state_counts(apply_filters(
+        visible_cases(current_user), CaseFilters(scope=filters.scope), current_user, local_today()))
+    page = max(1, request.args.get("page", 1, type=int))
+    rows = db.session.scalars(
+        stmt.options(joinedload(FeedbackCase.agency), joinedload(FeedbackCase.procedure),
+                     joinedload(FeedbackCase.assignee))
+        .order_by(FeedbackCase.due_on.is_(None), FeedbackCase.due_on, FeedbackCase.id)
+        .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).unique().all()
+    agencies = db.session.scalars(visible_agencies(current_user)).all()
+    today = local_today()
+    return render_template(
+        "feedback/staff/queue.html", cases=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
+        page=page, filters=filters, counts=counts, labels=STATE_LABELS, agencies=agencies,
+        today=today, soon=today + timedelta(days=3), unmasked=has_permission(current_user, Permission.unmasked_exports),
+        mask_name=audit.mask_name, channels=CaseChannel, states=CaseState, channel_labels=CHANNEL_LABELS,
+    )
+
+
+@bp.get("/export.<any(csv,xlsx):fmt>")
+@requires(Permission.handle_feedback)
+def export(fmt: str):
+    """The filtered queue as CSV or XLSX; personal data masked unless the role allows it."""
+    filters = _filters_from_args()
+    cases = db.session.scalars(
+        _queue_statement(filters).options(joinedload(FeedbackCase.agency), joinedload(FeedbackCase.procedure))
+        .order_by(FeedbackCase.id)
+    ).unique().all()
+    unmasked = has_permission(current_user, Permission.unmasked_exports)
+    header = ["code", "kind", "state", "channel", "agency", "procedure", "received_at", "due_on",
+              "submitter_name", "contact_phone", "contact_email", "content"]
+    rows = [
+        [c.code, c.kind.value, c.state.value, c.channel.value, c.agency.name if c.agency else "",
+         c.procedure.code if c.procedure else "", c.received_at.isoformat(),
+         c.due_on.isoformat() if c.due_on else "",
+         c.submitter_name if unmasked else audit.mask_name(c.submitter_name),
+         c.contact_phone if unmasked else audit.mask_phone(c.contact_phone),
+         c.contact_email if unmasked else audit.mask_email(c.contact_email),
+         c.content]
+        for c in cases
+    ]
+    audit.record(current_user, "export", detail=f"{fmt}, {len(rows)} cases, unmasked={unmasked}")
+    db.session.commit()
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        body, mimetype = "\ufeff" + out.getvalue(), "text/csv"  # BOM: Excel reads UTF-8
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("PAKN")
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        body = buffer.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="pakn.{fmt}"'})
+
+
+def _handlers_for(case: FeedbackCase) -> list[User]:
+    if case.agency is None:
+        return []
+    return db.session.scalars(
+        select(User).join(Agency, User.agency_id == Agency.id)
+        .where(subtree_filter(case.agency), User.role == Role.handler, User.active.is_(True))
+        .order_by(User.full_name)
+    ).all()
+
+
+@bp.get("/<int:case_id>")
+@requires(Permission.handle_feedback)
+def case(case_id: int):
+    """A case: content, personal data (the read is audited), timeline, due date and actions."""
+    case = _case_or_404(case_id)
+    audit.record(current_user, "read_personal_data", case)
+    db.session.commit()
+    allowed = [s for s in sorted(TRANSITIONS[case.state]) if may_transition(current_user, case, s)]
+    templates = db.session.scalars(
+        select(AnswerTemplate).where(
+            (AnswerTemplate.agency_id == case.agency_id) | AnswerTemplate.agency_id.is_(None)
+        ).order_by(AnswerTemplate.title)
+    ).all()
+    return render_template(
+        "feedback/staff/case.html", case=case, labels=STATE_LABELS, allowed=allowed,
+        deadline=explain_due(case), agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
+        handlers=_handlers_for(case), templates=templates, today=local_today(),
+        can_coordinate=has_permission(current_user, Permission.coordinate_feedback),
+        channel_labels=CHANNEL_LABELS,
+    )
+
+
+def _check_version(case: FeedbackCase) -> None:
+    """Refuse a change made on a stale page: someone else changed the case meanwhile."""
+    sent = request.form.get("version", "")
+    if not sent.isdigit() or int(sent) != case.version:
+        abort(409, description=_("Someone else changed this case while you were working on it. "
+                                 "Nothing was saved: open the case again to see their change."))
+
+
+def _commit_or_conflict() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        abort(409, description=_("Someone else changed this case while you were working on it. "
+                                 "Nothing was saved: open the case again to see their change."))
+
+
+@bp.post("/<int:case_id>/transition")
+@requires(Permission.handle_feedback)
+def do_transition(case_id: int):
+    """Move the case to another state (the workflow decides whether that is allowed)."""
+    case = _case_or_404(case_id)
+    _check_version(case)
+    to = request.form.get("to_state", "")
+    if to not in CaseState.__members__:
+        abort(400)
+    agency = assignee = None
+    if request.form.get("agency_id", "").isdigit():
+        agency = db.session.get(Agency, int(request.form["agency_id"]))
+    if request.form.get("assignee_id", "").isdigit():
+        assignee = db.session.get(User, int(request.form["assignee_id"]))
+        if assignee is None or case.agency is None or not assignee.can_see_agency(case.agency):
+            abort(400, description=_("Choose a handler of the case's agency."))
+    try:
+        transition(case, CaseState(to), current_user, reason=request.form.get("reason") or None,
+                   note=request.form.get("note") or None, agency=agency, assignee=assignee)
+    except TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".case", case_id=case_id), code=303)
+    audit.record(current_user, "transition", case, f"→ {to}")
+    _commit_or_conflict()
+    flash(_("Saved: the case is now “%(state)s”.", state=STATE_LABELS[case.state]), "success")
+    if not db.session.scalar(visible_cases(current_user).where(FeedbackCase.id == case_id)):
+        return redirect(url_for(".queue"), code=303)  # transferred out of the user's sight
+    return redirect(url_for(".case", case_id=case_id), code=303)
+
+
+@bp.post("/<int:case_id>/answer")
+@requires(Permission.handle_feedback)
+def save_answer(case_id: int):
+    """Save the draft answer and the public summary (the question without personal data)."""
+    case = _case_or_404(case_id)
+    _check_version(case)
+    if case.state not in (CaseState.assigned, CaseState.in_progress, CaseState.answered, CaseState.accepted):
+        abort(409, description=_("The answer can only be edited while the case is being handled."))
+    answer = (request.form.get("answer") or "").strip()
+    summary = (request.form.get("public_summary") or "").strip()
+    if len(answer) > 10000 or len(summary) > 5000:
+        abort(413)
+    case.answer = answer or None
+    case.public_summary = summary or None
+    audit.record(current_user, "answer", case)
+    _commit_or_conflict()
+    flash(_("Answer saved."), "success")
+    return redirect(url_for(".case", case_id=case_id), code=303)
+
+
+@bp.post("/<int:case_id>/extend")
+@requires(Permission.handle_feedback)
+def do_extend(case_id: int):
+    """The single extension of the answer deadline, with its reason."""
+    case = _case_or_404(case_id)
+    _check_version(case)
+    days = request.form.get("days", "")
+    try:
+        extend(case, current_user, int(days) if days.isdigit() else 0, request.form.get("reason", ""))
+    except TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".case", case_id=case_id), code=303)
+    audit.record(current_user, "extend", case, days)
+    _commit_or_conflict()
+    flash(_("Deadline extended."), "success")
+    return redirect(url_for(".case", case_id=case_id), code=303)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.handle_feedback)
+def new():
+    """Staff enter a case received on paper, by phone or by e-mail."""
+    form = request.form
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        channel = form.get("channel", "")
+        kind = form.get("kind", "")
+        if channel not in {c.value for c in STAFF_CHANNELS}:
+            errors["channel"] = _("Choose how the case was received.")
+        if kind not in ("report", "proposal", "complaint"):
+            errors["kind"] = _("Choose what you want to send.")
+        procedure = None
+        if form.get("procedure_code"):
+            procedure = db.session.scalar(select(Procedure).where(Procedure.code == form["procedure_code"].strip()))
+            if procedure is None:
+                errors["procedure_code"] = _("Unknown procedure code.")
+        if not errors:
+            sub = services.Submission(
+                kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
+                content=form.get("content", ""), submitter_name=form.get("submitter_name"),
+                contact_phone=normalise_phone(form.get("contact_phone")),
+                contact_email=form.get("contact_email"), address=form.get("address"),
+                procedure=procedure, consent=form.get("consent") == "y", is_complaint=kind == "complaint",
+            )
+            try:
+                case, secret = services.submit(sub, CaseChannel(channel), created_by=current_user)
+            except services.IntakeError as exc:
+                errors = exc.errors
+            else:
+                audit.record(current_user, "create", case, channel)
+                db.session.commit()
+                flash(_("Case %(code)s created. Give the citizen the tracking number %(secret)s.",
+                        code=case.code, secret=secret), "success")
+                return redirect(url_for(".case", case_id=case.id), code=303)
+    return render_template("feedback/staff/new.html", errors=errors, form=form,
+                           channels=STAFF_CHANNELS, channel_labels=CHANNEL_LABELS), 400 if errors else 200
