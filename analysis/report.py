@@ -1,0 +1,358 @@
+"""The top-level analysis: per group (agency, agency × month…) and for the province.
+
+:func:`analyse` takes a :class:`~analysis.data.Responses` table and returns a
+:class:`Report`: for every group and for the province (``overall``) the
+blocks ``n, n_kish, n_eff, df, index, se, ci_low, ci_high, p_below, p_above,
+q_below, verdict`` (plus ``weight_total, deff, q_above, flags``) of the
+composite index, of each element and of each item (Q0 included), as arrays
+``(G, K)`` and as JSON-ready records (a group's top-level block is the
+composite; ``elements`` and ``items`` hold the rest).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._util import combine_codes, factorize, lookup
+from .compare import period_change
+from .data import Responses, period_month
+from .design import Design
+from .indices import answer_matrix, estimate_indices
+from .intervals import INSUFFICIENT, benjamini_hochberg, flag_names, infer
+from .questionnaire import Questionnaire, load_questionnaire
+from .weights import Calibration, design_weights
+
+#: Statistics of every block, in output order.
+BLOCK_FIELDS = (
+    "n", "n_kish", "n_eff", "df", "weight_total", "deff", "index", "se",
+    "ci_low", "ci_high", "p_below", "p_above", "q_below", "q_above", "verdict", "flags",
+)
+_INT_FIELDS = {"n", "df"}
+
+
+@dataclass
+class EstimateTable:
+    """All estimates for one partition, as ``(G, K)`` arrays.
+
+    :ivar names: estimand names: ``"composite"``, element codes, item codes.
+    :ivar kinds: ``"composite" | "element" | "item"`` per estimand.
+    :ivar keys: group labels per grouping column (each ``(G,)``).
+    :ivar stats: :data:`BLOCK_FIELDS` arrays plus ``variance``.
+    :ivar dropped_items: ``(G, m)`` items nobody answered in the group.
+    :ivar dropped_elements: ``(G, E)`` elements left without items.
+    :ivar change: vs the previous month (``difference, se, t, df, p_value,
+        significant`` and ``previous`` row numbers, -1 when none), or None.
+    """
+
+    names: list[str]
+    kinds: list[str]
+    keys: dict[str, np.ndarray]
+    stats: dict[str, np.ndarray]
+    item_codes: tuple[str, ...]
+    element_codes: tuple[str, ...]
+    dropped_items: np.ndarray
+    dropped_elements: np.ndarray
+    change: dict[str, np.ndarray] | None = None
+
+    @property
+    def n_groups(self) -> int:
+        return self.stats["index"].shape[0]
+
+    def column(self, name: str) -> int:
+        """Column of an estimand (``"composite"``, an element or item code)."""
+        return self.names.index(name)
+
+    def get(self, stat: str, name: str) -> np.ndarray:
+        """One statistic of one estimand for all groups, ``(G,)``."""
+        return self.stats[stat][:, self.column(name)]
+
+    def block(self, g: int, k: int) -> dict:
+        """JSON-ready block of group row ``g``, estimand column ``k``."""
+        out = {}
+        for f in BLOCK_FIELDS:
+            value = self.stats[f][g, k]
+            if f == "verdict":
+                out[f] = str(value)
+            elif f == "flags":
+                out[f] = flag_names(int(value))
+            elif f in _INT_FIELDS:
+                out[f] = int(value)
+            else:
+                out[f] = _num(value)
+        if self.change is not None and self.change["previous"][g] >= 0:
+            out["change"] = {
+                "difference": _num(self.change["difference"][g, k]),
+                "se": _num(self.change["se"][g, k]),
+                "df": int(self.change["df"][g, k]),
+                "p_value": _num(self.change["p_value"][g, k]),
+                "significant": bool(self.change["significant"][g, k]),
+            }
+        return out
+
+    def record(self, g: int) -> dict:
+        """JSON-ready record of group row ``g``: keys, composite block, elements, items."""
+        rec = {key: _label(values[g]) for key, values in self.keys.items()}
+        rec.update(self.block(g, 0))
+        rec["dropped_items"] = [c for c, d in zip(self.item_codes, self.dropped_items[g]) if d]
+        rec["dropped_elements"] = [
+            c for c, d in zip(self.element_codes, self.dropped_elements[g]) if d
+        ]
+        rec["elements"] = {
+            name: self.block(g, k)
+            for k, (name, kind) in enumerate(zip(self.names, self.kinds))
+            if kind == "element"
+        }
+        rec["items"] = {
+            name: self.block(g, k)
+            for k, (name, kind) in enumerate(zip(self.names, self.kinds))
+            if kind == "item"
+        }
+        return rec
+
+    def records(self) -> list[dict]:
+        return [self.record(g) for g in range(self.n_groups)]
+
+
+@dataclass
+class Report:
+    """Result of :func:`analyse`.
+
+    :ivar groups: estimates per group.
+    :ivar overall: the province (all responses), one row.
+    :ivar settings: the options used.
+    :ivar headline: the estimand shown first (``"composite"`` or the Q0 code).
+    :ivar coverage_gaps: post-stratification cells with volume but no response.
+    """
+
+    groups: EstimateTable
+    overall: EstimateTable
+    settings: dict
+    headline: str
+    coverage_gaps: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Everything as plain JSON-ready Python objects (NaN → None)."""
+        return {
+            "settings": self.settings,
+            "headline": self.headline,
+            "coverage_gaps": self.coverage_gaps,
+            "overall": self.overall.record(0),
+            "groups": self.groups.records(),
+        }
+
+
+def _num(value):
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _label(value):
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def estimate_table(
+    answers: np.ndarray,
+    design: Design,
+    group: np.ndarray,
+    n_groups: int,
+    questionnaire: Questionnaire,
+    *,
+    keys: dict[str, np.ndarray] | None = None,
+    p0: float = 0.90,
+    alpha: float = 0.05,
+    min_n: int = 30,
+    method: str = "beta",
+) -> EstimateTable:
+    """Estimates, variances, intervals, tests and q values for one partition.
+
+    :param answers: item-major ``(m, n)`` int8 answers in ``questionnaire.item_codes`` order.
+    :param design: the sampling design (weights, strata, clusters, calibration).
+    :param group: group code per response; :param n_groups: G.
+    :param keys: group labels to carry into the output.
+    :return: :class:`EstimateTable`. Benjamini–Hochberg q values are taken per
+        estimand across the groups whose verdict is not ``insufficient_data``.
+    """
+    est = estimate_indices(answers, design.weights, group, n_groups, questionnaire)
+    grouping = design.grouping(group, n_groups)
+    variance = design.variance(est.scores, grouping)
+    sizes = design.domain_sizes(est.domain, grouping)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_kish = np.where(
+            sizes["weight_sq"] > 0, sizes["weight_total"] ** 2 / sizes["weight_sq"], 0.0
+        )
+    index = np.where(sizes["n"] > 0, est.index, np.nan)
+    inf = infer(
+        index, variance, sizes["n"], sizes["df"], n_kish,
+        p0=p0, alpha=alpha, min_n=min_n, method=method,
+    )
+    testable = inf["verdict"] != INSUFFICIENT
+    stats = {
+        "n": sizes["n"],
+        "n_kish": n_kish,
+        "n_eff": inf["n_eff"],
+        "df": sizes["df"],
+        "weight_total": sizes["weight_total"],
+        "deff": inf["deff"],
+        "index": index,
+        "se": inf["se"],
+        "variance": variance,
+        "ci_low": inf["ci_low"],
+        "ci_high": inf["ci_high"],
+        "p_below": inf["p_below"],
+        "p_above": inf["p_above"],
+        "q_below": benjamini_hochberg(np.where(testable, inf["p_below"], np.nan), axis=0),
+        "q_above": benjamini_hochberg(np.where(testable, inf["p_above"], np.nan), axis=0),
+        "verdict": inf["verdict"],
+        "flags": inf["flags"],
+    }
+    return EstimateTable(
+        names=est.names,
+        kinds=est.kinds,
+        keys=keys or {},
+        stats=stats,
+        item_codes=questionnaire.item_codes,
+        element_codes=questionnaire.element_codes,
+        dropped_items=~est.kept_items,
+        dropped_elements=~est.kept_elements,
+    )
+
+
+def _group_column(responses: Responses, name: str, cutoff_day):
+    if name == "month":
+        if responses.submitted_at is None:
+            raise ValueError("grouping by month needs submitted_at")
+        return period_month(responses.submitted_at, cutoff_day=cutoff_day)
+    value = getattr(responses, name, None)
+    if value is None:
+        value = responses.extra.get(name)
+    if value is None:
+        raise ValueError(f"no column {name!r} to group by")
+    return value
+
+
+def analyse(
+    responses: Responses,
+    questionnaire: Questionnaire | None = None,
+    *,
+    by: str | tuple[str, ...] = "agency",
+    calibration: Calibration | None = None,
+    lonely_psu: str = "fail",
+    p0: float = 0.90,
+    alpha: float = 0.05,
+    min_n: int = 30,
+    method: str = "beta",
+    cutoff_day: int | None = 15,
+    headline: str = "composite",
+) -> Report:
+    """Satisfaction indices with intervals and verdicts per group and for the province.
+
+    :param responses: the response table.
+    :param questionnaire: default: the shipped questionnaire.
+    :param by: ``"agency"``, ``"agency_month"`` or a tuple of column names
+        (``agency``, ``month``, ``counter``, ``procedure_field``, ``stratum`` or an
+        ``extra`` column). ``month`` is the reporting month of ``submitted_at``
+        (15th → 14th unless ``cutoff_day=None``).
+    :param calibration: post-stratification or raking of these responses; its
+        weights replace the base weights and its residualisation enters the
+        variance.
+    :param lonely_psu: see :class:`~analysis.design.Design`.
+    :param p0: target; :param alpha: level; :param min_n: suppression threshold;
+    :param method: interval method, ``"beta"`` (Korn–Graubard), ``"logit"``, ``"wilson"``.
+    :param headline: ``"composite"`` or the overall item code (``"Q0"``): which
+        block reports lead with (both are computed).
+    :return: :class:`Report`. When grouping includes ``month``, every block of
+        a group carries its change since the agency's previous month
+        (:func:`~analysis.compare.period_change`).
+    """
+    questionnaire = questionnaire or load_questionnaire()
+    if headline not in ("composite", questionnaire.overall):
+        raise ValueError(f"headline must be 'composite' or {questionnaire.overall!r}")
+    if isinstance(by, str):
+        by = ("agency", "month") if by == "agency_month" else (by,)
+    answers = answer_matrix(responses.item_matrix(questionnaire.item_codes))
+    n = responses.n
+    if calibration is not None:
+        weights = calibration.weights
+    else:
+        weights = design_weights(n, responses.weight)
+    design = Design(
+        weights,
+        strata=responses.stratum,
+        clusters=responses.cluster,
+        calibration=calibration,
+        lonely_psu=lonely_psu,
+    )
+    codes, labels = [], []
+    for name in by:
+        c, lab = factorize(_group_column(responses, name, cutoff_day))
+        codes.append(c)
+        labels.append(lab)
+    group, key_codes = combine_codes(*codes)
+    keys = {name: labels[j][key_codes[:, j]] for j, name in enumerate(by)}
+    options = dict(p0=p0, alpha=alpha, min_n=min_n, method=method)
+    groups = estimate_table(
+        answers, design, group, key_codes.shape[0], questionnaire, keys=keys, **options
+    )
+    overall = estimate_table(
+        answers, design, np.zeros(n, dtype=np.int64), 1, questionnaire,
+        keys={"scope": np.array(["province"])}, **options,
+    )
+    if "month" in by:
+        groups.change = _changes(groups, by, key_codes, labels, alpha)
+    gaps = []
+    if calibration is not None and calibration.coverage_gaps.size:
+        gaps = [
+            {"cell": int(c), "volume": float(v)}
+            for c, v in zip(calibration.coverage_gaps, calibration.gap_volume)
+        ]
+    settings = {
+        "questionnaire": questionnaire.version,
+        "by": list(by),
+        "p0": p0,
+        "alpha": alpha,
+        "min_n": min_n,
+        "method": method,
+        "lonely_psu": lonely_psu,
+        "calibration": None if calibration is None else calibration.method,
+        "cutoff_day": cutoff_day,
+    }
+    return Report(groups=groups, overall=overall, settings=settings, headline=headline,
+                  coverage_gaps=gaps)
+
+
+def _changes(table: EstimateTable, by, key_codes, labels, alpha) -> dict[str, np.ndarray]:
+    """Change of every estimand vs the same other keys in the previous month."""
+    m = by.index("month")
+    month_labels = labels[m]
+    prev_month = month_labels[key_codes[:, m]] - np.timedelta64(1, "M")
+    pos, found = lookup(month_labels, prev_month)
+    prev_codes = key_codes.copy()
+    prev_codes[:, m] = pos
+    # rows are sorted lexicographically by key codes: find the previous row
+    sizes = key_codes.max(axis=0) + 1
+    flat = np.zeros(key_codes.shape[0], dtype=np.int64)
+    prev_flat = np.zeros(key_codes.shape[0], dtype=np.int64)
+    for j, size in enumerate(sizes):
+        flat = flat * size + key_codes[:, j]
+        prev_flat = prev_flat * size + prev_codes[:, j]
+    row, hit = lookup(flat, prev_flat)
+    previous = np.where(found & hit, row, -1)
+    has = previous >= 0
+    src = np.where(has, previous, 0)
+    st = table.stats
+    ch = period_change(
+        st["index"], st["variance"], st["df"],
+        st["index"][src], st["variance"][src], st["df"][src], alpha=alpha,
+    )
+    mask = has[:, None]
+    out = {k: np.where(mask, v, np.nan if v.dtype.kind == "f" else 0) for k, v in ch.items()}
+    out["significant"] = ch["significant"] & mask
+    out["previous"] = previous
+    return out
