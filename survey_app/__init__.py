@@ -97,9 +97,11 @@ def register_commands(app: Flask) -> None:
     from .auth.cli import users_cli
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
+    from .feedback.cli import feedback_cli, outbox_cli
     from .surveys.cli import survey_cli
 
-    for group in (import_cli, api_keys_cli, users_cli, translate_cli, demo_cli, survey_cli):
+    for group in (import_cli, api_keys_cli, users_cli, translate_cli, demo_cli, survey_cli,
+                  feedback_cli, outbox_cli):
         app.cli.add_command(group)
 
 

@@ -90,6 +90,15 @@ class Config:
     FEEDBACK_PUBLISH_DAYS = _env_int("FEEDBACK_PUBLISH_DAYS", 2)
     #: The single extension may add at most this many working days.
     FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
+    #: Contact data of feedback closed longer than this is erased by `flask feedback purge`.
+    FEEDBACK_RETENTION_DAYS = _env_int("FEEDBACK_RETENTION_DAYS", 5 * 365)
+    #: SMTP for notifications; without MAIL_SERVER they are written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "hailong@localhost")
     #: Attachments to feedback: where they are kept (default instance/attachments,
     #: outside the web root), how large each may be, and how many per case.
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR")

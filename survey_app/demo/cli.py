@@ -6,6 +6,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from sqlalchemy import select
+
+from ..agencies.models import Agency
 from ..extensions import db
 from .data import load_demo
 from .users import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
@@ -19,7 +22,11 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @click.option("--seed", default=2022, show_default=True, help="Random seed for the synthetic responses.")
 def load(if_empty: bool, responses: bool, seed: int) -> None:
     """Load the demo agencies, counters, procedures, volumes, a synthetic 2022 and demo accounts."""
-    summary = load_demo(if_empty=if_empty, with_responses=responses, seed=seed)
+    if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
+        # a real database: never add the demo accounts (their password is public)
+        click.echo("demo: skipped, the database already has agencies")
+        return
+    summary = load_demo(with_responses=responses, seed=seed)
     created = ensure_demo_users()
     db.session.commit()
     click.echo(summary)

@@ -20,7 +20,7 @@ from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
 from ..core.time import local_today
 from ..extensions import db
-from . import audit, services
+from . import audit, notify, services
 from .forms import normalise_phone
 from .models import AnswerTemplate, CaseChannel, CaseKind, CaseState, FeedbackCase
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
@@ -230,6 +230,10 @@ def do_transition(case_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".case", case_id=case_id), code=303)
     audit.record(current_user, "transition", case, f"→ {to}")
+    if case.state in (CaseState.needs_info, CaseState.rejected, CaseState.redirected_complaint):
+        notify.citizen_state_changed(case, case.public_reason or "")
+    elif case.state == CaseState.published:
+        notify.citizen_state_changed(case, _("The answer to your case has been published."))
     _commit_or_conflict()
     flash(_("Saved: the case is now “%(state)s”.", state=STATE_LABELS[case.state]), "success")
     if not db.session.scalar(visible_cases(current_user).where(FeedbackCase.id == case_id)):
@@ -271,6 +275,9 @@ def do_extend(case_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".case", case_id=case_id), code=303)
     audit.record(current_user, "extend", case, days)
+    notify.citizen_state_changed(
+        case, _("The deadline was extended to %(date)s: %(reason)s",
+                date=case.due_on.isoformat() if case.due_on else "-", reason=case.extension_reason))
     _commit_or_conflict()
     flash(_("Deadline extended."), "success")
     return redirect(url_for(".case", case_id=case_id), code=303)
@@ -308,6 +315,7 @@ def new():
                 errors = exc.errors
             else:
                 audit.record(current_user, "create", case, channel)
+                notify.citizen_received(case, secret)
                 db.session.commit()
                 flash(_("Case %(code)s created. Give the citizen the tracking number %(secret)s.",
                         code=case.code, secret=secret), "success")

@@ -24,7 +24,7 @@ from ..auth.permissions import public
 from ..core.redact import redact
 from ..extensions import db, limiter
 from ..surveys.models import Response
-from . import attachments, services
+from . import attachments, notify, services
 from .forms import FeedbackForm, TrackForm, VerdictForm, normalise_phone
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
 from .workflow import STATE_LABELS, TransitionError, explain_due, transition
@@ -131,6 +131,7 @@ def new():
             else:
                 for upload, data, mimetype in checked:
                     attachments.store(case, upload, data, mimetype)
+                notify.citizen_received(case, secret)
                 db.session.commit()
                 session[NEW_CASE_KEY] = {"code": case.code, "secret": secret}
                 _remember_tracked(case)

@@ -277,3 +277,31 @@ def test_cli_loads_the_demo_into_an_empty_database(app, runner):
         assert count(Agency) == len(demo_structure()["agencies"])
         assert count(Response) == 0
         assert by_code("H-NAMSACH").created_at < datetime.now(LOCAL)
+
+
+def test_if_empty_on_a_real_database_adds_no_demo_accounts(app, runner):
+    from sqlalchemy import select
+
+    from survey_app.auth.models import User
+    from survey_app.extensions import db
+    from tests import factories
+
+    with app.app_context():
+        factories.agency("UBND thành phố Hải Phòng", code="HP")
+        db.session.commit()
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0 and "skipped" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(User)).all() == []
+
+
+def test_demo_load_creates_the_demo_accounts_once(app, runner):
+    from sqlalchemy import func, select
+
+    from survey_app.auth.models import User
+    from survey_app.extensions import db
+
+    assert runner.invoke(args=["demo", "load", "--no-responses"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load", "--no-responses"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 4

@@ -1,0 +1,43 @@
+"""``flask feedback remind|purge`` and ``flask outbox send`` (cron or systemd timers)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..core.time import local_today
+from ..extensions import db
+from . import notify, outbox
+
+feedback_cli = AppGroup("feedback", help="Feedback deadlines and retention.")
+outbox_cli = AppGroup("outbox", help="Notification outbox.")
+
+
+@feedback_cli.command("remind")
+def remind() -> None:
+    """Remind handlers of cases due in 3 and 1 working days; escalate overdue ones.
+
+    Safe to run twice and on several servers at once.
+    """
+    result = notify.remind(local_today())
+    db.session.commit()
+    click.echo(f"reminders queued: {result.reminders}, escalations queued: {result.escalations}")
+
+
+@feedback_cli.command("purge")
+@click.option("--days", type=int, default=None, help="Retention in days (default FEEDBACK_RETENTION_DAYS).")
+def purge(days: int | None) -> None:
+    """Erase contact data of cases closed longer than the retention period."""
+    days = days if days is not None else current_app.config["FEEDBACK_RETENTION_DAYS"]
+    erased = notify.purge_contacts(local_today(), days)
+    db.session.commit()
+    click.echo(f"contact data erased from {erased} case(s) closed more than {days} days ago")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=200, show_default=True)
+def send(limit: int) -> None:
+    """Send queued notifications (SMTP settings; printed to the log in development)."""
+    sent, failed = outbox.send_pending(limit)
+    click.echo(f"sent {sent}, failed {failed} (will retry)")

@@ -1,0 +1,109 @@
+"""Notifications through an outbox table, sent by ``flask outbox send`` over SMTP.
+
+Enqueueing happens in the same transaction as the change it reports, so a
+notification exists exactly when the change was committed. Sending is
+separate, retried with exponential back-off, and safe with several senders
+(rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Without
+``MAIL_SERVER`` (development) messages are written to the log instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..core.time import now_utc
+from ..extensions import db
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def enqueue(recipient: str, subject: str, body: str, dedupe_key: str | None = None) -> bool:
+    """Queue a message; with ``dedupe_key`` a second call for the same key does nothing.
+
+    :return: True if queued, False if a message with this key already exists.
+    """
+    if dedupe_key is not None and db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(OutboxMessage(recipient=recipient, subject=subject[:255], body=body,
+                                         dedupe_key=dedupe_key))
+    except IntegrityError:  # another server queued it at the same moment
+        return False
+    return True
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failure, at most six hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _deliver(message: OutboxMessage) -> None:
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        log.info("mail (not sent, MAIL_SERVER unset) to=%s subject=%s\n%s",
+                 message.recipient, message.subject, message.body)
+        return
+    email = EmailMessage()
+    email["From"] = config["MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(email)
+
+
+def send_pending(limit: int = 100) -> tuple[int, int]:
+    """Send due messages, one transaction each; return (sent, failed).
+
+    A failure is recorded and the message retried later (:func:`backoff`);
+    after ``MAX_ATTEMPTS`` it stays in the table with its last error.
+    """
+    sent = failed = 0
+    now = now_utc()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.send_after <= now,
+               OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id).limit(limit)
+    ).all()
+    db.session.commit()
+    for message_id in ids:
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        if message is None:  # another sender has it
+            db.session.rollback()
+            continue
+        try:
+            _deliver(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            message.send_after = now_utc() + backoff(message.attempts)
+            failed += 1
+            log.warning("mail to %s failed (attempt %d): %s", message.recipient, message.attempts, exc)
+        else:
+            message.attempts += 1
+            message.sent_at = now_utc()
+            message.body = ""  # it may hold a tracking number: not kept once delivered
+            sent += 1
+        db.session.commit()
+    return sent, failed

@@ -1,0 +1,142 @@
+"""Outbox, reminders and escalation, retention purge (and their commands)."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from survey_app.auth.models import Role
+from survey_app.extensions import db
+from survey_app.feedback import notify, outbox
+from survey_app.feedback.models import (
+    AuditLog,
+    CaseChannel,
+    CaseKind,
+    CaseState,
+    FeedbackCase,
+    OutboxMessage,
+)
+from survey_app.feedback.services import Submission, submit
+from survey_app.feedback.workflow import transition
+from tests import factories
+
+MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def world(app_ctx):
+    agency = factories.agency("Sở Tư pháp", code="STP")
+    handler = factories.user(Role.handler, agency, email="handler@stp.vn")
+    coordinator = factories.user(Role.coordinator, email="dieuphoi@vp.vn")
+    with freeze_time(MONDAY):
+        case, secret = submit(Submission(kind=CaseKind.report, content="Nội dung phản ánh đủ dài để xử lý.",
+                                         submitter_name="An", contact_email="an@example.vn", consent=True,
+                                         agency=agency), CaseChannel.web)
+        notify.citizen_received(case, secret)
+    db.session.commit()
+    return {"case": case, "handler": handler, "coordinator": coordinator, "secret": secret}
+
+
+def _outbox():
+    return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def test_citizen_receives_code_and_secret_and_the_body_is_dropped_after_sending(world, caplog):
+    (message,) = _outbox()
+    assert message.recipient == "an@example.vn"
+    assert world["case"].code in message.body and world["secret"] in message.body
+    with caplog.at_level("INFO"):
+        assert outbox.send_pending() == (1, 0)
+    assert world["secret"] in caplog.text  # development: written to the log
+    db.session.refresh(message)
+    assert message.sent_at is not None and message.body == ""
+    assert outbox.send_pending() == (0, 0)
+
+
+def test_failed_sending_is_retried_with_backoff(world, app, monkeypatch):
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    app.config["MAIL_PORT"] = 9  # nothing listens: connection refused
+    try:
+        with freeze_time(MONDAY):
+            assert outbox.send_pending() == (0, 1)
+            (message,) = _outbox()
+            assert message.attempts == 1 and "Error" in message.last_error
+            assert message.send_after == MONDAY + timedelta(minutes=1)
+            assert outbox.send_pending() == (0, 0)  # not yet due again
+
+        sent = []
+
+        class FakeSMTP:
+            def __init__(self, host, port, timeout):
+                pass
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def starttls(self):
+                pass
+
+            def send_message(self, email):
+                sent.append(email["To"])
+
+        monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+        with freeze_time(MONDAY + timedelta(minutes=2)):
+            assert outbox.send_pending() == (1, 0)
+        assert sent == ["an@example.vn"]
+    finally:
+        app.config["MAIL_SERVER"] = None
+
+
+def test_backoff_grows_and_is_capped():
+    assert [outbox.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert outbox.backoff(30) == timedelta(hours=6)
+
+
+def test_reminders_at_three_and_one_working_days_and_escalation(world):
+    case = world["case"]  # screening due Wednesday 4 March (2 working days)
+    with freeze_time(MONDAY):
+        transition(case, CaseState.screening, world["handler"])
+        transition(case, CaseState.accepted, world["handler"])  # answer due 15 working days later
+    db.session.commit()
+    due = case.due_on
+    three_before = date(2026, 3, 18)
+    assert notify.work_calendar().working_days_between(three_before, due) == 3
+    result = notify.remind(three_before)
+    assert (result.reminders, result.escalations) == (1, 0)
+    assert notify.remind(three_before).reminders == 0  # safe to run twice
+    assert notify.remind(date(2026, 3, 19)).reminders == 0  # 2 days left: no reminder
+    assert notify.remind(date(2026, 3, 20)).reminders == 1  # 1 day left
+    result = notify.remind(due + timedelta(days=1))
+    assert result.escalations == 1
+    recipients = [m.recipient for m in _outbox()]
+    assert recipients.count("handler@stp.vn") == 2 and "dieuphoi@vp.vn" in recipients
+
+
+def test_remind_command(world, runner):
+    with freeze_time(datetime(2026, 3, 20, 2, tzinfo=timezone.utc)):
+        result = runner.invoke(args=["feedback", "remind"])
+    assert result.exit_code == 0 and "escalations queued: 1" in result.output  # screening was due 4/3
+    assert runner.invoke(args=["outbox", "send"]).output.startswith("sent 2")
+
+
+def test_purge_erases_contact_data_but_keeps_the_case(world, runner):
+    case = world["case"]
+    transition(case, CaseState.screening, world["coordinator"])
+    transition(case, CaseState.rejected, world["coordinator"], reason="Không thuộc phạm vi")
+    db.session.commit()
+    assert runner.invoke(args=["feedback", "purge", "--days", "30"]).output.startswith("contact data erased from 0")
+    with freeze_time(datetime.now(timezone.utc) + timedelta(days=31)):
+        result = runner.invoke(args=["feedback", "purge", "--days", "30"])
+    assert "erased from 1 case" in result.output
+    db.session.expire_all()
+    case = db.session.get(FeedbackCase, case.id)
+    assert case.submitter_name is None and case.contact_email is None and case.contact_erased_at
+    assert case.content and case.state == CaseState.rejected and case.events
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "purge")) == 1
