@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from sqlalchemy import select
 
-from ..agencies.models import Agency
+from ..agencies.models import Agency, Counter
 from ..extensions import db
 from .data import load_demo
 from .users import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
@@ -44,5 +44,10 @@ def login() -> None:
     for email, _name, role, agency in DEMO_USERS:
         scope = f" ({agency})" if agency else ""
         click.echo(f"    {role.value:<12}{scope:<14} {email}  /  {DEMO_PASSWORD}")
-    click.echo("  A counter survey: open any counter from the staff pages, or its QR poster.")
+    counter = db.session.scalar(
+        select(Counter).where(Counter.is_active.is_(True)).order_by(Counter.id).limit(1)
+    )
+    if counter is not None:
+        click.echo(f"  A counter's survey: {base}/s/{counter.code}  ({counter.name})")
+    click.echo(f"  Report a problem: {base}/feedback/new")
     click.echo("")
