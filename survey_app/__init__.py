@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
+    from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
     from .staff.views import bp as staff_bp
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(feedback_admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)

@@ -304,3 +304,15 @@ STATE_LABELS = {
     S.published: _l("Answer published"),
     S.closed: _l("Closed"),
 }
+
+
+def recompute_open_deadlines() -> int:
+    """Recompute the due dates of running cases (after the calendar changed)."""
+    g.pop("work_calendar", None)
+    cases = db.session.scalars(
+        db.select(FeedbackCase).where(FeedbackCase.state.in_(OPEN_STATES - FINAL_STATES))
+    ).all()
+    for case in cases:
+        refresh_due(case)
+    db.session.flush()
+    return len(cases)

@@ -1,0 +1,149 @@
+"""Coordinator and admin pages: routing rules, answer templates, calendar overrides, audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..agencies.models import Agency, Procedure, ProcedureField
+from ..auth.permissions import Permission, has_permission, requires
+from ..extensions import db
+from .models import AnswerTemplate, AuditLog, CalendarOverride, RoutingRule
+from .workflow import recompute_open_deadlines, work_calendar
+
+bp = Blueprint("feedback_admin", __name__, url_prefix="/staff/feedback/admin")
+
+
+def _int(name: str) -> int | None:
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/routing", methods=["GET", "POST"])
+@requires(Permission.coordinate_feedback)
+def routing():
+    """Rules sending new cases to agencies: by procedure, else by field."""
+    if request.method == "POST":
+        if request.form.get("delete", "").isdigit():
+            rule = db.session.get(RoutingRule, int(request.form["delete"])) or abort(404)
+            db.session.delete(rule)
+            db.session.commit()
+            flash(_("Rule deleted."), "success")
+            return redirect(url_for(".routing"), code=303)
+        agency = db.session.get(Agency, _int("agency_id") or 0)
+        code = (request.form.get("procedure_code") or "").strip()
+        procedure = db.session.scalar(select(Procedure).where(Procedure.code == code)) if code else None
+        field = db.session.get(ProcedureField, _int("field_id") or 0)
+        problem = None
+        if agency is None:
+            problem = _("Choose the agency.")
+        elif code and procedure is None:
+            problem = _("Unknown procedure code.")
+        elif (procedure is None) == (field is None):
+            problem = _("Give either a procedure code or a field, not both.")
+        elif procedure is not None and db.session.scalar(
+            select(RoutingRule.id).where(RoutingRule.procedure_id == procedure.id)):
+            problem = _("This procedure already has a rule.")
+        elif field is not None and db.session.scalar(
+            select(RoutingRule.id).where(RoutingRule.field_id == field.id)):
+            problem = _("This field already has a rule.")
+        if problem:
+            flash(problem, "error")
+        else:
+            db.session.add(RoutingRule(agency=agency, procedure=procedure, field=field))
+            db.session.commit()
+            flash(_("Rule added."), "success")
+            return redirect(url_for(".routing"), code=303)
+    rules = db.session.scalars(
+        select(RoutingRule).options(joinedload(RoutingRule.agency), joinedload(RoutingRule.procedure),
+                                    joinedload(RoutingRule.field)).order_by(RoutingRule.id)
+    ).all()
+    return render_template(
+        "feedback/admin/routing.html", rules=rules,
+        agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
+        fields=db.session.scalars(select(ProcedureField).order_by(ProcedureField.name)).all(),
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+@requires(Permission.handle_feedback)
+def templates():
+    """Canned answers: an agency's own (handlers) or for everyone (coordinators)."""
+    coordinator = has_permission(current_user, Permission.coordinate_feedback)
+    if request.method == "POST":
+        if request.form.get("delete", "").isdigit():
+            template = db.session.get(AnswerTemplate, int(request.form["delete"])) or abort(404)
+            if not coordinator and template.agency_id != current_user.agency_id:
+                abort(404)
+            db.session.delete(template)
+            db.session.commit()
+            return redirect(url_for(".templates"), code=303)
+        title = (request.form.get("title") or "").strip()[:255]
+        body = (request.form.get("body") or "").strip()[:10000]
+        agency_id = _int("agency_id") if coordinator else current_user.agency_id
+        if not title or not body:
+            flash(_("Give the template a title and a text."), "error")
+        else:
+            db.session.add(AnswerTemplate(title=title, body=body, agency_id=agency_id))
+            db.session.commit()
+            flash(_("Template saved."), "success")
+            return redirect(url_for(".templates"), code=303)
+    stmt = select(AnswerTemplate).options(joinedload(AnswerTemplate.agency)).order_by(AnswerTemplate.title)
+    if not coordinator:
+        stmt = stmt.where((AnswerTemplate.agency_id == current_user.agency_id) | AnswerTemplate.agency_id.is_(None))
+    return render_template(
+        "feedback/admin/templates.html", items=db.session.scalars(stmt).all(), coordinator=coordinator,
+        agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@requires(Permission.coordinate_feedback)
+def calendar():
+    """Days the holiday package does not know yet: extra days off, swapped working days."""
+    if request.method == "POST":
+        if request.form.get("delete", "").isdigit():
+            row = db.session.get(CalendarOverride, int(request.form["delete"])) or abort(404)
+            db.session.delete(row)
+            db.session.flush()
+            recompute_open_deadlines()
+            db.session.commit()
+            return redirect(url_for(".calendar"), code=303)
+        try:
+            day = date.fromisoformat(request.form.get("day", ""))
+        except ValueError:
+            flash(_("The date must look like 2026-03-31."), "error")
+        else:
+            working = request.form.get("is_working_day") == "1"
+            existing = db.session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+            row = existing or CalendarOverride(day=day)
+            row.is_working_day = working
+            row.note = (request.form.get("note") or "").strip()[:255]
+            db.session.add(row)
+            db.session.flush()
+            n = recompute_open_deadlines()
+            db.session.commit()
+            flash(_("Saved. The due dates of %(n)d running cases were recomputed.", n=n), "success")
+            return redirect(url_for(".calendar"), code=303)
+    rows = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
+    cal = work_calendar()
+    return render_template("feedback/admin/calendar.html", rows=rows, cal=cal), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.get("/audit")
+@requires(Permission.view_audit)
+def audit_log():
+    """Who read personal data or changed a case, newest first (admins)."""
+    page = max(1, request.args.get("page", 1, type=int))
+    stmt = select(AuditLog).options(joinedload(AuditLog.user), joinedload(AuditLog.case)).order_by(
+        AuditLog.id.desc())
+    if request.args.get("case", "").isdigit():
+        stmt = stmt.where(AuditLog.case_id == int(request.args["case"]))
+    rows = db.session.scalars(stmt.limit(101).offset((page - 1) * 100)).all()
+    return render_template("feedback/admin/audit.html", rows=rows[:100], has_more=len(rows) > 100, page=page)
