@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api.cases import open311
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
@@ -83,7 +84,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(open311)
     csrf.exempt(api_bp)  # API calls authenticate with a key, not a browser session
+    csrf.exempt(open311)
 
 
 def register_errorhandlers(app: Flask) -> None:

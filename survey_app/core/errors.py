@@ -36,7 +36,7 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/open311/"))
 
 
 def error_response(status: int, message: str | None = None, title: str | None = None) -> Response:

@@ -1,0 +1,251 @@
+"""JSON API for feedback cases (create, read status) and the Open311 GeoReport v2 endpoints.
+
+Both are documented in ``docs/openapi.json``; the tests validate every
+response against it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..agencies.models import Agency, Procedure, ProcedureField
+from ..auth.permissions import public
+from ..core.errors import error_response
+from ..extensions import db, limiter
+from ..feedback import notify
+from ..feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
+from ..feedback.services import IntakeError, Submission, submit
+from ..feedback.workflow import STATE_LABELS
+from .models import ApiClient
+from .services import client_for_key
+from .views import _api_key, _key_for_limit, bp
+
+open311 = Blueprint("open311", __name__, url_prefix="/open311/v2")
+
+CLOSED_STATES = (CaseState.closed, CaseState.rejected, CaseState.redirected_complaint, CaseState.published)
+
+
+def _client() -> ApiClient | None:
+    return client_for_key(_api_key() or request.values.get("api_key"))
+
+
+def _unauthorised():
+    response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
+    return response
+
+
+def case_status(case: FeedbackCase) -> dict:
+    """A case as the API shows it: no personal data."""
+    published = case.state in (CaseState.published, CaseState.closed) and case.answer
+    return {
+        "code": case.code,
+        "kind": case.kind.value,
+        "state": case.state.value,
+        "state_label": str(STATE_LABELS[case.state]),
+        "agency": case.agency.code if case.agency else None,
+        "procedure": case.procedure.code if case.procedure else None,
+        "received_at": case.received_at.isoformat(),
+        "due_on": case.due_on.isoformat() if case.due_on else None,
+        "answer": case.answer if published else None,
+        "published_at": case.published_at.isoformat() if case.published_at else None,
+    }
+
+
+@bp.post("/cases")
+@public  # authenticated by its API key
+@limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+def create_case():
+    """Create a case on a citizen's behalf (an integrating portal that collected consent)."""
+    client = _client()
+    if client is None:
+        return _unauthorised()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, _("The request body must be a JSON object."))
+    text_fields = ("kind", "content", "submitter_name", "contact_phone", "contact_email", "address",
+                   "procedure", "agency")
+    problems = {k: _("Must be text.") for k in text_fields if body.get(k) is not None and not isinstance(body[k], str)}
+    if body.get("kind") not in ("report", "proposal", "complaint"):
+        problems["kind"] = _("Must be report, proposal or complaint.")
+    if not isinstance(body.get("consent"), bool):
+        problems["consent"] = _("Must be true or false.")
+    procedure = agency = None
+    if not problems and body.get("procedure"):
+        procedure = db.session.scalar(select(Procedure).where(Procedure.code == body["procedure"]))
+        if procedure is None:
+            problems["procedure"] = _("Unknown procedure code.")
+    if not problems and body.get("agency"):
+        agency = db.session.scalar(select(Agency).where(Agency.code == body["agency"]))
+        if agency is None:
+            problems["agency"] = _("Unknown agency code.")
+    if problems:
+        return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": problems}), 422
+    sub = Submission(
+        kind=CaseKind.proposal if body["kind"] == "proposal" else CaseKind.report,
+        content=body.get("content") or "", submitter_name=body.get("submitter_name"),
+        contact_phone=body.get("contact_phone"), contact_email=body.get("contact_email"),
+        address=body.get("address"), procedure=procedure, agency=agency,
+        consent=body["consent"], is_complaint=body["kind"] == "complaint",
+    )
+    try:
+        case, secret = submit(sub, CaseChannel.api)
+    except IntakeError as exc:
+        db.session.rollback()
+        return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": exc.errors}), 422
+    notify.citizen_received(case, secret)
+    db.session.commit()
+    return jsonify({**case_status(case), "tracking_number": secret}), 201
+
+
+@bp.get("/cases/<code>")
+@public  # authenticated by its API key
+@limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+def read_case(code: str):
+    """A case's status (no personal data)."""
+    if _client() is None:
+        return _unauthorised()
+    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.upper()))
+    db.session.commit()  # the key's last use
+    if case is None:
+        return error_response(404, _("No case has this code."))
+    return jsonify(case_status(case))
+
+
+# -- Open311 GeoReport v2 ---------------------------------------------------------------------
+# Services are procedure fields (lĩnh vực); a request is a case. Errors are lists of
+# {code, description} as the specification says.
+
+
+def _o311_error(status: int, description: str):
+    return jsonify([{"code": status, "description": description}]), status
+
+
+def _service(field: ProcedureField) -> dict:
+    return {
+        "service_code": field.code, "service_name": field.name,
+        "description": _("Reports and proposals about procedures in the field %(name)s", name=field.name),
+        "metadata": True, "type": "realtime", "keywords": "", "group": "",
+    }
+
+
+@open311.get("/services.<fmt>")
+@public
+def services(fmt: str):
+    """GeoReport v2 service list: one service per procedure field."""
+    if fmt != "json":
+        return _o311_error(400, "only the json format is supported")
+    fields = db.session.scalars(select(ProcedureField).order_by(ProcedureField.code)).all()
+    return jsonify([_service(f) for f in fields])
+
+
+@open311.get("/services/<code>.<fmt>")
+@public
+def service_definition(code: str, fmt: str):
+    """GeoReport v2 service definition: the attributes a request must carry."""
+    if fmt != "json":
+        return _o311_error(400, "only the json format is supported")
+    field = db.session.scalar(select(ProcedureField).where(ProcedureField.code == code))
+    if field is None:
+        return _o311_error(404, "unknown service_code")
+    return jsonify({
+        "service_code": field.code,
+        "attributes": [
+            {"variable": True, "code": "consent", "datatype": "singlevaluelist", "required": True,
+             "datatype_description": "true: the citizen agreed that their contact is used to handle this request (Decree 13/2023)",
+             "order": 1, "description": "Consent to the processing of personal data",
+             "values": [{"key": "true", "name": "Yes"}]},
+            {"variable": True, "code": "kind", "datatype": "singlevaluelist", "required": False,
+             "datatype_description": "report (phản ánh, default) or proposal (kiến nghị)", "order": 2,
+             "description": "Report or proposal",
+             "values": [{"key": "report", "name": "Report"}, {"key": "proposal", "name": "Proposal"}]},
+        ],
+    })
+
+
+def _request_view(case: FeedbackCase) -> dict:
+    return {
+        "service_request_id": case.code,
+        "status": "closed" if case.state in CLOSED_STATES else "open",
+        "status_notes": str(STATE_LABELS[case.state]),
+        "service_name": case.field.name if case.field else None,
+        "service_code": case.field.code if case.field else None,
+        # public: only the summary staff wrote without personal data
+        "description": case.public_summary,
+        "agency_responsible": case.agency.name if case.agency else None,
+        "service_notice": case.answer if case.state in (CaseState.published, CaseState.closed) else None,
+        "requested_datetime": case.received_at.isoformat(),
+        "updated_datetime": case.updated_at.isoformat(),
+        "expected_datetime": case.due_on.isoformat() if case.due_on else None,
+        "address": None, "lat": None, "long": None, "media_url": None,
+    }
+
+
+@open311.post("/requests.<fmt>")
+@public  # api_key checked below, as GeoReport v2 specifies
+@limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+def create_request(fmt: str):
+    """GeoReport v2 POST service request."""
+    if fmt != "json":
+        return _o311_error(400, "only the json format is supported")
+    if _client() is None:
+        return _o311_error(403, "a valid api_key is required")
+    form = request.form
+    field = db.session.scalar(select(ProcedureField).where(ProcedureField.code == form.get("service_code", "")))
+    if field is None:
+        return _o311_error(400, "service_code is missing or unknown")
+    name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
+    sub = Submission(
+        kind=CaseKind.proposal if form.get("attribute[kind]") == "proposal" else CaseKind.report,
+        content=form.get("description", ""), submitter_name=name, contact_phone=form.get("phone"),
+        contact_email=form.get("email"), address=form.get("address_string"), field=field,
+        consent=form.get("attribute[consent]") == "true",
+    )
+    try:
+        case, secret = submit(sub, CaseChannel.api)
+    except IntakeError as exc:
+        db.session.rollback()
+        return jsonify([{"code": 400, "description": f"{key}: {message}"} for key, message in exc.errors.items()]), 400
+    notify.citizen_received(case, secret)
+    db.session.commit()
+    return jsonify([{"service_request_id": case.code, "service_notice": str(STATE_LABELS[case.state]),
+                     "account_id": None, "token": None}]), 201
+
+
+@open311.get("/requests.<fmt>")
+@public
+def list_requests(fmt: str):
+    """GeoReport v2 GET service requests (public: no personal data)."""
+    if fmt != "json":
+        return _o311_error(400, "only the json format is supported")
+    stmt = select(FeedbackCase).options(joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency))
+    ids = [i.strip().upper() for i in request.args.get("service_request_id", "").split(",") if i.strip()]
+    if ids:
+        stmt = stmt.where(FeedbackCase.code.in_(ids[:100]))
+    if request.args.get("service_code"):
+        stmt = stmt.join(ProcedureField, FeedbackCase.field_id == ProcedureField.id).where(
+            ProcedureField.code == request.args["service_code"])
+    status = request.args.get("status")
+    if status == "closed":
+        stmt = stmt.where(FeedbackCase.state.in_(CLOSED_STATES))
+    elif status == "open":
+        stmt = stmt.where(FeedbackCase.state.not_in(CLOSED_STATES))
+    elif status:
+        return _o311_error(400, "status must be open or closed")
+    cases = db.session.scalars(stmt.order_by(FeedbackCase.received_at.desc()).limit(1000)).all()
+    return jsonify([_request_view(c) for c in cases])
+
+
+@open311.get("/requests/<code>.<fmt>")
+@public
+def get_request(code: str, fmt: str):
+    """GeoReport v2 GET one service request."""
+    if fmt != "json":
+        return _o311_error(400, "only the json format is supported")
+    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.upper()))
+    if case is None:
+        return _o311_error(404, "no request has this id")
+    return jsonify([_request_view(case)])

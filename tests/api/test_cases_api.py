@@ -1,0 +1,163 @@
+"""JSON cases API and Open311 GeoReport v2, every response validated against the OpenAPI file."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import select
+
+from survey_app.api.services import create_api_client
+from survey_app.auth.models import Role
+from survey_app.extensions import db
+from survey_app.feedback.models import CaseChannel, CaseState, FeedbackCase
+from survey_app.feedback.workflow import transition
+from tests import factories
+from tests.api.openapi import check, spec
+
+GOOD = {"kind": "report", "content": "Quầy yêu cầu nộp bản sao không có trong quy định.",
+        "submitter_name": "Nguyễn Văn An", "contact_phone": "0912345678", "consent": True}
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        agency = factories.agency("Sở Tư pháp", code="STP")
+        field = factories.field(code="HT", name="Hộ tịch")
+        factories.procedure(agency, field, code="1.001193")
+        _, key = create_api_client("Cổng dịch vụ công")
+        db.session.commit()
+        return SimpleNamespace(key=key)
+
+
+def auth(world):
+    return {"Authorization": f"Bearer {world.key}"}
+
+
+def test_the_openapi_file_is_valid():
+    validate(spec())
+
+
+def test_create_and_read_a_case(client, world):
+    reply = client.post("/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world))
+    check(reply, "/api/v1/cases", "POST")
+    assert reply.status_code == 201
+    body = reply.json
+    assert body["agency"] == "STP" and body["state"] == "submitted" and len(body["tracking_number"]) == 8
+    status = client.get(f"/api/v1/cases/{body['code']}", headers=auth(world))
+    check(status, "/api/v1/cases/X")
+    assert status.json["code"] == body["code"] and "tracking_number" not in status.json
+    assert "Nguyễn" not in status.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({**GOOD, "submitter_name": ""}, "submitter_name"),
+    ({**GOOD, "contact_phone": None}, "contact"),
+    ({**GOOD, "consent": "yes"}, "consent"),
+    ({**GOOD, "kind": "rant"}, "kind"),
+    ({**GOOD, "procedure": "9.999999"}, "procedure"),
+    ({**GOOD, "content": 5}, "content"),
+])
+def test_invalid_cases_are_422_naming_the_field(app, client, world, body, field):
+    reply = client.post("/api/v1/cases", json=body, headers=auth(world))
+    check(reply, "/api/v1/cases", "POST")
+    assert reply.status_code == 422 and field in reply.json["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalars(select(FeedbackCase)).all() == []
+
+
+def test_cases_api_needs_a_key(client, world):
+    for reply, path, method in [
+        (client.post("/api/v1/cases", json=GOOD), "/api/v1/cases", "POST"),
+        (client.get("/api/v1/cases/PA-26-AAAAAA"), "/api/v1/cases/X", "GET"),
+    ]:
+        check(reply, path, method)
+        assert reply.status_code == 401
+    reply = client.get("/api/v1/cases/PA-26-AAAAAA", headers=auth(world))
+    check(reply, "/api/v1/cases/X")
+    assert reply.status_code == 404
+    reply = client.post("/api/v1/cases", data="x", headers={**auth(world), "Content-Type": "text/plain"})
+    check(reply, "/api/v1/cases", "POST")
+    assert reply.status_code == 400
+
+
+def test_open311_services_and_definition(client, world):
+    reply = client.get("/open311/v2/services.json")
+    check(reply, "/open311/v2/services.json")
+    assert [s["service_code"] for s in reply.json] == ["HT"]
+    definition = client.get("/open311/v2/services/HT.json")
+    check(definition, "/open311/v2/services/HT.json")
+    assert {a["code"] for a in definition.json["attributes"]} == {"consent", "kind"}
+    missing = client.get("/open311/v2/services/NOPE.json")
+    check(missing, "/open311/v2/services/NOPE.json")
+    assert missing.status_code == 404
+
+
+def test_open311_post_and_get_requests(app, client, world):
+    form = {"api_key": world.key, "service_code": "HT", "description": GOOD["content"], "first_name": "An",
+            "last_name": "Nguyễn", "phone": "0912345678", "attribute[consent]": "true"}
+    reply = client.post("/open311/v2/requests.json", data=form)
+    check(reply, "/open311/v2/requests.json", "POST")
+    assert reply.status_code == 201
+    code = reply.json[0]["service_request_id"]
+    with app.app_context():
+        case = db.session.scalar(select(FeedbackCase))
+        assert case.channel == CaseChannel.api and case.submitter_name == "An Nguyễn"
+    one = client.get(f"/open311/v2/requests/{code}.json")
+    check(one, f"/open311/v2/requests/{code}.json")
+    assert one.json[0]["status"] == "open" and one.json[0]["description"] is None  # no summary yet
+    assert "0912345678" not in one.get_data(as_text=True) and "An Nguyễn" not in one.get_data(as_text=True)
+    listing = client.get("/open311/v2/requests.json?status=open&service_code=HT")
+    check(listing, "/open311/v2/requests.json")
+    assert [r["service_request_id"] for r in listing.json] == [code]
+    bad = client.get("/open311/v2/requests.json?status=maybe")
+    check(bad, "/open311/v2/requests.json")
+    assert bad.status_code == 400
+
+
+def test_open311_errors(client, world):
+    reply = client.post("/open311/v2/requests.json", data={"service_code": "HT", "description": "x"})
+    check(reply, "/open311/v2/requests.json", "POST")
+    assert reply.status_code == 403
+    reply = client.post("/open311/v2/requests.json", data={"api_key": world.key, "service_code": "HT",
+                                                            "description": GOOD["content"], "first_name": "An",
+                                                            "phone": "0912345678"})
+    check(reply, "/open311/v2/requests.json", "POST")
+    assert reply.status_code == 400 and any("consent" in e["description"] for e in reply.json)
+    missing = client.get("/open311/v2/requests/PA-26-ZZZZZZ.json")
+    check(missing, "/open311/v2/requests/X.json")
+    assert missing.status_code == 404
+
+
+def test_published_answer_is_visible_through_both_apis(app, client, world):
+    reply = client.post("/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world))
+    code = reply.json["code"]
+    with app.app_context():
+        coordinator = factories.user(Role.coordinator)
+        case = db.session.scalar(select(FeedbackCase))
+        for state in (CaseState.screening, CaseState.accepted):
+            transition(case, state, coordinator)
+        transition(case, CaseState.assigned, coordinator, assignee=coordinator)
+        transition(case, CaseState.in_progress, coordinator)
+        case.answer, case.public_summary = "Đã chấn chỉnh.", "Quầy đòi bản sao không cần thiết."
+        for state in (CaseState.answered, CaseState.approved, CaseState.published):
+            transition(case, state, coordinator)
+        db.session.commit()
+    status = client.get(f"/api/v1/cases/{code}", headers=auth(world))
+    check(status, "/api/v1/cases/X")
+    assert status.json["answer"] == "Đã chấn chỉnh." and status.json["state"] == "published"
+    one = client.get(f"/open311/v2/requests/{code}.json")
+    check(one, "/open311/v2/requests/X.json")
+    assert one.json[0]["status"] == "closed" and one.json[0]["service_notice"] == "Đã chấn chỉnh."
+    assert one.json[0]["description"] == "Quầy đòi bản sao không cần thiết."
+
+
+def test_survey_link_responses_match_the_spec(client, world):
+    with client.application.app_context():
+        code = factories.counter().code
+        db.session.commit()
+    reply = client.post("/api/v1/survey-links", json={"counter": code, "qr": "svg"}, headers=auth(world))
+    check(reply, "/api/v1/survey-links", "POST")
+    for body in ({}, {"counter": "NOPE42"}):
+        check(client.post("/api/v1/survey-links", json=body, headers=auth(world)), "/api/v1/survey-links", "POST")
