@@ -69,12 +69,12 @@ def register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
+    from .extensions import csrf
     from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
     from .staff.views import bp as staff_bp
     from .surveys.views import bp as surveys_bp
-    from .extensions import csrf
 
     app.register_blueprint(core_bp)
     app.register_blueprint(surveys_bp)
@@ -105,8 +105,16 @@ def register_commands(app: Flask) -> None:
     from .feedback.cli import feedback_cli, outbox_cli
     from .surveys.cli import survey_cli
 
-    for group in (import_cli, api_keys_cli, users_cli, translate_cli, demo_cli, survey_cli,
-                  feedback_cli, outbox_cli):
+    for group in (
+        import_cli,
+        api_keys_cli,
+        users_cli,
+        translate_cli,
+        demo_cli,
+        survey_cli,
+        feedback_cli,
+        outbox_cli,
+    ):
         app.cli.add_command(group)
 
 

@@ -5,12 +5,12 @@ from .api.models import ApiClient
 from .auth.models import Role, User
 from .feedback.models import (
     AnswerTemplate,
-    AuditLog,
-    OutboxMessage,
     Attachment,
+    AuditLog,
     CalendarOverride,
     CaseEvent,
     FeedbackCase,
+    OutboxMessage,
     RoutingRule,
 )
 from .surveys.models import Answer, Channel, QuestionnaireVersion, Response

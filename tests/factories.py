@@ -14,14 +14,25 @@ _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-def agency(name: str | None = None, parent: Agency | None = None, kind=AgencyKind.department, code: str | None = None) -> Agency:
+def agency(
+    name: str | None = None,
+    parent: Agency | None = None,
+    kind=AgencyKind.department,
+    code: str | None = None,
+) -> Agency:
     n = next(_seq)
-    return agency_services.create_agency(code or f"AG{n}", name or f"Sở thử nghiệm {n}", parent, kind)
+    return agency_services.create_agency(
+        code or f"AG{n}", name or f"Sở thử nghiệm {n}", parent, kind
+    )
 
 
-def counter(agency_: Agency | None = None, name: str | None = None, code: str | None = None) -> Counter:
+def counter(
+    agency_: Agency | None = None, name: str | None = None, code: str | None = None
+) -> Counter:
     agency_ = agency_ or agency()
-    return agency_services.create_counter(agency_, name or f"Quầy số {next(_seq)}", "Tầng 1", code=code)
+    return agency_services.create_counter(
+        agency_, name or f"Quầy số {next(_seq)}", "Tầng 1", code=code
+    )
 
 
 def field(code: str | None = None, name: str = "Hộ tịch") -> ProcedureField:
@@ -31,7 +42,9 @@ def field(code: str | None = None, name: str = "Hộ tịch") -> ProcedureField:
     return f
 
 
-def procedure(agency_: Agency | None = None, field_: ProcedureField | None = None, code: str | None = None) -> Procedure:
+def procedure(
+    agency_: Agency | None = None, field_: ProcedureField | None = None, code: str | None = None
+) -> Procedure:
     p = Procedure(
         code=code or f"1.00{next(_seq):04d}",
         name="Đăng ký khai sinh",
@@ -44,4 +57,6 @@ def procedure(agency_: Agency | None = None, field_: ProcedureField | None = Non
 
 
 def user(role: Role = Role.admin, agency_: Agency | None = None, email: str | None = None) -> User:
-    return create_user(email or f"user{next(_seq)}@example.gov.vn", "Nguyễn Văn A", PASSWORD, role, agency_)
+    return create_user(
+        email or f"user{next(_seq)}@example.gov.vn", "Nguyễn Văn A", PASSWORD, role, agency_
+    )

@@ -22,9 +22,13 @@ def _make_command(kind: str):
             db.session.rollback()
             for error in exc.errors:
                 click.echo(f"{path.name}: {error}", err=True)
-            raise click.ClickException(f"nothing imported: {len(exc.errors)} problem(s) found")
+            raise click.ClickException(
+                f"nothing imported: {len(exc.errors)} problem(s) found"
+            ) from None
         db.session.commit()
-        click.echo(f"{kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+        click.echo(
+            f"{kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        )
 
     command.__doc__ = HELP[kind]
     return import_cli.command(kind)(command)

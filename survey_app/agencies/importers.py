@@ -152,21 +152,27 @@ def parse_csv(data: bytes, columns: Columns) -> list[Row]:
     """
     if len(data) > MAX_BYTES:
         raise ImportFailed(
-            [f"the file is {len(data) / 2**20:.1f} MB, more than the {MAX_BYTES / 2**20:g} MB "
-             "limit: split it into smaller files"]
+            [
+                f"the file is {len(data) / 2**20:.1f} MB, more than the {MAX_BYTES / 2**20:g} MB "
+                "limit: split it into smaller files"
+            ]
         )
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise ImportFailed(
-            ["this is an Excel workbook, not a CSV file: in Excel use "
-             "Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"]
+            [
+                "this is an Excel workbook, not a CSV file: in Excel use "
+                "Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"
+            ]
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ImportFailed(
-            [f"line {line}: the file is not UTF-8 text: save it as 'CSV UTF-8' "
-             "(Excel) or choose UTF-8 as the character set"]
+            [
+                f"line {line}: the file is not UTF-8 text: save it as 'CSV UTF-8' "
+                "(Excel) or choose UTF-8 as the character set"
+            ]
         ) from None
     if not text.strip():
         raise ImportFailed(["the file is empty: a header row is required"])
@@ -190,7 +196,7 @@ def parse_csv(data: bytes, columns: Columns) -> list[Row]:
             values = [_clean(c) for c in cells]
             if not any(values):  # blank lines and Excel's ",,,," rows
                 continue
-            if any(values[len(header):]):
+            if any(values[len(header) :]):
                 problems.add(line, f"{len(values)} values but the header has {len(header)} columns")
                 continue
             if len(rows) >= MAX_ROWS:
@@ -211,8 +217,10 @@ def read_csv(path: Path, columns: Columns) -> list[Row]:
     size = path.stat().st_size
     if size > MAX_BYTES:  # refuse before reading it into memory
         raise ImportFailed(
-            [f"the file is {size / 2**20:.1f} MB, more than the {MAX_BYTES / 2**20:g} MB "
-             "limit: split it into smaller files"]
+            [
+                f"the file is {size / 2**20:.1f} MB, more than the {MAX_BYTES / 2**20:g} MB "
+                "limit: split it into smaller files"
+            ]
         )
     return parse_csv(path.read_bytes(), columns)
 
@@ -285,8 +293,9 @@ def _fields_by_code() -> dict[str, ProcedureField]:
     return {f.code: f for f in db.session.scalars(select(ProcedureField))}
 
 
-def _lookup(row: Row, column: str, known: Mapping[str, object], problems: Problems,
-            required: bool = True):
+def _lookup(
+    row: Row, column: str, known: Mapping[str, object], problems: Problems, required: bool = True
+):
     value = row[column]
     if not value:
         if required:
@@ -327,7 +336,7 @@ def _find_cycles(
             on_walk.add(code)
             code = parent_of.get(code)
         if code is not None and code in on_walk:
-            cycle = walk[walk.index(code):]
+            cycle = walk[walk.index(code) :]
             first = min((c for c in cycle if c in line_of), key=line_of.__getitem__)
             at = cycle.index(first)
             chain = cycle[at:] + cycle[:at] + [first]
@@ -634,8 +643,9 @@ def _apply_volumes(rows: list[Row]) -> ImportResult:
     current: dict[tuple[int, int, date], tuple[int, int]] = {}
     for i in range(0, len(months), 500):
         for vid, agency_id, field_id, month, dossiers in db.session.execute(
-            select(table.c.id, table.c.agency_id, table.c.field_id, table.c.month, table.c.dossiers)
-            .where(table.c.month.in_(months[i:i + 500]))
+            select(
+                table.c.id, table.c.agency_id, table.c.field_id, table.c.month, table.c.dossiers
+            ).where(table.c.month.in_(months[i : i + 500]))
         ):
             current[(agency_id, field_id, month)] = (vid, dossiers)
 
@@ -644,8 +654,9 @@ def _apply_volumes(rows: list[Row]) -> ImportResult:
     for (agency_id, field_id, month), dossiers in plan:
         found = current.get((agency_id, field_id, month))
         if found is None:
-            inserts.append({"agency_id": agency_id, "field_id": field_id, "month": month,
-                            "dossiers": dossiers})
+            inserts.append(
+                {"agency_id": agency_id, "field_id": field_id, "month": month, "dossiers": dossiers}
+            )
             result.count("created")
         elif found[1] != dossiers:
             updates.append({"b_id": found[0], "b_dossiers": dossiers})

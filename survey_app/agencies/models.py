@@ -60,12 +60,8 @@ class Agency(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Agency]] = relationship(
-        back_populates="parent", order_by="Agency.name"
-    )
-    counters: Mapped[list[Counter]] = relationship(
-        back_populates="agency", order_by="Counter.name"
-    )
+    children: Mapped[list[Agency]] = relationship(back_populates="parent", order_by="Agency.name")
+    counters: Mapped[list[Counter]] = relationship(back_populates="agency", order_by="Counter.name")
 
     @property
     def depth(self) -> int:
@@ -96,7 +92,9 @@ class Counter(db.Model):
     #: Short public code in the QR link ``/s/<code>``; never changes once printed.
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
     #: Where the counter is, as printed on the poster (optional).
     location: Mapped[str] = mapped_column(String(255), default="")
     #: A disabled counter's link answers 404; its history stays.

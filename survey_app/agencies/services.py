@@ -56,7 +56,7 @@ def move_agency(agency: Agency, new_parent: Agency | None) -> Agency:
             select(Agency).where(Agency.path.startswith(old_path), Agency.id != agency.id)
         )
         for child in descendants:
-            child.path = new_path + child.path[len(old_path):]
+            child.path = new_path + child.path[len(old_path) :]
         db.session.flush()
     return agency
 
@@ -85,7 +85,9 @@ def visible_counters(user) -> Select[tuple[Counter]]:
     return query
 
 
-def create_counter(agency: Agency, name: str, location: str = "", code: str | None = None) -> Counter:
+def create_counter(
+    agency: Agency, name: str, location: str = "", code: str | None = None
+) -> Counter:
     """Add a counter to ``agency`` with a new public code (or the given one, for imports)."""
     counter = Counter(
         agency=agency, name=name.strip(), location=location.strip(), code=code or new_counter_code()
@@ -100,9 +102,7 @@ def set_agency_active(agency: Agency, active: bool) -> None:
     if active:
         agency.is_active = True
     else:
-        db.session.execute(
-            update(Agency).where(subtree_filter(agency)).values(is_active=False)
-        )
+        db.session.execute(update(Agency).where(subtree_filter(agency)).values(is_active=False))
     db.session.flush()
 
 
@@ -128,10 +128,9 @@ def search_procedures(query: str, limit: int = 20) -> list:
     rows = db.session.execute(
         select(Procedure.id, Procedure.code, Procedure.name).where(Procedure.is_active.is_(True))
     )
-    ids = [
-        row.id for row in rows
-        if all(w in fold(f"{row.code} {row.name}") for w in words)
-    ][:limit]
+    ids = [row.id for row in rows if all(w in fold(f"{row.code} {row.name}") for w in words)][
+        :limit
+    ]
     if not ids:
         return []
     found = {p.id: p for p in db.session.scalars(select(Procedure).where(Procedure.id.in_(ids)))}

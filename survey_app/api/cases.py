@@ -25,7 +25,12 @@ from .views import _api_key, _key_for_limit, bp
 
 open311 = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
-CLOSED_STATES = (CaseState.closed, CaseState.rejected, CaseState.redirected_complaint, CaseState.published)
+CLOSED_STATES = (
+    CaseState.closed,
+    CaseState.rejected,
+    CaseState.redirected_complaint,
+    CaseState.published,
+)
 
 
 def _client() -> ApiClient | None:
@@ -66,9 +71,21 @@ def create_case():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
-    text_fields = ("kind", "content", "submitter_name", "contact_phone", "contact_email", "address",
-                   "procedure", "agency")
-    problems = {k: _("Must be text.") for k in text_fields if body.get(k) is not None and not isinstance(body[k], str)}
+    text_fields = (
+        "kind",
+        "content",
+        "submitter_name",
+        "contact_phone",
+        "contact_email",
+        "address",
+        "procedure",
+        "agency",
+    )
+    problems = {
+        k: _("Must be text.")
+        for k in text_fields
+        if body.get(k) is not None and not isinstance(body[k], str)
+    }
     if body.get("kind") not in ("report", "proposal", "complaint"):
         problems["kind"] = _("Must be report, proposal or complaint.")
     if not isinstance(body.get("consent"), bool):
@@ -83,19 +100,28 @@ def create_case():
         if agency is None:
             problems["agency"] = _("Unknown agency code.")
     if problems:
-        return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": problems}), 422
+        return jsonify(
+            error={"status": 422, "title": _("Invalid request"), "fields": problems}
+        ), 422
     sub = Submission(
         kind=CaseKind.proposal if body["kind"] == "proposal" else CaseKind.report,
-        content=body.get("content") or "", submitter_name=body.get("submitter_name"),
-        contact_phone=body.get("contact_phone"), contact_email=body.get("contact_email"),
-        address=body.get("address"), procedure=procedure, agency=agency,
-        consent=body["consent"], is_complaint=body["kind"] == "complaint",
+        content=body.get("content") or "",
+        submitter_name=body.get("submitter_name"),
+        contact_phone=body.get("contact_phone"),
+        contact_email=body.get("contact_email"),
+        address=body.get("address"),
+        procedure=procedure,
+        agency=agency,
+        consent=body["consent"],
+        is_complaint=body["kind"] == "complaint",
     )
     try:
         case, secret = submit(sub, CaseChannel.api)
     except IntakeError as exc:
         db.session.rollback()
-        return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": exc.errors}), 422
+        return jsonify(
+            error={"status": 422, "title": _("Invalid request"), "fields": exc.errors}
+        ), 422
     notify.citizen_received(case, secret)
     db.session.commit()
     return jsonify({**case_status(case), "tracking_number": secret}), 201
@@ -126,9 +152,15 @@ def _o311_error(status: int, description: str):
 
 def _service(field: ProcedureField) -> dict:
     return {
-        "service_code": field.code, "service_name": field.name,
-        "description": _("Reports and proposals about procedures in the field %(name)s", name=field.name),
-        "metadata": True, "type": "realtime", "keywords": "", "group": "",
+        "service_code": field.code,
+        "service_name": field.name,
+        "description": _(
+            "Reports and proposals about procedures in the field %(name)s", name=field.name
+        ),
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "",
+        "group": "",
     }
 
 
@@ -151,19 +183,36 @@ def service_definition(code: str, fmt: str):
     field = db.session.scalar(select(ProcedureField).where(ProcedureField.code == code))
     if field is None:
         return _o311_error(404, "unknown service_code")
-    return jsonify({
-        "service_code": field.code,
-        "attributes": [
-            {"variable": True, "code": "consent", "datatype": "singlevaluelist", "required": True,
-             "datatype_description": "true: the citizen agreed that their contact is used to handle this request (Decree 13/2023)",
-             "order": 1, "description": "Consent to the processing of personal data",
-             "values": [{"key": "true", "name": "Yes"}]},
-            {"variable": True, "code": "kind", "datatype": "singlevaluelist", "required": False,
-             "datatype_description": "report (phản ánh, default) or proposal (kiến nghị)", "order": 2,
-             "description": "Report or proposal",
-             "values": [{"key": "report", "name": "Report"}, {"key": "proposal", "name": "Proposal"}]},
-        ],
-    })
+    return jsonify(
+        {
+            "service_code": field.code,
+            "attributes": [
+                {
+                    "variable": True,
+                    "code": "consent",
+                    "datatype": "singlevaluelist",
+                    "required": True,
+                    "datatype_description": "true: the citizen agreed that their contact is used to handle this request (Decree 13/2023)",
+                    "order": 1,
+                    "description": "Consent to the processing of personal data",
+                    "values": [{"key": "true", "name": "Yes"}],
+                },
+                {
+                    "variable": True,
+                    "code": "kind",
+                    "datatype": "singlevaluelist",
+                    "required": False,
+                    "datatype_description": "report (phản ánh, default) or proposal (kiến nghị)",
+                    "order": 2,
+                    "description": "Report or proposal",
+                    "values": [
+                        {"key": "report", "name": "Report"},
+                        {"key": "proposal", "name": "Proposal"},
+                    ],
+                },
+            ],
+        }
+    )
 
 
 def _request_view(case: FeedbackCase) -> dict:
@@ -176,11 +225,16 @@ def _request_view(case: FeedbackCase) -> dict:
         # public: only the summary staff wrote without personal data
         "description": case.public_summary,
         "agency_responsible": case.agency.name if case.agency else None,
-        "service_notice": case.answer if case.state in (CaseState.published, CaseState.closed) else None,
+        "service_notice": case.answer
+        if case.state in (CaseState.published, CaseState.closed)
+        else None,
         "requested_datetime": case.received_at.isoformat(),
         "updated_datetime": case.updated_at.isoformat(),
         "expected_datetime": case.due_on.isoformat() if case.due_on else None,
-        "address": None, "lat": None, "long": None, "media_url": None,
+        "address": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
     }
 
 
@@ -194,25 +248,46 @@ def create_request(fmt: str):
     if _client() is None:
         return _o311_error(403, "a valid api_key is required")
     form = request.form
-    field = db.session.scalar(select(ProcedureField).where(ProcedureField.code == form.get("service_code", "")))
+    field = db.session.scalar(
+        select(ProcedureField).where(ProcedureField.code == form.get("service_code", ""))
+    )
     if field is None:
         return _o311_error(400, "service_code is missing or unknown")
-    name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
+    name = " ".join(
+        p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p
+    )
     sub = Submission(
         kind=CaseKind.proposal if form.get("attribute[kind]") == "proposal" else CaseKind.report,
-        content=form.get("description", ""), submitter_name=name, contact_phone=form.get("phone"),
-        contact_email=form.get("email"), address=form.get("address_string"), field=field,
+        content=form.get("description", ""),
+        submitter_name=name,
+        contact_phone=form.get("phone"),
+        contact_email=form.get("email"),
+        address=form.get("address_string"),
+        field=field,
         consent=form.get("attribute[consent]") == "true",
     )
     try:
         case, secret = submit(sub, CaseChannel.api)
     except IntakeError as exc:
         db.session.rollback()
-        return jsonify([{"code": 400, "description": f"{key}: {message}"} for key, message in exc.errors.items()]), 400
+        return jsonify(
+            [
+                {"code": 400, "description": f"{key}: {message}"}
+                for key, message in exc.errors.items()
+            ]
+        ), 400
     notify.citizen_received(case, secret)
     db.session.commit()
-    return jsonify([{"service_request_id": case.code, "service_notice": str(STATE_LABELS[case.state]),
-                     "account_id": None, "token": None}]), 201
+    return jsonify(
+        [
+            {
+                "service_request_id": case.code,
+                "service_notice": str(STATE_LABELS[case.state]),
+                "account_id": None,
+                "token": None,
+            }
+        ]
+    ), 201
 
 
 @open311.get("/requests.<fmt>")
@@ -221,13 +296,20 @@ def list_requests(fmt: str):
     """GeoReport v2 GET service requests (public: no personal data)."""
     if fmt != "json":
         return _o311_error(400, "only the json format is supported")
-    stmt = select(FeedbackCase).options(joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency))
-    ids = [i.strip().upper() for i in request.args.get("service_request_id", "").split(",") if i.strip()]
+    stmt = select(FeedbackCase).options(
+        joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency)
+    )
+    ids = [
+        i.strip().upper()
+        for i in request.args.get("service_request_id", "").split(",")
+        if i.strip()
+    ]
     if ids:
         stmt = stmt.where(FeedbackCase.code.in_(ids[:100]))
     if request.args.get("service_code"):
         stmt = stmt.join(ProcedureField, FeedbackCase.field_id == ProcedureField.id).where(
-            ProcedureField.code == request.args["service_code"])
+            ProcedureField.code == request.args["service_code"]
+        )
     status = request.args.get("status")
     if status == "closed":
         stmt = stmt.where(FeedbackCase.state.in_(CLOSED_STATES))

@@ -40,12 +40,17 @@ def list_() -> None:
     """List keys (prefix, scope, last use)."""
     for client in db.session.scalars(select(ApiClient).order_by(ApiClient.id)):
         scope = (
-            f"counter {client.counter.code}" if client.counter
-            else f"agency {client.agency.code}" if client.agency else "all counters"
+            f"counter {client.counter.code}"
+            if client.counter
+            else f"agency {client.agency.code}"
+            if client.agency
+            else "all counters"
         )
         state = "active" if client.active else "revoked"
-        click.echo(f"{client.id}\t{client.key_prefix}…\t{client.name}\t{scope}\t{state}\t"
-                   f"last used {client.last_used_at or 'never'}")
+        click.echo(
+            f"{client.id}\t{client.key_prefix}…\t{client.name}\t{scope}\t{state}\t"
+            f"last used {client.last_used_at or 'never'}"
+        )
 
 
 @api_keys_cli.command("revoke")

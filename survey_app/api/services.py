@@ -28,7 +28,11 @@ def create_api_client(
     """
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
-        name=name.strip(), key_prefix=key[:10], key_hash=_digest(key), counter=counter, agency=agency
+        name=name.strip(),
+        key_prefix=key[:10],
+        key_hash=_digest(key),
+        counter=counter,
+        agency=agency,
     )
     db.session.add(client)
     db.session.flush()

@@ -62,14 +62,20 @@ def create_survey_link():
     if dossier_ref is not None and (
         not isinstance(dossier_ref, str) or not 0 < len(dossier_ref.strip()) <= MAX_DOSSIER_REF
     ):
-        problems["dossier_ref"] = _("The dossier reference must be text of at most %(n)d characters.", n=MAX_DOSSIER_REF)
+        problems["dossier_ref"] = _(
+            "The dossier reference must be text of at most %(n)d characters.", n=MAX_DOSSIER_REF
+        )
     if qr_kind not in (None, "svg", "png"):
-        problems["qr"] = _("qr must be \"svg\" or \"png\".")
+        problems["qr"] = _('qr must be "svg" or "png".')
     if problems:
-        return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": problems}), 422
+        return jsonify(
+            error={"status": 422, "title": _("Invalid request"), "fields": problems}
+        ), 422
 
     counter = db.session.scalar(
-        select(Counter).join(Agency).where(
+        select(Counter)
+        .join(Agency)
+        .where(
             Counter.code == counter_code.strip().upper(),
             Counter.is_active.is_(True),
             Agency.is_active.is_(True),
@@ -82,10 +88,17 @@ def create_survey_link():
         db.session.commit()
         return error_response(403, _("This API key may not request links for this counter."))
     if procedure_code is not None:
-        procedure = db.session.scalar(select(Procedure).where(Procedure.code == procedure_code.strip()))
+        procedure = db.session.scalar(
+            select(Procedure).where(Procedure.code == procedure_code.strip())
+        )
         if procedure is None:
-            return jsonify(error={"status": 422, "title": _("Invalid request"),
-                                  "fields": {"procedure": _("Unknown procedure code.")}}), 422
+            return jsonify(
+                error={
+                    "status": 422,
+                    "title": _("Invalid request"),
+                    "fields": {"procedure": _("Unknown procedure code.")},
+                }
+            ), 422
         procedure_code = procedure.code
 
     token = issue_receipt_token(counter.code, procedure_code, dossier_ref)

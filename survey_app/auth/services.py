@@ -15,7 +15,6 @@ from ..extensions import db
 from .models import Role, User
 
 
-
 @cache
 def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
     return PasswordHasher(**dict(params))
@@ -31,6 +30,7 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     # Verifying against this keeps the time of a login with an unknown e-mail equal
     # to one with a wrong password, so timing does not reveal which accounts exist.
     return hasher.hash("not a real password")
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -63,7 +63,11 @@ def create_user(
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise ValueError(f"an account with e-mail {email} already exists")
     user = User(
-        email=email, full_name=full_name.strip(), password_hash=hash_password(password), role=role, agency=agency
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        agency=agency,
     )
     db.session.add(user)
     db.session.flush()

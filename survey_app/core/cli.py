@@ -22,8 +22,19 @@ def _pybabel(*args: str) -> None:
 @translate_cli.command("extract")
 def extract() -> None:
     """Extract messages from the code and templates into messages.pot."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-             "--omit-header", "-o", str(POT), "survey_app")
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        str(POT),
+        "survey_app",
+    )
     click.echo(f"wrote {POT.relative_to(ROOT)}")
 
 
@@ -31,8 +42,9 @@ def extract() -> None:
 def update() -> None:
     """Extract, then merge new messages into every catalogue."""
     extract.callback()  # type: ignore[misc]
-    _pybabel("update", "-i", str(POT), "-d", "translations", "--no-fuzzy-matching",
-             "--ignore-obsolete")
+    _pybabel(
+        "update", "-i", str(POT), "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete"
+    )
 
 
 @translate_cli.command("compile")

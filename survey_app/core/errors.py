@@ -21,17 +21,37 @@ log = logging.getLogger(__name__)
 
 def _messages() -> dict[int, tuple[str, str]]:
     return {
-        400: (_("Bad request"), _("The request could not be understood. Please go back and try again.")),
+        400: (
+            _("Bad request"),
+            _("The request could not be understood. Please go back and try again."),
+        ),
         401: (_("Please log in"), _("You need to log in to use this.")),
         403: (_("Not allowed"), _("Your account does not have access to this page.")),
-        404: (_("Page not found"), _("There is no page at this address. Check the link or the QR code.")),
+        404: (
+            _("Page not found"),
+            _("There is no page at this address. Check the link or the QR code."),
+        ),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
         409: (_("Already done"), _("This has already been done.")),
         410: (_("Link expired"), _("This link is no longer valid.")),
-        413: (_("Too much data"), _("What you sent is too large. Please shorten it and try again.")),
-        429: (_("Too many attempts"), _("Too many attempts from your connection. Please wait a minute and try again.")),
-        500: (_("Something went wrong"), _("An unexpected error occurred. It has been logged; please try again later.")),
-        503: (_("Service temporarily unavailable"), _("The service is briefly unavailable. Nothing you already sent is lost; please try again in a few minutes.")),
+        413: (
+            _("Too much data"),
+            _("What you sent is too large. Please shorten it and try again."),
+        ),
+        429: (
+            _("Too many attempts"),
+            _("Too many attempts from your connection. Please wait a minute and try again."),
+        ),
+        500: (
+            _("Something went wrong"),
+            _("An unexpected error occurred. It has been logged; please try again later."),
+        ),
+        503: (
+            _("Service temporarily unavailable"),
+            _(
+                "The service is briefly unavailable. Nothing you already sent is lost; please try again in a few minutes."
+            ),
+        ),
     }
 
 
@@ -56,7 +76,9 @@ def register(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return error_response(
             400,
-            _("The form had expired or was not sent from this site. Please open the page again and resubmit."),
+            _(
+                "The form had expired or was not sent from this site. Please open the page again and resubmit."
+            ),
             _("Form expired"),
         )
 

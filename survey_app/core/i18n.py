@@ -22,9 +22,9 @@ def select_locale() -> str:
         return requested
     if session.get("lang") in languages:
         return session["lang"]
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def select_timezone() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
-
 from sqlalchemy import select
 
 from ..agencies.models import Agency, Counter
@@ -19,7 +18,9 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has agencies.")
 @click.option("--responses/--no-responses", default=True, help="Also generate a year of responses.")
-@click.option("--seed", default=2022, show_default=True, help="Random seed for the synthetic responses.")
+@click.option(
+    "--seed", default=2022, show_default=True, help="Random seed for the synthetic responses."
+)
 def load(if_empty: bool, responses: bool, seed: int) -> None:
     """Load the demo agencies, counters, procedures, volumes, a synthetic 2022 and demo accounts."""
     if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:

@@ -43,8 +43,15 @@ SEASON = (1.12, 0.72, 1.05, 1.0, 0.97, 1.02, 1.0, 1.03, 0.93, 1.02, 1.05, 1.1)
 #: Weekdays without service in 2022: New Year (compensated), Tết, Hùng Kings
 #: (compensated), 30/4–1/5 (compensated), National Day and the day before.
 HOLIDAYS = frozenset(
-    [date(2022, 1, 3), *(date(2022, 1, 31) + timedelta(days=d) for d in range(5)),
-     date(2022, 4, 11), date(2022, 5, 2), date(2022, 5, 3), date(2022, 9, 1), date(2022, 9, 2)]
+    [
+        date(2022, 1, 3),
+        *(date(2022, 1, 31) + timedelta(days=d) for d in range(5)),
+        date(2022, 4, 11),
+        date(2022, 5, 2),
+        date(2022, 5, 3),
+        date(2022, 9, 1),
+        date(2022, 9, 2),
+    ]
 )
 #: Counter opening hours, local time: 7:30–11:30 and 13:30–17:00.
 MORNING = (7 * 3600 + 1800, 11 * 3600 + 1800)
@@ -216,7 +223,7 @@ def _utc(local_ordinals: np.ndarray, seconds: np.ndarray) -> np.ndarray:
 def _hex(rng: np.random.Generator, n: int, nbytes: int) -> list[str]:
     raw = rng.bytes(n * nbytes).hex()
     width = 2 * nbytes
-    return [raw[i:i + width] for i in range(0, len(raw), width)]
+    return [raw[i : i + width] for i in range(0, len(raw), width)]
 
 
 def _synthesise_responses(
@@ -267,7 +274,10 @@ def _synthesise_responses(
     submitted = _utc(day, seconds)
     order = np.argsort(submitted, kind="stable")
     agency_i, counter_id, field_i, submitted = (
-        agency_i[order], counter_id[order], field_i[order], submitted[order]
+        agency_i[order],
+        counter_id[order],
+        field_i[order],
+        submitted[order],
     )
 
     # 2. the overall rating: a latent mood around the agency's level
@@ -289,12 +299,16 @@ def _synthesise_responses(
         [[sat["element_shift"].get(c, {}).get(e, 0.0) for e in element] for c in codes]
     )
     offset = np.array(
-        [ELEMENT_OFFSET.get(e, 0.0) + ITEM_OFFSET.get(i, 0.0)
-         for i, e in zip(items, element, strict=True)]
+        [
+            ELEMENT_OFFSET.get(e, 0.0) + ITEM_OFFSET.get(i, 0.0)
+            for i, e in zip(items, element, strict=True)
+        ]
     )
     s = np.flatnonzero(step2)
     latent = (
-        mean[s, None] + shift[agency_i[s]] + offset
+        mean[s, None]
+        + shift[agency_i[s]]
+        + offset
         + ITEM_CORRELATION * mood[s, None]
         + np.sqrt(1 - ITEM_CORRELATION**2) * rng.standard_normal((len(s), len(items)))
     )
@@ -325,8 +339,10 @@ def _synthesise_responses(
     pick = rng.integers(1 << 30, size=n)
     wants_feedback = negative & (rng.random(n) < 0.25)
     started = submitted - rng.uniform(3, 45, size=n)
-    completed = submitted + np.where(step2, rng.uniform(40, 240, size=n), 0) + np.where(
-        commented, rng.uniform(15, 120, size=n), 0
+    completed = (
+        submitted
+        + np.where(step2, rng.uniform(40, 240, size=n), 0)
+        + np.where(commented, rng.uniform(15, 120, size=n), 0)
     )
     staff_flag = rng.random(n) < 0.002
     client_hash = _hex(rng, n, 16)
@@ -346,35 +362,39 @@ def _synthesise_responses(
             pool = comments[tone + ("_en" if lang == "en" else "")]
             comment = pool[pick[r] % len(pool)]
         detailed = bool(step2[r])
-        rows.append({
-            "counter_id": int(counter_id[r]),
-            "agency_id": int(agency_id[r]),
-            "procedure_id": (
-                field_procedures[procedure_pick[r] % len(field_procedures)]
-                if receipt and field_procedures else None
-            ),
-            "questionnaire_version_id": version_id,
-            "channel": CHANNELS[channel[r]],
-            "language": lang,
-            "overall": int(overall[r]),
-            "started_at": datetime.fromtimestamp(float(started[r]), timezone.utc),
-            "submitted_at": datetime.fromtimestamp(float(submitted[r]), timezone.utc),
-            "completed_at": (
-                datetime.fromtimestamp(float(completed[r]), timezone.utc)
-                if detailed or comment else None
-            ),
-            "trips": int(trips[r]) if detailed and not missing[r, 0] else None,
-            "agencies_contacted": int(contacted[r]) if detailed and not missing[r, 1] else None,
-            "respondent_type": str(respondent[r]) if detailed and not missing[r, 2] else None,
-            "age_group": str(age[r]) if detailed and not missing[r, 3] else None,
-            "gender": str(gender[r]) if detailed and not missing[r, 4] else None,
-            "comment": comment,
-            "wants_feedback": bool(comment and wants_feedback[r]),
-            "client_hash": client_hash[r],
-            "staff_flag": bool(staff_flag[r]),
-            "receipt_token_hash": token_hash[r] if receipt else None,
-            "dossier_ref_hash": dossier_hash[r] if receipt else None,
-        })
+        rows.append(
+            {
+                "counter_id": int(counter_id[r]),
+                "agency_id": int(agency_id[r]),
+                "procedure_id": (
+                    field_procedures[procedure_pick[r] % len(field_procedures)]
+                    if receipt and field_procedures
+                    else None
+                ),
+                "questionnaire_version_id": version_id,
+                "channel": CHANNELS[channel[r]],
+                "language": lang,
+                "overall": int(overall[r]),
+                "started_at": datetime.fromtimestamp(float(started[r]), timezone.utc),
+                "submitted_at": datetime.fromtimestamp(float(submitted[r]), timezone.utc),
+                "completed_at": (
+                    datetime.fromtimestamp(float(completed[r]), timezone.utc)
+                    if detailed or comment
+                    else None
+                ),
+                "trips": int(trips[r]) if detailed and not missing[r, 0] else None,
+                "agencies_contacted": int(contacted[r]) if detailed and not missing[r, 1] else None,
+                "respondent_type": str(respondent[r]) if detailed and not missing[r, 2] else None,
+                "age_group": str(age[r]) if detailed and not missing[r, 3] else None,
+                "gender": str(gender[r]) if detailed and not missing[r, 4] else None,
+                "comment": comment,
+                "wants_feedback": bool(comment and wants_feedback[r]),
+                "client_hash": client_hash[r],
+                "staff_flag": bool(staff_flag[r]),
+                "receipt_token_hash": token_hash[r] if receipt else None,
+                "dossier_ref_hash": dossier_hash[r] if receipt else None,
+            }
+        )
 
     # A plain executemany is several times faster than INSERT … RETURNING with
     # ordered ids on PostgreSQL; the ids are then found by the client hashes,
@@ -388,8 +408,11 @@ def _synthesise_responses(
         ).all()
     )
     answers = [
-        {"response_id": id_of[client_hash[s[j]]], "item_code": code,
-         "value": None if na[j, i] else int(values[j, i])}
+        {
+            "response_id": id_of[client_hash[s[j]]],
+            "item_code": code,
+            "value": None if na[j, i] else int(values[j, i]),
+        }
         for j in range(len(s))
         for i, code in enumerate(items)
         if not skipped[j, i]

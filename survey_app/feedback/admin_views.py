@@ -37,7 +37,9 @@ def routing():
             return redirect(url_for(".routing"), code=303)
         agency = db.session.get(Agency, _int("agency_id") or 0)
         code = (request.form.get("procedure_code") or "").strip()
-        procedure = db.session.scalar(select(Procedure).where(Procedure.code == code)) if code else None
+        procedure = (
+            db.session.scalar(select(Procedure).where(Procedure.code == code)) if code else None
+        )
         field = db.session.get(ProcedureField, _int("field_id") or 0)
         problem = None
         if agency is None:
@@ -47,10 +49,12 @@ def routing():
         elif (procedure is None) == (field is None):
             problem = _("Give either a procedure code or a field, not both.")
         elif procedure is not None and db.session.scalar(
-            select(RoutingRule.id).where(RoutingRule.procedure_id == procedure.id)):
+            select(RoutingRule.id).where(RoutingRule.procedure_id == procedure.id)
+        ):
             problem = _("This procedure already has a rule.")
         elif field is not None and db.session.scalar(
-            select(RoutingRule.id).where(RoutingRule.field_id == field.id)):
+            select(RoutingRule.id).where(RoutingRule.field_id == field.id)
+        ):
             problem = _("This field already has a rule.")
         if problem:
             flash(problem, "error")
@@ -60,11 +64,17 @@ def routing():
             flash(_("Rule added."), "success")
             return redirect(url_for(".routing"), code=303)
     rules = db.session.scalars(
-        select(RoutingRule).options(joinedload(RoutingRule.agency), joinedload(RoutingRule.procedure),
-                                    joinedload(RoutingRule.field)).order_by(RoutingRule.id)
+        select(RoutingRule)
+        .options(
+            joinedload(RoutingRule.agency),
+            joinedload(RoutingRule.procedure),
+            joinedload(RoutingRule.field),
+        )
+        .order_by(RoutingRule.id)
     ).all()
     return render_template(
-        "feedback/admin/routing.html", rules=rules,
+        "feedback/admin/routing.html",
+        rules=rules,
         agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
         fields=db.session.scalars(select(ProcedureField).order_by(ProcedureField.name)).all(),
     ), 400 if request.method == "POST" else 200
@@ -93,11 +103,20 @@ def templates():
             db.session.commit()
             flash(_("Template saved."), "success")
             return redirect(url_for(".templates"), code=303)
-    stmt = select(AnswerTemplate).options(joinedload(AnswerTemplate.agency)).order_by(AnswerTemplate.title)
+    stmt = (
+        select(AnswerTemplate)
+        .options(joinedload(AnswerTemplate.agency))
+        .order_by(AnswerTemplate.title)
+    )
     if not coordinator:
-        stmt = stmt.where((AnswerTemplate.agency_id == current_user.agency_id) | AnswerTemplate.agency_id.is_(None))
+        stmt = stmt.where(
+            (AnswerTemplate.agency_id == current_user.agency_id)
+            | AnswerTemplate.agency_id.is_(None)
+        )
     return render_template(
-        "feedback/admin/templates.html", items=db.session.scalars(stmt).all(), coordinator=coordinator,
+        "feedback/admin/templates.html",
+        items=db.session.scalars(stmt).all(),
+        coordinator=coordinator,
         agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
     ), 400 if request.method == "POST" else 200
 
@@ -120,7 +139,9 @@ def calendar():
             flash(_("The date must look like 2026-03-31."), "error")
         else:
             working = request.form.get("is_working_day") == "1"
-            existing = db.session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+            existing = db.session.scalar(
+                select(CalendarOverride).where(CalendarOverride.day == day)
+            )
             row = existing or CalendarOverride(day=day)
             row.is_working_day = working
             row.note = (request.form.get("note") or "").strip()[:255]
@@ -133,7 +154,8 @@ def calendar():
     rows = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
     cal = work_calendar()
     return render_template("feedback/admin/calendar.html", rows=rows, cal=cal), (
-        400 if request.method == "POST" else 200)
+        400 if request.method == "POST" else 200
+    )
 
 
 @bp.get("/audit")
@@ -141,9 +163,14 @@ def calendar():
 def audit_log():
     """Who read personal data or changed a case, newest first (admins)."""
     page = max(1, request.args.get("page", 1, type=int))
-    stmt = select(AuditLog).options(joinedload(AuditLog.user), joinedload(AuditLog.case)).order_by(
-        AuditLog.id.desc())
+    stmt = (
+        select(AuditLog)
+        .options(joinedload(AuditLog.user), joinedload(AuditLog.case))
+        .order_by(AuditLog.id.desc())
+    )
     if request.args.get("case", "").isdigit():
         stmt = stmt.where(AuditLog.case_id == int(request.args["case"]))
     rows = db.session.scalars(stmt.limit(101).offset((page - 1) * 100)).all()
-    return render_template("feedback/admin/audit.html", rows=rows[:100], has_more=len(rows) > 100, page=page)
+    return render_template(
+        "feedback/admin/audit.html", rows=rows[:100], has_more=len(rows) > 100, page=page
+    )

@@ -22,7 +22,9 @@ class AttachmentError(ValueError):
 
 
 def storage_dir() -> Path:
-    path = Path(current_app.config["ATTACHMENT_DIR"] or Path(current_app.instance_path) / "attachments")
+    path = Path(
+        current_app.config["ATTACHMENT_DIR"] or Path(current_app.instance_path) / "attachments"
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -38,13 +40,19 @@ def check_upload(upload: FileStorage) -> tuple[bytes, str]:
         raise AttachmentError(_l("The file %(name)s is empty.", name=upload.filename or "?"))
     if len(data) > limit:
         raise AttachmentError(
-            _l("The file %(name)s is larger than %(mb)d MB.", name=upload.filename or "?",
-               mb=limit // (1024 * 1024))
+            _l(
+                "The file %(name)s is larger than %(mb)d MB.",
+                name=upload.filename or "?",
+                mb=limit // (1024 * 1024),
+            )
         )
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise AttachmentError(
-            _l("The file %(name)s is not a photo (JPEG, PNG) or a PDF.", name=upload.filename or "?")
+            _l(
+                "The file %(name)s is not a photo (JPEG, PNG) or a PDF.",
+                name=upload.filename or "?",
+            )
         )
     return data, kind.mime
 
@@ -55,7 +63,10 @@ def store(case: FeedbackCase, upload: FileStorage, data: bytes, mimetype: str) -
     (storage_dir() / stored_name).write_bytes(data)
     original = Path(upload.filename or "file").name[:255]
     attachment = Attachment(
-        stored_name=stored_name, original_name=original, mimetype=mimetype, size=len(data),
+        stored_name=stored_name,
+        original_name=original,
+        mimetype=mimetype,
+        size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
     case.attachments.append(attachment)

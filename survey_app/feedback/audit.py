@@ -7,14 +7,22 @@ from ..extensions import db
 from .models import AuditLog, FeedbackCase
 
 
-def record(user: User | None, action: str, case: FeedbackCase | None = None, detail: str = "") -> None:
+def record(
+    user: User | None, action: str, case: FeedbackCase | None = None, detail: str = ""
+) -> None:
     """Add an audit line (flushed with the request's other changes)."""
-    db.session.add(AuditLog(user_id=user.id if user else None, action=action,
-                            case_id=case.id if case else None, detail=detail[:2000]))
+    db.session.add(
+        AuditLog(
+            user_id=user.id if user else None,
+            action=action,
+            case_id=case.id if case else None,
+            detail=detail[:2000],
+        )
+    )
 
 
 def mask_name(name: str | None) -> str:
-    """"Nguyễn Văn An" → "Nguyễn V. A."."""
+    """ "Nguyễn Văn An" → "Nguyễn V. A."."""
     if not name:
         return ""
     parts = name.split()

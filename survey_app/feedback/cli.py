@@ -26,7 +26,9 @@ def remind() -> None:
 
 
 @feedback_cli.command("purge")
-@click.option("--days", type=int, default=None, help="Retention in days (default FEEDBACK_RETENTION_DAYS).")
+@click.option(
+    "--days", type=int, default=None, help="Retention in days (default FEEDBACK_RETENTION_DAYS)."
+)
 def purge(days: int | None) -> None:
     """Erase contact data of cases closed longer than the retention period."""
     days = days if days is not None else current_app.config["FEEDBACK_RETENTION_DAYS"]

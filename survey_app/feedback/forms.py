@@ -34,25 +34,41 @@ class FeedbackForm(FlaskForm):
     kind = RadioField(
         _l("What do you want to send?"),
         choices=[
-            SelectChoice("report", _l("A report (phản ánh): a procedure or how it is carried out causes a problem")),
-            SelectChoice("proposal", _l("A proposal (kiến nghị): a regulation or practice should change")),
+            SelectChoice(
+                "report",
+                _l("A report (phản ánh): a procedure or how it is carried out causes a problem"),
+            ),
+            SelectChoice(
+                "proposal", _l("A proposal (kiến nghị): a regulation or practice should change")
+            ),
             SelectChoice("complaint", _l("A complaint or denunciation (khiếu nại, tố cáo)")),
         ],
         validators=[InputRequired(message=_l("Choose what you want to send."))],
     )
-    procedure_query = StringField(_l("Find the procedure concerned"), validators=[Optional(), Length(max=200)])
-    procedure_id = RadioField(_l("Procedure"), choices=[], validators=[Optional()], validate_choice=False)
+    procedure_query = StringField(
+        _l("Find the procedure concerned"), validators=[Optional(), Length(max=200)]
+    )
+    procedure_id = RadioField(
+        _l("Procedure"), choices=[], validators=[Optional()], validate_choice=False
+    )
     agency_id = SelectField(_l("Or the agency concerned"), validators=[Optional()])
     content = TextAreaField(
         _l("Content"),
-        validators=[Optional(), Length(max=CONTENT_MAX, message=_l("At most %(n)d characters.", n=CONTENT_MAX))],
+        validators=[
+            Optional(),
+            Length(max=CONTENT_MAX, message=_l("At most %(n)d characters.", n=CONTENT_MAX)),
+        ],
     )
     attachments = MultipleFileField(_l("Attachments (optional): photos or PDF"))
     submitter_name = StringField(_l("Full name"), validators=[Optional(), Length(max=255)])
     contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     contact_email = EmailField(
         _l("E-mail"),
-        validators=[Optional(), Length(max=255), Email(message=_l("Enter a valid e-mail address."))],
+        validators=[
+            Optional(),
+            Length(max=255),
+            Email(message=_l("Enter a valid e-mail address.")),
+        ],
     )
     address = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=500)])
     consent = BooleanField(default=False)
@@ -65,9 +81,13 @@ class FeedbackForm(FlaskForm):
 class TrackForm(FlaskForm):
     """Look a case up with its code and secret."""
 
-    code = StringField(_l("Case code"), validators=[InputRequired(message=_l("Enter the case code.")), Length(max=20)])
+    code = StringField(
+        _l("Case code"),
+        validators=[InputRequired(message=_l("Enter the case code.")), Length(max=20)],
+    )
     secret = StringField(
-        _l("Tracking number"), validators=[InputRequired(message=_l("Enter the tracking number.")), Length(max=20)]
+        _l("Tracking number"),
+        validators=[InputRequired(message=_l("Enter the tracking number.")), Length(max=20)],
     )
 
 
@@ -75,8 +95,10 @@ class VerdictForm(FlaskForm):
     """The citizen agrees or disagrees with the published answer."""
 
     verdict = RadioField(
-        choices=[SelectChoice("agree", _l("I agree with the answer")),
-                 SelectChoice("disagree", _l("I do not agree: please look at it again"))],
+        choices=[
+            SelectChoice("agree", _l("I agree with the answer")),
+            SelectChoice("disagree", _l("I do not agree: please look at it again")),
+        ],
         validators=[InputRequired(message=_l("Choose one."))],
     )
     reason = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=2000)])

@@ -170,13 +170,19 @@ class CaseEvent(db.Model):
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("feedback_cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_cases.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: NULL for the citizen or the system.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
-    from_state: Mapped[CaseState | None] = mapped_column(Enum(CaseState, native_enum=False, length=24))
-    to_state: Mapped[CaseState | None] = mapped_column(Enum(CaseState, native_enum=False, length=24))
+    from_state: Mapped[CaseState | None] = mapped_column(
+        Enum(CaseState, native_enum=False, length=24)
+    )
+    to_state: Mapped[CaseState | None] = mapped_column(
+        Enum(CaseState, native_enum=False, length=24)
+    )
     from_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     to_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     #: Why (a transfer's reason, a rejection's legal ground…).
@@ -198,7 +204,9 @@ class Attachment(db.Model):
     __tablename__ = "case_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("feedback_cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_cases.id", ondelete="CASCADE"), index=True
+    )
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     original_name: Mapped[str] = mapped_column(String(255))
     #: Detected from the content, not the name.
@@ -220,8 +228,12 @@ class RoutingRule(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id", ondelete="CASCADE"))
-    field_id: Mapped[int | None] = mapped_column(ForeignKey("procedure_fields.id", ondelete="CASCADE"))
+    procedure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedures.id", ondelete="CASCADE")
+    )
+    field_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedure_fields.id", ondelete="CASCADE")
+    )
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
 
     agency: Mapped[Agency] = relationship()
@@ -235,7 +247,9 @@ class AnswerTemplate(db.Model):
     __tablename__ = "answer_templates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
 
@@ -253,7 +267,9 @@ class AuditLog(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: ``read_personal_data``, ``export``, ``transition``, ``answer``, ``purge``…
     action: Mapped[str] = mapped_column(String(40))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_cases.id", ondelete="SET NULL"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_cases.id", ondelete="SET NULL")
+    )
     detail: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship()

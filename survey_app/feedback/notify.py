@@ -40,8 +40,12 @@ def citizen_received(case: FeedbackCase, secret: str) -> None:
     enqueue(
         case.contact_email,
         _("Your report or proposal %(code)s has been received", code=case.code),
-        _("Case code: %(code)s\nTracking number: %(secret)s\n\nFollow it at %(url)s",
-          code=case.code, secret=secret, url=_track_url(case)),
+        _(
+            "Case code: %(code)s\nTracking number: %(secret)s\n\nFollow it at %(url)s",
+            code=case.code,
+            secret=secret,
+            url=_track_url(case),
+        ),
         dedupe_key=f"received:{case.id}",
     )
 
@@ -53,8 +57,11 @@ def citizen_state_changed(case: FeedbackCase, what: str) -> None:
     enqueue(
         case.contact_email,
         _("Case %(code)s: %(state)s", code=case.code, state=STATE_LABELS[case.state]),
-        _("%(what)s\n\nFollow the case at %(url)s with its code and tracking number.",
-          what=what, url=_track_url(case)),
+        _(
+            "%(what)s\n\nFollow the case at %(url)s with its code and tracking number.",
+            what=what,
+            url=_track_url(case),
+        ),
         dedupe_key=f"citizen:{case.id}:{case.version}:{case.state.value}",
     )
 
@@ -64,8 +71,9 @@ def _handlers(case: FeedbackCase) -> list[User]:
         return [case.assignee]
     if case.agency is not None:
         return db.session.scalars(
-            select(User).join(Agency, User.agency_id == Agency.id).where(
-                subtree_filter(case.agency), User.role == Role.handler, User.active.is_(True))
+            select(User)
+            .join(Agency, User.agency_id == Agency.id)
+            .where(subtree_filter(case.agency), User.role == Role.handler, User.active.is_(True))
         ).all()
     return _coordinators()
 
@@ -92,20 +100,31 @@ def remind(today: date) -> RemindResult:
     result = RemindResult()
     horizon = calendar.add_working_days(today, max(REMIND_AT))
     cases = db.session.scalars(
-        select(FeedbackCase).where(
-            FeedbackCase.state.in_(OPEN_STATES), FeedbackCase.due_on.is_not(None),
+        select(FeedbackCase)
+        .where(
+            FeedbackCase.state.in_(OPEN_STATES),
+            FeedbackCase.due_on.is_not(None),
             FeedbackCase.due_on <= horizon,
-        ).order_by(FeedbackCase.due_on)
+        )
+        .order_by(FeedbackCase.due_on)
     ).all()
     for case in cases:
         if case.due_on < today:
             for user in _coordinators():
                 if enqueue(
                     user.email,
-                    _("Overdue: case %(code)s was due on %(date)s", code=case.code, date=case.due_on.isoformat()),
-                    _("The case %(code)s (%(agency)s, %(state)s) is overdue.\n%(url)s",
-                      code=case.code, agency=case.agency.name if case.agency else "-",
-                      state=STATE_LABELS[case.state], url=_staff_url(case)),
+                    _(
+                        "Overdue: case %(code)s was due on %(date)s",
+                        code=case.code,
+                        date=case.due_on.isoformat(),
+                    ),
+                    _(
+                        "The case %(code)s (%(agency)s, %(state)s) is overdue.\n%(url)s",
+                        code=case.code,
+                        agency=case.agency.name if case.agency else "-",
+                        state=STATE_LABELS[case.state],
+                        url=_staff_url(case),
+                    ),
                     dedupe_key=f"overdue:{case.id}:{case.due_on.isoformat()}:{user.id}",
                 ):
                     result.escalations += 1
@@ -117,8 +136,13 @@ def remind(today: date) -> RemindResult:
             if enqueue(
                 user.email,
                 _("Case %(code)s is due in %(n)d working days", code=case.code, n=left),
-                _("The case %(code)s (%(state)s) is due on %(date)s.\n%(url)s", code=case.code,
-                  state=STATE_LABELS[case.state], date=case.due_on.isoformat(), url=_staff_url(case)),
+                _(
+                    "The case %(code)s (%(state)s) is due on %(date)s.\n%(url)s",
+                    code=case.code,
+                    state=STATE_LABELS[case.state],
+                    date=case.due_on.isoformat(),
+                    url=_staff_url(case),
+                ),
                 dedupe_key=f"remind:{case.id}:{case.due_on.isoformat()}:{left}:{user.id}",
             ):
                 result.reminders += 1
@@ -131,14 +155,15 @@ def purge_contacts(today: date, retention_days: int) -> int:
     The case, its content, answer and timeline stay (statistics need them);
     the name, phone, e-mail, address and attachments go.
     """
+    from ..core.time import now_utc
     from . import attachments as files
     from .audit import record
-    from ..core.time import now_utc
 
     cutoff = now_utc() - timedelta(days=retention_days)
     cases = db.session.scalars(
         select(FeedbackCase).where(
-            FeedbackCase.closed_at.is_not(None), FeedbackCase.closed_at < cutoff,
+            FeedbackCase.closed_at.is_not(None),
+            FeedbackCase.closed_at < cutoff,
             FeedbackCase.contact_erased_at.is_(None),
         )
     ).all()

@@ -38,8 +38,11 @@ def enqueue(recipient: str, subject: str, body: str, dedupe_key: str | None = No
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(OutboxMessage(recipient=recipient, subject=subject[:255], body=body,
-                                         dedupe_key=dedupe_key))
+            db.session.add(
+                OutboxMessage(
+                    recipient=recipient, subject=subject[:255], body=body, dedupe_key=dedupe_key
+                )
+            )
     except IntegrityError:  # another server queued it at the same moment
         return False
     return True
@@ -53,8 +56,12 @@ def backoff(attempts: int) -> timedelta:
 def _deliver(message: OutboxMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        log.info("mail (not sent, MAIL_SERVER unset) to=%s subject=%s\n%s",
-                 message.recipient, message.subject, message.body)
+        log.info(
+            "mail (not sent, MAIL_SERVER unset) to=%s subject=%s\n%s",
+            message.recipient,
+            message.subject,
+            message.body,
+        )
         return
     email = EmailMessage()
     email["From"] = config["MAIL_FROM"]
@@ -79,14 +86,19 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
     now = now_utc()
     ids = db.session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.send_after <= now,
-               OutboxMessage.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMessage.id).limit(limit)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.send_after <= now,
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     ).all()
     db.session.commit()
     for message_id in ids:
         message = db.session.scalar(
-            select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
+            select(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
             .with_for_update(skip_locked=True)
         )
         if message is None:  # another sender has it
@@ -99,7 +111,9 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             message.send_after = now_utc() + backoff(message.attempts)
             failed += 1
-            log.warning("mail to %s failed (attempt %d): %s", message.recipient, message.attempts, exc)
+            log.warning(
+                "mail to %s failed (attempt %d): %s", message.recipient, message.attempts, exc
+            )
         else:
             message.attempts += 1
             message.sent_at = now_utc()

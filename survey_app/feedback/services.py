@@ -73,13 +73,29 @@ def validate_submission(sub: Submission) -> None:
     errors: dict[str, str] = {}
     content = (sub.content or "").strip()
     if len(content) < 10:
-        errors["content"] = str(_l("Describe the problem or proposal clearly (Decree 20/2008, Art. 7: the content must be clear)."))
+        errors["content"] = str(
+            _l(
+                "Describe the problem or proposal clearly (Decree 20/2008, Art. 7: the content must be clear)."
+            )
+        )
     if not (sub.submitter_name or "").strip():
-        errors["submitter_name"] = str(_l("Give your name: feedback without the submitter's name cannot be processed (Decree 20/2008, Art. 7)."))
+        errors["submitter_name"] = str(
+            _l(
+                "Give your name: feedback without the submitter's name cannot be processed (Decree 20/2008, Art. 7)."
+            )
+        )
     if not ((sub.contact_phone or "").strip() or (sub.contact_email or "").strip()):
-        errors["contact"] = str(_l("Give a phone number or an e-mail address so the answer can reach you (Decree 20/2008, Art. 7)."))
+        errors["contact"] = str(
+            _l(
+                "Give a phone number or an e-mail address so the answer can reach you (Decree 20/2008, Art. 7)."
+            )
+        )
     if not sub.consent:
-        errors["consent"] = str(_l("Tick the consent box: your personal data is only processed with your consent (Decree 13/2023)."))
+        errors["consent"] = str(
+            _l(
+                "Tick the consent box: your personal data is only processed with your consent (Decree 13/2023)."
+            )
+        )
     if errors:
         raise IntakeError(errors)
 
@@ -88,7 +104,9 @@ def route(procedure: Procedure | None, field: ProcedureField | None) -> Agency |
     """The agency a new case goes to: a rule for the procedure, else the procedure's
     responsible agency, else a rule for the field; None = the coordinators' queue."""
     if procedure is not None:
-        rule = db.session.scalar(select(RoutingRule).where(RoutingRule.procedure_id == procedure.id))
+        rule = db.session.scalar(
+            select(RoutingRule).where(RoutingRule.procedure_id == procedure.id)
+        )
         if rule is not None:
             return rule.agency
         if procedure.agency is not None:
@@ -161,7 +179,10 @@ def submit(
     db.session.flush()
     if sub.is_complaint or looks_like_complaint(sub.content):
         transition(
-            case, CaseState.redirected_complaint, None, action="redirected_complaint",
+            case,
+            CaseState.redirected_complaint,
+            None,
+            action="redirected_complaint",
             reason=str(COMPLAINT_EXPLANATION),
         )
     return case, secret

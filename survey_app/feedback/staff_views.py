@@ -92,22 +92,47 @@ def queue():
     """My queue, my agency's queue, or everything (coordinators), with filters and counts."""
     filters = _filters_from_args()
     stmt = _queue_statement(filters)
-    counts = state_counts(apply_filters(
-        visible_cases(current_user), CaseFilters(scope=filters.scope), current_user, local_today()))
+    counts = state_counts(
+        apply_filters(
+            visible_cases(current_user),
+            CaseFilters(scope=filters.scope),
+            current_user,
+            local_today(),
+        )
+    )
     page = max(1, request.args.get("page", 1, type=int))
-    rows = db.session.scalars(
-        stmt.options(joinedload(FeedbackCase.agency), joinedload(FeedbackCase.procedure),
-                     joinedload(FeedbackCase.assignee))
-        .order_by(FeedbackCase.due_on.is_(None), FeedbackCase.due_on, FeedbackCase.id)
-        .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).unique().all()
+    rows = (
+        db.session.scalars(
+            stmt.options(
+                joinedload(FeedbackCase.agency),
+                joinedload(FeedbackCase.procedure),
+                joinedload(FeedbackCase.assignee),
+            )
+            .order_by(FeedbackCase.due_on.is_(None), FeedbackCase.due_on, FeedbackCase.id)
+            .limit(PAGE_SIZE + 1)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+        .unique()
+        .all()
+    )
     agencies = db.session.scalars(visible_agencies(current_user)).all()
     today = local_today()
     return render_template(
-        "feedback/staff/queue.html", cases=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
-        page=page, filters=filters, counts=counts, labels=STATE_LABELS, agencies=agencies,
-        today=today, soon=today + timedelta(days=3), unmasked=has_permission(current_user, Permission.unmasked_exports),
-        mask_name=audit.mask_name, channels=CaseChannel, states=CaseState, channel_labels=CHANNEL_LABELS,
+        "feedback/staff/queue.html",
+        cases=rows[:PAGE_SIZE],
+        has_more=len(rows) > PAGE_SIZE,
+        page=page,
+        filters=filters,
+        counts=counts,
+        labels=STATE_LABELS,
+        agencies=agencies,
+        today=today,
+        soon=today + timedelta(days=3),
+        unmasked=has_permission(current_user, Permission.unmasked_exports),
+        mask_name=audit.mask_name,
+        channels=CaseChannel,
+        states=CaseState,
+        channel_labels=CHANNEL_LABELS,
     )
 
 
@@ -116,21 +141,45 @@ def queue():
 def export(fmt: str):
     """The filtered queue as CSV or XLSX; personal data masked unless the role allows it."""
     filters = _filters_from_args()
-    cases = db.session.scalars(
-        _queue_statement(filters).options(joinedload(FeedbackCase.agency), joinedload(FeedbackCase.procedure))
-        .order_by(FeedbackCase.id)
-    ).unique().all()
+    cases = (
+        db.session.scalars(
+            _queue_statement(filters)
+            .options(joinedload(FeedbackCase.agency), joinedload(FeedbackCase.procedure))
+            .order_by(FeedbackCase.id)
+        )
+        .unique()
+        .all()
+    )
     unmasked = has_permission(current_user, Permission.unmasked_exports)
-    header = ["code", "kind", "state", "channel", "agency", "procedure", "received_at", "due_on",
-              "submitter_name", "contact_phone", "contact_email", "content"]
+    header = [
+        "code",
+        "kind",
+        "state",
+        "channel",
+        "agency",
+        "procedure",
+        "received_at",
+        "due_on",
+        "submitter_name",
+        "contact_phone",
+        "contact_email",
+        "content",
+    ]
     rows = [
-        [c.code, c.kind.value, c.state.value, c.channel.value, c.agency.name if c.agency else "",
-         c.procedure.code if c.procedure else "", c.received_at.isoformat(),
-         c.due_on.isoformat() if c.due_on else "",
-         c.submitter_name if unmasked else audit.mask_name(c.submitter_name),
-         c.contact_phone if unmasked else audit.mask_phone(c.contact_phone),
-         c.contact_email if unmasked else audit.mask_email(c.contact_email),
-         c.content]
+        [
+            c.code,
+            c.kind.value,
+            c.state.value,
+            c.channel.value,
+            c.agency.name if c.agency else "",
+            c.procedure.code if c.procedure else "",
+            c.received_at.isoformat(),
+            c.due_on.isoformat() if c.due_on else "",
+            c.submitter_name if unmasked else audit.mask_name(c.submitter_name),
+            c.contact_phone if unmasked else audit.mask_phone(c.contact_phone),
+            c.contact_email if unmasked else audit.mask_email(c.contact_email),
+            c.content,
+        ]
         for c in cases
     ]
     audit.record(current_user, "export", detail=f"{fmt}, {len(rows)} cases, unmasked={unmasked}")
@@ -153,15 +202,19 @@ def export(fmt: str):
         book.save(buffer)
         body = buffer.getvalue()
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="pakn.{fmt}"'})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="pakn.{fmt}"'},
+    )
 
 
 def _handlers_for(case: FeedbackCase) -> list[User]:
     if case.agency is None:
         return []
     return db.session.scalars(
-        select(User).join(Agency, User.agency_id == Agency.id)
+        select(User)
+        .join(Agency, User.agency_id == Agency.id)
         .where(subtree_filter(case.agency), User.role == Role.handler, User.active.is_(True))
         .order_by(User.full_name)
     ).all()
@@ -176,14 +229,20 @@ def case(case_id: int):
     db.session.commit()
     allowed = [s for s in sorted(TRANSITIONS[case.state]) if may_transition(current_user, case, s)]
     templates = db.session.scalars(
-        select(AnswerTemplate).where(
-            (AnswerTemplate.agency_id == case.agency_id) | AnswerTemplate.agency_id.is_(None)
-        ).order_by(AnswerTemplate.title)
+        select(AnswerTemplate)
+        .where((AnswerTemplate.agency_id == case.agency_id) | AnswerTemplate.agency_id.is_(None))
+        .order_by(AnswerTemplate.title)
     ).all()
     return render_template(
-        "feedback/staff/case.html", case=case, labels=STATE_LABELS, allowed=allowed,
-        deadline=explain_due(case), agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
-        handlers=_handlers_for(case), templates=templates, today=local_today(),
+        "feedback/staff/case.html",
+        case=case,
+        labels=STATE_LABELS,
+        allowed=allowed,
+        deadline=explain_due(case),
+        agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
+        handlers=_handlers_for(case),
+        templates=templates,
+        today=local_today(),
         can_coordinate=has_permission(current_user, Permission.coordinate_feedback),
         channel_labels=CHANNEL_LABELS,
     )
@@ -193,8 +252,13 @@ def _check_version(case: FeedbackCase) -> None:
     """Refuse a change made on a stale page: someone else changed the case meanwhile."""
     sent = request.form.get("version", "")
     if not sent.isdigit() or int(sent) != case.version:
-        abort(409, description=_("Someone else changed this case while you were working on it. "
-                                 "Nothing was saved: open the case again to see their change."))
+        abort(
+            409,
+            description=_(
+                "Someone else changed this case while you were working on it. "
+                "Nothing was saved: open the case again to see their change."
+            ),
+        )
 
 
 def _commit_or_conflict() -> None:
@@ -202,8 +266,13 @@ def _commit_or_conflict() -> None:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        abort(409, description=_("Someone else changed this case while you were working on it. "
-                                 "Nothing was saved: open the case again to see their change."))
+        abort(
+            409,
+            description=_(
+                "Someone else changed this case while you were working on it. "
+                "Nothing was saved: open the case again to see their change."
+            ),
+        )
 
 
 @bp.post("/<int:case_id>/transition")
@@ -223,8 +292,15 @@ def do_transition(case_id: int):
         if assignee is None or case.agency is None or not assignee.can_see_agency(case.agency):
             abort(400, description=_("Choose a handler of the case's agency."))
     try:
-        transition(case, CaseState(to), current_user, reason=request.form.get("reason") or None,
-                   note=request.form.get("note") or None, agency=agency, assignee=assignee)
+        transition(
+            case,
+            CaseState(to),
+            current_user,
+            reason=request.form.get("reason") or None,
+            note=request.form.get("note") or None,
+            agency=agency,
+            assignee=assignee,
+        )
     except TransitionError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -247,7 +323,12 @@ def save_answer(case_id: int):
     """Save the draft answer and the public summary (the question without personal data)."""
     case = _case_or_404(case_id)
     _check_version(case)
-    if case.state not in (CaseState.assigned, CaseState.in_progress, CaseState.answered, CaseState.accepted):
+    if case.state not in (
+        CaseState.assigned,
+        CaseState.in_progress,
+        CaseState.answered,
+        CaseState.accepted,
+    ):
         abort(409, description=_("The answer can only be edited while the case is being handled."))
     answer = (request.form.get("answer") or "").strip()
     summary = (request.form.get("public_summary") or "").strip()
@@ -269,15 +350,22 @@ def do_extend(case_id: int):
     _check_version(case)
     days = request.form.get("days", "")
     try:
-        extend(case, current_user, int(days) if days.isdigit() else 0, request.form.get("reason", ""))
+        extend(
+            case, current_user, int(days) if days.isdigit() else 0, request.form.get("reason", "")
+        )
     except TransitionError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".case", case_id=case_id), code=303)
     audit.record(current_user, "extend", case, days)
     notify.citizen_state_changed(
-        case, _("The deadline was extended to %(date)s: %(reason)s",
-                date=case.due_on.isoformat() if case.due_on else "-", reason=case.extension_reason))
+        case,
+        _(
+            "The deadline was extended to %(date)s: %(reason)s",
+            date=case.due_on.isoformat() if case.due_on else "-",
+            reason=case.extension_reason,
+        ),
+    )
     _commit_or_conflict()
     flash(_("Deadline extended."), "success")
     return redirect(url_for(".case", case_id=case_id), code=303)
@@ -298,16 +386,22 @@ def new():
             errors["kind"] = _("Choose what you want to send.")
         procedure = None
         if form.get("procedure_code"):
-            procedure = db.session.scalar(select(Procedure).where(Procedure.code == form["procedure_code"].strip()))
+            procedure = db.session.scalar(
+                select(Procedure).where(Procedure.code == form["procedure_code"].strip())
+            )
             if procedure is None:
                 errors["procedure_code"] = _("Unknown procedure code.")
         if not errors:
             sub = services.Submission(
                 kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
-                content=form.get("content", ""), submitter_name=form.get("submitter_name"),
+                content=form.get("content", ""),
+                submitter_name=form.get("submitter_name"),
                 contact_phone=normalise_phone(form.get("contact_phone")),
-                contact_email=form.get("contact_email"), address=form.get("address"),
-                procedure=procedure, consent=form.get("consent") == "y", is_complaint=kind == "complaint",
+                contact_email=form.get("contact_email"),
+                address=form.get("address"),
+                procedure=procedure,
+                consent=form.get("consent") == "y",
+                is_complaint=kind == "complaint",
             )
             try:
                 case, secret = services.submit(sub, CaseChannel(channel), created_by=current_user)
@@ -317,8 +411,19 @@ def new():
                 audit.record(current_user, "create", case, channel)
                 notify.citizen_received(case, secret)
                 db.session.commit()
-                flash(_("Case %(code)s created. Give the citizen the tracking number %(secret)s.",
-                        code=case.code, secret=secret), "success")
+                flash(
+                    _(
+                        "Case %(code)s created. Give the citizen the tracking number %(secret)s.",
+                        code=case.code,
+                        secret=secret,
+                    ),
+                    "success",
+                )
                 return redirect(url_for(".case", case_id=case.id), code=303)
-    return render_template("feedback/staff/new.html", errors=errors, form=form,
-                           channels=STAFF_CHANNELS, channel_labels=CHANNEL_LABELS), 400 if errors else 200
+    return render_template(
+        "feedback/staff/new.html",
+        errors=errors,
+        form=form,
+        channels=STAFF_CHANNELS,
+        channel_labels=CHANNEL_LABELS,
+    ), 400 if errors else 200

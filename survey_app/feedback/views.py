@@ -80,8 +80,11 @@ def _submission_from(form: FeedbackForm) -> services.Submission:
 
 @bp.route("/new", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"],
-               exempt_when=lambda: "search" in request.form)
+@limiter.limit(
+    lambda: current_app.config["FEEDBACK_RATE_LIMIT"],
+    methods=["POST"],
+    exempt_when=lambda: "search" in request.form,
+)
 def new():
     """The public form; also the survey's "file it as formal feedback" path."""
     request.max_content_length = (
@@ -119,7 +122,10 @@ def new():
             try:
                 if len(uploads) > current_app.config["ATTACHMENT_MAX_FILES"]:
                     raise attachments.AttachmentError(
-                        _("Attach at most %(n)d files.", n=current_app.config["ATTACHMENT_MAX_FILES"])
+                        _(
+                            "Attach at most %(n)d files.",
+                            n=current_app.config["ATTACHMENT_MAX_FILES"],
+                        )
                     )
                 checked = [(u, *attachments.check_upload(u)) for u in uploads]
                 channel = CaseChannel.survey if response is not None else CaseChannel.web
@@ -138,8 +144,12 @@ def new():
                 return redirect(url_for(".submitted"), code=303)
     return (
         render_template(
-            "feedback/new.html", form=form, matches=matches, errors=errors,
-            from_survey=response is not None, query=query,
+            "feedback/new.html",
+            form=form,
+            matches=matches,
+            errors=errors,
+            from_survey=response is not None,
+            query=query,
         ),
         status,
     )
@@ -200,23 +210,38 @@ def status(code: str):
         if case.state != CaseState.published:
             abort(409, description=_("The answer can be rated once it is published."))
         if not form.validate_on_submit():
-            return render_template("feedback/status.html", case=case, form=form,
-                                   labels=STATE_LABELS, deadline=explain_due(case)), 400
+            return render_template(
+                "feedback/status.html",
+                case=case,
+                form=form,
+                labels=STATE_LABELS,
+                deadline=explain_due(case),
+            ), 400
         verdict = CitizenVerdict(form.verdict.data)
         case.citizen_verdict = verdict
         try:
             if verdict == CitizenVerdict.agree:
                 transition(case, CaseState.closed, None, action="citizen_agreed")
             else:
-                transition(case, CaseState.in_progress, None, action="citizen_disagreed",
-                           reason=form.reason.data or _("The citizen does not agree with the answer."))
+                transition(
+                    case,
+                    CaseState.in_progress,
+                    None,
+                    action="citizen_disagreed",
+                    reason=form.reason.data or _("The citizen does not agree with the answer."),
+                )
         except TransitionError as exc:  # pragma: no cover - guarded by the state check above
             abort(409, description=str(exc))
         db.session.commit()
         flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
         return redirect(url_for(".status", code=case.code), code=303)
-    return render_template("feedback/status.html", case=case, form=form, labels=STATE_LABELS,
-                           deadline=explain_due(case))
+    return render_template(
+        "feedback/status.html",
+        case=case,
+        form=form,
+        labels=STATE_LABELS,
+        deadline=explain_due(case),
+    )
 
 
 @bp.get("/answers")
@@ -239,6 +264,12 @@ def answers():
     page = max(1, request.args.get("page", 1, type=int))
     cases = db.session.scalars(stmt.limit(21).offset((page - 1) * 20)).all()
     return render_template(
-        "feedback/answers.html", cases=cases[:20], has_more=len(cases) > 20, page=page, query=query,
-        agency_id=agency_id, agencies=_agency_choices(), redact=redact,
+        "feedback/answers.html",
+        cases=cases[:20],
+        has_more=len(cases) > 20,
+        page=page,
+        query=query,
+        agency_id=agency_id,
+        agencies=_agency_choices(),
+        redact=redact,
     )

@@ -133,7 +133,10 @@ def explain_due(case: FeedbackCase):
     """The :class:`~.workdays.Deadline` of the current step, with its steps."""
     pauses = [Pause(case.paused_since, None)] if case.paused_since else []
     return compute_deadline(
-        work_calendar(), case.clock_start_on, case.clock_days + case.paused_days, pauses,
+        work_calendar(),
+        case.clock_start_on,
+        case.clock_days + case.paused_days,
+        pauses,
         extension_days=case.extension_days,
     )
 
@@ -174,8 +177,10 @@ def transition(
     from_state = case.state
     if to_state not in TRANSITIONS[from_state]:
         raise TransitionError(
-            _l("A case that is “%(from)s” cannot become “%(to)s”.",
-               **{"from": state_label(from_state), "to": state_label(to_state)})
+            _l(
+                "A case that is “%(from)s” cannot become “%(to)s”.",
+                **{"from": state_label(from_state), "to": state_label(to_state)},
+            )
         )
     if not may_transition(actor, case, to_state):
         raise TransitionError(_l("Your role does not allow this step on this case."))
@@ -186,7 +191,11 @@ def transition(
         and actor is not None
         and actor.role == Role.handler
     ):
-        raise TransitionError(_l("Handlers return a case to the coordinators; only they transfer it to another agency."))
+        raise TransitionError(
+            _l(
+                "Handlers return a case to the coordinators; only they transfer it to another agency."
+            )
+        )
     if to_state in needs_reason and not (reason and reason.strip()):
         raise TransitionError(_l("Give a reason for this step."))
     if from_state == S.published and to_state == S.in_progress and actor is not None and not reason:
@@ -205,8 +214,13 @@ def transition(
     durations = Durations.from_config()
     from_agency = case.agency
     event = CaseEvent(
-        action=action or to_state.value, actor=actor, from_state=from_state, to_state=to_state,
-        from_agency_id=case.agency_id, reason=reason, note=note,
+        action=action or to_state.value,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        from_agency_id=case.agency_id,
+        reason=reason,
+        note=note,
     )
     today = local_today()
     case.state = to_state
@@ -277,9 +291,16 @@ def extend(case: FeedbackCase, actor: User, days: int, reason: str) -> CaseEvent
     case.extension_days = days
     case.extension_reason = reason.strip()
     refresh_due(case)
-    event = CaseEvent(actor=actor, action="extended", from_state=case.state,
-                      to_state=case.state, reason=reason.strip(), working_days=days,
-                      from_agency_id=case.agency_id, to_agency_id=case.agency_id)
+    event = CaseEvent(
+        actor=actor,
+        action="extended",
+        from_state=case.state,
+        to_state=case.state,
+        reason=reason.strip(),
+        working_days=days,
+        from_agency_id=case.agency_id,
+        to_agency_id=case.agency_id,
+    )
     case.events.append(event)
     db.session.flush()
     return event

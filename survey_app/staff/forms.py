@@ -55,11 +55,14 @@ class AgencyForm(FlaskForm):
         validators=[
             _required,
             Length(max=40, message=_l("At most %(n)d characters.", n=40)),
-            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only.")),
+            Regexp(
+                r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only.")
+            ),
         ],
     )
     name = StringField(
-        _l("Name"), validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+        _l("Name"),
+        validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))],
     )
     kind = SelectField(_l("Kind"), validators=[_required])
     parent_id = SelectField(_l("Parent agency"), validators=[Optional()])
@@ -81,18 +84,22 @@ class AgencyForm(FlaskForm):
             return
         parent = db.session.get(Agency, int(field.data))
         if parent is not None and parent.is_within(self.agency):
-            raise ValidationError(_l("An agency cannot be placed under itself or its own sub-agencies."))
+            raise ValidationError(
+                _l("An agency cannot be placed under itself or its own sub-agencies.")
+            )
 
 
 class CounterForm(FlaskForm):
     """Create or edit a counter (service point)."""
 
     name = StringField(
-        _l("Name"), validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+        _l("Name"),
+        validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))],
     )
     agency_id = SelectField(_l("Agency"), validators=[_required])
     location = StringField(
-        _l("Location"), validators=[Optional(), Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+        _l("Location"),
+        validators=[Optional(), Length(max=255, message=_l("At most %(n)d characters.", n=255))],
     )
     is_active = BooleanField(_l("Active"), default=True)
 
@@ -109,7 +116,8 @@ class UserForm(FlaskForm):
         validators=[_required, Email(message=_l("Enter a valid e-mail address.")), Length(max=255)],
     )
     full_name = StringField(
-        _l("Full name"), validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))]
+        _l("Full name"),
+        validators=[_required, Length(max=255, message=_l("At most %(n)d characters.", n=255))],
     )
     role = SelectField(_l("Role"), validators=[_required])
     agency_id = SelectField(_l("Agency"), validators=[Optional()])

@@ -221,7 +221,10 @@ def counter_new():
         counter = agency_services.create_counter(agency, form.name.data, form.location.data or "")
         counter.is_active = form.is_active.data
         db.session.commit()
-        flash(_("Counter %(name)s created with code %(code)s.", name=counter.name, code=counter.code), "success")
+        flash(
+            _("Counter %(name)s created with code %(code)s.", name=counter.name, code=counter.code),
+            "success",
+        )
         return redirect(url_for(".counter", counter_id=counter.id), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("staff/counter_form.html", form=form, counter=None), status
@@ -298,10 +301,11 @@ def user_edit(user_id: int):
         form.agency_id.data = str(user.agency_id or "")
         form.role.data = user.role.value
     if form.validate_on_submit():
-        if user.id == current_user.id and (
-            form.role.data != Role.admin or not form.active.data
-        ):
-            flash(_("You cannot remove your own administrator rights or disable your own account."), "error")
+        if user.id == current_user.id and (form.role.data != Role.admin or not form.active.data):
+            flash(
+                _("You cannot remove your own administrator rights or disable your own account."),
+                "error",
+            )
             return render_template("staff/user_form.html", form=form, user=user), 400
         _apply_user_form(form, user)
         db.session.commit()

@@ -22,17 +22,23 @@ survey_cli = AppGroup("survey", help="Survey links and questionnaires.")
 @click.option("--counter", "counter_code", required=True, help="Counter code.")
 @click.option("--procedure", "procedure_code", help="National procedure code.")
 @click.option("--dossier", "dossier_ref", help="Dossier reference (only a keyed hash is kept).")
-@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the QR code to this .svg or .png file.")
-def link(counter_code: str, procedure_code: str | None, dossier_ref: str | None,
-         qr_path: Path | None) -> None:
+@click.option(
+    "--qr",
+    "qr_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the QR code to this .svg or .png file.",
+)
+def link(
+    counter_code: str, procedure_code: str | None, dossier_ref: str | None, qr_path: Path | None
+) -> None:
     """Print a signed, single-use survey link for one transaction."""
     counter = db.session.scalar(select(Counter).where(Counter.code == counter_code.upper()))
     if counter is None or not counter.is_active:
         raise click.UsageError(f"no active counter with code {counter_code!r}")
-    if procedure_code and db.session.scalar(
-        select(Procedure.id).where(Procedure.code == procedure_code)
-    ) is None:
+    if (
+        procedure_code
+        and db.session.scalar(select(Procedure.id).where(Procedure.code == procedure_code)) is None
+    ):
         raise click.UsageError(f"no procedure with code {procedure_code!r}")
     if qr_path and qr_path.suffix.lower() not in (".svg", ".png"):
         raise click.UsageError("--qr must end in .svg or .png")
@@ -50,5 +56,7 @@ def questionnaires() -> None:
     for version in available_versions():
         q = load_questionnaire(version)
         questionnaire_row(q)
-        click.echo(f"{q.version}: {len(q.elements)} elements, {len(q.items)} items, sha256 {q.checksum[:12]}")
+        click.echo(
+            f"{q.version}: {len(q.elements)} elements, {len(q.items)} items, sha256 {q.checksum[:12]}"
+        )
     db.session.commit()

@@ -81,7 +81,9 @@ class CommentForm(FlaskForm):
             Optional(),
             Length(
                 max=COMMENT_MAX_LENGTH,
-                message=_l("Please keep your suggestion under %(n)d characters.", n=COMMENT_MAX_LENGTH),
+                message=_l(
+                    "Please keep your suggestion under %(n)d characters.", n=COMMENT_MAX_LENGTH
+                ),
             ),
         ]
     )

@@ -45,7 +45,9 @@ def render_posters(counters: Sequence[Counter], size: str = "A5") -> bytes:
     return bytes(pdf.output())
 
 
-def _centered(pdf: FPDF, y: float, text: str, size: float, style: str = "", margin: float = 12) -> float:
+def _centered(
+    pdf: FPDF, y: float, text: str, size: float, style: str = "", margin: float = 12
+) -> float:
     """Write wrapped, centred text starting at ``y``; return the y below it."""
     pdf.set_font("DejaVu", style, size)
     pdf.set_xy(margin, y)

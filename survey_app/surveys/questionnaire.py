@@ -73,9 +73,7 @@ class Questionnaire:
 
 
 def _options(raw: list[dict[str, Any]]) -> tuple[Option, ...]:
-    return tuple(
-        Option(o["value"], {k: v for k, v in o.items() if k != "value"}) for o in raw
-    )
+    return tuple(Option(o["value"], {k: v for k, v in o.items() if k != "value"}) for o in raw)
 
 
 def _question(raw: dict[str, Any]) -> Question:

@@ -71,7 +71,9 @@ def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: dat
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def recent_duplicate(counter: Counter, client_hash: str, at: datetime | None = None) -> Response | None:
+def recent_duplicate(
+    counter: Counter, client_hash: str, at: datetime | None = None
+) -> Response | None:
     """The response from the same client at the same counter inside the duplicate window."""
     window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
     if window <= 0:

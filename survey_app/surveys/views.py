@@ -51,10 +51,17 @@ def _active_counter(code: str) -> Counter:
         select(Counter)
         .join(Agency)
         .options(joinedload(Counter.agency))
-        .where(Counter.code == code.upper(), Counter.is_active.is_(True), Agency.is_active.is_(True))
+        .where(
+            Counter.code == code.upper(), Counter.is_active.is_(True), Agency.is_active.is_(True)
+        )
     )
     if counter is None:
-        abort(404, description=_("This counter does not exist or no longer takes part in the survey. Please check the code on the poster."))
+        abort(
+            404,
+            description=_(
+                "This counter does not exist or no longer takes part in the survey. Please check the code on the poster."
+            ),
+        )
     return counter
 
 
@@ -103,10 +110,20 @@ def _followup_response(counter: Counter) -> Response:
     """The response this browser rated at ``counter`` and may still complete, or 404/410."""
     state = session.get(SESSION_KEY)
     if not state or state.get("c") != counter.code:
-        abort(404, description=_("There is no rating from this phone to add answers to. Please start from the QR code."))
+        abort(
+            404,
+            description=_(
+                "There is no rating from this phone to add answers to. Please start from the QR code."
+            ),
+        )
     if time.time() - state["at"] > current_app.config["SURVEY_FOLLOWUP_SECONDS"]:
         session.pop(SESSION_KEY, None)
-        abort(410, description=_("This survey was started too long ago. Your rating was saved; thank you."))
+        abort(
+            410,
+            description=_(
+                "This survey was started too long ago. Your rating was saved; thank you."
+            ),
+        )
     response = db.session.get(Response, state["r"])
     if response is None:
         abort(404)
@@ -195,13 +212,25 @@ def _receipt_or_error(token: str) -> tuple[Counter, Procedure | None, str, str |
     try:
         data = read_receipt_token(token)
     except TokenExpired:
-        abort(410, description=_("This survey link from your receipt has expired. You can still rate the counter by scanning the QR code on its poster."))
+        abort(
+            410,
+            description=_(
+                "This survey link from your receipt has expired. You can still rate the counter by scanning the QR code on its poster."
+            ),
+        )
     except TokenError:
-        abort(400, description=_("This survey link is not valid. It may have been copied incompletely; please scan the QR code on your receipt again."))
+        abort(
+            400,
+            description=_(
+                "This survey link is not valid. It may have been copied incompletely; please scan the QR code on your receipt again."
+            ),
+        )
     counter = _active_counter(data.counter_code)
     procedure = None
     if data.procedure_code:
-        procedure = db.session.scalar(select(Procedure).where(Procedure.code == data.procedure_code))
+        procedure = db.session.scalar(
+            select(Procedure).where(Procedure.code == data.procedure_code)
+        )
     return counter, procedure, token_digest(token), data.dossier_ref_hash
 
 

@@ -82,7 +82,10 @@ def test_example_files_import_in_order_and_a_second_run_changes_nothing(app, run
         assert commune.parent_id == district.id
         assert commune.path == f"/{hd.id}/{district.id}/{commune.id}/"
         assert (hd.kind, commune.kind, agency("TTPVHCC").kind) == (
-            AgencyKind.province, AgencyKind.commune, AgencyKind.other)
+            AgencyKind.province,
+            AgencyKind.commune,
+            AgencyKind.other,
+        )
         assert agency("TTPVHCC").parent.code == "VP-UBND"
         kept = db.session.scalars(select(Counter).where(Counter.code == "X8FJE4")).one()
         assert kept.agency.code == "STP" and kept.location.endswith("quầy số 01")
@@ -130,23 +133,30 @@ def test_a_file_with_one_bad_line_leaves_the_database_unchanged(app_ctx, write):
     db.session.commit()
     before = tree()
 
-    errors = failure("agencies", write(
-        "code,name,parent_code,kind\n"
-        "HD,UBND tỉnh Hải Dương (đổi tên),,province\n"      # would rename
-        "H-NAMSACH,UBND huyện Nam Sách,STP,district\n"      # would move a subtree
-        "SNV,Sở Nội vụ,HD,department\n"                      # would create
-        "SYT,Sở Y tế,HD,bộ\n"                                # the one bad line
-    ))
+    errors = failure(
+        "agencies",
+        write(
+            "code,name,parent_code,kind\n"
+            "HD,UBND tỉnh Hải Dương (đổi tên),,province\n"  # would rename
+            "H-NAMSACH,UBND huyện Nam Sách,STP,district\n"  # would move a subtree
+            "SNV,Sở Nội vụ,HD,department\n"  # would create
+            "SYT,Sở Y tế,HD,bộ\n"  # the one bad line
+        ),
+    )
     assert errors == [
-        "line 5: unknown kind 'bộ' (use province, department, district, commune or other)"]
+        "line 5: unknown kind 'bộ' (use province, department, district, commune or other)"
+    ]
     assert tree() == before
 
-    errors = failure("counters", write(
-        "agency_code,name,code,location,active\n"
-        "STP,Quầy mới,,Tầng 2,1\n"
-        "STP,Quầy Lý lịch tư pháp,X8FJE4,Tầng 3,0\n"
-        "NOPE,Quầy ma,,,\n"
-    ))
+    errors = failure(
+        "counters",
+        write(
+            "agency_code,name,code,location,active\n"
+            "STP,Quầy mới,,Tầng 2,1\n"
+            "STP,Quầy Lý lịch tư pháp,X8FJE4,Tầng 3,0\n"
+            "NOPE,Quầy ma,,,\n"
+        ),
+    )
     assert errors == ["line 4: unknown agency_code 'NOPE'"]
     assert count(Counter) == 3
     kept = db.session.scalars(select(Counter).where(Counter.code == "X8FJE4")).one()
@@ -176,16 +186,22 @@ def test_excel_bom_semicolons_nfd_text_and_blank_rows_are_accepted(app_ctx, writ
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("code,name,kind\nA,An,other\n",
-         ["line 1: missing column 'parent_code' (expected: code, name, parent_code, kind)"]),
-        ("code,name,parent_code,colour\nA,An,,red\n",
-         ["line 1: unknown column 'colour' (expected: code, name, parent_code, kind)"]),
+        (
+            "code,name,kind\nA,An,other\n",
+            ["line 1: missing column 'parent_code' (expected: code, name, parent_code, kind)"],
+        ),
+        (
+            "code,name,parent_code,colour\nA,An,,red\n",
+            ["line 1: unknown column 'colour' (expected: code, name, parent_code, kind)"],
+        ),
         ("code,name,parent_code,Code\n", ["line 1: column 'code' appears twice"]),
         ("code,,name,parent_code\n", ["line 1: a column has no name in the header"]),
         ("", ["the file is empty: a header row is required"]),
         ("\n\n", ["the file is empty: a header row is required"]),
-        ("code,name,parent_code\nA,An,,x\nB,Bê,\n",
-         ["line 2: 4 values but the header has 3 columns"]),
+        (
+            "code,name,parent_code\nA,An,,x\nB,Bê,\n",
+            ["line 2: 4 values but the header has 3 columns"],
+        ),
         ('code,name,parent_code\nA,"An"x,\n', None),  # malformed quoting: a csv error
     ],
 )
@@ -212,8 +228,10 @@ def test_non_utf8_and_excel_workbooks_are_refused_with_a_hint(app_ctx, write):
     assert errors[0].startswith("line 1: the file is not UTF-8 text")
 
     errors = failure("agencies", write(b"PK\x03\x04\x14\x00\x06\x00rest of a zip"))
-    assert errors == ["this is an Excel workbook, not a CSV file: in Excel use "
-                      "Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"]
+    assert errors == [
+        "this is an Excel workbook, not a CSV file: in Excel use "
+        "Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"
+    ]
     assert count(Agency) == 0
 
 
@@ -221,7 +239,8 @@ def test_files_too_large_or_too_long_are_refused(app_ctx, write, monkeypatch):
     rows = "code,name,parent_code\n" + "".join(f"A{i},Cơ quan {i},\n" for i in range(4))
     monkeypatch.setattr(importers, "MAX_ROWS", 3)
     assert failure("agencies", write(rows)) == [
-        "the file has more than 3 data rows: split it into smaller files"]
+        "the file has more than 3 data rows: split it into smaller files"
+    ]
     monkeypatch.setattr(importers, "MAX_BYTES", 50)
     errors = failure("agencies", write(rows))
     assert len(errors) == 1
@@ -249,17 +268,25 @@ def test_very_many_problems_are_summarised(app_ctx, write, monkeypatch):
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        ("HD,Tỉnh,,province\nSXD,Sở Xây dựng,SXYZ,department\n",
-         ["line 3: unknown parent_code 'SXYZ'"]),
+        (
+            "HD,Tỉnh,,province\nSXD,Sở Xây dựng,SXYZ,department\n",
+            ["line 3: unknown parent_code 'SXYZ'"],
+        ),
         ("HD,Tỉnh,,\nHD,Tỉnh lặp,,\n", ["line 3: code 'HD' is already on line 2"]),
         ("HD,,,\n,Không mã,,\n", ["line 2: name is empty", "line 3: code is empty"]),
-        ("HD,Tỉnh,,tỉnh\n",
-         ["line 2: unknown kind 'tỉnh' (use province, department, district, commune or other)"]),
+        (
+            "HD,Tỉnh,,tỉnh\n",
+            ["line 2: unknown kind 'tỉnh' (use province, department, district, commune or other)"],
+        ),
         ("HD,Tỉnh,HD,\n", ["line 2: agency 'HD' cannot be its own parent"]),
-        ("S N V,Sở Nội vụ,,\n",
-         ["line 2: code 'S N V' must be up to 40 letters, digits, '.', '-' or '_'"]),
-        ("HD,Tỉnh,,\nA,An,B,\nB,Bê,C,\nC,Xê,A,\n",
-         ["line 3: parent_code 'B' would make a cycle: A → B → C → A"]),
+        (
+            "S N V,Sở Nội vụ,,\n",
+            ["line 2: code 'S N V' must be up to 40 letters, digits, '.', '-' or '_'"],
+        ),
+        (
+            "HD,Tỉnh,,\nA,An,B,\nB,Bê,C,\nC,Xê,A,\n",
+            ["line 3: parent_code 'B' would make a cycle: A → B → C → A"],
+        ),
         ("HD," + "x" * 256 + ",,\n", ["line 2: name is longer than 255 characters"]),
     ],
 )
@@ -280,14 +307,16 @@ def test_a_cycle_through_agencies_already_in_the_database_is_refused(app_ctx, wr
 def test_agencies_are_updated_and_moved_with_their_subtree(app_ctx, write):
     IMPORTERS["agencies"](EXAMPLES / "agencies.csv")
     db.session.commit()
-    result = IMPORTERS["agencies"](write(
-        "code,name,parent_code,kind\n"
-        "HD,UBND tỉnh Hải Dương,,province\n"                    # unchanged
-        "STP,Sở Tư pháp tỉnh Hải Dương,HD,\n"                  # renamed, kind kept
-        "H-NAMSACH,UBND huyện Nam Sách,VP-UBND,other\n"        # moved with its commune; kind
-        "TTPVHCC,Trung tâm Phục vụ hành chính công tỉnh,,\n"   # moved to the top level
-        "SNV,Sở Nội vụ,HD,department\n"                        # new
-    ))
+    result = IMPORTERS["agencies"](
+        write(
+            "code,name,parent_code,kind\n"
+            "HD,UBND tỉnh Hải Dương,,province\n"  # unchanged
+            "STP,Sở Tư pháp tỉnh Hải Dương,HD,\n"  # renamed, kind kept
+            "H-NAMSACH,UBND huyện Nam Sách,VP-UBND,other\n"  # moved with its commune; kind
+            "TTPVHCC,Trung tâm Phục vụ hành chính công tỉnh,,\n"  # moved to the top level
+            "SNV,Sở Nội vụ,HD,department\n"  # new
+        )
+    )
     assert (result.created, result.updated, result.unchanged) == (1, 3, 1)
     stp, district, commune = agency("STP"), agency("H-NAMSACH"), agency("X-NAMHONG")
     assert (stp.name, stp.kind) == ("Sở Tư pháp tỉnh Hải Dương", AgencyKind.department)
@@ -321,12 +350,14 @@ def two_agencies(app_ctx):
 def test_counters_are_created_updated_and_matched(two_agencies, write):
     snv, stp = two_agencies
     header = "agency_code,name,code,location,active\n"
-    result = IMPORTERS["counters"](write(
-        header
-        + "SNV,Quầy số 1,abc123,Tầng 1,\n"     # lower case accepted, stored upper case
-        + "SNV,Quầy số 2,,Tầng 1,no\n"
-        + "STP,Quầy số 1,,,TRUE\n"
-    ))
+    result = IMPORTERS["counters"](
+        write(
+            header
+            + "SNV,Quầy số 1,abc123,Tầng 1,\n"  # lower case accepted, stored upper case
+            + "SNV,Quầy số 2,,Tầng 1,no\n"
+            + "STP,Quầy số 1,,,TRUE\n"
+        )
+    )
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     one = db.session.scalars(select(Counter).where(Counter.code == "ABC123")).one()
     two = db.session.scalars(select(Counter).where(Counter.name == "Quầy số 2")).one()
@@ -334,12 +365,14 @@ def test_counters_are_created_updated_and_matched(two_agencies, write):
     assert not two.is_active and two.location == "Tầng 1"
     db.session.commit()
 
-    result = IMPORTERS["counters"](write(
-        header
-        + "STP,Quầy số 1 (chuyển),ABC123,,\n"  # moved to STP, renamed, location kept
-        + "SNV,Quầy số 2,,Tầng 2,1\n"          # matched by agency and name
-        + "STP,Quầy số 1,,,\n"                 # unchanged
-    ))
+    result = IMPORTERS["counters"](
+        write(
+            header
+            + "STP,Quầy số 1 (chuyển),ABC123,,\n"  # moved to STP, renamed, location kept
+            + "SNV,Quầy số 2,,Tầng 2,1\n"  # matched by agency and name
+            + "STP,Quầy số 1,,,\n"  # unchanged
+        )
+    )
     assert (result.created, result.updated, result.unchanged) == (0, 2, 1)
     assert (one.agency_id, one.name, one.location) == (stp.id, "Quầy số 1 (chuyển)", "Tầng 1")
     assert (two.location, two.is_active) == ("Tầng 2", True)
@@ -351,10 +384,14 @@ def test_counters_are_created_updated_and_matched(two_agencies, write):
     [
         ("NOPE,Quầy,,,\n", ["line 2: unknown agency_code 'NOPE'"]),
         ("SNV,,,,\n", ["line 2: name is empty"]),
-        ("SNV,Quầy,AB,,\nSNV,Quầy 2,ÂB12,,\nSNV,Quầy 3,AB-123,,\n",
-         ["line 2: code 'AB' must be 3–16 letters A–Z or digits",
-          "line 3: code 'ÂB12' must be 3–16 letters A–Z or digits",
-          "line 4: code 'AB-123' must be 3–16 letters A–Z or digits"]),
+        (
+            "SNV,Quầy,AB,,\nSNV,Quầy 2,ÂB12,,\nSNV,Quầy 3,AB-123,,\n",
+            [
+                "line 2: code 'AB' must be 3–16 letters A–Z or digits",
+                "line 3: code 'ÂB12' must be 3–16 letters A–Z or digits",
+                "line 4: code 'AB-123' must be 3–16 letters A–Z or digits",
+            ],
+        ),
         ("SNV,Quầy,ABC123,,\nSTP,Quầy,abc123,,\n", ["line 3: code 'ABC123' is already on line 2"]),
         ("SNV,Quầy,,,\nSNV,Quầy,,,\n", ["line 3: counter 'Quầy' at 'SNV' is already on line 2"]),
         ("SNV,Quầy,,,có\n", ["line 2: active 'có' must be 1/0, true/false or yes/no"]),
@@ -372,13 +409,16 @@ def test_ambiguous_names_twice_matched_counters_and_disabled_agencies(two_agenci
     factories.counter(snv, name="Quầy chung", code="BBB222")
     set_agency_active(stp, False)
     db.session.commit()
-    errors = failure("counters", write(
-        "agency_code,name,code\n"
-        "SNV,Quầy chung,\n"
-        "SNV,Quầy chung,AAA111\n"
-        "STP,Quầy mới,\n"
-        "STP,Quầy mới có mã,CCC333\n"
-    ))
+    errors = failure(
+        "counters",
+        write(
+            "agency_code,name,code\n"
+            "SNV,Quầy chung,\n"
+            "SNV,Quầy chung,AAA111\n"
+            "STP,Quầy mới,\n"
+            "STP,Quầy mới có mã,CCC333\n"
+        ),
+    )
     assert errors == [
         "line 2: 2 counters at 'SNV' are named 'Quầy chung': give the code of the one to update",
         "line 4: agency 'STP' is disabled: it cannot get new counters",
@@ -386,9 +426,7 @@ def test_ambiguous_names_twice_matched_counters_and_disabled_agencies(two_agenci
     ]
     factories.counter(stp, name="Quầy cũ", code="DDD444")
     db.session.commit()
-    errors = failure("counters", write(
-        "agency_code,name,code\nSTP,Quầy cũ,\nSTP,Quầy cũ,DDD444\n"
-    ))
+    errors = failure("counters", write("agency_code,name,code\nSTP,Quầy cũ,\nSTP,Quầy cũ,DDD444\n"))
     assert errors == ["line 3: counter 'DDD444' is already on line 2"]
     # updating a counter of a disabled agency is allowed
     result = IMPORTERS["counters"](write("agency_code,name,code\nSTP,Quầy cũ (sửa),DDD444\n"))
@@ -401,21 +439,27 @@ def test_ambiguous_names_twice_matched_counters_and_disabled_agencies(two_agenci
 
 def test_procedures_create_fields_and_count_renames(two_agencies, write):
     header = "code,name,field_code,field_name,agency_code\n"
-    result = IMPORTERS["procedures"](write(
-        header
-        + "1.001193,Đăng ký khai sinh,HT,Hộ tịch,STP\n"
-        + "1.000894,Đăng ký kết hôn,HT,,STP\n"   # field named on another line
-        + "2.000488,Cấp Phiếu lý lịch tư pháp,LLTP,Lý lịch tư pháp,\n"
-    ))
+    result = IMPORTERS["procedures"](
+        write(
+            header
+            + "1.001193,Đăng ký khai sinh,HT,Hộ tịch,STP\n"
+            + "1.000894,Đăng ký kết hôn,HT,,STP\n"  # field named on another line
+            + "2.000488,Cấp Phiếu lý lịch tư pháp,LLTP,Lý lịch tư pháp,\n"
+        )
+    )
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     db.session.commit()
 
-    result = IMPORTERS["procedures"](write(
-        header
-        + "1.001193,Đăng ký khai sinh,HT,Hộ tịch - Chứng thực,\n"  # renames the field; agency kept
-        + "1.000894,Đăng ký kết hôn,HT,,SNV\n"                     # new agency
-        + "2.000488,Cấp Phiếu lý lịch tư pháp,LLTP,,\n"            # unchanged
-    ))
+    result = IMPORTERS[
+        "procedures"
+    ](
+        write(
+            header
+            + "1.001193,Đăng ký khai sinh,HT,Hộ tịch - Chứng thực,\n"  # renames the field; agency kept
+            + "1.000894,Đăng ký kết hôn,HT,,SNV\n"  # new agency
+            + "2.000488,Cấp Phiếu lý lịch tư pháp,LLTP,,\n"  # unchanged
+        )
+    )
     assert (result.created, result.updated, result.unchanged) == (0, 2, 1)
     birth = db.session.scalars(select(Procedure).where(Procedure.code == "1.001193")).one()
     marriage = db.session.scalars(select(Procedure).where(Procedure.code == "1.000894")).one()
@@ -427,15 +471,23 @@ def test_procedures_create_fields_and_count_renames(two_agencies, write):
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        ("1.001193,Khai sinh,HT,,\n",
-         ["line 2: field_code 'HT' is new: its field_name is required"]),
-        ("1.001193,Khai sinh,HT,Hộ tịch,\n1.000894,Kết hôn,HT,Hộ tịch khác,\n",
-         ["line 3: field 'HT' is named 'Hộ tịch khác' here but 'Hộ tịch' on line 2"]),
+        (
+            "1.001193,Khai sinh,HT,,\n",
+            ["line 2: field_code 'HT' is new: its field_name is required"],
+        ),
+        (
+            "1.001193,Khai sinh,HT,Hộ tịch,\n1.000894,Kết hôn,HT,Hộ tịch khác,\n",
+            ["line 3: field 'HT' is named 'Hộ tịch khác' here but 'Hộ tịch' on line 2"],
+        ),
         ("1.001193,Khai sinh,HT,Hộ tịch,NOPE\n", ["line 2: unknown agency_code 'NOPE'"]),
-        ("1.001193,Khai sinh,HT,Hộ tịch,\n1.001193,Khai sinh,HT,Hộ tịch,\n",
-         ["line 3: code '1.001193' is already on line 2"]),
-        (",,,Hộ tịch,\n",
-         ["line 2: code is empty", "line 2: name is empty", "line 2: field_code is empty"]),
+        (
+            "1.001193,Khai sinh,HT,Hộ tịch,\n1.001193,Khai sinh,HT,Hộ tịch,\n",
+            ["line 3: code '1.001193' is already on line 2"],
+        ),
+        (
+            ",,,Hộ tịch,\n",
+            ["line 2: code is empty", "line 2: name is empty", "line 2: field_code is empty"],
+        ),
     ],
 )
 def test_procedure_problems_name_their_line(two_agencies, write, rows, expected):
@@ -458,11 +510,13 @@ def volume_world(two_agencies):
 def test_volumes_are_upserted_on_agency_field_and_month(volume_world, write):
     header = "agency_code,field_code,month,dossiers\n"
     result = IMPORTERS["volumes"](
-        write(header + "SNV,HT,2022-01,120\nSNV,HT,2022-2,0\nSTP,DD,2022-01,7\n"))
+        write(header + "SNV,HT,2022-01,120\nSNV,HT,2022-2,0\nSTP,DD,2022-01,7\n")
+    )
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     db.session.commit()
     result = IMPORTERS["volumes"](
-        write(header + "SNV,HT,2022-01,125\nSNV,HT,2022-02,0\nSTP,HT,2022-01,9\n"))
+        write(header + "SNV,HT,2022-01,125\nSNV,HT,2022-02,0\nSTP,HT,2022-01,9\n")
+    )
     assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
     db.session.commit()
     rows = db.session.execute(
@@ -484,18 +538,28 @@ def test_volumes_are_upserted_on_agency_field_and_month(volume_world, write):
     [
         ("NOPE,HT,2022-01,1\n", ["line 2: unknown agency_code 'NOPE'"]),
         ("SNV,XX,2022-01,1\n", ["line 2: unknown field_code 'XX'"]),
-        ("SNV,HT,2022-13,1\nSNV,HT,01/2022,1\nSNV,HT,,1\n",
-         ["line 2: month '2022-13' must be YYYY-MM, e.g. 2022-07",
-          "line 3: month '01/2022' must be YYYY-MM, e.g. 2022-07",
-          "line 4: month is empty"]),
+        (
+            "SNV,HT,2022-13,1\nSNV,HT,01/2022,1\nSNV,HT,,1\n",
+            [
+                "line 2: month '2022-13' must be YYYY-MM, e.g. 2022-07",
+                "line 3: month '01/2022' must be YYYY-MM, e.g. 2022-07",
+                "line 4: month is empty",
+            ],
+        ),
         ("SNV,HT,2022-01,-5\n", ["line 2: dossiers must not be negative (got -5)"]),
-        ("SNV,HT,2022-01,12.5\nSNV,HT,2022-02,nhiều\nSNV,HT,2022-03,\n",
-         ["line 2: dossiers '12.5' must be a whole number",
-          "line 3: dossiers 'nhiều' must be a whole number",
-          "line 4: dossiers is empty"]),
+        (
+            "SNV,HT,2022-01,12.5\nSNV,HT,2022-02,nhiều\nSNV,HT,2022-03,\n",
+            [
+                "line 2: dossiers '12.5' must be a whole number",
+                "line 3: dossiers 'nhiều' must be a whole number",
+                "line 4: dossiers is empty",
+            ],
+        ),
         ("SNV,HT,2022-01,99999999999\n", ["line 2: dossiers 99999999999 is too large"]),
-        ("SNV,HT,2022-01,1\nSTP,HT,2022-01,1\nSNV,HT,2022-1,2\n",
-         ["line 4: agency 'SNV', field 'HT', month 2022-01 is already on line 2"]),
+        (
+            "SNV,HT,2022-01,1\nSTP,HT,2022-01,1\nSNV,HT,2022-1,2\n",
+            ["line 4: agency 'SNV', field 'HT', month 2022-01 is already on line 2"],
+        ),
     ],
 )
 def test_volume_problems_name_their_line(volume_world, write, rows, expected):
@@ -508,10 +572,13 @@ def test_volume_problems_name_their_line(volume_world, write, rows, expected):
 
 
 def test_import_records_runs_the_same_checks(app_ctx):
-    result = import_records("agencies", [
-        {"code": "HD", "name": "Tỉnh", "parent_code": "", "kind": "province"},
-        {"code": "SNV", "name": "Sở Nội vụ", "parent_code": "HD"},
-    ])
+    result = import_records(
+        "agencies",
+        [
+            {"code": "HD", "name": "Tỉnh", "parent_code": "", "kind": "province"},
+            {"code": "SNV", "name": "Sở Nội vụ", "parent_code": "HD"},
+        ],
+    )
     assert result.created == 2 and agency("SNV").parent.code == "HD"
     with pytest.raises(ImportFailed) as info:
         import_records("agencies", [{"code": "SYT", "name": "Sở Y tế", "parent_code": "X"}])
@@ -519,4 +586,5 @@ def test_import_records_runs_the_same_checks(app_ctx):
     with pytest.raises(ImportFailed) as info:
         import_records("agencies", [{"code": "SYT", "name": "Sở Y tế"}])
     assert info.value.errors == [
-        "line 1: missing column 'parent_code' (expected: code, name, parent_code, kind)"]
+        "line 1: missing column 'parent_code' (expected: code, name, parent_code, kind)"
+    ]

@@ -19,7 +19,13 @@ def spec() -> dict:
 
 def _operation(path: str, method: str) -> dict:
     for template, item in spec()["paths"].items():
-        pattern = "^" + re.sub(r"\{[^}]+\}", r"[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")) + "$"
+        pattern = (
+            "^"
+            + re.sub(
+                r"\{[^}]+\}", r"[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
+            )
+            + "$"
+        )
         if re.match(pattern, path):
             return item[method.lower()]
     raise AssertionError(f"{method} {path} is not documented in docs/openapi.json")

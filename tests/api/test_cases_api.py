@@ -16,8 +16,13 @@ from survey_app.feedback.workflow import transition
 from tests import factories
 from tests.api.openapi import check, spec
 
-GOOD = {"kind": "report", "content": "Quầy yêu cầu nộp bản sao không có trong quy định.",
-        "submitter_name": "Nguyễn Văn An", "contact_phone": "0912345678", "consent": True}
+GOOD = {
+    "kind": "report",
+    "content": "Quầy yêu cầu nộp bản sao không có trong quy định.",
+    "submitter_name": "Nguyễn Văn An",
+    "contact_phone": "0912345678",
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -40,25 +45,34 @@ def test_the_openapi_file_is_valid():
 
 
 def test_create_and_read_a_case(client, world):
-    reply = client.post("/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world))
+    reply = client.post(
+        "/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world)
+    )
     check(reply, "/api/v1/cases", "POST")
     assert reply.status_code == 201
     body = reply.json
-    assert body["agency"] == "STP" and body["state"] == "submitted" and len(body["tracking_number"]) == 8
+    assert (
+        body["agency"] == "STP"
+        and body["state"] == "submitted"
+        and len(body["tracking_number"]) == 8
+    )
     status = client.get(f"/api/v1/cases/{body['code']}", headers=auth(world))
     check(status, "/api/v1/cases/X")
     assert status.json["code"] == body["code"] and "tracking_number" not in status.json
     assert "Nguyễn" not in status.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({**GOOD, "submitter_name": ""}, "submitter_name"),
-    ({**GOOD, "contact_phone": None}, "contact"),
-    ({**GOOD, "consent": "yes"}, "consent"),
-    ({**GOOD, "kind": "rant"}, "kind"),
-    ({**GOOD, "procedure": "9.999999"}, "procedure"),
-    ({**GOOD, "content": 5}, "content"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**GOOD, "submitter_name": ""}, "submitter_name"),
+        ({**GOOD, "contact_phone": None}, "contact"),
+        ({**GOOD, "consent": "yes"}, "consent"),
+        ({**GOOD, "kind": "rant"}, "kind"),
+        ({**GOOD, "procedure": "9.999999"}, "procedure"),
+        ({**GOOD, "content": 5}, "content"),
+    ],
+)
 def test_invalid_cases_are_422_naming_the_field(app, client, world, body, field):
     reply = client.post("/api/v1/cases", json=body, headers=auth(world))
     check(reply, "/api/v1/cases", "POST")
@@ -77,7 +91,9 @@ def test_cases_api_needs_a_key(client, world):
     reply = client.get("/api/v1/cases/PA-26-AAAAAA", headers=auth(world))
     check(reply, "/api/v1/cases/X")
     assert reply.status_code == 404
-    reply = client.post("/api/v1/cases", data="x", headers={**auth(world), "Content-Type": "text/plain"})
+    reply = client.post(
+        "/api/v1/cases", data="x", headers={**auth(world), "Content-Type": "text/plain"}
+    )
     check(reply, "/api/v1/cases", "POST")
     assert reply.status_code == 400
 
@@ -95,8 +111,15 @@ def test_open311_services_and_definition(client, world):
 
 
 def test_open311_post_and_get_requests(app, client, world):
-    form = {"api_key": world.key, "service_code": "HT", "description": GOOD["content"], "first_name": "An",
-            "last_name": "Nguyễn", "phone": "0912345678", "attribute[consent]": "true"}
+    form = {
+        "api_key": world.key,
+        "service_code": "HT",
+        "description": GOOD["content"],
+        "first_name": "An",
+        "last_name": "Nguyễn",
+        "phone": "0912345678",
+        "attribute[consent]": "true",
+    }
     reply = client.post("/open311/v2/requests.json", data=form)
     check(reply, "/open311/v2/requests.json", "POST")
     assert reply.status_code == 201
@@ -107,7 +130,9 @@ def test_open311_post_and_get_requests(app, client, world):
     one = client.get(f"/open311/v2/requests/{code}.json")
     check(one, f"/open311/v2/requests/{code}.json")
     assert one.json[0]["status"] == "open" and one.json[0]["description"] is None  # no summary yet
-    assert "0912345678" not in one.get_data(as_text=True) and "An Nguyễn" not in one.get_data(as_text=True)
+    assert "0912345678" not in one.get_data(as_text=True) and "An Nguyễn" not in one.get_data(
+        as_text=True
+    )
     listing = client.get("/open311/v2/requests.json?status=open&service_code=HT")
     check(listing, "/open311/v2/requests.json")
     assert [r["service_request_id"] for r in listing.json] == [code]
@@ -117,12 +142,21 @@ def test_open311_post_and_get_requests(app, client, world):
 
 
 def test_open311_errors(client, world):
-    reply = client.post("/open311/v2/requests.json", data={"service_code": "HT", "description": "x"})
+    reply = client.post(
+        "/open311/v2/requests.json", data={"service_code": "HT", "description": "x"}
+    )
     check(reply, "/open311/v2/requests.json", "POST")
     assert reply.status_code == 403
-    reply = client.post("/open311/v2/requests.json", data={"api_key": world.key, "service_code": "HT",
-                                                            "description": GOOD["content"], "first_name": "An",
-                                                            "phone": "0912345678"})
+    reply = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": world.key,
+            "service_code": "HT",
+            "description": GOOD["content"],
+            "first_name": "An",
+            "phone": "0912345678",
+        },
+    )
     check(reply, "/open311/v2/requests.json", "POST")
     assert reply.status_code == 400 and any("consent" in e["description"] for e in reply.json)
     missing = client.get("/open311/v2/requests/PA-26-ZZZZZZ.json")
@@ -131,7 +165,9 @@ def test_open311_errors(client, world):
 
 
 def test_published_answer_is_visible_through_both_apis(app, client, world):
-    reply = client.post("/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world))
+    reply = client.post(
+        "/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world)
+    )
     code = reply.json["code"]
     with app.app_context():
         coordinator = factories.user(Role.coordinator)
@@ -157,7 +193,13 @@ def test_survey_link_responses_match_the_spec(client, world):
     with client.application.app_context():
         code = factories.counter().code
         db.session.commit()
-    reply = client.post("/api/v1/survey-links", json={"counter": code, "qr": "svg"}, headers=auth(world))
+    reply = client.post(
+        "/api/v1/survey-links", json={"counter": code, "qr": "svg"}, headers=auth(world)
+    )
     check(reply, "/api/v1/survey-links", "POST")
     for body in ({}, {"counter": "NOPE42"}):
-        check(client.post("/api/v1/survey-links", json=body, headers=auth(world)), "/api/v1/survey-links", "POST")
+        check(
+            client.post("/api/v1/survey-links", json=body, headers=auth(world)),
+            "/api/v1/survey-links",
+            "POST",
+        )

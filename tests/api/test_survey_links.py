@@ -27,8 +27,13 @@ def setup(app):
         _, key_district = create_api_client("Nam Sách", agency=district)
         _, key_counter = create_api_client("Quầy 1", counter=counter)
         db.session.commit()
-        return SimpleNamespace(code=counter.code, other_code=other_counter.code, key_all=key_all,
-                               key_district=key_district, key_counter=key_counter)
+        return SimpleNamespace(
+            code=counter.code,
+            other_code=other_counter.code,
+            key_all=key_all,
+            key_district=key_district,
+            key_counter=key_counter,
+        )
 
 
 def _post(client, key, body):
@@ -37,8 +42,11 @@ def _post(client, key, body):
 
 
 def test_link_with_svg_qr(app, client, setup):
-    reply = _post(client, setup.key_all, {"counter": setup.code, "procedure": "1.001193",
-                                          "dossier_ref": "HS-1", "qr": "svg"})
+    reply = _post(
+        client,
+        setup.key_all,
+        {"counter": setup.code, "procedure": "1.001193", "dossier_ref": "HS-1", "qr": "svg"},
+    )
     assert reply.status_code == 201, reply.json
     body = reply.json
     assert body["url"].startswith("https://hailong.example.gov.vn/r/")
@@ -51,8 +59,9 @@ def test_link_with_svg_qr(app, client, setup):
 
 
 def test_link_with_png_qr_and_x_api_key_header(client, setup):
-    reply = client.post(URL, json={"counter": setup.code.lower(), "qr": "png"},
-                        headers={"X-API-Key": setup.key_all})
+    reply = client.post(
+        URL, json={"counter": setup.code.lower(), "qr": "png"}, headers={"X-API-Key": setup.key_all}
+    )
     assert reply.status_code == 201
     assert base64.b64decode(reply.json["qr_png_base64"])[:4] == b"\x89PNG"
 
@@ -95,8 +104,11 @@ def test_unknown_procedure_is_422_and_unknown_counter_404(client, setup):
 
 
 def test_non_json_body_is_400(client, setup):
-    reply = client.post(URL, data="counter=ABC", headers={"Authorization": f"Bearer {setup.key_all}",
-                                                           "Content-Type": "text/plain"})
+    reply = client.post(
+        URL,
+        data="counter=ABC",
+        headers={"Authorization": f"Bearer {setup.key_all}", "Content-Type": "text/plain"},
+    )
     assert reply.status_code == 400
     assert reply.is_json
 
@@ -104,7 +116,9 @@ def test_non_json_body_is_400(client, setup):
 def test_revoked_key_is_401(app, client, setup, runner):
     result = runner.invoke(args=["api-keys", "list"])
     assert "Một cửa điện tử" in result.output and setup.key_all[:10] in result.output
-    client_id = next(line.split("\t")[0] for line in result.output.splitlines() if "Một cửa điện tử" in line)
+    client_id = next(
+        line.split("\t")[0] for line in result.output.splitlines() if "Một cửa điện tử" in line
+    )
     assert runner.invoke(args=["api-keys", "revoke", client_id]).exit_code == 0
     assert _post(client, setup.key_all, {"counter": setup.code}).status_code == 401
 

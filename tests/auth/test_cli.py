@@ -9,8 +9,20 @@ from tests.helpers import login
 
 
 def test_create_first_admin_and_log_in(app, runner):
-    result = runner.invoke(args=["users", "create", "--email", "Admin@Tinh.gov.vn", "--name", "Quản trị",
-                                 "--role", "admin", "--password", "mot mat khau dai"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Admin@Tinh.gov.vn",
+            "--name",
+            "Quản trị",
+            "--role",
+            "admin",
+            "--password",
+            "mot mat khau dai",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(select(User))
@@ -20,8 +32,18 @@ def test_create_first_admin_and_log_in(app, runner):
 
 
 def test_handler_needs_an_existing_agency(app, runner):
-    base = ["users", "create", "--email", "h@x.vn", "--name", "H", "--role", "handler",
-            "--password", "mot mat khau dai"]
+    base = [
+        "users",
+        "create",
+        "--email",
+        "h@x.vn",
+        "--name",
+        "H",
+        "--role",
+        "handler",
+        "--password",
+        "mot mat khau dai",
+    ]
     result = runner.invoke(args=base)
     assert result.exit_code != 0 and "must belong to an agency" in result.output
     result = runner.invoke(args=[*base, "--agency", "NOPE"])

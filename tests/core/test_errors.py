@@ -40,7 +40,9 @@ def test_database_outage_on_the_api_is_json(client, monkeypatch):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(api_views, "client_for_key", broken)
-    reply = client.post("/api/v1/survey-links", json={"counter": "X"}, headers={"X-API-Key": "hl_x"})
+    reply = client.post(
+        "/api/v1/survey-links", json={"counter": "X"}, headers={"X-API-Key": "hl_x"}
+    )
     assert reply.status_code == 503 and reply.json["error"]["status"] == 503
 
 

@@ -16,7 +16,9 @@ def test_testing_config(app):
 def test_defaults_without_environment(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "SECRET_KEY", "APP_ENV", "PUBLIC_BASE_URL", "TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
-    app = create_app({"APP_ENV": "development", "SQLALCHEMY_DATABASE_URI": None, "SECRET_KEY": None})
+    app = create_app(
+        {"APP_ENV": "development", "SQLALCHEMY_DATABASE_URI": None, "SECRET_KEY": None}
+    )
     app.instance_path = str(tmp_path)  # already finalised; check the generated values instead
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/hailong.sqlite3")
@@ -29,8 +31,12 @@ def test_development_secret_key_is_generated_once_and_kept(tmp_path):
 
     from survey_app.config import Config
 
-    first: dict = {"SECRET_KEY": None, "APP_ENV": "development", "PUBLIC_BASE_URL": "x",
-                   "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    first: dict = {
+        "SECRET_KEY": None,
+        "APP_ENV": "development",
+        "PUBLIC_BASE_URL": "x",
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    }
     second = dict(first)
     Config.finalise(first, Path(tmp_path))
     Config.finalise(second, Path(tmp_path))
@@ -40,7 +46,9 @@ def test_development_secret_key_is_generated_once_and_kept(tmp_path):
 
 def test_production_requires_a_secret_key():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(
+            {"APP_ENV": "production", "SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+        )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,11 @@ def _catalog(path: Path):
 
 def test_every_vietnamese_message_is_translated_and_not_fuzzy():
     catalog = _catalog(VI)
-    untranslated = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+    untranslated = [
+        m.id
+        for m in catalog
+        if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert not untranslated, f"untranslated in vi: {untranslated}"
     assert not fuzzy, f"fuzzy in vi: {fuzzy}"
@@ -29,9 +33,23 @@ def test_catalogue_is_up_to_date_with_the_code(tmp_path):
     """Every message in the code and templates is in the vi catalogue."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "--no-location", "-o", str(pot), "survey_app"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(pot),
+            "survey_app",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as f:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
@@ -55,8 +73,12 @@ def test_placeholders_survive_translation():
 def test_locale_order_query_then_session_then_header(client, app):
     assert 'lang="vi"' in client.get("/").get_data(as_text=True)
     english = app.test_client()
-    assert 'lang="en"' in english.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
-    assert 'lang="vi"' in english.get("/?lang=vi", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="en"' in english.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True
+    )
+    assert 'lang="vi"' in english.get("/?lang=vi", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     # the explicit choice is remembered over the header
     assert 'lang="vi"' in english.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'lang="vi"' in client.get("/?lang=fr").get_data(as_text=True)

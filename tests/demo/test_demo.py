@@ -54,8 +54,13 @@ def test_structure_loads_fast_and_a_second_load_changes_nothing(app_ctx):
     match = SUMMARY.fullmatch(summary)
     assert match, summary
     agencies, counters, procedures, fields, volumes, responses = match.groups()
-    assert first == (int(agencies), int(counters), int(procedures), int(fields),
-                     int(volumes.replace(",", "")))
+    assert first == (
+        int(agencies),
+        int(counters),
+        int(procedures),
+        int(fields),
+        int(volumes.replace(",", "")),
+    )
     assert responses == "0" and count(Response) == 0
     paths = {a.code: a.path for a in db.session.scalars(select(Agency))}
 
@@ -69,13 +74,25 @@ def test_structure_is_the_2022_hai_duong_one(app_ctx):
     load_demo(with_responses=False)
     root = by_code("HD")
     assert (root.name, root.kind, root.parent_id) == (
-        "UBND tỉnh Hải Dương", AgencyKind.province, None)
+        "UBND tỉnh Hải Dương",
+        AgencyKind.province,
+        None,
+    )
     top = {a.name: a for a in root.children}
-    for name in ("Văn phòng UBND tỉnh", "Sở Nội vụ", "Sở Tư pháp", "Sở Kế hoạch và Đầu tư",
-                 "Sở Tài nguyên và Môi trường", "Sở Lao động - Thương binh và Xã hội",
-                 "Sở Văn hóa, Thể thao và Du lịch", "Thanh tra tỉnh",
-                 "Ban Quản lý các khu công nghiệp tỉnh", "UBND thành phố Hải Dương",
-                 "UBND thị xã Kinh Môn", "UBND huyện Tứ Kỳ"):
+    for name in (
+        "Văn phòng UBND tỉnh",
+        "Sở Nội vụ",
+        "Sở Tư pháp",
+        "Sở Kế hoạch và Đầu tư",
+        "Sở Tài nguyên và Môi trường",
+        "Sở Lao động - Thương binh và Xã hội",
+        "Sở Văn hóa, Thể thao và Du lịch",
+        "Thanh tra tỉnh",
+        "Ban Quản lý các khu công nghiệp tỉnh",
+        "UBND thành phố Hải Dương",
+        "UBND thị xã Kinh Môn",
+        "UBND huyện Tứ Kỳ",
+    ):
         assert name in top, name
     departments = [a for a in root.children if a.kind is AgencyKind.department]
     districts = [a for a in root.children if a.kind is AgencyKind.district]
@@ -103,8 +120,16 @@ def test_structure_is_the_2022_hai_duong_one(app_ctx):
     assert all(re.fullmatch(r"[12]\.\d{6}", p.code) for p in procedures)
     assert all(p.agency is not None for p in procedures)
     field_names = {f.name for f in db.session.scalars(select(ProcedureField))}
-    assert {"Hộ tịch", "Chứng thực", "Lý lịch tư pháp", "Đất đai", "Xây dựng", "Đăng ký kinh doanh",
-            "Giao thông đường bộ", "Tài nguyên nước"} <= field_names
+    assert {
+        "Hộ tịch",
+        "Chứng thực",
+        "Lý lịch tư pháp",
+        "Đất đai",
+        "Xây dựng",
+        "Đăng ký kinh doanh",
+        "Giao thông đường bộ",
+        "Tài nguyên nước",
+    } <= field_names
     birth = db.session.scalars(select(Procedure).where(Procedure.code == "1.001193")).one()
     assert (birth.name, birth.field.name) == ("Đăng ký khai sinh", "Hộ tịch")
 
@@ -118,6 +143,7 @@ def test_structure_is_the_2022_hai_duong_one(app_ctx):
             .join(ProcedureField, DossierVolume.field_id == ProcedureField.id)
             .where(Agency.code == agency_code, ProcedureField.code == field_code)
         )
+
     # district level handles far more land, certification and civil-status dossiers
     assert yearly("H-NAMSACH", "DD") > yearly("STNMT", "DD")
     assert yearly("H-NAMSACH", "CT") > 20 * yearly("STP", "CT")
@@ -136,15 +162,25 @@ def test_synthetic_responses_are_consistent(small_year):
     assert 1500 <= n <= 5000, n
     assert small_year.endswith(f"{n:,} responses")
     mismatched = db.session.scalar(
-        select(func.count()).select_from(Response).join(Counter, Response.counter_id == Counter.id)
+        select(func.count())
+        .select_from(Response)
+        .join(Counter, Response.counter_id == Counter.id)
         .where(Response.agency_id != Counter.agency_id)
     )
     assert mismatched == 0
 
     rows = db.session.execute(
-        select(Response.started_at, Response.submitted_at, Response.completed_at,
-               Response.client_hash, Response.channel, Response.language,
-               Response.comment, Response.procedure_id, Response.receipt_token_hash)
+        select(
+            Response.started_at,
+            Response.submitted_at,
+            Response.completed_at,
+            Response.client_hash,
+            Response.channel,
+            Response.language,
+            Response.comment,
+            Response.procedure_id,
+            Response.receipt_token_hash,
+        )
     ).all()
     for started, submitted, completed, *_ in rows:
         local = submitted.astimezone(LOCAL)
@@ -171,17 +207,24 @@ def test_synthetic_responses_are_consistent(small_year):
     detailed = db.session.scalar(select(func.count(func.distinct(Answer.response_id))))
     assert 0.25 * n <= detailed <= 0.45 * n
     out_of_range = db.session.scalar(
-        select(func.count()).select_from(Answer)
+        select(func.count())
+        .select_from(Answer)
         .where(Answer.value.is_not(None), ~Answer.value.between(1, 5))
     )
     assert out_of_range == 0
-    assert db.session.scalar(
-        select(func.count()).select_from(Response).where(~Response.overall.between(1, 5))
-    ) == 0
-    not_applicable = dict(db.session.execute(
-        select(Answer.item_code, func.avg(Answer.value.is_(None).cast(db.Integer)))
-        .group_by(Answer.item_code)
-    ).all())
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Response).where(~Response.overall.between(1, 5))
+        )
+        == 0
+    )
+    not_applicable = dict(
+        db.session.execute(
+            select(Answer.item_code, func.avg(Answer.value.is_(None).cast(db.Integer))).group_by(
+                Answer.item_code
+            )
+        ).all()
+    )
     assert not_applicable["A4"] > 0.3 and not_applicable["E4"] > 0.3 and not_applicable["C1"] < 0.1
 
 
@@ -201,7 +244,8 @@ def test_agencies_and_elements_really_differ(small_year):
     satisfied, answered = Tally(), Tally()
     for item, yes, n in db.session.execute(
         select(Answer.item_code, func.sum((Answer.value >= 4).cast(db.Integer)), func.count())
-        .where(Answer.value.is_not(None)).group_by(Answer.item_code)
+        .where(Answer.value.is_not(None))
+        .group_by(Answer.item_code)
     ):
         satisfied[item[0]] += yes
         answered[item[0]] += n
@@ -209,10 +253,13 @@ def test_agencies_and_elements_really_differ(small_year):
     assert element["A"] + 0.05 < element["C"] and element["E"] + 0.05 < element["C"]
 
     # responses follow the dossier volumes: a few per cent of them (here scaled by 0.1)
-    volumes = dict(db.session.execute(
-        select(Agency.code, func.sum(DossierVolume.dossiers))
-        .join(Agency, DossierVolume.agency_id == Agency.id).group_by(Agency.code)
-    ).all())
+    volumes = dict(
+        db.session.execute(
+            select(Agency.code, func.sum(DossierVolume.dossiers))
+            .join(Agency, DossierVolume.agency_id == Agency.id)
+            .group_by(Agency.code)
+        ).all()
+    )
     counts = {code: n for code, n, _ in rows}
     for code, n in counts.items():
         coverage = n / (volumes[code] * 0.1)
@@ -222,8 +269,9 @@ def test_agencies_and_elements_really_differ(small_year):
 def test_responses_are_not_regenerated_and_the_seed_reproduces_them(small_year):
     def snapshot():
         return db.session.execute(
-            select(Response.counter_id, Response.overall, Response.submitted_at, Response.comment)
-            .order_by(Response.submitted_at, Response.counter_id, Response.overall)
+            select(
+                Response.counter_id, Response.overall, Response.submitted_at, Response.comment
+            ).order_by(Response.submitted_at, Response.counter_id, Response.overall)
         ).all()
 
     before = snapshot()

@@ -31,8 +31,14 @@ def world(app):
         b = factories.agency("Sở Xây dựng", code="SXD")
         field = factories.field(code="XD", name="Xây dựng")
         procedure = factories.procedure(None, field, code="1.009999")
-        users = {r: factories.user(role, agency).email for r, role, agency in [
-            ("admin", Role.admin, None), ("coordinator", Role.coordinator, None), ("handler", Role.handler, a)]}
+        users = {
+            r: factories.user(role, agency).email
+            for r, role, agency in [
+                ("admin", Role.admin, None),
+                ("coordinator", Role.coordinator, None),
+                ("handler", Role.handler, a),
+            ]
+        }
         db.session.commit()
         return SimpleNamespace(a=a.id, b=b.id, field=field.id, procedure=procedure.id, users=users)
 
@@ -46,21 +52,36 @@ def as_user(app, world, who):
 def test_routing_rule_by_field_sends_new_cases(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get("/staff/feedback/admin/routing").get_data(as_text=True)
-    reply = client.post("/staff/feedback/admin/routing", data={
-        "csrf_token": csrf_from(page), "field_id": str(world.field), "agency_id": str(world.b)})
+    reply = client.post(
+        "/staff/feedback/admin/routing",
+        data={
+            "csrf_token": csrf_from(page),
+            "field_id": str(world.field),
+            "agency_id": str(world.b),
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         procedure = db.session.get(factories.Procedure, world.procedure)
         assert route(procedure, None).id == world.b
-    again = client.post("/staff/feedback/admin/routing", data={
-        "csrf_token": csrf_from(page), "field_id": str(world.field), "agency_id": str(world.a)})
+    again = client.post(
+        "/staff/feedback/admin/routing",
+        data={
+            "csrf_token": csrf_from(page),
+            "field_id": str(world.field),
+            "agency_id": str(world.a),
+        },
+    )
     assert again.status_code == 400 and "đã có quy tắc" in again.get_data(as_text=True)
 
 
 def test_routing_needs_exactly_one_of_procedure_or_field(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get("/staff/feedback/admin/routing").get_data(as_text=True)
-    reply = client.post("/staff/feedback/admin/routing", data={"csrf_token": csrf_from(page), "agency_id": str(world.a)})
+    reply = client.post(
+        "/staff/feedback/admin/routing",
+        data={"csrf_token": csrf_from(page), "agency_id": str(world.a)},
+    )
     assert reply.status_code == 400
     with app.app_context():
         assert db.session.scalars(select(RoutingRule)).all() == []
@@ -68,7 +89,11 @@ def test_routing_needs_exactly_one_of_procedure_or_field(app, world):
 
 def test_handlers_may_not_edit_routing_or_calendar_or_see_the_audit_log(app, world):
     client = as_user(app, world, "handler")
-    for url in ("/staff/feedback/admin/routing", "/staff/feedback/admin/calendar", "/staff/feedback/admin/audit"):
+    for url in (
+        "/staff/feedback/admin/routing",
+        "/staff/feedback/admin/calendar",
+        "/staff/feedback/admin/audit",
+    ):
         assert client.get(url).status_code == 403, url
     assert as_user(app, world, "coordinator").get("/staff/feedback/admin/audit").status_code == 403
     assert as_user(app, world, "admin").get("/staff/feedback/admin/audit").status_code == 200
@@ -77,9 +102,15 @@ def test_handlers_may_not_edit_routing_or_calendar_or_see_the_audit_log(app, wor
 def test_handler_template_is_scoped_to_their_agency(app, world):
     client = as_user(app, world, "handler")
     page = client.get("/staff/feedback/admin/templates").get_data(as_text=True)
-    client.post("/staff/feedback/admin/templates", data={
-        "csrf_token": csrf_from(page), "title": "Chấn chỉnh quầy", "body": "Sở đã chấn chỉnh...",
-        "agency_id": str(world.b)})  # a handler cannot pick another agency
+    client.post(
+        "/staff/feedback/admin/templates",
+        data={
+            "csrf_token": csrf_from(page),
+            "title": "Chấn chỉnh quầy",
+            "body": "Sở đã chấn chỉnh...",
+            "agency_id": str(world.b),
+        },
+    )  # a handler cannot pick another agency
     with app.app_context():
         (template,) = db.session.scalars(select(AnswerTemplate)).all()
         assert template.agency_id == world.a
@@ -87,18 +118,35 @@ def test_handler_template_is_scoped_to_their_agency(app, world):
 
 def test_a_new_day_off_moves_running_deadlines(app, world):
     with app.app_context(), freeze_time(datetime(2026, 3, 2, 2, tzinfo=timezone.utc)):
-        case, _ = submit(Submission(kind=CaseKind.report, content="Nội dung phản ánh đủ dài.", submitter_name="A",
-                                    contact_phone="0912345678", consent=True), CaseChannel.web)
+        case, _ = submit(
+            Submission(
+                kind=CaseKind.report,
+                content="Nội dung phản ánh đủ dài.",
+                submitter_name="A",
+                contact_phone="0912345678",
+                consent=True,
+            ),
+            CaseChannel.web,
+        )
         db.session.commit()
         assert case.due_on == date(2026, 3, 4)
         case_id = case.id
     client = as_user(app, world, "coordinator")
     page = client.get("/staff/feedback/admin/calendar").get_data(as_text=True)
-    reply = client.post("/staff/feedback/admin/calendar", data={
-        "csrf_token": csrf_from(page), "day": "2026-03-03", "is_working_day": "0", "note": "Nghỉ bù đột xuất"})
+    reply = client.post(
+        "/staff/feedback/admin/calendar",
+        data={
+            "csrf_token": csrf_from(page),
+            "day": "2026-03-03",
+            "is_working_day": "0",
+            "note": "Nghỉ bù đột xuất",
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         assert db.session.get(FeedbackCase, case_id).due_on == date(2026, 3, 5)
         assert db.session.scalar(select(CalendarOverride.note)) == "Nghỉ bù đột xuất"
-    bad = client.post("/staff/feedback/admin/calendar", data={"csrf_token": csrf_from(page), "day": "3/3/2026"})
+    bad = client.post(
+        "/staff/feedback/admin/calendar", data={"csrf_token": csrf_from(page), "day": "3/3/2026"}
+    )
     assert bad.status_code == 400

@@ -33,9 +33,17 @@ def world(app_ctx):
     handler = factories.user(Role.handler, agency, email="handler@stp.vn")
     coordinator = factories.user(Role.coordinator, email="dieuphoi@vp.vn")
     with freeze_time(MONDAY):
-        case, secret = submit(Submission(kind=CaseKind.report, content="Nội dung phản ánh đủ dài để xử lý.",
-                                         submitter_name="An", contact_email="an@example.vn", consent=True,
-                                         agency=agency), CaseChannel.web)
+        case, secret = submit(
+            Submission(
+                kind=CaseKind.report,
+                content="Nội dung phản ánh đủ dài để xử lý.",
+                submitter_name="An",
+                contact_email="an@example.vn",
+                consent=True,
+                agency=agency,
+            ),
+            CaseChannel.web,
+        )
         notify.citizen_received(case, secret)
     db.session.commit()
     return {"case": case, "handler": handler, "coordinator": coordinator, "secret": secret}
@@ -122,7 +130,9 @@ def test_reminders_at_three_and_one_working_days_and_escalation(world):
 def test_remind_command(world, runner):
     with freeze_time(datetime(2026, 3, 20, 2, tzinfo=timezone.utc)):
         result = runner.invoke(args=["feedback", "remind"])
-    assert result.exit_code == 0 and "escalations queued: 1" in result.output  # screening was due 4/3
+    assert (
+        result.exit_code == 0 and "escalations queued: 1" in result.output
+    )  # screening was due 4/3
     assert runner.invoke(args=["outbox", "send"]).output.startswith("sent 2")
 
 
@@ -131,7 +141,9 @@ def test_purge_erases_contact_data_but_keeps_the_case(world, runner):
     transition(case, CaseState.screening, world["coordinator"])
     transition(case, CaseState.rejected, world["coordinator"], reason="Không thuộc phạm vi")
     db.session.commit()
-    assert runner.invoke(args=["feedback", "purge", "--days", "30"]).output.startswith("contact data erased from 0")
+    assert runner.invoke(args=["feedback", "purge", "--days", "30"]).output.startswith(
+        "contact data erased from 0"
+    )
     with freeze_time(datetime.now(timezone.utc) + timedelta(days=31)):
         result = runner.invoke(args=["feedback", "purge", "--days", "30"])
     assert "erased from 1 case" in result.output
@@ -139,4 +151,9 @@ def test_purge_erases_contact_data_but_keeps_the_case(world, runner):
     case = db.session.get(FeedbackCase, case.id)
     assert case.submitter_name is None and case.contact_email is None and case.contact_erased_at
     assert case.content and case.state == CaseState.rejected and case.events
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "purge")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "purge")
+        )
+        == 1
+    )

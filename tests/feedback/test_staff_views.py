@@ -33,16 +33,38 @@ def world(app):
             "handler_b": factories.user(Role.handler, b),
             "viewer_a": factories.user(Role.viewer, a),
         }
-        case_a, _ = submit(Submission(kind=CaseKind.report, content="Quầy đòi bản sao không cần thiết. " + XSS,
-                                      submitter_name="Nguyễn Văn An", contact_phone="0912345678",
-                                      consent=True, procedure=proc_a), CaseChannel.web)
-        case_b, _ = submit(Submission(kind=CaseKind.proposal, content="Đề nghị rút ngắn thời gian cấp phép.",
-                                      submitter_name="Trần Thị Bình", contact_email="binh@example.vn",
-                                      consent=True, agency=b), CaseChannel.web)
+        case_a, _ = submit(
+            Submission(
+                kind=CaseKind.report,
+                content="Quầy đòi bản sao không cần thiết. " + XSS,
+                submitter_name="Nguyễn Văn An",
+                contact_phone="0912345678",
+                consent=True,
+                procedure=proc_a,
+            ),
+            CaseChannel.web,
+        )
+        case_b, _ = submit(
+            Submission(
+                kind=CaseKind.proposal,
+                content="Đề nghị rút ngắn thời gian cấp phép.",
+                submitter_name="Trần Thị Bình",
+                contact_email="binh@example.vn",
+                consent=True,
+                agency=b,
+            ),
+            CaseChannel.web,
+        )
         db.session.commit()
-        return SimpleNamespace(a=case_a.id, b=case_b.id, code_a=case_a.code, agency_a=a.id, agency_b=b.id,
-                               emails={k: u.email for k, u in users.items()},
-                               ids={k: u.id for k, u in users.items()})
+        return SimpleNamespace(
+            a=case_a.id,
+            b=case_b.id,
+            code_a=case_a.code,
+            agency_a=a.id,
+            agency_b=b.id,
+            emails={k: u.email for k, u in users.items()},
+            ids={k: u.id for k, u in users.items()},
+        )
 
 
 def as_user(app, world, who):
@@ -63,8 +85,10 @@ def test_handler_of_a_sees_only_agency_a(app, world):
     assert client.get(f"/staff/feedback/{world.b}").status_code == 404
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
     for action in ("transition", "answer", "extend"):
-        reply = client.post(f"/staff/feedback/{world.b}/{action}",
-                            data={"csrf_token": csrf_from(page), "version": "1", "to_state": "screening"})
+        reply = client.post(
+            f"/staff/feedback/{world.b}/{action}",
+            data={"csrf_token": csrf_from(page), "version": "1", "to_state": "screening"},
+        )
         assert reply.status_code == 404, action
 
 
@@ -95,37 +119,64 @@ def test_reading_personal_data_is_audited(app, world):
     with app.app_context():
         log = db.session.scalars(select(AuditLog)).all()
         assert [(e.action, e.case_id, e.user_id) for e in log] == [
-            ("read_personal_data", world.a, world.ids["handler_a"])]
+            ("read_personal_data", world.a, world.ids["handler_a"])
+        ]
 
 
 def test_handler_screens_accepts_assigns_answers(app, world):
     client = as_user(app, world, "handler_a")
-    for to, extra in [("screening", {}), ("accepted", {}),
-                      ("assigned", {"assignee_id": str(world.ids["handler_a"])}), ("in_progress", {})]:
+    for to, extra in [
+        ("screening", {}),
+        ("accepted", {}),
+        ("assigned", {"assignee_id": str(world.ids["handler_a"])}),
+        ("in_progress", {}),
+    ]:
         page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-        reply = client.post(f"/staff/feedback/{world.a}/transition", data={
-            "csrf_token": csrf_from(page), "version": _version(page), "to_state": to, **extra})
+        reply = client.post(
+            f"/staff/feedback/{world.a}/transition",
+            data={
+                "csrf_token": csrf_from(page),
+                "version": _version(page),
+                "to_state": to,
+                **extra,
+            },
+        )
         assert reply.status_code == 303, to
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    client.post(f"/staff/feedback/{world.a}/answer", data={
-        "csrf_token": csrf_from(page), "version": _version(page), "answer": "Đã chấn chỉnh quầy.",
-        "public_summary": "Quầy đòi bản sao không cần thiết."})
+    client.post(
+        f"/staff/feedback/{world.a}/answer",
+        data={
+            "csrf_token": csrf_from(page),
+            "version": _version(page),
+            "answer": "Đã chấn chỉnh quầy.",
+            "public_summary": "Quầy đòi bản sao không cần thiết.",
+        },
+    )
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    client.post(f"/staff/feedback/{world.a}/transition", data={
-        "csrf_token": csrf_from(page), "version": _version(page), "to_state": "answered"})
+    client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": "answered"},
+    )
     with app.app_context():
         case = db.session.get(FeedbackCase, world.a)
         assert case.state == CaseState.answered and case.answer == "Đã chấn chỉnh quầy."
-        assert [e.to_state for e in case.events] == [CaseState.screening, CaseState.accepted,
-                                                      CaseState.assigned, CaseState.in_progress,
-                                                      CaseState.answered]
+        assert [e.to_state for e in case.events] == [
+            CaseState.screening,
+            CaseState.accepted,
+            CaseState.assigned,
+            CaseState.in_progress,
+            CaseState.answered,
+        ]
 
 
 def test_illegal_transition_shows_a_message_and_changes_nothing(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    reply = client.post(f"/staff/feedback/{world.a}/transition", data={
-        "csrf_token": csrf_from(page), "version": _version(page), "to_state": "published"}, follow_redirects=True)
+    reply = client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": "published"},
+        follow_redirects=True,
+    )
     assert "không thể chuyển sang" in reply.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
@@ -135,12 +186,30 @@ def test_stale_page_cannot_overwrite_a_colleagues_change(app, world):
     first, second = as_user(app, world, "coordinator"), as_user(app, world, "handler_a")
     page1 = first.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
     page2 = second.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    assert first.post(f"/staff/feedback/{world.a}/transition", data={
-        "csrf_token": csrf_from(page1), "version": _version(page1), "to_state": "screening"}).status_code == 303
-    reply = second.post(f"/staff/feedback/{world.a}/transition", data={
-        "csrf_token": csrf_from(page2), "version": _version(page2), "to_state": "rejected", "reason": "x"})
+    assert (
+        first.post(
+            f"/staff/feedback/{world.a}/transition",
+            data={
+                "csrf_token": csrf_from(page1),
+                "version": _version(page1),
+                "to_state": "screening",
+            },
+        ).status_code
+        == 303
+    )
+    reply = second.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={
+            "csrf_token": csrf_from(page2),
+            "version": _version(page2),
+            "to_state": "rejected",
+            "reason": "x",
+        },
+    )
     assert reply.status_code == 409
-    assert "Nothing was saved" in reply.get_data(as_text=True) or "Không có gì được lưu" in reply.get_data(as_text=True)
+    assert "Nothing was saved" in reply.get_data(
+        as_text=True
+    ) or "Không có gì được lưu" in reply.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(FeedbackCase, world.a).state == CaseState.screening
 
@@ -148,12 +217,21 @@ def test_stale_page_cannot_overwrite_a_colleagues_change(app, world):
 def test_coordinator_transfers_with_reason_and_the_timeline_shows_it(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    client.post(f"/staff/feedback/{world.a}/transition", data={
-        "csrf_token": csrf_from(page), "version": _version(page), "to_state": "screening"})
+    client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": "screening"},
+    )
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    reply = client.post(f"/staff/feedback/{world.a}/transition", data={
-        "csrf_token": csrf_from(page), "version": _version(page), "to_state": "transferred",
-        "agency_id": str(world.agency_b), "reason": "Thuộc thẩm quyền Sở Xây dựng"})
+    reply = client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={
+            "csrf_token": csrf_from(page),
+            "version": _version(page),
+            "to_state": "transferred",
+            "agency_id": str(world.agency_b),
+            "reason": "Thuộc thẩm quyền Sở Xây dựng",
+        },
+    )
     assert reply.status_code == 303
     html = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
     assert "Thuộc thẩm quyền Sở Xây dựng" in html and "Sở Xây dựng" in html
@@ -162,11 +240,23 @@ def test_coordinator_transfers_with_reason_and_the_timeline_shows_it(app, world)
 
 
 def test_export_masks_personal_data_for_handlers_not_for_coordinators(app, world):
-    rows = list(csv.reader(io.StringIO(
-        as_user(app, world, "handler_a").get("/staff/feedback/export.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                as_user(app, world, "handler_a")
+                .get("/staff/feedback/export.csv")
+                .get_data(as_text=True)
+                .lstrip("\ufeff")
+            )
+        )
+    )
     assert rows[0][:3] == ["code", "kind", "state"] and len(rows) == 2
     assert rows[1][8] == "Nguyễn V. A." and rows[1][9] == "091****678"
-    full = as_user(app, world, "coordinator").get("/staff/feedback/export.csv?scope=all").get_data(as_text=True)
+    full = (
+        as_user(app, world, "coordinator")
+        .get("/staff/feedback/export.csv?scope=all")
+        .get_data(as_text=True)
+    )
     assert "Nguyễn Văn An" in full and "binh@example.vn" in full
     xlsx = as_user(app, world, "coordinator").get("/staff/feedback/export.xlsx?scope=all")
     from openpyxl import load_workbook
@@ -174,16 +264,28 @@ def test_export_masks_personal_data_for_handlers_not_for_coordinators(app, world
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet.max_row == 3 and sheet["A1"].value == "code"
     with app.app_context():
-        assert db.session.scalar(select(AuditLog.action).where(AuditLog.action == "export")) == "export"
+        assert (
+            db.session.scalar(select(AuditLog.action).where(AuditLog.action == "export"))
+            == "export"
+        )
 
 
 def test_staff_intake_by_phone(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get("/staff/feedback/new").get_data(as_text=True)
-    reply = client.post("/staff/feedback/new", data={
-        "csrf_token": csrf_from(page), "channel": "phone", "kind": "report", "procedure_code": "1.001193",
-        "content": "Gọi điện phản ánh quầy thu phí sai quy định.", "submitter_name": "Phạm Văn Dũng",
-        "contact_phone": "0987654321", "consent": "y"})
+    reply = client.post(
+        "/staff/feedback/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "channel": "phone",
+            "kind": "report",
+            "procedure_code": "1.001193",
+            "content": "Gọi điện phản ánh quầy thu phí sai quy định.",
+            "submitter_name": "Phạm Văn Dũng",
+            "contact_phone": "0987654321",
+            "consent": "y",
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         case = db.session.scalars(select(FeedbackCase).order_by(FeedbackCase.id.desc())).first()
@@ -194,9 +296,17 @@ def test_staff_intake_by_phone(app, world):
 def test_staff_intake_refuses_missing_contact_with_the_reason(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get("/staff/feedback/new").get_data(as_text=True)
-    reply = client.post("/staff/feedback/new", data={
-        "csrf_token": csrf_from(page), "channel": "paper", "kind": "report",
-        "content": "Một phản ánh đủ dài nhưng thiếu liên hệ.", "submitter_name": "A", "consent": "y"})
+    reply = client.post(
+        "/staff/feedback/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "channel": "paper",
+            "kind": "report",
+            "content": "Một phản ánh đủ dài nhưng thiếu liên hệ.",
+            "submitter_name": "A",
+            "consent": "y",
+        },
+    )
     assert reply.status_code == 400
     assert "Điều 7 Nghị định 20/2008" in reply.get_data(as_text=True)
 

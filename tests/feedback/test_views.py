@@ -11,16 +11,20 @@ from sqlalchemy import func, select
 
 from survey_app.auth.models import Role
 from survey_app.extensions import db
-from survey_app.feedback.models import CaseChannel, CaseState, FeedbackCase
+from survey_app.feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
 from survey_app.feedback.services import Submission, submit
 from survey_app.feedback.workflow import transition
-from survey_app.feedback.models import CaseKind
 from tests import factories
 from tests.helpers import csrf_from
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-GOOD = {"kind": "report", "content": "Quầy yêu cầu nộp thêm bản sao giấy khai sinh không có trong luật.",
-        "submitter_name": "Nguyễn Văn An", "contact_phone": "0912 345 678", "consent": "y"}
+GOOD = {
+    "kind": "report",
+    "content": "Quầy yêu cầu nộp thêm bản sao giấy khai sinh không có trong luật.",
+    "submitter_name": "Nguyễn Văn An",
+    "contact_phone": "0912 345 678",
+    "consent": "y",
+}
 
 
 @pytest.fixture
@@ -68,7 +72,10 @@ def test_submit_shows_code_and_secret_once_then_tracking_works(app, client, worl
     other = app.test_client()
     assert other.get(f"/feedback/track/{code}").status_code == 404  # not proven yet
     html = other.get("/feedback/track").get_data(as_text=True)
-    reply = other.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": code.lower(), "secret": secret})
+    reply = other.post(
+        "/feedback/track",
+        data={"csrf_token": csrf_from(html), "code": code.lower(), "secret": secret},
+    )
     assert reply.status_code == 303
     status = other.get(reply.headers["Location"]).get_data(as_text=True)
     assert "Mới gửi" in status and "Sở Tư pháp" in status
@@ -80,18 +87,30 @@ def test_wrong_secret_reveals_nothing(app, client, world):
         code = db.session.scalar(select(FeedbackCase.code))
     other = app.test_client()
     html = other.get("/feedback/track").get_data(as_text=True)
-    wrong = other.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": "11111111"})
-    unknown = other.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": "PA-26-ZZZZZZ", "secret": "1"})
+    wrong = other.post(
+        "/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": "11111111"}
+    )
+    unknown = other.post(
+        "/feedback/track",
+        data={"csrf_token": csrf_from(html), "code": "PA-26-ZZZZZZ", "secret": "1"},
+    )
     assert wrong.status_code == unknown.status_code == 404
-    assert wrong.get_data(as_text=True).replace(code, "X") == unknown.get_data(as_text=True).replace("PA-26-ZZZZZZ", "X")
+    assert wrong.get_data(as_text=True).replace(code, "X") == unknown.get_data(
+        as_text=True
+    ).replace("PA-26-ZZZZZZ", "X")
 
 
-@pytest.mark.parametrize("missing, reason", [
-    ("submitter_name", "không có tên người gửi"),
-    ("contact_phone", "số điện thoại hoặc thư điện tử"),
-    ("consent", "Nghị định 13/2023"),
-])
-def test_missing_art7_parts_get_the_lawful_reason_and_nothing_is_stored(app, client, world, missing, reason):
+@pytest.mark.parametrize(
+    "missing, reason",
+    [
+        ("submitter_name", "không có tên người gửi"),
+        ("contact_phone", "số điện thoại hoặc thư điện tử"),
+        ("consent", "Nghị định 13/2023"),
+    ],
+)
+def test_missing_art7_parts_get_the_lawful_reason_and_nothing_is_stored(
+    app, client, world, missing, reason
+):
     data = {k: v for k, v in GOOD.items() if k != missing}
     reply = _post(client, data)
     assert reply.status_code == 400
@@ -112,15 +131,24 @@ def test_complaint_choice_gets_the_explanation_and_is_recorded(app, client, worl
 
 def test_procedure_search_without_javascript(client, world):
     html = client.get("/feedback/new").get_data(as_text=True)
-    reply = client.post("/feedback/new", data={"csrf_token": csrf_from(html), "procedure_query": "dang ky khai sinh",
-                                               "search": "1", "content": "giữ nguyên"})
+    reply = client.post(
+        "/feedback/new",
+        data={
+            "csrf_token": csrf_from(html),
+            "procedure_query": "dang ky khai sinh",
+            "search": "1",
+            "content": "giữ nguyên",
+        },
+    )
     assert reply.status_code == 200
     page = reply.get_data(as_text=True)
     assert f'value="{world.procedure}"' in page and "1.001193" in page
     assert "giữ nguyên" in page
 
 
-def test_attachment_checked_by_content_and_stored_outside_the_web_root(app, client, world, tmp_path):
+def test_attachment_checked_by_content_and_stored_outside_the_web_root(
+    app, client, world, tmp_path
+):
     app.config["ATTACHMENT_DIR"] = str(tmp_path)
     try:
         fake = (io.BytesIO(b"MZ\x90\x00 not really a picture"), "photo.png")
@@ -148,15 +176,30 @@ def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
     html = client.get(f"/s/{code}").get_data(as_text=True)
     client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "2"})
     html = client.get(f"/s/{code}/comment").get_data(as_text=True)
-    client.post(f"/s/{code}/comment", data={"csrf_token": csrf_from(html), "wants_feedback": "y",
-                                            "comment": "Cán bộ yêu cầu giấy tờ không có trong quy định."})
+    client.post(
+        f"/s/{code}/comment",
+        data={
+            "csrf_token": csrf_from(html),
+            "wants_feedback": "y",
+            "comment": "Cán bộ yêu cầu giấy tờ không có trong quy định.",
+        },
+    )
     thanks = client.get(f"/s/{code}/thanks").get_data(as_text=True)
     assert "/feedback/new?from=survey" in thanks
     form = client.get("/feedback/new?from=survey").get_data(as_text=True)
     assert "Cán bộ yêu cầu giấy tờ không có trong quy định." in form
-    reply = client.post("/feedback/new?from=survey", data={
-        "csrf_token": csrf_from(form), "kind": "report", "content": "Cán bộ yêu cầu giấy tờ không có trong quy định.",
-        "agency_id": str(world.agency), "submitter_name": "Trần B", "contact_email": "b@example.vn", "consent": "y"})
+    reply = client.post(
+        "/feedback/new?from=survey",
+        data={
+            "csrf_token": csrf_from(form),
+            "kind": "report",
+            "content": "Cán bộ yêu cầu giấy tờ không có trong quy định.",
+            "agency_id": str(world.agency),
+            "submitter_name": "Trần B",
+            "contact_email": "b@example.vn",
+            "consent": "y",
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase))
@@ -166,10 +209,17 @@ def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
 def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(app, client, world):
     with app.app_context():
         coordinator = factories.user(Role.coordinator)
-        case, secret = submit(Submission(kind=CaseKind.report, content="Gọi tôi 0912345678 về việc khai sinh chậm.",
-                                         submitter_name="Lê Thị Cúc", contact_phone="0912345678", consent=True,
-                                         procedure=db.session.get(factories.Procedure, world.procedure)),
-                              CaseChannel.web)
+        case, secret = submit(
+            Submission(
+                kind=CaseKind.report,
+                content="Gọi tôi 0912345678 về việc khai sinh chậm.",
+                submitter_name="Lê Thị Cúc",
+                contact_phone="0912345678",
+                consent=True,
+                procedure=db.session.get(factories.Procedure, world.procedure),
+            ),
+            CaseChannel.web,
+        )
         for state in (CaseState.screening, CaseState.accepted):
             transition(case, state, coordinator)
         transition(case, CaseState.assigned, coordinator, assignee=coordinator)
@@ -183,10 +233,14 @@ def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(ap
     assert "Sở đã chấn chỉnh" in listing
     assert "Lê Thị Cúc" not in listing and "0912345678" not in listing
     html = client.get("/feedback/track").get_data(as_text=True)
-    client.post("/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": secret})
+    client.post(
+        "/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": secret}
+    )
     page = client.get(f"/feedback/track/{code}").get_data(as_text=True)
-    reply = client.post(f"/feedback/track/{code}", data={"csrf_token": csrf_from(page), "verdict": "disagree",
-                                                         "reason": "Vẫn chậm"})
+    reply = client.post(
+        f"/feedback/track/{code}",
+        data={"csrf_token": csrf_from(page), "verdict": "disagree", "reason": "Vẫn chậm"},
+    )
     assert reply.status_code == 303
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase))

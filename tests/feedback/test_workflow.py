@@ -22,8 +22,13 @@ MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 
 
 def submission(**overrides):
-    data = dict(kind=CaseKind.report, content="Quầy yêu cầu nộp bản sao giấy khai sinh dù luật không đòi.",
-                submitter_name="Nguyễn Văn An", contact_phone="0912345678", consent=True)
+    data = dict(
+        kind=CaseKind.report,
+        content="Quầy yêu cầu nộp bản sao giấy khai sinh dù luật không đòi.",
+        submitter_name="Nguyễn Văn An",
+        contact_phone="0912345678",
+        consent=True,
+    )
     data.update(overrides)
     return services.Submission(**data)
 
@@ -36,7 +41,10 @@ def world(app_ctx):
     civil = factories.field(code="HT", name="Hộ tịch")
     birth = factories.procedure(justice, civil, code="1.001193")
     return {
-        "justice": justice, "land": land, "civil": civil, "birth": birth,
+        "justice": justice,
+        "land": land,
+        "civil": civil,
+        "birth": birth,
         "coordinator": factories.user(Role.coordinator),
         "handler_justice": factories.user(Role.handler, justice),
         "handler_land": factories.user(Role.handler, land),
@@ -56,10 +64,16 @@ def test_submission_is_routed_to_the_procedures_agency_with_a_code_and_secret(wo
 
 @pytest.mark.parametrize(
     "overrides, field",
-    [({"submitter_name": " "}, "submitter_name"), ({"contact_phone": None}, "contact"),
-     ({"content": "ngắn"}, "content"), ({"consent": False}, "consent")],
+    [
+        ({"submitter_name": " "}, "submitter_name"),
+        ({"contact_phone": None}, "contact"),
+        ({"content": "ngắn"}, "content"),
+        ({"consent": False}, "consent"),
+    ],
 )
-def test_missing_parts_are_refused_with_the_lawful_reason_and_nothing_is_stored(world, overrides, field):
+def test_missing_parts_are_refused_with_the_lawful_reason_and_nothing_is_stored(
+    world, overrides, field
+):
     with pytest.raises(services.IntakeError) as info:
         services.submit(submission(**overrides), CaseChannel.web)
     assert field in info.value.errors
@@ -68,8 +82,9 @@ def test_missing_parts_are_refused_with_the_lawful_reason_and_nothing_is_stored(
 
 
 def test_complaints_are_recorded_as_redirected_not_processed(world):
-    case, _ = services.submit(submission(content="Tôi muốn khiếu nại quyết định thu hồi đất của huyện."),
-                              CaseChannel.web)
+    case, _ = services.submit(
+        submission(content="Tôi muốn khiếu nại quyết định thu hồi đất của huyện."), CaseChannel.web
+    )
     assert case.state == S.redirected_complaint
     assert "Luật Khiếu nại" in case.public_reason or "Law on Complaints" in case.public_reason
     assert case.due_on is None
@@ -92,8 +107,13 @@ def test_full_path_with_transfer_charging_the_wrong_agency(world):
     with freeze_time(datetime(2026, 3, 4, 2, tzinfo=timezone.utc)):  # Wednesday
         transition(case, S.transferred, world["handler_justice"], reason="Không thuộc thẩm quyền")
         assert case.agency is None  # back to the coordinators
-        event = transition(case, S.transferred, world["coordinator"], reason="Thuộc lĩnh vực đất đai",
-                           agency=world["land"])
+        event = transition(
+            case,
+            S.transferred,
+            world["coordinator"],
+            reason="Thuộc lĩnh vực đất đai",
+            agency=world["land"],
+        )
         assert event.from_agency_id is None and event.to_agency_id == world["land"].id
     justice_event = [e for e in case.events if e.action == "transferred"][0]
     assert justice_event.from_agency_id == world["justice"].id and justice_event.working_days == 2
@@ -120,7 +140,10 @@ def test_illegal_transition_is_refused_with_a_message(world):
     case, _ = services.submit(submission(), CaseChannel.web)
     with pytest.raises(TransitionError) as info:
         transition(case, S.published, world["coordinator"])
-    assert str(info.value) == "Hồ sơ đang ở trạng thái “Mới gửi” không thể chuyển sang “Đã công khai trả lời”."
+    assert (
+        str(info.value)
+        == "Hồ sơ đang ở trạng thái “Mới gửi” không thể chuyển sang “Đã công khai trả lời”."
+    )
     assert case.state == S.submitted and case.events == []
 
 

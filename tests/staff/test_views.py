@@ -10,8 +10,8 @@ from sqlalchemy import select
 from survey_app.agencies.models import Agency, AgencyKind, Counter
 from survey_app.auth.models import Role, User
 from survey_app.extensions import db
-from survey_app.surveys.services import Origin, record_overall
 from survey_app.surveys.models import Channel
+from survey_app.surveys.services import Origin, record_overall
 from tests import factories
 from tests.helpers import csrf_from, login
 
@@ -21,8 +21,12 @@ def world(app):
     """Province → two districts, each with a counter, and one user per role."""
     with app.app_context():
         province = factories.agency("UBND tỉnh Hải Dương", kind=AgencyKind.province, code="HD")
-        district_a = factories.agency("UBND huyện Nam Sách", province, AgencyKind.district, code="H-NS")
-        district_b = factories.agency("UBND huyện Thanh Hà", province, AgencyKind.district, code="H-TH")
+        district_a = factories.agency(
+            "UBND huyện Nam Sách", province, AgencyKind.district, code="H-NS"
+        )
+        district_b = factories.agency(
+            "UBND huyện Thanh Hà", province, AgencyKind.district, code="H-TH"
+        )
         commune = factories.agency("Xã Nam Hồng", district_a, AgencyKind.commune, code="X-NH")
         counter_a = factories.counter(district_a, name="Quầy Một cửa Nam Sách")
         counter_c = factories.counter(commune, name="Quầy xã Nam Hồng")
@@ -37,9 +41,15 @@ def world(app):
             record_overall(counter_a, 5, Origin(Channel.poster, "vi", "x" * 32))
         db.session.commit()
         return SimpleNamespace(
-            province=province.id, a=district_a.id, b=district_b.id, commune=commune.id,
-            counter_a=counter_a.id, counter_b=counter_b.id, counter_c=counter_c.id,
-            code_a=counter_a.code, users=users,
+            province=province.id,
+            a=district_a.id,
+            b=district_b.id,
+            commune=commune.id,
+            counter_a=counter_a.id,
+            counter_b=counter_b.id,
+            counter_c=counter_c.id,
+            code_a=counter_a.code,
+            users=users,
         )
 
 
@@ -63,9 +73,14 @@ def test_login_with_wrong_password_is_refused(client, world):
 
 def test_login_redirect_only_to_local_pages(client, world):
     page = client.get("/login?next=https://evil.example/")
-    reply = client.post("/login?next=https://evil.example/", data={
-        "email": world.users["admin"], "password": factories.PASSWORD,
-        "csrf_token": csrf_from(page.get_data(as_text=True))})
+    reply = client.post(
+        "/login?next=https://evil.example/",
+        data={
+            "email": world.users["admin"],
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert reply.headers["Location"].endswith("/staff/")
 
 
@@ -99,8 +114,9 @@ def test_handler_prints_posters_for_own_agency(app, world):
     client = as_user(app, world, "handler_a")
     reply = client.get(f"/staff/agencies/{world.a}/posters.pdf?size=A4")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     assert len(PdfReader(io.BytesIO(reply.data)).pages) == 2  # district counter + commune counter
     assert client.get(f"/staff/counters/{world.counter_a}/qr.svg").data.startswith(b"<svg")
@@ -112,8 +128,12 @@ def test_viewer_cannot_print_or_manage(app, world):
     client = as_user(app, world, "viewer_a")
     assert client.get(f"/staff/counters/{world.counter_a}").status_code == 200
     assert client.get(f"/staff/counters/{world.counter_a}/poster.pdf").status_code == 403
-    for url in ("/staff/users", "/staff/agencies/new", "/staff/counters/new",
-                f"/staff/counters/{world.counter_a}/edit"):
+    for url in (
+        "/staff/users",
+        "/staff/agencies/new",
+        "/staff/counters/new",
+        f"/staff/counters/{world.counter_a}/edit",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -127,9 +147,17 @@ def test_only_admins_manage(app, world, who):
 def test_admin_creates_agency_under_a_district_and_it_is_placed_in_the_tree(app, world):
     client = as_user(app, world, "admin")
     page = client.get(f"/staff/agencies/new?parent={world.a}").get_data(as_text=True)
-    reply = client.post("/staff/agencies/new", data={
-        "csrf_token": csrf_from(page), "code": "X-NAMTRUNG", "name": "Xã Nam Trung",
-        "kind": "commune", "parent_id": str(world.a), "is_active": "y"})
+    reply = client.post(
+        "/staff/agencies/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": "X-NAMTRUNG",
+            "name": "Xã Nam Trung",
+            "kind": "commune",
+            "parent_id": str(world.a),
+            "is_active": "y",
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         agency = db.session.scalar(select(Agency).where(Agency.code == "X-NAMTRUNG"))
@@ -140,9 +168,17 @@ def test_admin_creates_agency_under_a_district_and_it_is_placed_in_the_tree(app,
 def test_admin_moves_an_agency_and_its_subtree_follows(app, world):
     client = as_user(app, world, "admin")
     page = client.get(f"/staff/agencies/{world.a}/edit").get_data(as_text=True)
-    reply = client.post(f"/staff/agencies/{world.a}/edit", data={
-        "csrf_token": csrf_from(page), "code": "H-NS", "name": "UBND huyện Nam Sách",
-        "kind": "district", "parent_id": str(world.b), "is_active": "y"})
+    reply = client.post(
+        f"/staff/agencies/{world.a}/edit",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": "H-NS",
+            "name": "UBND huyện Nam Sách",
+            "kind": "district",
+            "parent_id": str(world.b),
+            "is_active": "y",
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         commune = db.session.get(Agency, world.commune)
@@ -152,9 +188,17 @@ def test_admin_moves_an_agency_and_its_subtree_follows(app, world):
 def test_agency_cannot_be_moved_under_its_own_child(app, world):
     client = as_user(app, world, "admin")
     page = client.get(f"/staff/agencies/{world.a}/edit").get_data(as_text=True)
-    reply = client.post(f"/staff/agencies/{world.a}/edit", data={
-        "csrf_token": csrf_from(page), "code": "H-NS", "name": "UBND huyện Nam Sách",
-        "kind": "district", "parent_id": str(world.commune), "is_active": "y"})
+    reply = client.post(
+        f"/staff/agencies/{world.a}/edit",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": "H-NS",
+            "name": "UBND huyện Nam Sách",
+            "kind": "district",
+            "parent_id": str(world.commune),
+            "is_active": "y",
+        },
+    )
     assert reply.status_code == 400
     assert "Không thể đặt một cơ quan trực thuộc chính nó" in reply.get_data(as_text=True)
 
@@ -162,8 +206,15 @@ def test_agency_cannot_be_moved_under_its_own_child(app, world):
 def test_duplicate_agency_code_is_refused(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/agencies/new").get_data(as_text=True)
-    reply = client.post("/staff/agencies/new", data={
-        "csrf_token": csrf_from(page), "code": "H-TH", "name": "Trùng mã", "kind": "district"})
+    reply = client.post(
+        "/staff/agencies/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": "H-TH",
+            "name": "Trùng mã",
+            "kind": "district",
+        },
+    )
     assert reply.status_code == 400
     assert "Mã này đã được một cơ quan khác sử dụng" in reply.get_data(as_text=True)
 
@@ -171,9 +222,16 @@ def test_duplicate_agency_code_is_refused(app, world):
 def test_disabling_an_agency_disables_its_subtree_and_its_links(app, world):
     client = as_user(app, world, "admin")
     page = client.get(f"/staff/agencies/{world.a}/edit").get_data(as_text=True)
-    client.post(f"/staff/agencies/{world.a}/edit", data={
-        "csrf_token": csrf_from(page), "code": "H-NS", "name": "UBND huyện Nam Sách",
-        "kind": "district", "parent_id": str(world.province)})
+    client.post(
+        f"/staff/agencies/{world.a}/edit",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": "H-NS",
+            "name": "UBND huyện Nam Sách",
+            "kind": "district",
+            "parent_id": str(world.province),
+        },
+    )
     with app.app_context():
         assert db.session.get(Agency, world.commune).is_active is False
     assert app.test_client().get(f"/s/{world.code_a}").status_code == 404
@@ -182,28 +240,47 @@ def test_disabling_an_agency_disables_its_subtree_and_its_links(app, world):
 def test_admin_creates_counter_with_a_fresh_code_and_edit_keeps_it(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/counters/new").get_data(as_text=True)
-    reply = client.post("/staff/counters/new", data={
-        "csrf_token": csrf_from(page), "name": "Quầy 5", "agency_id": str(world.b),
-        "location": "Tầng 2", "is_active": "y"})
+    reply = client.post(
+        "/staff/counters/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "name": "Quầy 5",
+            "agency_id": str(world.b),
+            "location": "Tầng 2",
+            "is_active": "y",
+        },
+    )
     assert reply.status_code == 303
     with app.app_context():
         counter = db.session.scalar(select(Counter).where(Counter.name == "Quầy 5"))
         code, counter_id = counter.code, counter.id
     assert len(code) == 6 and app.test_client().get(f"/s/{code}").status_code == 200
     page = client.get(f"/staff/counters/{counter_id}/edit").get_data(as_text=True)
-    client.post(f"/staff/counters/{counter_id}/edit", data={
-        "csrf_token": csrf_from(page), "name": "Quầy 5 (mới)", "agency_id": str(world.a)})
+    client.post(
+        f"/staff/counters/{counter_id}/edit",
+        data={"csrf_token": csrf_from(page), "name": "Quầy 5 (mới)", "agency_id": str(world.a)},
+    )
     with app.app_context():
         counter = db.session.get(Counter, counter_id)
         assert (counter.code, counter.name, counter.agency_id, counter.is_active) == (
-            code, "Quầy 5 (mới)", world.a, False)
+            code,
+            "Quầy 5 (mới)",
+            world.a,
+            False,
+        )
 
 
 def test_admin_creates_a_handler_who_can_then_log_in(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/users/new").get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), "email": "New.Handler@example.gov.vn",
-            "full_name": "Trần Thị B", "role": "handler", "agency_id": "", "password": "a long password"}
+    data = {
+        "csrf_token": csrf_from(page),
+        "email": "New.Handler@example.gov.vn",
+        "full_name": "Trần Thị B",
+        "role": "handler",
+        "agency_id": "",
+        "password": "a long password",
+    }
     reply = client.post("/staff/users/new", data=data)
     assert reply.status_code == 400  # a handler needs an agency
     assert "phải thuộc một cơ quan" in reply.get_data(as_text=True)
@@ -218,9 +295,16 @@ def test_admin_creates_a_handler_who_can_then_log_in(app, world):
 def test_short_password_and_duplicate_email_are_refused(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/users/new").get_data(as_text=True)
-    reply = client.post("/staff/users/new", data={
-        "csrf_token": csrf_from(page), "email": world.users["viewer_a"].upper(), "full_name": "X",
-        "role": "admin", "password": "short"})
+    reply = client.post(
+        "/staff/users/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "email": world.users["viewer_a"].upper(),
+            "full_name": "X",
+            "role": "admin",
+            "password": "short",
+        },
+    )
     html = reply.get_data(as_text=True)
     assert reply.status_code == 400
     assert "ít nhất 10 ký tự" in html and "đã được một tài khoản khác sử dụng" in html
@@ -232,9 +316,17 @@ def test_admin_cannot_demote_or_disable_themselves(app, world):
         me = db.session.scalar(select(User).where(User.email == world.users["admin"]))
         my_id = me.id
     page = client.get(f"/staff/users/{my_id}/edit").get_data(as_text=True)
-    reply = client.post(f"/staff/users/{my_id}/edit", data={
-        "csrf_token": csrf_from(page), "email": world.users["admin"], "full_name": "A",
-        "role": "viewer", "agency_id": str(world.a), "active": "y"})
+    reply = client.post(
+        f"/staff/users/{my_id}/edit",
+        data={
+            "csrf_token": csrf_from(page),
+            "email": world.users["admin"],
+            "full_name": "A",
+            "role": "viewer",
+            "agency_id": str(world.a),
+            "active": "y",
+        },
+    )
     assert reply.status_code == 400
     with app.app_context():
         assert db.session.get(User, my_id).role == Role.admin

@@ -16,7 +16,9 @@ from tests import factories
 
 
 def _decode(image) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return [
+        r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 @pytest.fixture
@@ -49,8 +51,12 @@ def test_poster_pdf_renders_with_a_readable_qr_and_the_texts(counters, size, wid
     assert len(reader.pages) == 1
     assert float(reader.pages[0].mediabox.width) == pytest.approx(width_pt, abs=0.5)
     text = reader.pages[0].extract_text()
-    for expected in ("Sở Tài nguyên và Môi trường", "Quầy Đất đai", counter_url(counter.code),
-                     "Quét mã QR bằng điện thoại"):
+    for expected in (
+        "Sở Tài nguyên và Môi trường",
+        "Quầy Đất đai",
+        counter_url(counter.code),
+        "Quét mã QR bằng điện thoại",
+    ):
         assert expected in text.replace("\n", " "), expected
 
     page = pdfium.PdfDocument(pdf_bytes)[0]

@@ -33,7 +33,9 @@ def _hammer(app, code, times):
     for _ in range(times):
         client = app.test_client()
         html = client.get(f"/s/{code}").get_data(as_text=True)
-        statuses.append(client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "4"}))
+        statuses.append(
+            client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "4"})
+        )
     return statuses
 
 
@@ -45,7 +47,9 @@ def counter_code(app):
         return code
 
 
-def test_fourth_submission_in_a_minute_is_429_in_the_visitors_language(app, database_url, counter_code):
+def test_fourth_submission_in_a_minute_is_429_in_the_visitors_language(
+    app, database_url, counter_code
+):
     limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
     replies = _hammer(limited, counter_code, 4)
     assert [r.status_code for r in replies] == [303, 303, 303, 429]
@@ -55,7 +59,9 @@ def test_fourth_submission_in_a_minute_is_429_in_the_visitors_language(app, data
     assert limited.test_client().get(f"/s/{counter_code}").status_code == 200
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="Redis test SKIPPED: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
+@pytest.mark.skipif(
+    not REDIS_URL, reason="Redis test SKIPPED: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)"
+)
 def test_limits_are_shared_through_redis(app, database_url, counter_code):
     import redis
 

@@ -95,7 +95,12 @@ def test_concurrent_second_post_with_the_same_token_is_refused(app, setup):
     first, second = app.test_client(), app.test_client()
     page1 = first.get(f"/r/{setup.token}").get_data(as_text=True)
     page2 = second.get(f"/r/{setup.token}").get_data(as_text=True)
-    assert first.post(f"/r/{setup.token}", data={"csrf_token": csrf_from(page1), "overall": "5"}).status_code == 303
+    assert (
+        first.post(
+            f"/r/{setup.token}", data={"csrf_token": csrf_from(page1), "overall": "5"}
+        ).status_code
+        == 303
+    )
     reply = second.post(f"/r/{setup.token}", data={"csrf_token": csrf_from(page2), "overall": "1"})
     assert reply.status_code == 409
     (response,) = _responses(app)
@@ -125,8 +130,20 @@ def test_receipt_for_a_disabled_counter_is_404(app, client, setup):
 
 def test_cli_prints_a_working_link_and_writes_the_qr(app, runner, setup, tmp_path):
     qr_file = tmp_path / "qr.png"
-    result = runner.invoke(args=["survey", "link", "--counter", setup.code, "--procedure", "1.001193",
-                                 "--dossier", "HS-9", "--qr", str(qr_file)])
+    result = runner.invoke(
+        args=[
+            "survey",
+            "link",
+            "--counter",
+            setup.code,
+            "--procedure",
+            "1.001193",
+            "--dossier",
+            "HS-9",
+            "--qr",
+            str(qr_file),
+        ]
+    )
     assert result.exit_code == 0, result.output
     url = result.output.strip().splitlines()[0]
     assert url.startswith("https://hailong.example.gov.vn/r/")

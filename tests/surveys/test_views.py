@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import gzip
 import re
+from types import SimpleNamespace
 
 import pytest
 from freezegun import freeze_time
-from types import SimpleNamespace
-
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from survey_app.extensions import db
 from survey_app.agencies.models import Counter
+from survey_app.extensions import db
 from survey_app.surveys.models import Channel, Response
 from tests import factories
 from tests.helpers import csrf_from, login
@@ -34,8 +33,11 @@ def stored(app):
 
     def responses():
         with app.app_context():
-            rows = db.session.scalars(select(Response).options(selectinload(Response.answers),
-                                                               joinedload(Response.questionnaire_version))).all()
+            rows = db.session.scalars(
+                select(Response).options(
+                    selectinload(Response.answers), joinedload(Response.questionnaire_version)
+                )
+            ).all()
             db.session.expunge_all()
             return rows
 
@@ -61,9 +63,15 @@ def test_survey_page_is_vietnamese_by_default_with_five_faces(client, counter):
     assert 'lang="vi"' in html
     assert "Quầy Hộ tịch" in html and "Sở Tư pháp" in html
     assert html.count('name="overall"') == 5
-    for label in ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"):
+    for label in (
+        "Rất hài lòng",
+        "Hài lòng",
+        "Bình thường",
+        "Không hài lòng",
+        "Rất không hài lòng",
+    ):
         assert label in html
-    assert 'href="/s/%s?lang=en"' % counter.code in html
+    assert f'href="/s/{counter.code}?lang=en"' in html
 
 
 def test_english_by_switch_and_it_sticks(client, counter):
@@ -96,12 +104,23 @@ def test_full_questionnaire_then_comment(client, counter, stored):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Biển hiệu, chỉ dẫn rõ ràng" in html and "Không áp dụng" in html
-    data = {"csrf_token": csrf_from(html), "A1": "5", "A2": "na", "C5": "1", "trips": "2",
-            "agencies_contacted": "1", "age_group": "60_plus"}
+    data = {
+        "csrf_token": csrf_from(html),
+        "A1": "5",
+        "A2": "na",
+        "C5": "1",
+        "trips": "2",
+        "agencies_contacted": "1",
+        "age_group": "60_plus",
+    }
     reply = client.post(f"/s/{counter.code}/more", data=data)
     assert reply.status_code == 303 and reply.headers["Location"].endswith("/comment")
     (response,) = stored()
-    assert {(a.item_code, a.value) for a in response.answers} == {("A1", 5), ("A2", None), ("C5", 1)}
+    assert {(a.item_code, a.value) for a in response.answers} == {
+        ("A1", 5),
+        ("A2", None),
+        ("C5", 1),
+    }
     assert (response.trips, response.agencies_contacted, response.age_group) == (2, 1, "60_plus")
     assert response.completed_at is not None
 
@@ -228,9 +247,14 @@ def test_response_from_a_logged_in_staff_browser_is_flagged(app, client, counter
 def test_link_from_another_site_counts_as_web(client, counter, stored):
     page = client.get(f"/s/{counter.code}", headers={"Referer": "https://dichvucong.gov.vn/x"})
     html = page.get_data(as_text=True)
-    client.post(f"/s/{counter.code}", data={
-        "csrf_token": csrf_from(html), "overall": "5",
-        "channel": re.search(r'name="channel" value="(\w+)"', html).group(1)})
+    client.post(
+        f"/s/{counter.code}",
+        data={
+            "csrf_token": csrf_from(html),
+            "overall": "5",
+            "channel": re.search(r'name="channel" value="(\w+)"', html).group(1),
+        },
+    )
     assert stored()[0].channel == Channel.web
 
 
@@ -245,7 +269,11 @@ def test_survey_pages_fit_the_30kb_budget(client, counter):
     tap(client, counter.code, 5)
     css = client.get("/static/survey.css").data
     sizes = {}
-    for path in (f"/s/{counter.code}/more", f"/s/{counter.code}/comment", f"/s/{counter.code}/thanks"):
+    for path in (
+        f"/s/{counter.code}/more",
+        f"/s/{counter.code}/comment",
+        f"/s/{counter.code}/thanks",
+    ):
         body = client.get(path).data
         assert b"<script" not in body and b"http://" not in body.replace(b"http://localhost", b"")
         sizes[path] = len(gzip.compress(body)) + len(gzip.compress(css))
@@ -257,4 +285,4 @@ def test_survey_pages_fit_the_30kb_budget(client, counter):
 
 def test_pages_use_no_third_party_assets(client, counter):
     html = client.get(f"/s/{counter.code}").get_data(as_text=True)
-    assert not re.search(r'(src|href)="(https?:)?//', html.replace('hreflang', ''))
+    assert not re.search(r'(src|href)="(https?:)?//', html.replace("hreflang", ""))
