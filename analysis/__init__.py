@@ -28,7 +28,17 @@ from .intervals import (
     logit_interval,
     wilson_interval,
 )
+from .quality import (
+    counter_distribution_test,
+    flag_bursts,
+    flag_outside_hours,
+    flag_straight_lining,
+    flag_too_fast,
+    quality_signals,
+    response_coverage,
+)
 from .questionnaire import DEFAULT_QUESTIONNAIRE, Element, Questionnaire, load_questionnaire
+from .reliability import cronbach_alpha
 from .report import BLOCK_FIELDS, EstimateTable, Report, analyse, estimate_table
 from .weights import Calibration, design_weights, kish_n, poststratify, rake, weighted_totals
 
@@ -39,5 +49,7 @@ __all__ = [
     "beta_bounds", "beta_tests", "design_weights", "estimate_indices", "estimate_table",
     "flag_names", "infer", "kg_parameters", "kish_n", "load_questionnaire", "logit_interval",
     "parse_timestamps", "period_change", "period_month", "poststratify", "rake",
-    "read_responses_csv", "weighted_totals", "wilson_interval",
+    "read_responses_csv", "weighted_totals", "wilson_interval", "counter_distribution_test",
+    "cronbach_alpha", "flag_bursts", "flag_outside_hours", "flag_straight_lining",
+    "flag_too_fast", "quality_signals", "response_coverage",
 ]

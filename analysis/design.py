@@ -95,7 +95,8 @@ class Design:
     :param calibration: result of :func:`analysis.poststratify` or
         :func:`analysis.rake`; its residualisation enters the variance.
     :param lonely_psu: a stratum with a single PSU in the full sample:
-        ``"fail"`` (R's default: raise), ``"remove"``/``"certainty"``
+        ``"fail"`` (R's default: raise, unless the whole design is one
+        stratum with one PSU, whose df of 0 suppresses every estimate), ``"remove"``/``"certainty"``
         (contributes nothing), ``"adjust"`` (its PSU total is centred at zero
         rather than at the stratum mean) — R's ``options(survey.lonely.psu)``.
     :param n: number of responses when no weights are given.
@@ -149,7 +150,9 @@ class Design:
         #: PSUs per stratum in the full sample
         self.n_h = np.bincount(self.psu_stratum, minlength=self.n_strata).astype(np.float64)
         lonely = self.n_h == 1
-        if lonely.any() and lonely_psu == "fail":
+        # A design that is a single PSU altogether has df = 0: every estimate is
+        # suppressed anyway, so only a lonely stratum among others is an error.
+        if lonely.any() and lonely_psu == "fail" and self.n_strata > 1:
             raise ValueError(
                 "strata with a single PSU: "
                 f"{self.stratum_labels[lonely].tolist()} (choose lonely_psu='remove', "
@@ -164,29 +167,50 @@ class Design:
 
     # ------------------------------------------------------------------ setup
     def _calibration_parts(self) -> dict:
-        """Design-level pieces of the calibration residual (computed once)."""
+        """Design-level pieces of the calibration terms (computed once).
+
+        ``A⁺ = (XᵀW₀X)⁺``; ``M`` = PSU totals of ``wX``; ``Hm = A⁺ (Mᵀ F M) A⁺``
+        (F = diag f_h); ``Pm = Ms A⁺`` with ``Ms`` the stratum totals of ``M``;
+        ``H2 = Pmᵀ diag(f_h c_h / n_h) Pm`` when it is affordable (else the
+        stratum term is summed directly).
+        """
         if self._cal is None:
             cal = self.calibration
             X = sp.csr_matrix(cal.matrix, dtype=np.float64)
             X.sum_duplicates()
             X.sort_indices()
             w0 = np.asarray(cal.base_weights, dtype=np.float64)
+            p = X.shape[1]
             A = (X.T @ sp.diags(w0) @ X).tocsr()
             a_inv = _block_pinv(A)
             M = (indicator(self.psu, self.n_psu) @ (sp.diags(self.weights) @ X)).tocsr()
-            M.sort_indices()
             f_psu = self.f_h[self.psu_stratum]
             G2 = (M.T @ sp.diags(f_psu) @ M).tocsr()
-            G2.sort_indices()
             Ms = (indicator(self.psu_stratum, self.n_strata) @ M).tocsr()
+            Pm = _canonical(Ms @ a_inv)
+            fcn = self.f_h * self.c_h / self.n_h
+            if p <= _DENSE_LIMIT:
+                a_dense = a_inv.toarray()
+                Hm = _canonical(sp.csr_matrix(a_dense @ G2.toarray() @ a_dense))
+                pd = Pm.toarray()
+                H2 = _canonical(sp.csr_matrix(pd.T @ (fcn[:, None] * pd)))
+            else:
+                Hm = _canonical(a_inv @ G2 @ a_inv)
+                row_nnz = np.diff(Pm.indptr).astype(np.float64)
+                H2 = None
+                if float(np.dot(row_nnz, row_nnz)) <= _PRODUCT_LIMIT:
+                    H2 = _canonical(Pm.T @ sp.diags(fcn) @ Pm)
             self._cal = {
-                "X": X,
                 "w0": w0,
+                "X": X,
+                "p": p,
                 "A_inv": a_inv,
-                "M": M,
-                "G2": G2,
-                "MsT": Ms.T.tocsr(),
-                "p": X.shape[1],
+                "M": _canonical(M),
+                "Hm": Hm,
+                "Pm": Pm,
+                "PmT": _canonical(Pm.T),
+                "H2": H2,
+                "fcn": fcn,
             }
         return self._cal
 
@@ -228,56 +252,59 @@ class Design:
     def _calibration_grouping(self, gr: Grouping) -> dict:
         """Sparse operators for the calibration terms of one partition.
 
-        Pattern GC = (group, calibration column) pairs with a possibly non-zero
-        ``β_g``; pattern HG = (stratum, group) pairs with non-zero ``Ms_h β_g``.
+        With ``B0_g = Σ_{r∈g} w0_r x_r z_r`` (so ``β_g = A⁺ B0_g``) and
+        ``R_g = Σ_{j∈g} f_h T_j M_j`` (sparse vectors over the calibration
+        columns that group g touches):
+
+        - ``Σ_j f_h T_j u_j = R_gᵀ A⁺ B0_g``;
+        - ``Σ_h f_h c_h n_h T̄_gh ū_gh = Σ_h (f_h c_h/n_h) S_gh (Pm_h · B0_g)``;
+        - ``Σ_h f_h Σ_j (u_j − c_h ū_h)² = B0_gᵀ Hm B0_g − Σ_h (f_h c_h/n_h) (Pm_h · B0_g)²``.
         """
         parts = self._calibration_parts()
-        X, w0, a_inv, M, G2, MsT, p = (
-            parts[k] for k in ("X", "w0", "A_inv", "M", "G2", "MsT", "p")
-        )
-        G = gr.n_groups
+        X, w0, p = parts["X"], parts["w0"], parts["p"]
+        G, H = gr.n_groups, self.n_strata
         xr = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(X.indptr))
-        xc = X.indices.astype(np.int64)
-        # B0_g = Σ_{r∈g} w0_r x_r z_r on pattern GC0
-        gc0, gc0_keys = combine_codes(gr.group[xr], xc)
-        n_gc0 = gc0_keys.shape[0]
-        b_op = sp.csr_matrix((w0[xr] * X.data, (gc0, xr)), shape=(n_gc0, self.n))
-        # β_g = A⁺ B0_g: expand each (g, c0) by row c0 of A⁺
-        src, c1, a = csr_row_gather(a_inv, gc0_keys[:, 1])
-        gc, gc_keys = combine_codes(gc0_keys[src, 0], c1)
-        n_gc = gc_keys.shape[0]
-        expand = sp.csr_matrix((a, (gc, src)), shape=(n_gc, n_gc0))
-        gc_g, gc_c = gc_keys[:, 0], gc_keys[:, 1]
-        gc_flat = gc_g * p + gc_c  # sorted, since combine_codes sorts lexicographically
-        # u at the (group, PSU) pairs: u = M_j β_g
-        src, c, m = csr_row_gather(M, gr.pair_psu)
-        pos, found = lookup(gc_flat, gr.pair_g[src] * p + c)
-        u_op = sp.csr_matrix(
-            (m[found], (src[found], pos[found])), shape=(gr.n_pairs, n_gc)
+        # B0 on the pattern (group, column) of the responses' calibration entries
+        b_idx, b_keys = combine_codes(gr.group[xr], X.indices.astype(np.int64))
+        b_g, b_c = b_keys[:, 0], b_keys[:, 1]
+        n_b = b_g.size
+        b_op = sp.csr_matrix((w0[xr] * X.data, (b_idx, xr)), shape=(n_b, self.n))
+        # R on the pattern (group, column) of the groups' PSUs
+        src, c, m = csr_row_gather(parts["M"], gr.pair_psu)
+        r_idx, r_keys = combine_codes(gr.pair_g[src], c)
+        f_pair = self.f_h[gr.pair_h]
+        r_op = sp.csr_matrix(
+            (f_pair[src] * m, (r_idx, src)), shape=(r_keys.shape[0], gr.n_pairs)
         )
-        # βᵀ G2 β within each group
-        src, c2, v = csr_row_gather(G2, gc_c)
-        pos, found = lookup(gc_flat, gc_g[src] * p + c2)
-        q_op = sp.csr_matrix((v[found], (src[found], pos[found])), shape=(n_gc, n_gc))
-        # Ms_h β_g on pattern HG
-        src, h, v = csr_row_gather(MsT, gc_c)
-        hg, hg_keys = combine_codes(h, gc_g[src])
-        n_hg = hg_keys.shape[0]
-        r_op = sp.csr_matrix((v, (hg, src)), shape=(n_hg, n_gc))
-        hg_flat = hg_keys[:, 0] * G + hg_keys[:, 1]
-        gh_pos, gh_found = lookup(hg_flat, gr.gh_h * G + gr.gh_g)
-        return {
+        # Pm_h · B0_g at the (group, stratum) pairs where the group has PSUs
+        gh_flat = gr.gh_g * H + gr.gh_h
+        Pm, PmT = parts["Pm"], parts["PmT"]
+        cost_b = int(np.diff(PmT.indptr)[b_c].sum())
+        cost_gh = int(np.diff(Pm.indptr)[gr.gh_h].sum())
+        if cost_b <= cost_gh:
+            src, h, v = csr_row_gather(PmT, b_c)
+            pos, found = lookup(gh_flat, b_g[src] * H + h)
+            op2 = sp.csr_matrix((v[found], (pos[found], src[found])), shape=(gr.n_gh, n_b))
+        else:
+            b_flat = b_g * p + b_c
+            src, cc, v = csr_row_gather(Pm, gr.gh_h)
+            pos, found = lookup(b_flat, gr.gh_g[src] * p + cc)
+            op2 = sp.csr_matrix((v[found], (src[found], pos[found])), shape=(gr.n_gh, n_b))
+        ops = {
             "b_op": b_op,
-            "expand": expand,
-            "gc_g": gc_g,
-            "u_op": u_op,
-            "q_op": q_op,
             "r_op": r_op,
-            "hg_h": hg_keys[:, 0],
-            "hg_g": hg_keys[:, 1],
-            "gh_pos": gh_pos,
-            "gh_found": gh_found,
+            "op2": op2,
+            "t1": _bilinear(r_keys[:, 0], r_keys[:, 1], b_g, b_c, parts["A_inv"], G),
+            "t3": _bilinear(b_g, b_c, b_g, b_c, parts["Hm"], G),
         }
+        if parts["H2"] is not None:
+            ops["t4"] = _bilinear(b_g, b_c, b_g, b_c, parts["H2"], G)
+        else:
+            src, h, v = csr_row_gather(PmT, b_c)
+            hg_idx, hg_keys = combine_codes(h, b_g[src])
+            ops["op4"] = sp.csr_matrix((v, (hg_idx, src)), shape=(hg_keys.shape[0], n_b))
+            ops["hg_h"], ops["hg_g"] = hg_keys[:, 0], hg_keys[:, 1]
+        return ops
 
     # --------------------------------------------------------------- variance
     def variance(self, scores: np.ndarray, grouping: Grouping) -> np.ndarray:
@@ -309,17 +336,18 @@ class Design:
         V += group_sum(gr.gh_g, G, (f_gh * c_gh * (n_gh - present))[:, None] * tbar * tbar)
         if gr.calibration is not None:
             ops = gr.calibration
-            beta = ops["expand"] @ np.asarray(ops["b_op"] @ scores)
-            beta = np.asarray(beta)
-            u = np.asarray(ops["u_op"] @ beta)
-            fcn_h = self.f_h * self.c_h / self.n_h
-            ms_beta = np.asarray(ops["r_op"] @ beta)
-            ms_gh = np.where(ops["gh_found"][:, None], ms_beta[ops["gh_pos"]], 0.0)
-            q_tu = group_sum(gr.pair_g, G, f_p * T * u)
-            q_tu -= group_sum(gr.gh_g, G, fcn_h[gr.gh_h][:, None] * S * ms_gh)
-            q_uu = group_sum(ops["gc_g"], G, beta * np.asarray(ops["q_op"] @ beta))
-            q_uu -= group_sum(ops["hg_g"], G, fcn_h[ops["hg_h"]][:, None] * ms_beta * ms_beta)
-            V = V - 2.0 * q_tu + q_uu
+            fcn = self._calibration_parts()["fcn"]
+            B0 = np.asarray(ops["b_op"] @ scores)
+            R = np.asarray(ops["r_op"] @ T)
+            term1 = _bilinear_sum(ops["t1"], R, B0, G)
+            term2 = group_sum(gr.gh_g, G, fcn[gr.gh_h][:, None] * S * np.asarray(ops["op2"] @ B0))
+            term3 = _bilinear_sum(ops["t3"], B0, B0, G)
+            if "t4" in ops:
+                term4 = _bilinear_sum(ops["t4"], B0, B0, G)
+            else:
+                v = np.asarray(ops["op4"] @ B0)
+                term4 = group_sum(ops["hg_g"], G, fcn[ops["hg_h"]][:, None] * v * v)
+            V = V - 2.0 * (term1 - term2) + (term3 - term4)
         V = np.maximum(V, 0.0)
         return V[:, 0] if one else V
 
@@ -351,6 +379,60 @@ class Design:
             "weight_total": group_sum(gr.group, G, domain * w),
             "weight_sq": group_sum(gr.group, G, domain * (w * w)),
         }
+
+
+#: Calibration matrices with at most this many columns are multiplied densely.
+_DENSE_LIMIT = 3000
+#: Largest affordable work for the sparse product Pmᵀ D Pm.
+_PRODUCT_LIMIT = 3e7
+#: Force :func:`_bilinear`'s strategy (``"rows"`` or ``"pairs"``); tests only.
+_BILINEAR_MODE: str | None = None
+
+
+def _canonical(matrix) -> sp.csr_matrix:
+    out = sp.csr_matrix(matrix)
+    out.sum_duplicates()
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
+def _bilinear(a_g, a_c, b_g, b_c, Q: sp.csr_matrix, n_groups: int):
+    """Index triples for ``Σ_{c,c'} a_{g,c} Q_{c,c'} b_{g,c'}`` within each group.
+
+    ``a`` and ``b`` are sparse per-group vectors given by their patterns
+    (group, column), each sorted by (group, column). Either every ``a`` entry
+    is expanded by its row of ``Q`` and matched against ``b``, or every pair
+    of ``a`` and ``b`` entries of a group is looked up in ``Q`` — whichever
+    touches fewer entries.
+
+    :return: ``(a_index, b_index, q, group)`` arrays.
+    """
+    p = Q.shape[0]
+    cost_rows = int(np.diff(Q.indptr)[a_c].sum())
+    na = np.bincount(a_g, minlength=n_groups)
+    nb = np.bincount(b_g, minlength=n_groups)
+    cost_pairs = int(np.dot(na.astype(np.float64), nb))
+    use_rows = cost_rows <= cost_pairs if _BILINEAR_MODE is None else _BILINEAR_MODE == "rows"
+    if use_rows:
+        src, c2, q = csr_row_gather(Q, a_c)
+        pos, found = lookup(b_g * p + b_c, a_g[src] * p + c2)
+        return src[found], pos[found], q[found], a_g[src[found]]
+    reps = nb[a_g]
+    a_idx = np.repeat(np.arange(a_g.size, dtype=np.int64), reps)
+    first = np.cumsum(reps) - reps
+    b_start = np.searchsorted(b_g, np.arange(n_groups))
+    b_idx = np.repeat(b_start[a_g] - first, reps) + np.arange(int(reps.sum()), dtype=np.int64)
+    q_rows = np.repeat(np.arange(p, dtype=np.int64), np.diff(Q.indptr))
+    q_flat = q_rows * p + Q.indices
+    pos, found = lookup(q_flat, a_c[a_idx] * p + b_c[b_idx])
+    return a_idx[found], b_idx[found], Q.data[pos[found]], a_g[a_idx[found]]
+
+
+def _bilinear_sum(triples, left: np.ndarray, right: np.ndarray, n_groups: int) -> np.ndarray:
+    """``(G, K)`` sums of ``q · left[a] · right[b]`` over the triples of :func:`_bilinear`."""
+    a_idx, b_idx, q, g = triples
+    return group_sum(g, n_groups, q[:, None] * left[a_idx] * right[b_idx])
 
 
 def _block_pinv(A: sp.csr_matrix, rtol: float = 1e-10) -> sp.csr_matrix:

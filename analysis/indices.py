@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._util import group_sum
+from ._util import indicator
 from .questionnaire import Questionnaire
 
 
@@ -56,24 +56,30 @@ class PointEstimates:
 
 
 def answer_matrix(values, n_items: int | None = None) -> np.ndarray:
-    """Normalise answers to an item-major ``(m, n)`` int8 matrix with 0 = missing.
+    """Normalise answers to a respondent-major ``(n, m)`` int8 matrix with 0 = missing.
 
     :param values: ``(n, m)`` answers 1–5; missing as 0, NaN or negative.
-    :return: C-contiguous ``(m, n)`` int8 array.
+    :return: C-contiguous ``(n, m)`` int8 array.
     """
     values = np.asarray(values)
     if values.ndim != 2:
         raise ValueError("answers must be a 2-d (responses × items) array")
     if n_items is not None and values.shape[1] != n_items:
         raise ValueError(f"expected {n_items} item columns, got {values.shape[1]}")
-    if values.dtype.kind == "f":
-        clean = np.where(np.isfinite(values) & (values > 0), values, 0)
-        out = clean.T.astype(np.int8)
+    if values.dtype == np.int8:
+        out = np.where(values > 0, values, np.int8(0)) if (values < 0).any() else values
+    elif values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            out = np.where(np.isfinite(values) & (values > 0), values, 0).astype(np.int8)
     else:
-        out = np.where(values > 0, values, 0).T.astype(np.int8)
+        out = np.where(values > 0, values, 0).astype(np.int8)
     if out.size and out.max() > 5:
         raise ValueError("answers must be 1–5 or missing")
     return np.ascontiguousarray(out)
+
+
+#: Rows per chunk when building ``(n, m)`` temporaries (bounds memory).
+CHUNK_ROWS = 1 << 18
 
 
 def estimate_indices(
@@ -85,8 +91,8 @@ def estimate_indices(
 ) -> PointEstimates:
     """Point estimates and linearised scores for all groups at once.
 
-    :param answers: item-major ``(m, n)`` int8 answers (see
-        :func:`answer_matrix`), items in ``questionnaire.item_codes`` order.
+    :param answers: ``(n, m)`` int8 answers (see :func:`answer_matrix`), items
+        in ``questionnaire.item_codes`` order.
     :param weights: final weights (length n).
     :param group: group code per response (a partition).
     :param n_groups: number of groups G.
@@ -94,61 +100,69 @@ def estimate_indices(
     :return: :class:`PointEstimates`.
     """
     codes = questionnaire.item_codes
-    m, n = answers.shape
+    n, m = answers.shape
     if m != len(codes):
         raise ValueError(f"expected {len(codes)} items ({', '.join(codes)}), got {m}")
     G = n_groups
+    group = np.asarray(group, dtype=np.int64)
     w = np.asarray(weights, dtype=np.float64)
     member = questionnaire.element_matrix()  # (E, m)
     E = member.shape[0]
     c = questionnaire.element_weights()
-    satisfied = np.array(sorted(questionnaire.satisfied_values), dtype=np.int8)
+    is_satisfied = np.zeros(256, dtype=bool)
+    is_satisfied[list(questionnaire.satisfied_values)] = True
+    chunks = [slice(a, min(a + CHUNK_ROWS, n)) for a in range(0, n, CHUNK_ROWS)]
 
-    answered = answers > 0  # (m, n)
-    sat = np.isin(answers, satisfied)
-    N = np.empty((G, m))
-    S = np.empty((G, m))
-    for i in range(m):  # loop over items, not respondents
-        N[:, i] = np.bincount(group, weights=w * answered[i], minlength=G)
-        S[:, i] = np.bincount(group, weights=w * sat[i], minlength=G)
+    # N_gi = Σ w a, S_gi = Σ w y per group and item
+    N = np.zeros((G, m))
+    S = np.zeros((G, m))
+    for rows in chunks:
+        ans = answers[rows]
+        ind = indicator(group[rows], G, w[rows])
+        N += ind @ (ans > 0)
+        S += ind @ is_satisfied[ans.view(np.uint8)]
     kept = N > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(kept, S / N, np.nan)
         inv_n = np.where(kept, 1.0 / N, 0.0)
+    p0 = np.nan_to_num(p)
 
-    # element structure per group
+    # element structure per group: coefficient of item i in its element's mean
     kept_per_element = kept.astype(np.float64) @ member.T  # (G, E)
     element_kept = kept_per_element > 0
+    element_of = np.argmax(member, axis=0)  # element of each item (Q0: ignored)
+    in_element = member.any(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        elem_item_coef = np.where(
-            kept[:, None, :] & member[None, :, :],
-            1.0 / kept_per_element[:, :, None],
-            0.0,
-        )  # (G, E, m)
-    element_index = np.where(
-        element_kept, np.einsum("gem,gm->ge", elem_item_coef, np.nan_to_num(p)), np.nan
-    )
+        elem_coef = np.where(
+            kept & in_element[None, :], 1.0 / kept_per_element[:, element_of], 0.0
+        )  # (G, m)
+    element_index = np.where(element_kept, (elem_coef * p0) @ member.T, np.nan)
     c_kept = np.where(element_kept, c[None, :], 0.0)
     c_total = c_kept.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         c_norm = np.where(c_total > 0, c_kept / c_total, 0.0)
-    item_coef = np.einsum("ge,gem->gm", c_norm, elem_item_coef)  # k_i, (G, m)
-    composite = np.where(c_total[:, 0] > 0, (c_norm * np.nan_to_num(element_index)).sum(axis=1), np.nan)
+    item_coef = elem_coef * c_norm[:, element_of]  # k_i = c_e / m_e, (G, m)
+    composite = np.where(
+        c_total[:, 0] > 0, (c_norm * np.nan_to_num(element_index)).sum(axis=1), np.nan
+    )
 
+    # linearised scores z and domains, [composite, elements, items]
     K = 1 + E + m
-    scores = np.zeros((n, K))
-    domain = np.zeros((n, K), dtype=bool)
-    comp_items = member.any(axis=0)
-    for i in range(m):
-        z = answered[i] * (sat[i] - np.nan_to_num(p[:, i])[group]) * inv_n[group, i]
-        scores[:, 1 + E + i] = z
-        domain[:, 1 + E + i] = answered[i]
-        if comp_items[i]:
-            scores[:, 0] += item_coef[group, i] * z
-            domain[:, 0] |= answered[i]
-        for e in np.flatnonzero(member[:, i]):
-            scores[:, 1 + e] += elem_item_coef[group, e, i] * z
-            domain[:, 1 + e] |= answered[i]
+    scores = np.empty((n, K))
+    domain = np.empty((n, K), dtype=bool)
+    member_t = member.T.astype(np.float64)  # (m, E)
+    for rows in chunks:
+        ans = answers[rows]
+        g = group[rows]
+        answered = ans > 0
+        z = (is_satisfied[ans.view(np.uint8)] - p0[g]) * inv_n[g]
+        z *= answered
+        scores[rows, 1 + E:] = z
+        scores[rows, 1:1 + E] = (z * elem_coef[g]) @ member_t
+        scores[rows, 0] = np.einsum("ij,ij->i", z, item_coef[g])
+        domain[rows, 1 + E:] = answered
+        domain[rows, 1:1 + E] = (answered @ member_t) > 0
+        domain[rows, 0] = answered[:, in_element].any(axis=1)
     index = np.concatenate([composite[:, None], element_index, p], axis=1)
     return PointEstimates(
         names=["composite", *questionnaire.element_codes, *codes],
@@ -160,15 +174,3 @@ def estimate_indices(
         kept_elements=element_kept,
         item_coef=item_coef,
     )
-
-
-def item_counts(answers: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """``(G, m)`` number of answers per group and item."""
-    return np.stack(
-        [np.bincount(group, weights=row > 0, minlength=n_groups) for row in answers], axis=1
-    )
-
-
-def weighted_group_totals(weights, group, n_groups) -> np.ndarray:
-    """``Σ w`` per group over all its responses."""
-    return group_sum(np.asarray(group), n_groups, np.asarray(weights, dtype=np.float64))
