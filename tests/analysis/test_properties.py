@@ -37,7 +37,9 @@ from .reference import naive_indices, naive_variance
 QUESTIONNAIRE = load_questionnaire()
 PROPERTY = settings(
     max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "60")),
-   , deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @contextlib.contextmanager
