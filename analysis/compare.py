@@ -34,7 +34,9 @@ def period_change(
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / se
         ok = np.isfinite(t) & (dof >= 1)
-        p = np.where(ok, 2 * stats.t.sf(np.abs(np.where(ok, t, 0.0)), np.where(ok, dof, 1.0)), np.nan)
+        p = np.where(
+            ok, 2 * stats.t.sf(np.abs(np.where(ok, t, 0.0)), np.where(ok, dof, 1.0)), np.nan
+        )
     return {
         "difference": diff,
         "se": se,

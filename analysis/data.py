@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,16 @@ from .questionnaire import Questionnaire, load_questionnaire
 #: Viet Nam has no daylight saving time: local time is UTC+7 all year.
 VN_UTC_OFFSET_HOURS = 7
 
-_KNOWN = ("response_id", "agency", "submitted_at", "stratum", "cluster", "weight", "counter",
-          "procedure_field")
+_KNOWN = (
+    "response_id",
+    "agency",
+    "submitted_at",
+    "stratum",
+    "cluster",
+    "weight",
+    "counter",
+    "procedure_field",
+)
 
 
 @dataclass
@@ -58,8 +66,15 @@ class Responses:
             raise ValueError(
                 f"answers must be ({n}, {len(self.item_codes)}), got {self.answers.shape}"
             )
-        for name in ("submitted_at", "response_id", "stratum", "cluster", "weight", "counter",
-                     "procedure_field"):
+        for name in (
+            "submitted_at",
+            "response_id",
+            "stratum",
+            "cluster",
+            "weight",
+            "counter",
+            "procedure_field",
+        ):
             value = getattr(self, name)
             if value is not None and np.shape(value)[0] != n:
                 raise ValueError(f"column {name} must have {n} rows")
@@ -79,8 +94,9 @@ class Responses:
             raise KeyError(f"answer columns missing: {missing}")
         return self.answers[:, [index[code] for code in item_codes]]
 
-    def select(self, mask) -> "Responses":
+    def select(self, mask) -> Responses:
         """The rows where ``mask`` holds (a boolean array or indices)."""
+
         def take(a):
             return None if a is None else np.asarray(a)[mask]
 
@@ -118,28 +134,11 @@ def parse_timestamps(values) -> np.ndarray:
     # explicit offsets: the slow path (input parsing, not computation)
     parsed = []
     for text in body[offset]:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = datetime.fromisoformat(text)  # Python ≥ 3.11 reads "Z" too
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
         parsed.append(np.datetime64(dt, "s"))
     if parsed:
         out[present[offset]] = np.array(parsed, dtype="datetime64[s]")
-    return out
-    body = np.char.rstrip(s[present], "Z")
-    try:
-        if np.any(np.char.find(np.char.partition(body, "T")[:, 2], "+") >= 0) or np.any(
-            np.char.count(np.char.partition(body, "T")[:, 2], "-") > 0
-        ):
-            raise ValueError("offsets present")
-        out[present] = np.array(body, dtype="datetime64[s]")
-    except ValueError:
-        # slow path for explicit offsets (input/output, not computation)
-        parsed = []
-        for text in s[present]:
-            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if dt.tzinfo is not None:
-                dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
-            parsed.append(np.datetime64(dt, "s"))
-        out[present] = np.array(parsed, dtype="datetime64[s]")
     return out
 
 

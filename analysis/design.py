@@ -273,9 +273,7 @@ class Design:
         src, c, m = csr_row_gather(parts["M"], gr.pair_psu)
         r_idx, r_keys = combine_codes(gr.pair_g[src], c)
         f_pair = self.f_h[gr.pair_h]
-        r_op = sp.csr_matrix(
-            (f_pair[src] * m, (r_idx, src)), shape=(r_keys.shape[0], gr.n_pairs)
-        )
+        r_op = sp.csr_matrix((f_pair[src] * m, (r_idx, src)), shape=(r_keys.shape[0], gr.n_pairs))
         # Pm_h · B0_g at the (group, stratum) pairs where the group has PSUs
         gh_flat = gr.gh_g * H + gr.gh_h
         Pm, PmT = parts["Pm"], parts["PmT"]

@@ -157,11 +157,11 @@ def estimate_indices(
         answered = ans > 0
         z = (is_satisfied[ans.view(np.uint8)] - p0[g]) * inv_n[g]
         z *= answered
-        scores[rows, 1 + E:] = z
-        scores[rows, 1:1 + E] = (z * elem_coef[g]) @ member_t
+        scores[rows, 1 + E :] = z
+        scores[rows, 1 : 1 + E] = (z * elem_coef[g]) @ member_t
         scores[rows, 0] = np.einsum("ij,ij->i", z, item_coef[g])
-        domain[rows, 1 + E:] = answered
-        domain[rows, 1:1 + E] = (answered @ member_t) > 0
+        domain[rows, 1 + E :] = answered
+        domain[rows, 1 : 1 + E] = (answered @ member_t) > 0
         domain[rows, 0] = answered[:, in_element].any(axis=1)
     index = np.concatenate([composite[:, None], element_index, p], axis=1)
     return PointEstimates(

@@ -68,7 +68,9 @@ def beta_bounds(x_star, n_star, alpha: float = 0.05):
     """
     x, n = np.broadcast_arrays(_f(x_star), _f(n_star))
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(x > 0, special.betaincinv(np.where(x > 0, x, 1.0), n - x + 1, alpha / 2), 0.0)
+        low = np.where(
+            x > 0, special.betaincinv(np.where(x > 0, x, 1.0), n - x + 1, alpha / 2), 0.0
+        )
         high = np.where(
             x < n, special.betaincinv(x + 1, np.where(x < n, n - x, 1.0), 1 - alpha / 2), 1.0
         )
@@ -98,7 +100,9 @@ def kg_parameters(estimate, variance, n, df, n_kish, alpha: float = 0.05):
     :return: ``x*``, ``n*`` (NaN where not computable: ``df < 1``, ``n_d < 2``,
         no estimate) and the boundary / zero-variance flags.
     """
-    est, var, n, df, n_kish = np.broadcast_arrays(_f(estimate), _f(variance), _f(n), _f(df), _f(n_kish))
+    est, var, n, df, n_kish = np.broadcast_arrays(
+        _f(estimate), _f(variance), _f(n), _f(df), _f(n_kish)
+    )
     finite = np.isfinite(est)
     boundary = finite & ((est <= BOUNDARY_EPS) | (est >= 1 - BOUNDARY_EPS))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -202,7 +206,9 @@ def infer(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
-    est, var, n, df, n_kish = np.broadcast_arrays(_f(estimate), _f(variance), _f(n), _f(df), _f(n_kish))
+    est, var, n, df, n_kish = np.broadcast_arrays(
+        _f(estimate), _f(variance), _f(n), _f(df), _f(n_kish)
+    )
     x_star, n_star, flags = kg_parameters(est, var, n, df, n_kish, alpha)
     low, high = beta_bounds(x_star, n_star, alpha)
     p_below, p_above = beta_tests(x_star, n_star, p0)

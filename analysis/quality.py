@@ -198,11 +198,15 @@ def flag_outside_hours(
     closed_day = ~np.isin(weekday, np.asarray(open_weekdays))
     if holidays is not None:
         closed_day |= np.isin(day, np.asarray(holidays, dtype="datetime64[D]"))
-    off_hours = (minute < opening_minute - grace_minutes) | (minute > closing_minute + grace_minutes)
+    off_hours = (minute < opening_minute - grace_minutes) | (
+        minute > closing_minute + grace_minutes
+    )
     return valid & (closed_day | off_hours)
 
 
-def quality_signals(responses, *, device_key: str | None = None, **options) -> dict[str, np.ndarray]:
+def quality_signals(
+    responses, *, device_key: str | None = None, **options
+) -> dict[str, np.ndarray]:
     """All per-response signals for a :class:`~analysis.data.Responses` table.
 
     Uses ``responses.extra["duration_seconds"]`` when present and the burst
@@ -216,14 +220,25 @@ def quality_signals(responses, *, device_key: str | None = None, **options) -> d
     if responses.submitted_at is not None:
         key = responses.extra.get(device_key) if device_key else responses.counter
         if key is not None:
-            out["burst"] = flag_bursts(key, responses.submitted_at,
-                                       **{k: v for k, v in options.items()
-                                          if k in ("window_seconds", "max_responses")})
+            out["burst"] = flag_bursts(
+                key,
+                responses.submitted_at,
+                **{k: v for k, v in options.items() if k in ("window_seconds", "max_responses")},
+            )
         out["outside_hours"] = flag_outside_hours(
             responses.submitted_at,
-            **{k: v for k, v in options.items()
-               if k in ("opening_minute", "closing_minute", "open_weekdays", "holidays",
-                        "grace_minutes")},
+            **{
+                k: v
+                for k, v in options.items()
+                if k
+                in (
+                    "opening_minute",
+                    "closing_minute",
+                    "open_weekdays",
+                    "holidays",
+                    "grace_minutes",
+                )
+            },
         )
     if "duration_seconds" in responses.extra:
         duration = np.asarray(responses.extra["duration_seconds"])

@@ -27,8 +27,22 @@ from .weights import Calibration, design_weights
 
 #: Statistics of every block, in output order.
 BLOCK_FIELDS = (
-    "n", "n_kish", "n_eff", "df", "weight_total", "deff", "index", "se",
-    "ci_low", "ci_high", "p_below", "p_above", "q_below", "q_above", "verdict", "flags",
+    "n",
+    "n_kish",
+    "n_eff",
+    "df",
+    "weight_total",
+    "deff",
+    "index",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_below",
+    "p_above",
+    "q_below",
+    "q_above",
+    "verdict",
+    "flags",
 )
 _INT_FIELDS = {"n", "df"}
 
@@ -189,8 +203,15 @@ def estimate_table(
         )
     index = np.where(sizes["n"] > 0, est.index, np.nan)
     inf = infer(
-        index, variance, sizes["n"], sizes["df"], n_kish,
-        p0=p0, alpha=alpha, min_n=min_n, method=method,
+        index,
+        variance,
+        sizes["n"],
+        sizes["df"],
+        n_kish,
+        p0=p0,
+        alpha=alpha,
+        min_n=min_n,
+        method=method,
     )
     testable = inf["verdict"] != INSUFFICIENT
     stats = {
@@ -296,13 +317,18 @@ def analyse(
         labels.append(lab)
     group, key_codes = combine_codes(*codes)
     keys = {name: labels[j][key_codes[:, j]] for j, name in enumerate(by)}
-    options = dict(p0=p0, alpha=alpha, min_n=min_n, method=method)
+    options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
     groups = estimate_table(
         answers, design, group, key_codes.shape[0], questionnaire, keys=keys, **options
     )
     overall = estimate_table(
-        answers, design, np.zeros(n, dtype=np.int64), 1, questionnaire,
-        keys={"scope": np.array(["province"])}, **options,
+        answers,
+        design,
+        np.zeros(n, dtype=np.int64),
+        1,
+        questionnaire,
+        keys={"scope": np.array(["province"])},
+        **options,
     )
     if "month" in by:
         groups.change = _changes(groups, by, key_codes, labels, alpha)
@@ -323,8 +349,9 @@ def analyse(
         "calibration": None if calibration is None else calibration.method,
         "cutoff_day": cutoff_day,
     }
-    return Report(groups=groups, overall=overall, settings=settings, headline=headline,
-                  coverage_gaps=gaps)
+    return Report(
+        groups=groups, overall=overall, settings=settings, headline=headline, coverage_gaps=gaps
+    )
 
 
 def _changes(table: EstimateTable, by, key_codes, labels, alpha) -> dict[str, np.ndarray]:
@@ -348,8 +375,13 @@ def _changes(table: EstimateTable, by, key_codes, labels, alpha) -> dict[str, np
     src = np.where(has, previous, 0)
     st = table.stats
     ch = period_change(
-        st["index"], st["variance"], st["df"],
-        st["index"][src], st["variance"][src], st["df"][src], alpha=alpha,
+        st["index"],
+        st["variance"],
+        st["df"],
+        st["index"][src],
+        st["variance"][src],
+        st["df"][src],
+        alpha=alpha,
     )
     mask = has[:, None]
     out = {k: np.where(mask, v, np.nan if v.dtype.kind == "f" else 0) for k, v in ch.items()}

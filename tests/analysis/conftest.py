@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +32,12 @@ DESIGNS = (
 CALIBRATED = ("poststratified", "raked")
 
 
-@lru_cache(maxsize=None)
+@cache
 def golden_r() -> dict:
     return json.loads((FIXTURES / "golden_r.json").read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def golden_responses():
     return read_responses_csv(FIXTURES / "golden_responses.csv", load_questionnaire())
 
@@ -46,10 +46,12 @@ def golden_calibration(name: str):
     """The post-stratification or raking of the golden responses, as make_fixtures.R does it."""
     r = golden_responses()
     if name == "poststratified":
-        cells = np.genfromtxt(FIXTURES / "golden_cells.csv", delimiter=",", dtype=str,
-                              skip_header=1)
-        cell_labels = np.char.add(np.char.add(np.char.strip(cells[:, 0], '"'), "/"),
-                                  np.char.strip(cells[:, 1], '"'))
+        cells = np.genfromtxt(
+            FIXTURES / "golden_cells.csv", delimiter=",", dtype=str, skip_header=1
+        )
+        cell_labels = np.char.add(
+            np.char.add(np.char.strip(cells[:, 0], '"'), "/"), np.char.strip(cells[:, 1], '"')
+        )
         totals = cells[:, 2].astype(float)
         row_labels = np.char.add(np.char.add(r.agency, "/"), r.procedure_field)
         order = np.argsort(cell_labels)
@@ -57,8 +59,9 @@ def golden_calibration(name: str):
         assert np.all(cell_labels[pos] == row_labels)
         return poststratify(r.weight, pos, totals)
     if name == "raked":
-        margins = np.genfromtxt(FIXTURES / "golden_margins.csv", delimiter=",", dtype=str,
-                                skip_header=1)
+        margins = np.genfromtxt(
+            FIXTURES / "golden_margins.csv", delimiter=",", dtype=str, skip_header=1
+        )
         margin = np.char.strip(margins[:, 0], '"')
         level = np.char.strip(margins[:, 1], '"')
         total = margins[:, 2].astype(float)
@@ -74,17 +77,17 @@ def golden_calibration(name: str):
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def golden_report(name: str, method: str = "beta"):
     """analyse() on the golden responses under one of make_fixtures.R's designs."""
     r = golden_responses()
     psu = np.char.add(np.char.add(r.stratum, "/"), r.cluster)
     options = {
-        "unweighted": dict(weight=None, stratum=None, cluster=None),
-        "weighted": dict(stratum=None, cluster=None),
-        "equal_weights": dict(weight=np.full(r.n, 2.5), stratum=None, cluster=None),
-        "stratified": dict(cluster=None),
-        "clustered": dict(stratum=None, cluster=psu),
+        "unweighted": {"weight": None, "stratum": None, "cluster": None},
+        "weighted": {"stratum": None, "cluster": None},
+        "equal_weights": {"weight": np.full(r.n, 2.5), "stratum": None, "cluster": None},
+        "stratified": {"cluster": None},
+        "clustered": {"stratum": None, "cluster": psu},
         "stratified_clustered": {},
         "poststratified": {},
         "raked": {},

@@ -25,8 +25,9 @@ def naive_variance(weights, strata, clusters, z, *, X=None, w0=None, lonely_psu=
     for h in np.unique(strata):
         in_h = strata == h
         psus = np.unique(clusters[in_h])
-        t = np.array([np.sum(weights[in_h & (clusters == j)] * e[in_h & (clusters == j)])
-                      for j in psus])
+        t = np.array(
+            [np.sum(weights[in_h & (clusters == j)] * e[in_h & (clusters == j)]) for j in psus]
+        )
         n_h = len(psus)
         if n_h == 1:
             if lonely_psu == "adjust":

@@ -47,7 +47,14 @@ from scipy import special, stats
 
 from analysis import INSUFFICIENT
 
-from .conftest import CALIBRATED, DESIGNS, golden_calibration, golden_r, golden_report, golden_responses
+from .conftest import (
+    CALIBRATED,
+    DESIGNS,
+    golden_calibration,
+    golden_r,
+    golden_report,
+    golden_responses,
+)
 
 AGENCIES = [f"AG{k:02d}" for k in range(1, 10)]
 GROUPS = AGENCIES + ["overall"]
@@ -168,7 +175,7 @@ def test_item_intervals_are_svyciprop_beta(design):
             lo, hi = (_nan(x) for x in rb["ci_svyciprop"])
             if est <= 1e-12 or est >= 1 - 1e-12:
                 # R: V = 0 → n_eff 0 or NaN → degenerate/NaN interval; ours: Clopper–Pearson
-                assert (math.isnan(lo) or lo == hi or hi - lo < 1e-6 or lo == 0 or hi == 1), rb
+                assert math.isnan(lo) or lo == hi or hi - lo < 1e-6 or lo == 0 or hi == 1, rb
                 assert table.stats["flags"][g, k] & 1
                 continue
             compared += 1
@@ -223,8 +230,12 @@ def test_logit_interval_matches_svyciprop_logit(design):
                 # ours are the formula's expit(logit I ± t_1·SE/(I(1−I))), not compared
                 assert group == "AG06", (design, group, name, lo, hi)
                 continue
-            m.close(f"{design}/{group}/{name} logit low", table.stats["ci_low"][g, k], lo, abs_=1e-8)
-            m.close(f"{design}/{group}/{name} logit high", table.stats["ci_high"][g, k], hi, abs_=1e-8)
+            m.close(
+                f"{design}/{group}/{name} logit low", table.stats["ci_low"][g, k], lo, abs_=1e-8
+            )
+            m.close(
+                f"{design}/{group}/{name} logit high", table.stats["ci_high"][g, k], hi, abs_=1e-8
+            )
     m.check()
 
 

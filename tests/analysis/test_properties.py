@@ -57,8 +57,9 @@ def calibration_strategy(mode: str):
     try:
         yield
     finally:
-        (design_module._DENSE_LIMIT, design_module._PRODUCT_LIMIT,
-         design_module._BILINEAR_MODE) = saved
+        (design_module._DENSE_LIMIT, design_module._PRODUCT_LIMIT, design_module._BILINEAR_MODE) = (
+            saved
+        )
 
 
 @st.composite
@@ -68,7 +69,9 @@ def random_designs(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n_strata = draw(st.integers(1, 3))
     strata = rng.integers(0, n_strata, n) if n_strata > 1 else None
-    clusters = rng.integers(0, draw(st.integers(1, max(1, n // 2))), n) if draw(st.booleans()) else None
+    clusters = (
+        rng.integers(0, draw(st.integers(1, max(1, n // 2))), n) if draw(st.booleans()) else None
+    )
     n_groups = draw(st.integers(1, 4))
     group = rng.integers(0, n_groups, n)
     w0 = rng.uniform(0.2, 5.0, n)
@@ -97,11 +100,20 @@ def random_designs(draw):
         np.testing.assert_allclose(calibration.weights, w_star, rtol=1e-9)
     lonely = draw(st.sampled_from(["remove", "certainty", "adjust"]))
     weights = w0 if calibration is None else calibration.weights
-    design = Design(weights, strata=strata, clusters=clusters, calibration=calibration,
-                    lonely_psu=lonely)
+    design = Design(
+        weights, strata=strata, clusters=clusters, calibration=calibration, lonely_psu=lonely
+    )
     return {
-        "design": design, "w0": w0, "weights": weights, "strata": strata, "clusters": clusters,
-        "group": group, "n_groups": n_groups, "X": X, "lonely": lonely, "rng": rng,
+        "design": design,
+        "w0": w0,
+        "weights": weights,
+        "strata": strata,
+        "clusters": clusters,
+        "group": group,
+        "n_groups": n_groups,
+        "X": X,
+        "lonely": lonely,
+        "rng": rng,
         "targets": targets,
     }
 
@@ -114,14 +126,26 @@ def test_domain_variance_equals_naive_formula(mode, case):
     n = case["weights"].size
     scores = case["rng"].normal(size=(n, 3))
     with calibration_strategy(mode):
-        design = Design(case["weights"], strata=case["strata"], clusters=case["clusters"],
-                        calibration=case["design"].calibration, lonely_psu=case["lonely"])
+        design = Design(
+            case["weights"],
+            strata=case["strata"],
+            clusters=case["clusters"],
+            calibration=case["design"].calibration,
+            lonely_psu=case["lonely"],
+        )
         V = design.variance(scores, design.grouping(case["group"], case["n_groups"]))
     for g in range(case["n_groups"]):
         for k in range(3):
             z = np.where(case["group"] == g, scores[:, k], 0.0)
-            expected = naive_variance(case["weights"], case["strata"], case["clusters"], z,
-                                      X=case["X"], w0=case["w0"], lonely_psu=case["lonely"])
+            expected = naive_variance(
+                case["weights"],
+                case["strata"],
+                case["clusters"],
+                z,
+                X=case["X"],
+                w0=case["w0"],
+                lonely_psu=case["lonely"],
+            )
             assert V[g, k] == pytest.approx(expected, rel=1e-8, abs=1e-10)
 
 
@@ -156,8 +180,11 @@ def test_indices_equal_their_definitions(data):
         ref = naive[g]
         for k, (name, kind) in enumerate(zip(est.names, est.kinds)):
             got = est.index[g, k]
-            want = {"composite": ref["composite"], "element": ref["elements"].get(name, np.nan),
-                    "item": ref["items"].get(name, np.nan)}[kind]
+            want = {
+                "composite": ref["composite"],
+                "element": ref["elements"].get(name, np.nan),
+                "item": ref["items"].get(name, np.nan),
+            }[kind]
             if np.isnan(want):
                 assert np.isnan(got), (g, name)
             else:
@@ -165,8 +192,9 @@ def test_indices_equal_their_definitions(data):
 
 
 def _responses(answers, group, weights):
-    return Responses(answers=answers, item_codes=QUESTIONNAIRE.item_codes, agency=group,
-                     weight=weights)
+    return Responses(
+        answers=answers, item_codes=QUESTIONNAIRE.item_codes, agency=group, weight=weights
+    )
 
 
 @PROPERTY
@@ -178,12 +206,19 @@ def test_invariant_to_weight_scaling(data, scale):
     b = analyse(_responses(answers, group, weights * scale), QUESTIONNAIRE, min_n=2)
     for table_a, table_b in ((a.groups, b.groups), (a.overall, b.overall)):
         for key in ("index", "se", "ci_low", "ci_high", "p_below", "p_above", "n_kish", "n_eff"):
-            np.testing.assert_allclose(table_a.stats[key], table_b.stats[key], rtol=1e-8,
-                                       atol=1e-12, equal_nan=True, err_msg=key)
+            np.testing.assert_allclose(
+                table_a.stats[key],
+                table_b.stats[key],
+                rtol=1e-8,
+                atol=1e-12,
+                equal_nan=True,
+                err_msg=key,
+            )
         # a verdict can only flip when a bound is within rounding of the target
         differ = table_a.stats["verdict"] != table_b.stats["verdict"]
         near = (np.abs(table_a.stats["ci_low"] - 0.9) < 1e-8) | (
-            np.abs(table_a.stats["ci_high"] - 0.9) < 1e-8)
+            np.abs(table_a.stats["ci_high"] - 0.9) < 1e-8
+        )
         assert not np.any(differ & ~near)
 
 
@@ -217,8 +252,15 @@ def test_interval_contains_estimate_and_verdict_matches(est, rel_var, n, df_frac
     """For any estimate, variance, n, df: low ≤ I ≤ high and the verdict follows the interval."""
     var = est * (1 - est) / max(n, 1) / rel_var
     df = int(df_frac * max(n - 1, 0))
-    r = infer(np.array([est]), np.array([var]), np.array([n]), np.array([df]),
-              np.array([kish_frac * n]), p0=p0, min_n=2)
+    r = infer(
+        np.array([est]),
+        np.array([var]),
+        np.array([n]),
+        np.array([df]),
+        np.array([kish_frac * n]),
+        p0=p0,
+        min_n=2,
+    )
     _check_interval_and_verdict(r, np.array([est]), p0=p0)
 
 
@@ -280,7 +322,9 @@ def test_poststratified_weights_reproduce_totals(seed, n, n_cells, collapse):
                 assert set(np.flatnonzero(cells)) <= set(cal.coverage_gaps)
     # within a cell the weights keep their base-weight proportions
     ratio = cal.weights / w0
-    assert np.allclose(ratio, ratio[np.unique(cell, return_index=True)[1]][np.unique(cell, return_inverse=True)[1]])
+    assert np.allclose(
+        ratio, ratio[np.unique(cell, return_index=True)[1]][np.unique(cell, return_inverse=True)[1]]
+    )
 
 
 @PROPERTY
