@@ -249,7 +249,7 @@ def transition(
     elif to_state == S.assigned:
         case.assignee = assignee
     elif to_state == S.in_progress and from_state in (S.published, S.closed):
-        case.citizen_verdict = None
+        # the citizen's disagreement (if that is what reopened it) stays on record
         case.published_at = case.closed_at = None
         start_clock(case, durations.answer)
     elif to_state == S.approved:
@@ -257,6 +257,7 @@ def transition(
         start_clock(case, durations.publish)
     elif to_state == S.published:
         case.published_at = now_utc()
+        case.citizen_verdict = None  # a new answer awaits the citizen's opinion
         refresh_due(case)
     elif to_state == S.closed:
         case.closed_at = now_utc()

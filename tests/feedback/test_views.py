@@ -246,3 +246,6 @@ def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(ap
         case = db.session.scalar(select(FeedbackCase))
         assert case.state == CaseState.in_progress and case.due_on is not None
         assert case.events[-1].action == "citizen_disagreed"
+        assert case.citizen_verdict == "disagree"
+    page = client.get(f"/feedback/track/{code}").get_data(as_text=True)
+    assert 'id="verdict-disagree"' in page
