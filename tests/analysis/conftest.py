@@ -28,7 +28,10 @@ DESIGNS = (
     "stratified_clustered",
     "poststratified",
     "raked",
+    "lonely_remove",
+    "lonely_adjust",
 )
+MONTH_DESIGNS = ("stratified_clustered", "poststratified", "raked")
 CALIBRATED = ("poststratified", "raked")
 
 
@@ -77,11 +80,11 @@ def golden_calibration(name: str):
     return None
 
 
-@cache
-def golden_report(name: str, method: str = "beta"):
-    """analyse() on the golden responses under one of make_fixtures.R's designs."""
+def design_options(name: str) -> tuple[dict, str]:
+    """Columns to replace and the lonely-PSU policy for one of make_fixtures.R's designs."""
     r = golden_responses()
     psu = np.char.add(np.char.add(r.stratum, "/"), r.cluster)
+    lonely = np.where(psu == psu[r.response_id == "R0161"][0], "S5", r.stratum)
     options = {
         "unweighted": {"weight": None, "stratum": None, "cluster": None},
         "weighted": {"stratum": None, "cluster": None},
@@ -91,5 +94,21 @@ def golden_report(name: str, method: str = "beta"):
         "stratified_clustered": {},
         "poststratified": {},
         "raked": {},
+        "lonely_remove": {"stratum": lonely},
+        "lonely_adjust": {"stratum": lonely},
     }[name]
-    return analyse(replace(r, **options), calibration=golden_calibration(name), method=method)
+    policy = {"lonely_remove": "remove", "lonely_adjust": "adjust"}.get(name, "fail")
+    return options, policy
+
+
+@cache
+def golden_report(name: str, method: str = "beta", by: str = "agency"):
+    """analyse() on the golden responses under one of make_fixtures.R's designs."""
+    options, policy = design_options(name)
+    return analyse(
+        replace(golden_responses(), **options),
+        calibration=golden_calibration(name),
+        method=method,
+        lonely_psu=policy,
+        by=by,
+    )

@@ -2,10 +2,13 @@
 
 The fixtures come from tools/r/make_fixtures.R: svydesign / svyciprop(method
 ="beta") / svyratio(covmat=TRUE) + svycontrast / postStratify / calibrate(
-calfun="raking") on tests/analysis/fixtures/golden_responses.csv under eight
-designs, for nine agencies (including n = 1, n = 2, all satisfied, none
+calfun="raking") on tests/analysis/fixtures/golden_responses.csv under ten
+designs (unweighted, weighted, equal weights, stratified, clustered, stratified
++ clustered, post-stratified, raked, and a stratum with a single PSU under
+survey.lonely.psu = "remove" and "adjust"), for nine agencies (including n = 1, n = 2, all satisfied, none
 satisfied, an item nobody answered, an element nobody answered, one-tap-only
-respondents) and the province.
+respondents) and the province, and for agency × month domains (22) under the
+stratified + clustered, post-stratified and raked designs.
 
 Tolerances: point estimates and weights 1e-12 (absolute / relative), variances
 1e-9 relative (1e-15 absolute for R's rounding-level "zero" variances), SEs
@@ -40,16 +43,19 @@ each such place is asserted explicitly below:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy import special, stats
 
-from analysis import INSUFFICIENT
+from analysis import INSUFFICIENT, analyse
 
 from .conftest import (
     CALIBRATED,
     DESIGNS,
+    MONTH_DESIGNS,
+    design_options,
     golden_calibration,
     golden_r,
     golden_report,
@@ -304,3 +310,46 @@ def test_one_tap_only_respondents_are_outside_the_composite_domain():
     rec = table.record(g)
     assert rec["items"]["Q0"]["n"] == 50
     assert rec["n"] == _r_group("stratified_clustered", "AG09")["composite"]["n"] < 50
+
+
+@pytest.mark.parametrize("design", MONTH_DESIGNS)
+def test_agency_month_domains_match_r(design):
+    """by="agency_month": calibration cells and margins cut across the month domains.
+
+    The post-stratification cells (agency × field) and the raking margins span
+    all months, so each domain's residual spills into the other months' rows;
+    R's subset() of the calibrated design and our sparse bilinear terms must agree.
+    """
+    r_months = golden_r()["designs"][design]["months"]
+    table = golden_report(design, by="agency_month").groups
+    keys = [f"{a}|{m}" for a, m in zip(table.keys["agency"], table.keys["month"])]
+    assert sorted(keys) == sorted(r_months) and len({k.split("|")[1] for k in keys}) >= 2
+    m = Mismatches()
+    for g, key in enumerate(keys):
+        rg = r_months[key]
+        for name, rb in (("composite", rg["composite"]), ("Q0", rg["items"]["Q0"])):
+            k = table.column(name)
+            st = {s: v[g, k] for s, v in table.stats.items()}
+            where = f"{design}/{key}/{name}"
+            m.equal(f"{where} n", int(st["n"]), rb["n"])
+            if "error" in rb:
+                continue
+            m.equal(f"{where} df", int(st["df"]), rb["df"])
+            m.close(f"{where} index", st["index"], rb["index"], abs_=1e-12)
+            m.close(f"{where} variance", st["variance"], rb["variance"], rel=1e-9, abs_=1e-15)
+            lo, hi = (_nan(x) for x in rb["ci_spec"])
+            m.close(f"{where} ci_low", st["ci_low"], lo, abs_=1e-9)
+            m.close(f"{where} ci_high", st["ci_high"], hi, abs_=1e-9)
+    m.check()
+
+
+@pytest.mark.parametrize("design", ["lonely_remove", "lonely_adjust"])
+def test_lonely_psu_design_has_a_lonely_stratum(design):
+    """The lonely-PSU designs really have a single-PSU stratum, and "fail" refuses them."""
+    options, _ = design_options(design)
+    strata = options["stratum"]
+    r = golden_responses()
+    psu = np.char.add(np.char.add(strata, "/"), r.cluster)
+    assert len(set(psu[strata == "S5"])) == 1
+    with pytest.raises(ValueError, match="single PSU"):
+        analyse(replace(r, stratum=strata))

@@ -105,7 +105,9 @@ for (k in seq_len(nrow(agencies))) {
     names(ans) <- items
     rows[[rid]] <- data.frame(
       response_id = sprintf("R%04d", rid), agency = ag,
-      submitted_at = format(as.POSIXct("2024-02-20 01:00:00", tz = "UTC") + rid * 3917,
+      # spread over ~2 reporting months, agencies interleaved (no RNG used)
+      submitted_at = format(as.POSIXct("2024-02-20 01:00:00", tz = "UTC") +
+                              ((rid * 7919) %% 541) * 9000,
                             "%Y-%m-%dT%H:%M:%SZ", tz = "UTC"),
       stratum = stratum[i], cluster = cluster[i], weight = weight[i],
       counter = sprintf("%s-K%d", ag, 1 + (i %% 2)), procedure_field = field[i],
@@ -149,6 +151,13 @@ for (it in items) {
 d$psu <- paste(d$stratum, d$cluster, sep = "/")
 d$cell <- paste(d$agency, d$procedure_field, sep = "/")
 d$w_equal <- 2.5
+# reporting month: local time (UTC+7), the 15th starts the next month's period
+local <- as.POSIXlt(as.POSIXct(d$submitted_at, format = "%Y-%m-%dT%H:%M:%SZ", tz = "UTC") +
+                      7 * 3600, tz = "UTC")
+month_index <- (local$year + 1900) * 12 + local$mon + (local$mday >= 15)
+d$month <- sprintf("%04d-%02d", month_index %/% 12, month_index %% 12 + 1)
+# a stratum with a single PSU (the PSU of response R0161) for the lonely-PSU designs
+d$stratum_lonely <- ifelse(d$psu == d$psu[d$response_id == "R0161"], "S5", d$stratum)
 d$any_comp <- rowSums(d[paste0("a_", comp_items)]) > 0
 for (e in names(elements)) d[[paste0("any_", e)]] <- rowSums(d[paste0("a_", elements[[e]])]) > 0
 
@@ -173,9 +182,15 @@ designs <- list(
   clustered = svydesign(ids = ~psu, weights = ~weight, data = d),
   stratified_clustered = base,
   poststratified = poststrat,
-  raked = raked
+  raked = raked,
+  lonely_remove = svydesign(ids = ~cluster, strata = ~stratum_lonely, weights = ~weight,
+                            nest = TRUE, data = d),
+  lonely_adjust = svydesign(ids = ~cluster, strata = ~stratum_lonely, weights = ~weight,
+                            nest = TRUE, data = d)
 )
 calibrated <- c("poststratified", "raked")
+lonely_option <- c(lonely_remove = "remove", lonely_adjust = "adjust")
+month_designs <- c("stratified_clustered", "poststratified", "raked")
 
 # ---------------------------------------------------------------- helpers
 num <- function(x) if (length(x) == 0 || is.null(x)) NA_real_ else as.numeric(x)
@@ -288,6 +303,7 @@ result <- list(
     survey_version = as.character(packageVersion("survey")),
     alpha = 0.05, p0 = 0.90,
     calibrated_designs = calibrated,
+    lonely_psu = as.list(lonely_option),
     note = paste("ci_svyciprop is svyciprop(method='beta'); ci_spec is the ANALYSIS.md",
                  "formula evaluated in R with n_d (they coincide except for calibrated",
                  "designs, where svyciprop uses nrow(design) = full sample size)")
@@ -297,6 +313,7 @@ result <- list(
 for (name in names(designs)) {
   des <- designs[[name]]
   cat("design", name, "\n")
+  options(survey.lonely.psu = if (name %in% names(lonely_option)) lonely_option[[name]] else "fail")
   groups <- list()
   for (ag in agencies$agency) groups[[ag]] <- group_blocks(des, d$agency == ag)
   result$designs[[name]] <- list(
@@ -304,7 +321,20 @@ for (name in names(designs)) {
     groups = groups,
     overall = group_blocks(des, rep(TRUE, nrow(d)))
   )
+  if (name %in% month_designs) {
+    # agency x month domains: post-stratification cells (agency x field) and
+    # raking margins cut across months, so residuals spill across domains
+    months <- list()
+    for (ag in agencies$agency) for (mo in sort(unique(d$month[d$agency == ag]))) {
+      keep <- d$agency == ag & d$month == mo
+      months[[paste(ag, mo, sep = "|")]] <- list(
+        composite = ratio_block(des, keep, comp_items, comp_coefs),
+        items = list(Q0 = item_block(des, keep, "Q0")))
+    }
+    result$designs[[name]]$months <- months
+  }
 }
+options(survey.lonely.psu = "fail")
 write_json(result, file.path(out_dir, "golden_r.json"), digits = I(17), auto_unbox = TRUE,
            na = "null", null = "null")
 cat("wrote", file.path(out_dir, "golden_r.json"), "\n")
