@@ -192,14 +192,8 @@ class Design:
             if p <= _DENSE_LIMIT:
                 a_dense = a_inv.toarray()
                 Hm = _canonical(sp.csr_matrix(a_dense @ G2.toarray() @ a_dense))
-                pd = Pm.toarray()
-                H2 = _canonical(sp.csr_matrix(pd.T @ (fcn[:, None] * pd)))
             else:
                 Hm = _canonical(a_inv @ G2 @ a_inv)
-                row_nnz = np.diff(Pm.indptr).astype(np.float64)
-                H2 = None
-                if float(np.dot(row_nnz, row_nnz)) <= _PRODUCT_LIMIT:
-                    H2 = _canonical(Pm.T @ sp.diags(fcn) @ Pm)
             self._cal = {
                 "w0": w0,
                 "X": X,
@@ -209,10 +203,24 @@ class Design:
                 "Hm": Hm,
                 "Pm": Pm,
                 "PmT": _canonical(Pm.T),
-                "H2": H2,
                 "fcn": fcn,
             }
         return self._cal
+
+    def _stratum_quadratic(self) -> sp.csr_matrix | None:
+        """``H2 = Pmᵀ diag(f_h c_h / n_h) Pm`` if affordable, else None (computed on demand)."""
+        parts = self._calibration_parts()
+        if "H2" not in parts:
+            Pm, fcn = parts["Pm"], parts["fcn"]
+            row_nnz = np.diff(Pm.indptr).astype(np.float64)
+            if parts["p"] <= _DENSE_LIMIT:
+                pd = Pm.toarray()
+                parts["H2"] = _canonical(sp.csr_matrix(pd.T @ (fcn[:, None] * pd)))
+            elif float(np.dot(row_nnz, row_nnz)) <= _PRODUCT_LIMIT:
+                parts["H2"] = _canonical(Pm.T @ sp.diags(fcn) @ Pm)
+            else:
+                parts["H2"] = None
+        return parts["H2"]
 
     def grouping(self, group, n_groups: int | None = None) -> Grouping:
         """Pairs of (group, PSU) and (group, stratum) for a partition of the responses.
@@ -295,8 +303,14 @@ class Design:
             "t1": _bilinear(r_keys[:, 0], r_keys[:, 1], b_g, b_c, parts["A_inv"], G),
             "t3": _bilinear(b_g, b_c, b_g, b_c, parts["Hm"], G),
         }
-        if parts["H2"] is not None:
-            ops["t4"] = _bilinear(b_g, b_c, b_g, b_c, parts["H2"], G)
+        # Σ_h (f_h c_h/n_h)(Pm_h · B0_g)²: directly over the (stratum, group) pairs
+        # when each B0 entry reaches few strata, else as the quadratic form B0ᵀ H2 B0
+        if _STRATUM_MODE is None:
+            direct = cost_b <= 4 * n_b or self._stratum_quadratic() is None
+        else:
+            direct = _STRATUM_MODE == "direct"
+        if not direct:
+            ops["t4"] = _bilinear(b_g, b_c, b_g, b_c, self._stratum_quadratic(), G)
         else:
             src, h, v = csr_row_gather(PmT, b_c)
             hg_idx, hg_keys = combine_codes(h, b_g[src])
@@ -320,7 +334,10 @@ class Design:
             scores = scores[:, None]
         gr = grouping
         G = gr.n_groups
-        T = gr.pair_sum(scores * self.weights[:, None])
+        if gr.pair_matrix is None:
+            T = scores * self.weights[:, None]
+        else:
+            T = np.asarray(indicator(gr.pair, gr.n_pairs, self.weights) @ scores)
         f_p = self.f_h[gr.pair_h][:, None]
         c_p = self.c_h[gr.pair_h][:, None]
         n_gh = self.n_h[gr.gh_h]
@@ -329,8 +346,12 @@ class Design:
         S = group_sum(gr.gh, gr.n_gh, T)
         tbar = S / n_gh[:, None]
         present = np.bincount(gr.gh, minlength=gr.n_gh)
-        dev = T - c_p * tbar[gr.gh]
-        V = group_sum(gr.pair_g, G, f_p * dev * dev)
+        dev = c_p * tbar[gr.gh]
+        np.subtract(T, dev, out=dev)
+        dev *= dev
+        dev *= f_p
+        V = group_sum(gr.pair_g, G, dev)
+        del dev
         V += group_sum(gr.gh_g, G, (f_gh * c_gh * (n_gh - present))[:, None] * tbar * tbar)
         if gr.calibration is not None:
             ops = gr.calibration
@@ -361,30 +382,52 @@ class Design:
         if domain.ndim == 1:
             domain = domain[:, None]
         gr = grouping
-        G = gr.n_groups
-        d = domain.astype(np.float32)
-        n = group_sum(gr.group, G, d)
-        in_pair = gr.pair_sum(d) > 0
-        n_psu = group_sum(gr.pair_g, G, in_pair.astype(np.float32))
-        in_gh = np.asarray(indicator(gr.gh, gr.n_gh) @ in_pair.astype(np.float32)) > 0
-        n_strata = group_sum(gr.gh_g, G, in_gh.astype(np.float32))
-        w = self.weights[:, None]
+        G, K = gr.n_groups, domain.shape[1]
+        w = self.weights
+        n = np.zeros((G, K))
+        total = np.zeros((G, K))
+        square = np.zeros((G, K))
+        by_pair = None if gr.pair_matrix is None else np.zeros((gr.n_pairs, K))
+        by_gh = np.zeros((gr.n_gh, K))
+        for start in range(0, self.n, _CHUNK_ROWS):  # chunks bound the float copies
+            rows = slice(start, min(start + _CHUNK_ROWS, self.n))
+            d = domain[rows].astype(np.float64)
+            g = gr.group[rows]
+            n += indicator(g, G) @ d
+            total += indicator(g, G, w[rows]) @ d
+            square += indicator(g, G, w[rows] ** 2) @ d
+            if by_pair is None:  # each response is its own PSU
+                by_gh += indicator(gr.gh[gr.pair[rows]], gr.n_gh) @ d
+            else:
+                by_pair += indicator(gr.pair[rows], gr.n_pairs) @ d
+        if by_pair is None:
+            n_psu = n
+            in_gh = by_gh > 0
+        else:
+            in_pair = (by_pair > 0).astype(np.float64)
+            n_psu = group_sum(gr.pair_g, G, in_pair)
+            in_gh = np.asarray(indicator(gr.gh, gr.n_gh) @ in_pair) > 0
+        n_strata = group_sum(gr.gh_g, G, in_gh.astype(np.float64))
         return {
             "n": np.rint(n).astype(np.int64),
             "n_psu": np.rint(n_psu).astype(np.int64),
             "n_strata": np.rint(n_strata).astype(np.int64),
             "df": np.rint(n_psu - n_strata).astype(np.int64),
-            "weight_total": group_sum(gr.group, G, domain * w),
-            "weight_sq": group_sum(gr.group, G, domain * (w * w)),
+            "weight_total": total,
+            "weight_sq": square,
         }
 
 
+#: Rows per chunk in :meth:`Design.domain_sizes`.
+_CHUNK_ROWS = 1 << 18
 #: Calibration matrices with at most this many columns are multiplied densely.
 _DENSE_LIMIT = 3000
 #: Largest affordable work for the sparse product Pmᵀ D Pm.
 _PRODUCT_LIMIT = 3e7
 #: Force :func:`_bilinear`'s strategy (``"rows"`` or ``"pairs"``); tests only.
 _BILINEAR_MODE: str | None = None
+#: Force the stratum term's strategy (``"direct"`` or ``"quadratic"``); tests only.
+_STRATUM_MODE: str | None = None
 
 
 def _canonical(matrix) -> sp.csr_matrix:

@@ -45,21 +45,26 @@ PROPERTY = settings(
 @contextlib.contextmanager
 def calibration_strategy(mode: str):
     """Force one of the code paths of the calibration terms."""
-    saved = (design_module._DENSE_LIMIT, design_module._PRODUCT_LIMIT, design_module._BILINEAR_MODE)
-    dense, product, bilinear = {
-        "auto": saved,
-        "sparse-rows": (0, 1e12, "rows"),
-        "sparse-pairs": (0, 1e12, "pairs"),
-        "direct": (0, 0, None),
+    names = ("_DENSE_LIMIT", "_BILINEAR_MODE", "_STRATUM_MODE")
+    saved = {name: getattr(design_module, name) for name in names}
+    forced = {
+        "auto": {},
+        "sparse-rows": {"_DENSE_LIMIT": 0, "_BILINEAR_MODE": "rows", "_STRATUM_MODE": "quadratic"},
+        "sparse-pairs": {
+            "_DENSE_LIMIT": 0,
+            "_BILINEAR_MODE": "pairs",
+            "_STRATUM_MODE": "quadratic",
+        },
+        "direct": {"_DENSE_LIMIT": 0, "_STRATUM_MODE": "direct"},
+        "dense-quadratic": {"_STRATUM_MODE": "quadratic"},
     }[mode]
-    design_module._DENSE_LIMIT, design_module._PRODUCT_LIMIT = dense, product
-    design_module._BILINEAR_MODE = bilinear
+    for name, value in forced.items():
+        setattr(design_module, name, value)
     try:
         yield
     finally:
-        (design_module._DENSE_LIMIT, design_module._PRODUCT_LIMIT, design_module._BILINEAR_MODE) = (
-            saved
-        )
+        for name, value in saved.items():
+            setattr(design_module, name, value)
 
 
 @st.composite
@@ -118,7 +123,9 @@ def random_designs(draw):
     }
 
 
-@pytest.mark.parametrize("mode", ["auto", "sparse-rows", "sparse-pairs", "direct"])
+@pytest.mark.parametrize(
+    "mode", ["auto", "sparse-rows", "sparse-pairs", "direct", "dense-quadratic"]
+)
 @PROPERTY
 @given(case=random_designs())
 def test_domain_variance_equals_naive_formula(mode, case):
