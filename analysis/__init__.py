@@ -1,16 +1,35 @@
-"""Weighted satisfaction indices against the 90% target (ANALYSIS.md).
+"""Weighted satisfaction indices against the 90% target (docs/ANALYSIS.md).
 
 A library on numpy/scipy arrays, usable from a notebook or the CLI. It never
 imports the web application: the questionnaire is read from its JSON file.
+Every number agrees with R's survey package (tests/analysis/test_golden.py).
 
 Typical use::
 
-    from analysis import read_responses_csv, analyse
+    from analysis import analyse, read_responses_csv
     report = analyse(read_responses_csv("responses.csv"), by="agency_month")
-    report.to_dict()
+    report.to_dict()  # per group: composite block, "elements", "items" (Q0 first)
+
+Modules:
+
+- :mod:`analysis.data` — :class:`Responses` (columns as arrays), CSV reader,
+  reporting months (15th → 14th);
+- :mod:`analysis.questionnaire` — item → element map and element weights;
+- :mod:`analysis.weights` — base weights, :func:`poststratify` (coverage gaps,
+  optional collapsing), :func:`rake` (IPF);
+- :mod:`analysis.design` — :class:`Design` (strata, clusters, calibration) and
+  Taylor-linearised domain variances and degrees of freedom;
+- :mod:`analysis.indices` — item, element and composite indices and their
+  linearised scores;
+- :mod:`analysis.intervals` — Korn–Graubard (default), logit, Wilson,
+  Clopper–Pearson at the boundary, one-sided tests, verdicts, Benjamini–Hochberg;
+- :mod:`analysis.report` — :func:`analyse`, the per-group / province report;
+- :mod:`analysis.compare` — change since the previous period, funnel limits;
+- :mod:`analysis.reliability` — Cronbach's alpha per element;
+- :mod:`analysis.quality` — response coverage and data-quality flags.
 """
 
-from .compare import period_change
+from .compare import funnel_limits, period_change
 from .data import Responses, parse_timestamps, period_month, read_responses_csv
 from .design import Design, Grouping
 from .indices import PointEstimates, answer_matrix, estimate_indices
@@ -73,6 +92,7 @@ __all__ = [
     "flag_outside_hours",
     "flag_straight_lining",
     "flag_too_fast",
+    "funnel_limits",
     "infer",
     "kg_parameters",
     "kish_n",

@@ -45,3 +45,25 @@ def period_change(
         "p_value": p,
         "significant": ok & (p < alpha),
     }
+
+
+def funnel_limits(n_eff, p0: float = 0.90, levels=(0.95, 0.998)) -> dict[float, tuple]:
+    """Control limits of a funnel plot around the target (ANALYSIS.md, "Around the index").
+
+    Plot each agency's index against its effective size ``n_eff``; the limits
+    are ``p0 ± z_{(1+level)/2} · √(p0(1−p0)/n_eff)`` (normal approximation),
+    clipped to [0, 1]. Points outside the 99.8% funnel are unlikely under
+    "the agency is exactly at target".
+
+    :param n_eff: effective sizes at which to draw the limits (array).
+    :param p0: the target; :param levels: two-sided coverages.
+    :return: ``{level: (lower, upper)}`` arrays shaped like ``n_eff``.
+    """
+    n = np.asarray(n_eff, dtype=np.float64)
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_unit = np.sqrt(p0 * (1 - p0) / n)
+    for level in levels:
+        z = stats.norm.ppf((1 + level) / 2)
+        out[level] = (np.clip(p0 - z * half_unit, 0, 1), np.clip(p0 + z * half_unit, 0, 1))
+    return out

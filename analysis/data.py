@@ -88,6 +88,8 @@ class Responses:
 
         :raises KeyError: an item code that is not a column.
         """
+        if tuple(item_codes) == self.item_codes:
+            return self.answers
         index = {code: j for j, code in enumerate(self.item_codes)}
         missing = [code for code in item_codes if code not in index]
         if missing:

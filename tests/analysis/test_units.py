@@ -25,6 +25,7 @@ from analysis import (
     flag_outside_hours,
     flag_straight_lining,
     flag_too_fast,
+    funnel_limits,
     load_questionnaire,
     parse_timestamps,
     period_change,
@@ -394,3 +395,12 @@ def test_questionnaire():
     assert Q.element_codes == ("A", "B", "C", "D", "E")
     np.testing.assert_allclose(Q.element_weights(), 0.2)
     assert Q.element_matrix().sum() == 21 and not Q.element_matrix()[:, 0].any()
+
+
+def test_funnel_limits():
+    limits = funnel_limits(np.array([100.0, 10000.0]))
+    low, high = limits[0.95]
+    np.testing.assert_allclose(
+        high - 0.9, 1.959963984540054 * np.sqrt(0.09 / np.array([100, 10000]))
+    )
+    assert np.all(limits[0.998][0] < low) and np.all(high <= 1)
