@@ -308,7 +308,7 @@ class Design:
         if _STRATUM_MODE is None:
             direct = cost_b <= 4 * n_b or self._stratum_quadratic() is None
         else:
-            direct = _STRATUM_MODE == "direct"
+            direct = _STRATUM_MODE == "direct" or self._stratum_quadratic() is None
         if not direct:
             ops["t4"] = _bilinear(b_g, b_c, b_g, b_c, self._stratum_quadratic(), G)
         else:
