@@ -155,11 +155,11 @@ def estimate_indices(
         ans = answers[rows]
         g = group[rows]
         answered = ans > 0
-        z = (is_satisfied[ans.view(np.uint8)] - p0[g]) * inv_n[g]
+        z = (is_satisfied[ans.view(np.uint8)] - _per_row(p0, g)) * _per_row(inv_n, g)
         z *= answered
         scores[rows, 1 + E :] = z
-        scores[rows, 1 : 1 + E] = (z * elem_coef[g]) @ member_t
-        scores[rows, 0] = np.einsum("ij,ij->i", z, item_coef[g])
+        scores[rows, 1 : 1 + E] = (z * _per_row(elem_coef, g)) @ member_t
+        scores[rows, 0] = np.einsum("ij,ij->i", z, np.broadcast_to(_per_row(item_coef, g), z.shape))
         domain[rows, 1 + E :] = answered
         domain[rows, 1 : 1 + E] = (answered @ member_t) > 0
         domain[rows, 0] = answered[:, in_element].any(axis=1)
@@ -174,3 +174,8 @@ def estimate_indices(
         kept_elements=element_kept,
         item_coef=item_coef,
     )
+
+
+def _per_row(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each response's row of a ``(G, m)`` group-level array (a broadcast row when G = 1)."""
+    return values[:1] if values.shape[0] == 1 else np.take(values, group, axis=0)
