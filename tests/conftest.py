@@ -18,6 +18,7 @@ from sqlalchemy import text
 from survey_app import create_app
 from survey_app.config import TestConfig
 from survey_app.extensions import db, limiter
+from survey_app.surveys.services import forget_cached_ids
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -86,6 +87,7 @@ def _clean_database(request):
     with app.app_context():
         db.session.remove()
         _empty_all_tables()
+    forget_cached_ids()
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,24 @@ def current_questionnaire() -> Questionnaire:
     return load_questionnaire(current_app.config.get("QUESTIONNAIRE_VERSION", DEFAULT_VERSION))
 
 
+#: (database URL, version, checksum) → row id. Rows are never deleted, so once a
+#: version is known to be in a database its id can be reused without a query.
+_version_ids: dict[tuple[str, str, str], int] = {}
+
+
+def forget_cached_ids() -> None:
+    """Drop the cached row ids (for tests that empty the tables)."""
+    _version_ids.clear()
+
+
+def questionnaire_version_id(questionnaire: Questionnaire) -> int:
+    """The id of the questionnaire's row, from the process cache after the first call."""
+    key = (str(db.engine.url), questionnaire.version, questionnaire.checksum)
+    if key not in _version_ids:
+        _version_ids[key] = questionnaire_row(questionnaire).id
+    return _version_ids[key]
+
+
 def questionnaire_row(questionnaire: Questionnaire) -> QuestionnaireVersion:
     """The database row of a questionnaire version, created from its file on first use.
 
@@ -71,22 +89,19 @@ def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: dat
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def recent_duplicate(
-    counter: Counter, client_hash: str, at: datetime | None = None
-) -> Response | None:
-    """The response from the same client at the same counter inside the duplicate window."""
+def recent_duplicate(counter: Counter, client_hash: str, at: datetime | None = None) -> int | None:
+    """The id of a response from the same client at the same counter inside the duplicate window."""
     window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
     if window <= 0:
         return None
     at = at or now_utc()
     return db.session.scalar(
-        select(Response)
+        select(Response.id)
         .where(
             Response.counter_id == counter.id,
             Response.client_hash == client_hash,
             Response.submitted_at >= at - timedelta(seconds=window),
         )
-        .order_by(Response.submitted_at.desc())
         .limit(1)
     )
 
@@ -121,12 +136,11 @@ def record_overall(counter: Counter, overall: int, origin: Origin) -> Response:
     """
     if overall not in (1, 2, 3, 4, 5):
         raise ValueError("overall rating must be 1–5")
-    questionnaire = current_questionnaire()
     response = Response(
         counter=counter,
         agency_id=counter.agency_id,
         procedure=origin.procedure,
-        questionnaire_version=questionnaire_row(questionnaire),
+        questionnaire_version_id=questionnaire_version_id(current_questionnaire()),
         channel=origin.channel,
         language=origin.language,
         overall=overall,
@@ -137,11 +151,15 @@ def record_overall(counter: Counter, overall: int, origin: Origin) -> Response:
         receipt_token_hash=origin.receipt_token_hash,
         dossier_ref_hash=origin.dossier_ref_hash,
     )
-    try:
+    if origin.receipt_token_hash is None:
+        db.session.add(response)
+        db.session.flush()
+        return response
+    try:  # the unique token column decides between two simultaneous taps
         with db.session.begin_nested():
             db.session.add(response)
     except IntegrityError as exc:
-        if origin.receipt_token_hash and is_token_used(origin.receipt_token_hash):
+        if is_token_used(origin.receipt_token_hash):
             raise TokenAlreadyUsed from exc
         raise
     return response

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from ..agencies.models import Agency, Counter, Procedure
 from ..auth.permissions import public
@@ -50,7 +50,7 @@ def _active_counter(code: str) -> Counter:
     counter = db.session.scalar(
         select(Counter)
         .join(Agency)
-        .options(joinedload(Counter.agency))
+        .options(contains_eager(Counter.agency))  # the agency comes from the same join
         .where(
             Counter.code == code.upper(), Counter.is_active.is_(True), Agency.is_active.is_(True)
         )
@@ -95,14 +95,15 @@ def _answered_recently(counter: Counter) -> bool:
     return window > 0 and at is not None and time.time() - at < window
 
 
-def _remember_response(counter: Counter, response: Response) -> None:
-    session[SESSION_KEY] = {"r": response.id, "c": counter.code, "at": int(time.time())}
+def _remember_response(counter_code: str, response_id: int) -> None:
+    now = int(time.time())
+    session[SESSION_KEY] = {"r": response_id, "c": counter_code, "at": now}
     answered = {
         code: at
         for code, at in session.get(ANSWERED_KEY, {}).items()
-        if time.time() - at < current_app.config["DUPLICATE_WINDOW_SECONDS"]
+        if now - at < current_app.config["DUPLICATE_WINDOW_SECONDS"]
     }
-    answered[counter.code] = int(time.time())
+    answered[counter_code] = now
     session[ANSWERED_KEY] = answered
 
 
@@ -181,9 +182,11 @@ def _submit_overall(counter: Counter, origin_kwargs: dict, token: str | None = N
     except services.TokenAlreadyUsed:
         db.session.rollback()
         return _render_already(counter)
+    # read before the commit expires them: no reload query on the hot path
+    counter_code, response_id = counter.code, response.id
     db.session.commit()
-    _remember_response(counter, response)
-    return redirect(url_for(".details", code=counter.code), code=303)
+    _remember_response(counter_code, response_id)
+    return redirect(url_for(".details", code=counter_code), code=303)
 
 
 def _channel_for_link() -> Channel:
