@@ -195,8 +195,11 @@ def infer(
         Korn–Graubard tests; the verdict follows the reported interval, which
         for ``"beta"`` is the same thing as ``p < α/2``.
     :return: dict of arrays ``se, n_eff, deff, ci_low, ci_high, p_below,
-        p_above, verdict, flags`` (``deff = n_d / n_eff``, the variance
-        relative to simple random sampling of the same size).
+        p_above, verdict, flags, n_star, x_star`` (``deff = n_d / n_eff``, the
+        variance relative to simple random sampling of the same size; where
+        Clopper–Pearson was used, ``n_eff`` is the ``n_kish`` it used). No
+        interval (NaN) when ``df < 1``; with ``n < min_n`` the interval and p
+        values are computed but the verdict is suppressed.
 
     Verdict: ``insufficient_data`` when not estimable, ``n < min_n`` or
     ``df < 1`` (the estimate is still reported, flagged); otherwise
