@@ -299,6 +299,8 @@ def analyse(
         by = ("agency", "month") if by == "agency_month" else (by,)
     answers = answer_matrix(responses.item_matrix(questionnaire.item_codes))
     n = responses.n
+    if n == 0:
+        raise ValueError("no responses to analyse")
     if calibration is not None:
         weights = calibration.weights
     else:

@@ -404,3 +404,13 @@ def test_funnel_limits():
         high - 0.9, 1.959963984540054 * np.sqrt(0.09 / np.array([100, 10000]))
     )
     assert np.all(limits[0.998][0] < low) and np.all(high <= 1)
+
+
+def test_analyse_refuses_an_empty_table():
+    empty = Responses(
+        answers=np.zeros((0, len(Q.item_codes)), dtype=np.int8),
+        item_codes=Q.item_codes,
+        agency=np.array([], dtype=str),
+    )
+    with pytest.raises(ValueError, match="no responses"):
+        analyse(empty, Q)
