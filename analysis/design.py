@@ -334,30 +334,50 @@ class Design:
             scores = scores[:, None]
         gr = grouping
         G = gr.n_groups
-        if gr.pair_matrix is None:
-            T = scores * self.weights[:, None]
+        w = self.weights
+        if gr.pair_matrix is None:  # each response is its own PSU: T = w z, by chunks
+            T = None
+
+            def t_chunks():
+                for start in range(0, self.n, _CHUNK_ROWS):
+                    rows = slice(start, min(start + _CHUNK_ROWS, self.n))
+                    yield rows, scores[rows] * w[rows, None]
         else:
-            T = np.asarray(indicator(gr.pair, gr.n_pairs, self.weights) @ scores)
-        f_p = self.f_h[gr.pair_h][:, None]
-        c_p = self.c_h[gr.pair_h][:, None]
+            T = np.asarray(indicator(gr.pair, gr.n_pairs, w) @ scores)
+
+            def t_chunks():
+                for start in range(0, gr.n_pairs, _CHUNK_ROWS):
+                    rows = slice(start, min(start + _CHUNK_ROWS, gr.n_pairs))
+                    yield rows, T[rows]
+
+        f_pair = self.f_h[gr.pair_h]
+        c_pair = self.c_h[gr.pair_h]
         n_gh = self.n_h[gr.gh_h]
         f_gh = self.f_h[gr.gh_h]
         c_gh = self.c_h[gr.gh_h]
-        S = group_sum(gr.gh, gr.n_gh, T)
+        K = scores.shape[1]
+        S = np.zeros((gr.n_gh, K))
+        for rows, t in t_chunks():
+            S += indicator(gr.gh[rows], gr.n_gh) @ t
         tbar = S / n_gh[:, None]
         present = np.bincount(gr.gh, minlength=gr.n_gh)
-        dev = c_p * tbar[gr.gh]
-        np.subtract(T, dev, out=dev)
-        dev *= dev
-        dev *= f_p
-        V = group_sum(gr.pair_g, G, dev)
-        del dev
+        # Σ_h f_h Σ_j (t_hj − c_h t̄_h)² over the PSUs with domain units, …
+        V = np.zeros((G, K))
+        for rows, t in t_chunks():
+            dev = c_pair[rows, None] * np.take(tbar, gr.gh[rows], axis=0)
+            np.subtract(t, dev, out=dev)
+            dev *= dev
+            V += indicator(gr.pair_g[rows], G, f_pair[rows]) @ dev
+        # … and the PSUs without any (t = 0)
         V += group_sum(gr.gh_g, G, (f_gh * c_gh * (n_gh - present))[:, None] * tbar * tbar)
         if gr.calibration is not None:
             ops = gr.calibration
             fcn = self._calibration_parts()["fcn"]
             B0 = np.asarray(ops["b_op"] @ scores)
-            R = np.asarray(ops["r_op"] @ T)
+            if T is None:
+                R = np.asarray((ops["r_op"] @ sp.diags(w)) @ scores)
+            else:
+                R = np.asarray(ops["r_op"] @ T)
             term1 = _bilinear_sum(ops["t1"], R, B0, G)
             term2 = group_sum(gr.gh_g, G, fcn[gr.gh_h][:, None] * S * np.asarray(ops["op2"] @ B0))
             term3 = _bilinear_sum(ops["t3"], B0, B0, G)
