@@ -220,6 +220,8 @@ def read_responses_csv(
         return None if np.all(col == "") else col
 
     weight = optional("weight")
+    if weight is not None and np.any(weight == ""):
+        raise ValueError("the weight column has empty cells (leave it all empty for weight 1)")
     return Responses(
         answers=answers,
         item_codes=codes,
