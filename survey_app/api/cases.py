@@ -150,6 +150,14 @@ def _o311_error(status: int, description: str):
     return jsonify([{"code": status, "description": description}]), status
 
 
+@open311.before_request
+def _json_only():
+    """GeoReport v2 offers .xml and .json; this server speaks JSON."""
+    if (request.view_args or {}).get("fmt", "json") != "json":
+        return _o311_error(400, "only the json format is supported")
+    return None
+
+
 def _service(field: ProcedureField) -> dict:
     return {
         "service_code": field.code,
@@ -168,8 +176,6 @@ def _service(field: ProcedureField) -> dict:
 @public
 def services(fmt: str):
     """GeoReport v2 service list: one service per procedure field."""
-    if fmt != "json":
-        return _o311_error(400, "only the json format is supported")
     fields = db.session.scalars(select(ProcedureField).order_by(ProcedureField.code)).all()
     return jsonify([_service(f) for f in fields])
 
@@ -178,8 +184,6 @@ def services(fmt: str):
 @public
 def service_definition(code: str, fmt: str):
     """GeoReport v2 service definition: the attributes a request must carry."""
-    if fmt != "json":
-        return _o311_error(400, "only the json format is supported")
     field = db.session.scalar(select(ProcedureField).where(ProcedureField.code == code))
     if field is None:
         return _o311_error(404, "unknown service_code")
@@ -243,8 +247,6 @@ def _request_view(case: FeedbackCase) -> dict:
 @limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
 def create_request(fmt: str):
     """GeoReport v2 POST service request."""
-    if fmt != "json":
-        return _o311_error(400, "only the json format is supported")
     if _client() is None:
         return _o311_error(403, "a valid api_key is required")
     form = request.form
@@ -294,8 +296,6 @@ def create_request(fmt: str):
 @public
 def list_requests(fmt: str):
     """GeoReport v2 GET service requests (public: no personal data)."""
-    if fmt != "json":
-        return _o311_error(400, "only the json format is supported")
     stmt = select(FeedbackCase).options(
         joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency)
     )
@@ -325,8 +325,6 @@ def list_requests(fmt: str):
 @public
 def get_request(code: str, fmt: str):
     """GeoReport v2 GET one service request."""
-    if fmt != "json":
-        return _o311_error(400, "only the json format is supported")
     case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.upper()))
     if case is None:
         return _o311_error(404, "no request has this id")

@@ -19,9 +19,8 @@ def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
-@translate_cli.command("extract")
-def extract() -> None:
-    """Extract messages from the code and templates into messages.pot."""
+def extract_messages(output: Path) -> None:
+    """Write every message of the code and templates to the template ``output``."""
     _pybabel(
         "extract",
         "-F",
@@ -32,9 +31,15 @@ def extract() -> None:
         "--sort-output",
         "--omit-header",
         "-o",
-        str(POT),
+        str(output),
         "survey_app",
     )
+
+
+@translate_cli.command("extract")
+def extract() -> None:
+    """Extract messages from the code and templates into messages.pot."""
+    extract_messages(POT)
     click.echo(f"wrote {POT.relative_to(ROOT)}")
 
 

@@ -27,7 +27,7 @@ from ..surveys.models import Response
 from . import attachments, notify, services
 from .forms import FeedbackForm, TrackForm, VerdictForm, normalise_phone
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
-from .workflow import STATE_LABELS, TransitionError, explain_due, transition
+from .workflow import STATE_LABELS, transition
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
@@ -206,42 +206,34 @@ def status(code: str):
     """A case's state, due date and, once published, its answer; the citizen's verdict."""
     case = _tracked_case(code)
     form = VerdictForm()
+    http_status = 200
     if request.method == "POST":
         if case.state != CaseState.published:
             abort(409, description=_("The answer can be rated once it is published."))
-        if not form.validate_on_submit():
-            return render_template(
-                "feedback/status.html",
-                case=case,
-                form=form,
-                labels=STATE_LABELS,
-                deadline=explain_due(case),
-            ), 400
-        verdict = CitizenVerdict(form.verdict.data)
-        case.citizen_verdict = verdict
-        try:
-            if verdict == CitizenVerdict.agree:
-                transition(case, CaseState.closed, None, action="citizen_agreed")
-            else:
-                transition(
-                    case,
-                    CaseState.in_progress,
-                    None,
-                    action="citizen_disagreed",
-                    reason=form.reason.data or _("The citizen does not agree with the answer."),
-                )
-        except TransitionError as exc:  # pragma: no cover - guarded by the state check above
-            abort(409, description=str(exc))
-        db.session.commit()
-        flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
-        return redirect(url_for(".status", code=case.code), code=303)
+        if form.validate_on_submit():
+            _record_verdict(case, CitizenVerdict(form.verdict.data), form.reason.data)
+            db.session.commit()
+            flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
+            return redirect(url_for(".status", code=case.code), code=303)
+        http_status = 400
     return render_template(
-        "feedback/status.html",
-        case=case,
-        form=form,
-        labels=STATE_LABELS,
-        deadline=explain_due(case),
-    )
+        "feedback/status.html", case=case, form=form, labels=STATE_LABELS
+    ), http_status
+
+
+def _record_verdict(case: FeedbackCase, verdict: CitizenVerdict, reason: str | None) -> None:
+    """Agreement closes the case; disagreement reopens it at the same agency."""
+    case.citizen_verdict = verdict
+    if verdict == CitizenVerdict.agree:
+        transition(case, CaseState.closed, None, action="citizen_agreed")
+    else:
+        transition(
+            case,
+            CaseState.in_progress,
+            None,
+            action="citizen_disagreed",
+            reason=reason or _("The citizen does not agree with the answer."),
+        )
 
 
 @bp.get("/answers")

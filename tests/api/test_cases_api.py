@@ -203,3 +203,8 @@ def test_survey_link_responses_match_the_spec(client, world):
             "/api/v1/survey-links",
             "POST",
         )
+
+
+def test_open311_xml_is_refused_in_open311_form(client, world):
+    reply = client.get("/open311/v2/services.xml")
+    assert reply.status_code == 400 and reply.json[0]["description"].startswith("only the json")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+
+from survey_app.core.cli import extract_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 VI = ROOT / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
@@ -32,25 +32,7 @@ def test_every_vietnamese_message_is_translated_and_not_fuzzy():
 def test_catalogue_is_up_to_date_with_the_code(tmp_path):
     """Every message in the code and templates is in the vi catalogue."""
     pot = tmp_path / "messages.pot"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            "babel.cfg",
-            "-k",
-            "_l",
-            "--no-location",
-            "-o",
-            str(pot),
-            "survey_app",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    extract_messages(pot)
     with pot.open("rb") as f:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     have = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog(VI) if m.id}
