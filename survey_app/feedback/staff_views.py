@@ -32,6 +32,7 @@ from .workflow import (
     extend,
     may_transition,
     transition,
+    work_calendar,
 )
 
 bp = Blueprint("cases", __name__, url_prefix="/staff/feedback")
@@ -239,6 +240,7 @@ def case(case_id: int):
         labels=STATE_LABELS,
         allowed=allowed,
         deadline=explain_due(case),
+        cal=work_calendar(),
         agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
         handlers=_handlers_for(case),
         templates=templates,

@@ -27,12 +27,17 @@ WEEKEND = frozenset({5, 6})
 
 
 @lru_cache(maxsize=64)
-def _vn_holidays(year: int) -> tuple[frozenset[date], frozenset[date], dict[date, str]]:
-    """(days off, swapped working Saturdays/Sundays, names) for ``year`` from the package."""
+def _vn_holidays(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(days off, swapped working Saturdays/Sundays) for ``year`` from the package."""
     calendar = holidays.country_holidays("VN", years=year)
-    names = {d: str(name) for d, name in calendar.items()}
     workdays = frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
-    return frozenset(names), workdays, names
+    return frozenset(calendar), workdays
+
+
+@lru_cache(maxsize=128)
+def _holiday_names(year: int, language: str) -> dict[date, str]:
+    calendar = holidays.country_holidays("VN", years=year, language=language)
+    return {d: str(name) for d, name in calendar.items()}
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,14 @@ class WorkCalendar:
     def is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        days_off, swapped_workdays, _ = _vn_holidays(day.year)
+        days_off, swapped_workdays = _vn_holidays(day.year)
         if day in swapped_workdays:
             return True
         return day.weekday() not in WEEKEND and day not in days_off
 
-    def holiday_name(self, day: date) -> str | None:
-        """The holiday's name if ``day`` is one (for explanations)."""
-        return _vn_holidays(day.year)[2].get(day)
+    def holiday_name(self, day: date, language: str = "vi") -> str | None:
+        """The holiday's name if ``day`` is one (``language``: ``vi`` or ``en``)."""
+        return _holiday_names(day.year, "vi" if language == "vi" else "en_US").get(day)
 
     def add_working_days(self, start: date, days: int) -> date:
         """The date ``days`` working days after ``start`` (``start`` itself not counted).
@@ -109,14 +114,46 @@ class Pause:
 
 
 @dataclass(frozen=True)
+class CountedPause:
+    start: date
+    end: date
+    working_days: int
+
+
+@dataclass(frozen=True)
 class Deadline:
-    """A computed due date and the steps that led to it."""
+    """A computed due date and what it was computed from (pages render it translated)."""
 
     start: date
     working_days: int
     due: date | None  # None while the clock is paused
     paused_days: int
-    steps: tuple[str, ...]
+    extension_days: int = 0
+    pauses: tuple[CountedPause, ...] = ()
+    paused_since: date | None = None
+    #: Public holidays between the start and the due date, skipped by the count.
+    holidays: tuple[date, ...] = ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The computation as plain English lines (for logs and tests)."""
+        out = [f"start {self.start.isoformat()}, {self.working_days} working days"]
+        earlier = self.paused_days - sum(p.working_days for p in self.pauses)
+        if earlier:
+            out.append(f"paused earlier: +{earlier}")
+        if self.extension_days:
+            out.append(f"extended by {self.extension_days} working days")
+        out += [
+            f"paused {p.start.isoformat()} → {p.end.isoformat()}: +{p.working_days}"
+            for p in self.pauses
+        ]
+        if self.paused_since:
+            out.append(f"paused since {self.paused_since.isoformat()}")
+            return tuple(out)
+        if self.holidays:
+            out.append("holidays skipped: " + ", ".join(d.isoformat() for d in self.holidays))
+        out.append(f"due {self.due.isoformat()}")
+        return tuple(out)
 
 
 def compute_deadline(
@@ -125,30 +162,37 @@ def compute_deadline(
     working_days: int,
     pauses: Iterable[Pause] = (),
     extension_days: int = 0,
+    paused_days: int = 0,
 ) -> Deadline:
     """Due date of a step that must finish within ``working_days`` of ``start``.
 
     :param pauses: periods the clock stood still; each adds the working days it
         covered. An open pause (``end`` None) means the due date is not known yet.
     :param extension_days: working days added by the (single) extension.
-    :return: the due date with a step-by-step explanation (English, for logs;
-        the case page renders its own translated explanation from the fields).
+    :param paused_days: working days of earlier pauses already counted (cases keep the
+        total, not each interval).
+    :return: the due date and what it was computed from.
     """
-    steps = [f"start {start.isoformat()}, {working_days} working days"]
-    total = working_days + extension_days
-    if extension_days:
-        steps.append(f"extended by {extension_days} working days")
-    paused = 0
+    counted: list[CountedPause] = []
     for pause in pauses:
         if pause.end is None:
-            steps.append(f"paused since {pause.start.isoformat()}")
-            return Deadline(start, working_days, None, paused, tuple(steps))
-        covered = calendar.working_days_between(pause.start, pause.end)
-        paused += covered
-        steps.append(f"paused {pause.start.isoformat()} → {pause.end.isoformat()}: +{covered}")
-    due = calendar.add_working_days(start, total + paused)
-    skipped = [d for d in calendar.days_off_between(start, due) if calendar.holiday_name(d)]
-    if skipped:
-        steps.append("holidays skipped: " + ", ".join(d.isoformat() for d in skipped))
-    steps.append(f"due {due.isoformat()}")
-    return Deadline(start, working_days, due, paused, tuple(steps))
+            return Deadline(
+                start,
+                working_days,
+                None,
+                paused_days + sum(p.working_days for p in counted),
+                extension_days,
+                tuple(counted),
+                paused_since=pause.start,
+            )
+        counted.append(
+            CountedPause(
+                pause.start, pause.end, calendar.working_days_between(pause.start, pause.end)
+            )
+        )
+    paused = paused_days + sum(p.working_days for p in counted)
+    due = calendar.add_working_days(start, working_days + extension_days + paused)
+    skipped = tuple(d for d in calendar.days_off_between(start, due) if calendar.holiday_name(d))
+    return Deadline(
+        start, working_days, due, paused, extension_days, tuple(counted), holidays=skipped
+    )

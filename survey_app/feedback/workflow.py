@@ -118,26 +118,18 @@ def refresh_due(case: FeedbackCase) -> None:
     if case.state in FINAL_STATES:
         case.due_on = None
         return
-    pauses = [Pause(case.paused_since, None)] if case.paused_since else []
-    deadline = compute_deadline(
-        work_calendar(),
-        case.clock_start_on,
-        case.clock_days + case.paused_days,
-        pauses,
-        extension_days=case.extension_days,
-    )
-    case.due_on = deadline.due
+    case.due_on = explain_due(case).due
 
 
 def explain_due(case: FeedbackCase):
-    """The :class:`~.workdays.Deadline` of the current step, with its steps."""
-    pauses = [Pause(case.paused_since, None)] if case.paused_since else []
+    """The :class:`~.workdays.Deadline` of the current step: the due date and its reasons."""
     return compute_deadline(
         work_calendar(),
         case.clock_start_on,
-        case.clock_days + case.paused_days,
-        pauses,
+        case.clock_days,
+        [Pause(case.paused_since, None)] if case.paused_since else [],
         extension_days=case.extension_days,
+        paused_days=case.paused_days,
     )
 
 

@@ -320,3 +320,31 @@ def test_queue_filters(app, world):
     assert client.get("/staff/feedback/?due_before=31-12-2026").status_code == 400
     html = client.get("/staff/feedback/?scope=all&overdue=1").get_data(as_text=True)
     assert world.code_a not in html
+
+
+def test_case_page_explains_the_due_date_in_vietnamese(app, world):
+    from datetime import datetime, timezone
+
+    from freezegun import freeze_time
+
+    from survey_app.feedback.services import Submission, submit
+
+    with app.app_context(), freeze_time(datetime(2023, 1, 19, 2, tzinfo=timezone.utc)):
+        case, _ = submit(
+            Submission(
+                kind=CaseKind.report,
+                content="Phản ánh gửi ngay trước Tết.",
+                submitter_name="An",
+                contact_phone="0912345678",
+                consent=True,
+            ),
+            CaseChannel.web,
+        )
+        db.session.commit()
+        case_id = case.id
+    html = (
+        as_user(app, world, "coordinator").get(f"/staff/feedback/{case_id}").get_data(as_text=True)
+    )
+    explained = html[html.index('id="due-explained"') :]
+    assert "2 ngày làm việc" in explained and "Tết Nguyên Đán" in explained
+    assert 'id="due-on">30 thg 1, 2023' in html or "30/01/2023" in html or "30 thg 1, 2023" in html
