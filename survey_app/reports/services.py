@@ -1,0 +1,549 @@
+"""Satisfaction reports from the database: load, weight, analyse, package as JSON.
+
+A report is a plain JSON-ready dict (so a published one can be frozen in a
+:class:`~survey_app.reports.models.ReportSnapshot` exactly as shown):
+
+- ``province``: the composite index with its interval and verdict, the Q0
+  share, the elements and items;
+- ``agencies``: one row per agency with responses (its own counters), with
+  coverage (responses / dossiers), Cronbach's alpha per element, data-quality
+  counts, the change since the previous period and the counters drill-down;
+- ``weighting``: whether dossier volumes were used, and how;
+- ``funnel``: the control limits for the funnel plot.
+
+**Weighting.** When the one-stop system's dossier volumes are known for the
+period, responses are post-stratified to them
+(:func:`analysis.poststratify`). Only responses that came through a receipt
+link know their procedure field, so the cells are chosen per agency: when
+every response of an agency has a field with a known volume, its cells are
+agency × field; otherwise the agency is one cell with its total volume (the
+field mix of the untagged responses is unknown, and splitting the volume
+would be a guess). Within an agency, a single cell only rescales the weights,
+so the agency's index is unchanged, while the province index then counts
+each agency in proportion to the dossiers it handled. If any responding
+agency has no volume for the period the report is **not** weighted (a
+partial weighting would mix dossier-scaled and response-scaled weights) and
+``weighting`` lists those agencies. A volume row for month M counts the
+dossiers of reporting month M, under whichever month convention is set.
+
+Staff-flagged responses (sent from a browser where staff were logged in)
+are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import and_, func, select
+
+import analysis
+from analysis import Calibration, Questionnaire, Report
+
+from ..agencies.models import Agency, Counter, DossierVolume, Procedure
+from ..core.redact import redact
+from ..extensions import db
+from ..surveys.models import Answer, Response
+from ..surveys.questionnaire import DEFAULT_VERSION, QUESTIONNAIRE_DIR
+from .periods import Period
+
+#: The satisfaction target of the plan.
+TARGET = 0.90
+#: Comments shown per agency page.
+COMMENT_LIMIT = 50
+QUALITY_FLAGS = ("burst", "too_fast", "straight_lining", "outside_hours", "counter_differs")
+
+
+def questionnaire() -> Questionnaire:
+    """The analysis view of the configured questionnaire version."""
+    version = current_app.config.get("QUESTIONNAIRE_VERSION", DEFAULT_VERSION)
+    return analysis.load_questionnaire(Path(QUESTIONNAIRE_DIR) / f"{version}.json")
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodData:
+    """The responses of one period as arrays, plus what the report needs around them."""
+
+    responses: analysis.Responses
+    field: np.ndarray  # procedure field id per response, -1 when unknown
+    duration: np.ndarray  # seconds from page shown to last step, NaN when unknown
+
+
+def _window_filter(period: Period, agency_ids=None):
+    start, end = period.window()
+    conditions = [
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+        Response.staff_flag.is_(False),
+    ]
+    if agency_ids is not None:
+        conditions.append(Response.agency_id.in_(list(agency_ids)))
+    return and_(*conditions)
+
+
+def load_period(
+    period: Period, q: Questionnaire | None = None, agency_ids=None
+) -> PeriodData:
+    """Responses of ``period`` (not staff-flagged) and their answers as arrays.
+
+    Two Core queries (responses, answers); answers are pivoted into the
+    ``(n, items)`` matrix with array indexing, no per-answer objects.
+
+    :param agency_ids: only these agencies (default: all).
+    """
+    q = q or questionnaire()
+    where = _window_filter(period, agency_ids)
+    rows = db.session.execute(
+        select(
+            Response.id,
+            Response.agency_id,
+            Response.counter_id,
+            Response.submitted_at,
+            Response.started_at,
+            Response.completed_at,
+            Response.overall,
+            Procedure.field_id,
+        )
+        .outerjoin(Procedure, Procedure.id == Response.procedure_id)
+        .where(where)
+        .order_by(Response.id)
+    ).all()
+    n = len(rows)
+    codes = q.item_codes
+    answers = np.zeros((n, len(codes)), dtype=np.int8)
+    if n == 0:
+        empty = analysis.Responses(answers, codes, np.zeros(0, dtype=np.int64))
+        return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0))
+    ids, agency, counter, submitted, started, completed, overall, field = zip(*rows, strict=True)
+    ids = np.array(ids, dtype=np.int64)
+    answers[:, 0] = overall
+    column = {code: j for j, code in enumerate(codes)}
+    a_rows = db.session.execute(
+        select(Answer.response_id, Answer.item_code, Answer.value)
+        .join(Response, Response.id == Answer.response_id)
+        .where(where, Answer.value.is_not(None))
+    ).all()
+    if a_rows:
+        rid, item, value = zip(*a_rows, strict=True)
+        col = np.array([column.get(code, -1) for code in item], dtype=np.int64)
+        row = np.searchsorted(ids, np.array(rid, dtype=np.int64))
+        keep = col > 0  # Q0 lives on the response; unknown codes ignored
+        answers[row[keep], col[keep]] = np.array(value, dtype=np.int8)[keep]
+    epoch = np.array([t.timestamp() for t in submitted])
+    end = np.array([(c or s).timestamp() for c, s in zip(completed, submitted, strict=True)])
+    start = np.array([t.timestamp() if t else np.nan for t in started])
+    responses = analysis.Responses(
+        answers=answers,
+        item_codes=codes,
+        agency=np.array(agency, dtype=np.int64),
+        submitted_at=epoch.astype("datetime64[s]"),
+        response_id=ids,
+        counter=np.array(counter, dtype=np.int64),
+    )
+    duration = end - start
+    responses.extra["duration_seconds"] = duration
+    fields = np.array([-1 if f is None else f for f in field], dtype=np.int64)
+    return PeriodData(responses, fields, duration)
+
+
+def period_volumes(period: Period) -> dict[tuple[int, int], int]:
+    """Dossiers per (agency id, field id) over the months of ``period``."""
+    rows = db.session.execute(
+        select(DossierVolume.agency_id, DossierVolume.field_id, func.sum(DossierVolume.dossiers))
+        .where(DossierVolume.month.in_(period.months()))
+        .group_by(DossierVolume.agency_id, DossierVolume.field_id)
+    ).all()
+    return {(a, f): int(total or 0) for a, f, total in rows}
+
+
+def fingerprint(period: Period) -> dict:
+    """What the report's inputs were: response count, highest id, volumes checksum.
+
+    Comparing fingerprints tells whether a report would still come out the same.
+    """
+    count, max_id = db.session.execute(
+        select(func.count(Response.id), func.max(Response.id)).where(_window_filter(period))
+    ).one()
+    volumes = sorted(period_volumes(period).items())
+    digest = hashlib.sha256(json.dumps(volumes).encode()).hexdigest()[:16]
+    return {"responses": int(count), "max_id": int(max_id or 0), "volumes": digest}
+
+
+# -- weighting ------------------------------------------------------------------------------
+
+
+def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
+    """Post-stratification to dossier volumes (see the module docstring).
+
+    :return: ``(calibration or None, description dict)``.
+    """
+    r = data.responses
+    by_agency: dict[int, int] = {}
+    for (a, _f), v in volumes.items():
+        by_agency[a] = by_agency.get(a, 0) + v
+    agencies = np.unique(r.agency)
+    missing = [int(a) for a in agencies if by_agency.get(int(a), 0) <= 0]
+    info = {
+        "used": False,
+        "method": None,
+        "agency_field_cells": 0,
+        "agency_cells": 0,
+        "agencies_without_volume": missing,
+        "coverage_gaps": 0,
+    }
+    if not volumes or missing or r.n == 0:
+        return None, info
+    cell = np.zeros(r.n, dtype=np.int64)
+    totals: list[float] = []
+    for a in agencies.tolist():
+        rows = np.flatnonzero(r.agency == a)
+        fields = data.field[rows]
+        agency_fields = [f for (b, f), v in volumes.items() if b == a and v > 0]
+        known = set(agency_fields)
+        if np.all(fields >= 0) and all(int(f) in known for f in np.unique(fields)):
+            # agency × field cells, including fields with volume but no response (gaps)
+            for f in sorted(known):
+                cell[rows[fields == f]] = len(totals)
+                totals.append(float(volumes[(a, f)]))
+            info["agency_field_cells"] += len(known)
+        else:
+            cell[rows] = len(totals)
+            totals.append(float(by_agency[a]))
+            info["agency_cells"] += 1
+    calibration = analysis.poststratify(np.ones(r.n), cell, np.array(totals))
+    info.update(
+        used=True, method="poststratify", coverage_gaps=int(calibration.coverage_gaps.size)
+    )
+    return calibration, info
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _block(rec: dict) -> dict:
+    keys = ("n", "n_eff", "index", "se", "ci_low", "ci_high", "p_below", "p_above", "verdict")
+    return {k: rec.get(k) for k in keys} | {"flags": rec.get("flags", [])}
+
+
+def _analyse(data: PeriodData, calibration: Calibration | None, q, by=("agency",)) -> Report:
+    return analysis.analyse(
+        data.responses, q, by=by, calibration=calibration, p0=TARGET, cutoff_day=None
+    )
+
+
+def _estimates_by_agency(report: Report) -> dict[int, tuple[float, float, int]]:
+    table = report.groups
+    ids = table.keys["agency"]
+    return {
+        int(a): (
+            float(table.stats["index"][g, 0]),
+            float(table.stats["variance"][g, 0]),
+            int(table.stats["df"][g, 0]),
+        )
+        for g, a in enumerate(ids)
+    }
+
+
+def empty_report(period: Period) -> dict:
+    start, end = period.window()
+    first, last = period.local_days()
+    return {
+        "period": period.label,
+        "kind": period.kind,
+        "window": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
+        },
+        "calendar_months": bool(current_app.config.get("REPORT_CALENDAR_MONTHS", False)),
+        "target": TARGET,
+        "empty": True,
+        "n_responses": 0,
+        "weighting": {"used": False, "method": None},
+        "province": None,
+        "agencies": [],
+        "elements": [],
+        "items": [],
+        "funnel": None,
+        "quality_totals": {},
+        "coverage": {"responses": 0, "dossiers": 0},
+    }
+
+
+def compute_report(period: Period) -> dict:
+    """The report of ``period`` for the whole province, as a JSON-ready dict.
+
+    :return: see the module docstring; ``empty`` is true (and nothing else is
+        estimated) when the period has no response.
+    """
+    q = questionnaire()
+    out = empty_report(period)
+    out["fingerprint"] = fingerprint(period)
+    data = load_period(period, q)
+    volumes = period_volumes(period)
+    dossiers_by_agency: dict[int, int] = {}
+    for (a, _f), v in volumes.items():
+        dossiers_by_agency[a] = dossiers_by_agency.get(a, 0) + v
+    out["coverage"]["dossiers"] = int(sum(volumes.values()))
+    if data.responses.n == 0:
+        return out
+    r = data.responses
+    calibration, info = weighting(data, volumes)
+    report = _analyse(data, calibration, q)
+    result = report.to_dict()
+    out.update(empty=False, n_responses=r.n, weighting=info)
+    out["coverage"]["responses"] = r.n
+    out["elements"] = list(q.element_codes)
+    out["items"] = list(q.item_codes)
+    out["headline"] = result["headline"]
+
+    province = result["overall"]
+    out["province"] = _block(province) | {
+        "q0": _block(province["items"][q.overall]),
+        "elements": {e: _block(b) for e, b in province["elements"].items()},
+        "items": {i: _block(b) for i, b in province["items"].items()},
+        "dropped_items": province["dropped_items"],
+    }
+
+    # change since the previous period, per agency and for the province
+    prev_data = load_period(period.previous(), q)
+    previous: dict[int, tuple[float, float, int]] = {}
+    prev_province = None
+    if prev_data.responses.n:
+        prev_cal, _ = weighting(prev_data, period_volumes(period.previous()))
+        prev_report = _analyse(prev_data, prev_cal, q)
+        previous = _estimates_by_agency(prev_report)
+        st = prev_report.overall.stats
+        prev_province = (st["index"][0, 0], st["variance"][0, 0], int(st["df"][0, 0]))
+
+    def change(now: tuple, before: tuple | None):
+        if before is None or not np.isfinite(before[0]) or not np.isfinite(now[0]):
+            return None
+        ch = analysis.period_change(
+            np.array([now[0]]), np.array([now[1]]), np.array([now[2]]),
+            np.array([before[0]]), np.array([before[1]]), np.array([before[2]]),
+        )
+        return {
+            "previous": _num(before[0]),
+            "difference": _num(ch["difference"][0]),
+            "se": _num(ch["se"][0]),
+            "p_value": _num(ch["p_value"][0]),
+            "significant": bool(ch["significant"][0]),
+        }
+
+    st = report.overall.stats
+    out["province"]["change"] = change(
+        (st["index"][0, 0], st["variance"][0, 0], int(st["df"][0, 0])), prev_province
+    )
+
+    # reliability, data quality, coverage per agency
+    group_ids, group = np.unique(r.agency, return_inverse=True)
+    n_groups = group_ids.size
+    answers = r.answers
+    alpha = analysis.cronbach_alpha(answers, q, group, n_groups)
+    alpha_province = analysis.cronbach_alpha(answers, q)
+    out["province"]["alpha"] = {
+        e: _num(alpha_province["alpha"][0, k]) for k, e in enumerate(q.element_codes)
+    }
+    signals = analysis.quality_signals(r)
+    distribution = analysis.counter_distribution_test(r.agency, r.counter, answers[:, 0])
+    differing = {
+        (int(a), int(c))
+        for a, c, f in zip(
+            distribution["agency"], distribution["counter"], distribution["flag"], strict=True
+        )
+        if f
+    }
+    signals["counter_differs"] = np.array(
+        [(int(a), int(c)) in differing for a, c in zip(r.agency, r.counter, strict=True)],
+        dtype=bool,
+    ) if differing else np.zeros(r.n, dtype=bool)
+    flag_counts = {
+        name: np.bincount(group, weights=signals[name].astype(float), minlength=n_groups)
+        for name in QUALITY_FLAGS
+        if name in signals
+    }
+    out["quality_totals"] = {name: int(signals[name].sum()) for name in flag_counts}
+    counts = np.bincount(group, minlength=n_groups)
+
+    # counters drill-down, with the same weights
+    by_counter = _analyse(data, calibration, q, by=("agency", "counter")).to_dict()["groups"]
+    counters_of: dict[int, list[dict]] = {}
+    for rec in by_counter:
+        counters_of.setdefault(int(rec["agency"]), []).append(
+            {"counter_id": int(rec["counter"])} | _block(rec)
+        )
+
+    meta = {
+        a.id: a
+        for a in db.session.scalars(select(Agency).where(Agency.id.in_(group_ids.tolist())))
+    }
+    counter_names = dict(
+        db.session.execute(
+            select(Counter.id, Counter.name).where(Counter.id.in_(np.unique(r.counter).tolist()))
+        ).all()
+    )
+    estimates = _estimates_by_agency(report)
+    rows = []
+    for rec in result["groups"]:
+        a = int(rec["agency"])
+        agency = meta[a]
+        k = int(np.searchsorted(group_ids, a))
+        dossiers = dossiers_by_agency.get(a, 0)
+        for c in counters_of.get(a, []):
+            c["name"] = counter_names.get(c["counter_id"], str(c["counter_id"]))
+        rows.append(
+            {
+                "agency_id": a,
+                "code": agency.code,
+                "name": agency.name,
+                "parent_id": agency.parent_id,
+                "path": agency.path,
+                **_block(rec),
+                "q0": _block(rec["items"][q.overall]),
+                "elements": {e: _block(b) for e, b in rec["elements"].items()},
+                "items": {i: _block(b) for i, b in rec["items"].items()},
+                "dropped_items": rec["dropped_items"],
+                "responses": int(counts[k]),
+                "dossiers": dossiers,
+                "coverage": (counts[k] / dossiers) if dossiers else None,
+                "alpha": {e: _num(alpha["alpha"][k, j]) for j, e in enumerate(q.element_codes)},
+                "quality": {name: int(v[k]) for name, v in flag_counts.items()},
+                "change": change(estimates[a], previous.get(a)),
+                "counters": sorted(counters_of.get(a, []), key=lambda c: c["name"]),
+            }
+        )
+    rows.sort(key=lambda row: row["path"])
+    out["agencies"] = rows
+    out["agency_names"] = {str(a): meta[a].name for a in meta}
+    out["funnel"] = funnel(rows)
+    return out
+
+
+def funnel(rows: list[dict], p0: float = TARGET) -> dict | None:
+    """Points and control limits (95%, 99.8%) for the funnel plot of ``rows``."""
+    points = [
+        {"agency_id": r["agency_id"], "code": r["code"], "n_eff": r["n_eff"], "index": r["index"]}
+        for r in rows
+        if r["n_eff"] and r["index"] is not None and np.isfinite(r["n_eff"]) and r["n_eff"] > 0
+    ]
+    if not points:
+        return None
+    top = max(p["n_eff"] for p in points) * 1.1
+    grid = np.unique(np.geomspace(max(5.0, min(p["n_eff"] for p in points) * 0.8), top, 40))
+    limits = analysis.funnel_limits(grid, p0=p0)
+    return {
+        "points": points,
+        "n_eff": grid.tolist(),
+        "limits": {
+            str(level): {"lower": lo.tolist(), "upper": hi.tolist()}
+            for level, (lo, hi) in limits.items()
+        },
+    }
+
+
+def _num(value) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+# -- per agency -----------------------------------------------------------------------------
+
+
+def visible_rows(report: dict, user) -> list[dict]:
+    """The report's agency rows inside ``user``'s scope."""
+    if user.sees_whole_province:
+        return report["agencies"]
+    if user.agency is None:
+        return []
+    prefix = user.agency.path
+    return [row for row in report["agencies"] if row["path"].startswith(prefix)]
+
+
+def trend(agency: Agency, period: Period, n: int = 12) -> list[dict]:
+    """The agency's composite index over the last ``n`` periods, oldest first.
+
+    One small load and analysis per period (the agency's rows only). Base
+    weights (the volumes of twelve periods are not re-fetched); an agency
+    post-stratified as one cell has the same index either way.
+    """
+    q = questionnaire()
+    periods = period.last(n)
+    out = [{"period": p.label, "n": 0, "index": None, "ci_low": None, "ci_high": None,
+            "verdict": None} for p in periods]
+    for i, p in enumerate(periods):
+        data = load_period(p, q, agency_ids=[agency.id])
+        if data.responses.n == 0:
+            continue
+        rec = _analyse(data, None, q).to_dict()["groups"][0]
+        out[i].update({k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")})
+    return out
+
+
+def comments(agency: Agency, period: Period, limit: int = COMMENT_LIMIT) -> list[dict]:
+    """The period's comments at the agency's own counters, personal data removed."""
+    rows = db.session.execute(
+        select(Response.submitted_at, Response.overall, Response.comment, Counter.name)
+        .join(Counter, Counter.id == Response.counter_id)
+        .where(
+            _window_filter(period, [agency.id]),
+            Response.comment.is_not(None),
+            Response.comment != "",
+        )
+        .order_by(Response.submitted_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"submitted_at": s, "overall": o, "text": redact(c), "counter": name}
+        for s, o, c, name in rows
+    ]
+
+
+def agency_row(report: dict, agency_id: int) -> dict | None:
+    for row in report["agencies"]:
+        if row["agency_id"] == agency_id:
+            return row
+    return None
+
+
+def compare(snapshot_results: dict, live: dict) -> dict:
+    """What changed between a published report and the same period recomputed now.
+
+    :return: ``new_responses`` (live minus published count), ``inputs_changed``
+        and per agency the index then and now and the difference.
+    """
+    then = {row["agency_id"]: row for row in snapshot_results.get("agencies", [])}
+    now = {row["agency_id"]: row for row in live.get("agencies", [])}
+    rows = []
+    for agency_id in sorted(set(then) | set(now), key=lambda a: (now.get(a) or then.get(a))["path"]):
+        a, b = then.get(agency_id), now.get(agency_id)
+        before = a["index"] if a else None
+        after = b["index"] if b else None
+        rows.append(
+            {
+                "agency_id": agency_id,
+                "name": (b or a)["name"],
+                "path": (b or a)["path"],
+                "n_then": a["n"] if a else 0,
+                "n_now": b["n"] if b else 0,
+                "index_then": before,
+                "index_now": after,
+                "difference": (after - before) if before is not None and after is not None
+                else None,
+                "verdict_then": a["verdict"] if a else None,
+                "verdict_now": b["verdict"] if b else None,
+            }
+        )
+    return {
+        "new_responses": live.get("n_responses", 0) - snapshot_results.get("n_responses", 0),
+        "inputs_changed": snapshot_results.get("fingerprint") != live.get("fingerprint"),
+        "agencies": rows,
+    }
