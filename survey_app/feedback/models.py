@@ -293,3 +293,21 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# The staff queue's order (due first, no due date last): an index in exactly that
+# order lets both databases stop at the page's LIMIT instead of sorting every
+# visible case (bench/feedback_queue.md, finding 1).
+Index(
+    "ix_feedback_cases_queue_order",
+    FeedbackCase.due_on.is_(None),
+    FeedbackCase.due_on,
+    FeedbackCase.id,
+)
+Index(
+    "ix_feedback_cases_agency_queue_order",
+    FeedbackCase.agency_id,
+    FeedbackCase.due_on.is_(None),
+    FeedbackCase.due_on,
+    FeedbackCase.id,
+)
