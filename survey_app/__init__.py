@@ -103,6 +103,7 @@ def register_commands(app: Flask) -> None:
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
     from .feedback.cli import feedback_cli, outbox_cli
+    from .reports.cli import export_cli
     from .surveys.cli import survey_cli
 
     for group in (
@@ -114,6 +115,7 @@ def register_commands(app: Flask) -> None:
         survey_cli,
         feedback_cli,
         outbox_cli,
+        export_cli,
     ):
         app.cli.add_command(group)
 

@@ -1,0 +1,111 @@
+"""``flask export responses|volumes --from … --to … [--output FILE]``: CSV for ``python -m analysis``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from ..surveys.questionnaire import load_questionnaire
+from ..surveys.services import current_questionnaire
+from .export import write_responses_csv, write_volumes_csv
+
+export_cli = AppGroup("export", help="Export responses and dossier volumes as CSV.")
+
+_date = click.DateTime(formats=["%Y-%m-%d"])
+_range = [
+    click.option("--from", "date_from", type=_date, required=True, help="First day (YYYY-MM-DD)."),
+    click.option("--to", "date_to", type=_date, required=True, help="Last day, included."),
+    click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to this file (default: standard output).",
+    ),
+]
+
+
+def _with_range(command):
+    for option in reversed(_range):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def _destination(path: Path | None):
+    """Standard output, or a file that only appears, whole, once writing succeeded."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+@export_cli.command("responses")
+@_with_range
+@click.option(
+    "--questionnaire-version",
+    "version",
+    help="Item columns of this version and only its responses "
+    "(default: the current questionnaire's items, every response in the range).",
+)
+def responses(date_from, date_to, output: Path | None, version: str | None) -> None:
+    """Responses submitted from --from to --to (local days), one row each.
+
+    Columns: response_id, agency, submitted_at (UTC), counter, procedure_field,
+    questionnaire_version, Q0 and one column per item, 1–5 or empty (not
+    answered or N/A). Responses sent by logged-in staff are left out.
+    """
+    if date_to < date_from:
+        raise click.UsageError("--to is before --from")
+    try:
+        questionnaire = load_questionnaire(version) if version else current_questionnaire()
+    except LookupError as exc:
+        raise click.UsageError(str(exc)) from None
+    with _destination(output) as out:
+        summary = write_responses_csv(
+            out, date_from.date(), date_to.date(), questionnaire, only_version=bool(version)
+        )
+    click.echo(
+        f"note: {summary.staff_excluded} response(s) sent by logged-in staff (staff_flag) left out",
+        err=True,
+    )
+    if len(summary.versions) > 1:
+        mix = ", ".join(f"{v}: {n}" for v, n in sorted(summary.versions.items()))
+        click.echo(
+            f"warning: the export mixes questionnaire versions ({mix}); python -m analysis "
+            "refuses a mix: export one with --questionnaire-version",
+            err=True,
+        )
+    click.echo(
+        f"{summary.written} response(s) from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d} exported"
+        + (f" to {output}" if output else ""),
+        err=True,
+    )
+
+
+@export_cli.command("volumes")
+@_with_range
+def volumes(date_from, date_to, output: Path | None) -> None:
+    """Dossier volumes of the months whose first day is from --from to --to.
+
+    Columns: agency, procedure_field, month (YYYY-MM), dossiers. A reporting
+    range (15th → 14th) gives the months it reports on.
+    """
+    if date_to < date_from:
+        raise click.UsageError("--to is before --from")
+    with _destination(output) as out:
+        written = write_volumes_csv(out, date_from.date(), date_to.date())
+    click.echo(f"{written} volume row(s) exported" + (f" to {output}" if output else ""), err=True)

@@ -1,0 +1,208 @@
+"""CSV exports read by ``python -m analysis indices`` (see ``analysis/cli.py``).
+
+- **Responses**: one row per response, ``response_id, agency, submitted_at,
+  counter, procedure_field, questionnaire_version``, then Q0 (from
+  ``Response.overall``) and one column per item of the questionnaire, 1–5 or
+  empty (not answered, or N/A). Staff-flagged responses are left out.
+- **Volumes**: ``agency, procedure_field, month, dossiers`` from
+  :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``.
+
+Both stream: Core selects fetched in batches, never ORM objects. The answers
+are pivoted in Python from a second select ordered like the first (by response
+id), so each side is read once and memory stays flat whatever the range.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import TextIO
+
+from sqlalchemy import and_, func, select
+
+from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ProcedureField
+from ..core.time import local_day_bounds_utc
+from ..extensions import db
+from ..surveys.models import Answer, QuestionnaireVersion, Response
+from ..surveys.questionnaire import Questionnaire
+
+#: Metadata columns of the responses export, in order (items follow).
+RESPONSE_COLUMNS = (
+    "response_id",
+    "agency",
+    "submitted_at",
+    "counter",
+    "procedure_field",
+    "questionnaire_version",
+)
+VOLUME_COLUMNS = ("agency", "procedure_field", "month", "dossiers")
+#: Rows fetched per round trip.
+BATCH = 5000
+
+
+@dataclass
+class ResponsesExport:
+    """What an export wrote.
+
+    :ivar written: responses written.
+    :ivar staff_excluded: staff-flagged responses in the range, left out.
+    :ivar versions: questionnaire version → responses written.
+    :ivar item_codes: the item columns (Q0 first).
+    """
+
+    written: int = 0
+    staff_excluded: int = 0
+    versions: dict[str, int] = field(default_factory=dict)
+    item_codes: tuple[str, ...] = ()
+
+
+def utc_range(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC covering the local days ``date_from`` to ``date_to`` inclusive."""
+    if date_to < date_from:
+        raise ValueError("--to is before --from")
+    return local_day_bounds_utc(date_from)[0], local_day_bounds_utc(date_to)[1]
+
+
+def item_columns(questionnaire: Questionnaire) -> tuple[str, ...]:
+    """Q0 then the rated items, the order ``analysis`` reads them in."""
+    return (questionnaire.overall.code, *questionnaire.item_codes)
+
+
+def _iso_utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _in_range(start: datetime, end: datetime, version_id: int | None):
+    cond = [Response.submitted_at >= start, Response.submitted_at < end]
+    if version_id is not None:
+        cond.append(Response.questionnaire_version_id == version_id)
+    return and_(*cond)
+
+
+def write_responses_csv(
+    out: TextIO,
+    date_from: date,
+    date_to: date,
+    questionnaire: Questionnaire,
+    *,
+    only_version: bool = False,
+) -> ResponsesExport:
+    """Write the responses submitted on local days ``date_from`` … ``date_to``.
+
+    :param out: a text stream opened with ``newline=""``.
+    :param questionnaire: gives the item columns.
+    :param only_version: keep only the responses that answered this
+        questionnaire version (by default every version in the range is
+        written, with its name in ``questionnaire_version``; the analysis
+        refuses a mix).
+    :return: counts, including the staff-flagged responses left out.
+    """
+    start, end = utc_range(date_from, date_to)
+    codes = item_columns(questionnaire)
+    summary = ResponsesExport(item_codes=codes)
+    version_id = None
+    if only_version:
+        version_id = db.session.scalar(
+            select(QuestionnaireVersion.id).where(
+                QuestionnaireVersion.version == questionnaire.version
+            )
+        )
+        if version_id is None:
+            version_id = -1  # never used: nothing to export
+    in_range = _in_range(start, end, version_id)
+    summary.staff_excluded = db.session.scalar(
+        select(func.count()).select_from(Response).where(in_range, Response.staff_flag.is_(True))
+    )
+    kept = and_(in_range, Response.staff_flag.is_(False))
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*RESPONSE_COLUMNS, *codes))
+    position = {code: j for j, code in enumerate(codes)}
+    width = len(codes)
+    versions = summary.versions
+    for meta, overall, answers in _responses_with_answers(kept):
+        cells = [""] * width
+        cells[0] = overall
+        for code, value in answers:
+            j = position.get(code)
+            if j is not None and value is not None:
+                cells[j] = value
+        writer.writerow((*meta, *cells))
+        versions[meta[5]] = versions.get(meta[5], 0) + 1
+        summary.written += 1
+    return summary
+
+
+def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
+    """``(metadata, overall, [(item_code, value), …])`` per response, by response id.
+
+    Two selects read side by side (a merge on the response id): the responses
+    with their codes, and their answers. Each streams in batches.
+    """
+    responses = (
+        select(
+            Response.id,
+            Agency.code,
+            Response.submitted_at,
+            Counter.code,
+            ProcedureField.code,
+            QuestionnaireVersion.version,
+            Response.overall,
+        )
+        .join(Agency, Agency.id == Response.agency_id)
+        .join(Counter, Counter.id == Response.counter_id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
+        .outerjoin(Procedure, Procedure.id == Response.procedure_id)
+        .outerjoin(ProcedureField, ProcedureField.id == Procedure.field_id)
+        .where(where)
+        .order_by(Response.id)
+    )
+    answers = (
+        select(Answer.response_id, Answer.item_code, Answer.value)
+        .join(Response, Response.id == Answer.response_id)
+        .where(where)
+        .order_by(Answer.response_id)
+    )
+    conn = db.session.connection().execution_options(yield_per=BATCH)
+    answer_rows = iter(conn.execute(answers).tuples())
+    pending = next(answer_rows, None)
+    for rid, agency, submitted_at, counter, field_code, version, overall in conn.execute(
+        responses
+    ).tuples():
+        own = []
+        while pending is not None and pending[0] <= rid:
+            if pending[0] == rid:
+                own.append((pending[1], pending[2]))
+            pending = next(answer_rows, None)
+        meta = (rid, agency, _iso_utc(submitted_at), counter, field_code or "", version)
+        yield meta, overall, own
+
+
+def write_volumes_csv(out: TextIO, date_from: date, date_to: date) -> int:
+    """Write the dossier volumes of the months whose first day is in ``date_from`` … ``date_to``.
+
+    So a reporting range 15/2 → 14/4 gives the volumes of March and April (the
+    reporting months it covers), a calendar range 1/1 → 31/3 those of
+    January to March.
+
+    :return: rows written.
+    """
+    if date_to < date_from:
+        raise ValueError("--to is before --from")
+    rows = (
+        select(Agency.code, ProcedureField.code, DossierVolume.month, DossierVolume.dossiers)
+        .join(Agency, Agency.id == DossierVolume.agency_id)
+        .join(ProcedureField, ProcedureField.id == DossierVolume.field_id)
+        .where(DossierVolume.month >= date_from, DossierVolume.month <= date_to)
+        .order_by(Agency.code, ProcedureField.code, DossierVolume.month)
+    )
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(VOLUME_COLUMNS)
+    written = 0
+    conn = db.session.connection().execution_options(yield_per=BATCH)
+    for agency, field_code, month, dossiers in conn.execute(rows).tuples():
+        writer.writerow((agency, field_code, f"{month:%Y-%m}", dossiers))
+        written += 1
+    return written
