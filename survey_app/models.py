@@ -13,6 +13,7 @@ from .feedback.models import (
     OutboxMessage,
     RoutingRule,
 )
+from .reports.models import ReportSnapshot
 from .surveys.models import Answer, Channel, QuestionnaireVersion, Response
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Procedure",
     "ProcedureField",
     "QuestionnaireVersion",
+    "ReportSnapshot",
     "Response",
     "Role",
     "User",

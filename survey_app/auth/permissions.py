@@ -33,6 +33,8 @@ class Permission(enum.StrEnum):
     coordinate_feedback = "coordinate_feedback"  #: every case; routing, templates, calendar
     unmasked_exports = "unmasked_exports"  #: personal data unmasked in lists and exports
     view_audit = "view_audit"
+    view_reports = "view_reports"  #: satisfaction reports of one's scope
+    publish_reports = "publish_reports"  #: freeze a period's report as published
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -44,12 +46,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.handle_feedback,
             Permission.coordinate_feedback,
             Permission.unmasked_exports,
+            Permission.view_reports,
+            Permission.publish_reports,
         }
     ),
     Role.handler: frozenset(
-        {Permission.view_counters, Permission.print_posters, Permission.handle_feedback}
+        {
+            Permission.view_counters,
+            Permission.print_posters,
+            Permission.handle_feedback,
+            Permission.view_reports,
+        }
     ),
-    Role.viewer: frozenset({Permission.view_counters}),
+    Role.viewer: frozenset({Permission.view_counters, Permission.view_reports}),
 }
 
 

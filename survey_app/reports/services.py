@@ -547,3 +547,42 @@ def compare(snapshot_results: dict, live: dict) -> dict:
         "inputs_changed": snapshot_results.get("fingerprint") != live.get("fingerprint"),
         "agencies": rows,
     }
+
+
+# -- snapshots ------------------------------------------------------------------------------
+
+
+def publish(period: Period, user=None, report: dict | None = None):
+    """Freeze the report of ``period`` as published now. Flushes, never commits.
+
+    :param report: the results to freeze (default: computed now).
+    :return: the new :class:`~survey_app.reports.models.ReportSnapshot`.
+    """
+    from ..core.time import now_utc
+    from .models import ReportSnapshot
+
+    report = report if report is not None else compute_report(period)
+    now = now_utc()
+    snapshot = ReportSnapshot(
+        period=period.label,
+        kind=period.kind,
+        created_at=now,
+        published_at=now,
+        published_by=user,
+        fingerprint=report.get("fingerprint") or fingerprint(period),
+        results=report,
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    return snapshot
+
+
+def published_snapshots(period: Period | None = None) -> list:
+    """Published snapshots, newest first (of one period when given)."""
+    from .models import ReportSnapshot
+
+    query = select(ReportSnapshot).where(ReportSnapshot.published_at.is_not(None))
+    if period is not None:
+        query = query.where(ReportSnapshot.period == period.label)
+    return list(db.session.scalars(query.order_by(ReportSnapshot.published_at.desc(),
+                                                  ReportSnapshot.id.desc())))

@@ -140,3 +140,26 @@ def test_compare_counts_new_responses_and_index_differences(app_ctx):
     assert diff["new_responses"] == 5 and diff["inputs_changed"] is True
     (row,) = diff["agencies"]
     assert row["difference"] == pytest.approx(35 / 40 - 1)
+
+
+def test_a_published_report_never_changes_when_late_responses_arrive(app_ctx):
+    from survey_app.reports.models import ReportSnapshot
+
+    agency = factories.agency()
+    counter = factories.counter(agency)
+    publisher = factories.user()
+    for _ in range(35):
+        respond(counter, 5)
+    db.session.commit()
+    snapshot_id = services.publish(MARCH, publisher).id
+    db.session.commit()
+    respond(counter, 1, when=datetime(2022, 3, 10, 9, tzinfo=VN))  # late, inside March
+    db.session.commit()
+    db.session.expire_all()
+    snapshot = db.session.get(ReportSnapshot, snapshot_id)
+    assert snapshot.results["n_responses"] == 35 and snapshot.published_by_id == publisher.id
+    assert snapshot.fingerprint["responses"] == 35
+    assert services.published_snapshots(MARCH) == [snapshot]
+    live = services.compute_report(MARCH)
+    assert live["n_responses"] == 36
+    assert services.compare(snapshot.results, live)["new_responses"] == 1

@@ -1,0 +1,45 @@
+"""Published reports, frozen: what leaders were shown stays what they were shown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..core.db import UTCDateTime
+from ..core.time import now_utc
+from ..extensions import db
+
+
+class ReportSnapshot(db.Model):
+    """The results of one period's report as published.
+
+    Late responses change the live report, never a snapshot; the live report
+    is compared against it to show what changed.
+    """
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (Index("ix_report_snapshots_period", "period", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Period label, e.g. ``2022-03``, ``2022-Q1``, ``2022-H1``, ``2022``.
+    period: Mapped[str] = mapped_column(String(16))
+    #: ``month``, ``quarter``, ``half`` or ``year``.
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: The inputs: response count, highest response id, checksum of the volumes.
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The whole report as computed (services.compute_report).
+    results: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    published_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ReportSnapshot {self.period} #{self.id}>"
