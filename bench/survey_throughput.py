@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -571,6 +571,7 @@ class Measurement:
     rows_stored: int
     cpu: dict[str, float | None]
     profile: str | None = None
+    noisy: bool = False
 
     @property
     def seconds(self) -> float:
@@ -623,6 +624,7 @@ class Measurement:
             "rows_stored": self.rows_stored,
             "rows_check": self.rows_ok,
             "cpu": self.cpu,
+            "noisy": self.noisy,
             "profile": self.profile,
         }
 
@@ -656,16 +658,24 @@ def measure(
     if args.warmup > 0:
         run_wrk(wrk, server.port, targets, args.warmup, args.connections, args.wrk_threads)
     attempts = 1 if profile_dir is not None else 1 + args.retries
+    best: Measurement | None = None
     for attempt in range(1, attempts + 1):
         m = measure_once(label, server, db, targets, count, args, wrk, profile_dir)
         busy = m.cpu["other_processes_cores"]
-        noisy = busy is not None and busy > NOISY_CORES
-        if noisy:
-            log(f"         !! other processes used {busy:.2f} cores during this measurement"
-                + ("; measuring again" if attempt < attempts else ": figures are noisy"))
-        if not noisy or attempt == attempts:
-            return m
-    raise AssertionError("unreachable")
+        if best is None or (busy or 0.0) < (best.cpu["other_processes_cores"] or 0.0):
+            best = m
+        if busy is None or busy <= NOISY_CORES:
+            break
+        log(f"         !! other processes used {busy:.2f} cores during this measurement"
+            + ("; measuring again" if attempt < attempts else ""))
+    assert best is not None
+    busy = best.cpu["other_processes_cores"]
+    if attempts > 1 and best is not m:
+        log(f"         (keeping the quieter measurement: {best.rps:.1f} submissions/s)")
+    if busy is not None and busy > NOISY_CORES:
+        log(f"         !! {label}: figures are noisy (other processes used {busy:.2f} cores)")
+    best.noisy = busy is not None and busy > NOISY_CORES
+    return best
 
 
 def measure_once(
@@ -815,6 +825,10 @@ class Comparison:
         return sum(m.errors for m in self.app_runs + self.bare_runs)
 
     @property
+    def noisy(self) -> bool:
+        return any(m.noisy for m in self.app_runs + self.bare_runs)
+
+    @property
     def rows_ok(self) -> bool:
         return all(m.rows_ok for m in self.app_runs + self.bare_runs)
 
@@ -861,6 +875,7 @@ class Comparison:
             "target_p99_met": self.p99_met,
             "errors": self.errors,
             "rows_check": self.rows_ok,
+            "noisy": self.noisy,
         }
 
 
@@ -913,9 +928,9 @@ def bench_database(
             comparison = Comparison(db.kind, description, worker_class, runs["app"], runs["bare"])
             log(
                 f"    app/bare {comparison.ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: "
-                f"{'met' if comparison.ratio_met else 'NOT met'}); app p99 "
+                f"{met(comparison.ratio_met)}); app p99 "
                 f"{comparison.p('app', 'p99'):.1f} ms (target < {TARGET_P99_MS:g} ms: "
-                f"{'met' if comparison.p99_met else 'NOT met'})"
+                f"{met(comparison.p99_met)})"
             )
             results.append(comparison)
         return results
@@ -928,6 +943,10 @@ def bench_database(
 
 def yes(flag: bool) -> str:
     return "yes" if flag else "NO"
+
+
+def met(flag: bool) -> str:
+    return "met" if flag else "NOT met"
 
 
 def fmt_cpu(value: float | None) -> str:
@@ -949,7 +968,7 @@ def print_table(results: list[Comparison]) -> None:
             f"{r.p('app', 'p99'):6.1f} {fmt_cpu(r.cpu_total_ms('app')):>7} {r.bare_rps:10.1f} "
             f"{r.p('bare', 'p50'):6.1f} {r.p('bare', 'p99'):6.1f} {fmt_cpu(r.cpu_total_ms('bare')):>7} "
             f"{r.ratio:8.0%} {cpu_ratio:>5} {r.errors:7d} {('ok' if r.rows_ok else 'FAIL'):>4} "
-            f"{yes(r.ratio_met):>5} {yes(r.p99_met):>6}"
+            f"{yes(r.ratio_met):>5} {yes(r.p99_met):>6}" + ("  NOISY" if r.noisy else "")
         )
     log(
         "sub/s: 303 answers per second; p50/p99 in ms; cpu/req: CPU ms per request of gunicorn\n"
@@ -973,7 +992,7 @@ def markdown_table(results: list[Comparison], args: argparse.Namespace) -> str:
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|",
     ]
     for r in results:
-        name = "SQLite (WAL)" if r.db == "sqlite" else "PostgreSQL"
+        name = ("SQLite (WAL)" if r.db == "sqlite" else "PostgreSQL") + ("\\*" if r.noisy else "")
         workers = f"2 × {r.worker_class}" + (
             f" ({args.threads} threads)" if r.worker_class == "gthread" else ""
         )
@@ -982,8 +1001,10 @@ def markdown_table(results: list[Comparison], args: argparse.Namespace) -> str:
             f"| {r.p('app', 'p99'):.1f} ms | {fmt_cpu(r.cpu_total_ms('app'))} ms | {r.bare_rps:.0f} "
             f"| {r.p('bare', 'p50'):.1f} ms | {r.p('bare', 'p99'):.1f} ms "
             f"| {fmt_cpu(r.cpu_total_ms('bare'))} ms | {r.ratio:.0%} "
-            f"| {'yes' if r.ratio_met else 'no'} | {'yes' if r.p99_met else 'no'} |"
+            f"| {yes(r.ratio_met).lower()} | {yes(r.p99_met).lower()} |"
         )
+    if any(r.noisy for r in results):
+        lines += ["", "\\* other processes competed for the cores during this measurement."]
     return "\n".join(lines)
 
 
@@ -1022,9 +1043,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     p.add_argument("--rounds", type=int, default=1,
                    help="measure app and baseline this many times, alternating, and take medians")
-    p.add_argument("--quiet-wait", type=float, default=20, metavar="SECONDS",
+    p.add_argument("--quiet-wait", type=float, default=10, metavar="SECONDS",
                    help="before each measurement, wait up to this long for other processes to "
-                   "leave the cores alone (default 20)")
+                   "leave the cores alone (default 10)")
     p.add_argument("--retries", type=int, default=1,
                    help="measure again this many times if other processes were busy (default 1)")
     p.add_argument("--wrk-threads", type=int, default=1,
@@ -1115,6 +1136,9 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     log(f"results: {out.relative_to(ROOT)}  ({payload['elapsed_s']:.0f} s)")
 
+    if any(r.noisy for r in results):
+        log("!! other processes competed for the cores during some measurements (marked NOISY):\n"
+            "   rerun on an idle machine for figures to publish")
     if not all(r.clean for r in results):
         log("!! some measurements had non-303 answers or a failed rows check (see above)")
         return 1
