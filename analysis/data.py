@@ -32,6 +32,64 @@ _KNOWN = (
 )
 
 
+class InputError(ValueError):
+    """Input that cannot be analysed, with every problem found.
+
+    :ivar problems: one message per problem, ``"FILE, line N: …"`` where the
+        line is known.
+    :ivar total: problems found (more than ``len(problems)`` when capped).
+    """
+
+    def __init__(self, problems: list[str], total: int | None = None):
+        self.problems = list(problems)
+        self.total = len(self.problems) if total is None else total
+        shown = "; ".join(self.problems[:3])
+        more = self.total - min(3, len(self.problems))
+        super().__init__(shown + (f" (and {more} more)" if more > 0 else ""))
+
+
+class Problems:
+    """Collects problems in one input (``FILE, line N: …``) to report them all at once.
+
+    :param source: the input's name, put before every message.
+    :param limit: messages kept (the rest are only counted).
+    """
+
+    def __init__(self, source: str, limit: int = 10_000):
+        self.source = source
+        self.limit = limit
+        self.total = 0
+        self._found: list[tuple[int, str]] = []
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def add(self, line: int | None, message: str) -> None:
+        """One problem; ``line`` None for the file as a whole (sorted first)."""
+        self.total += 1
+        if len(self._found) < self.limit:
+            self._found.append((0 if line is None else int(line), message))
+
+    def add_each(self, lines, messages) -> None:
+        """One problem per line (``lines`` and ``messages`` alike long iterables)."""
+        for line, message in zip(lines, messages):
+            self.add(line, message)
+
+    def messages(self) -> list[str]:
+        """The messages kept, by line (whole-file problems first)."""
+        return [
+            f"{self.source}, line {line}: {text}" if line else f"{self.source}: {text}"
+            for line, text in sorted(self._found, key=lambda p: p[0])
+        ]
+
+    def error(self) -> InputError:
+        return InputError(self.messages(), self.total)
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise self.error()
+
+
 @dataclass
 class Responses:
     """One row per response, columns as arrays.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TextIO
 
 from sqlalchemy import and_, func, select
@@ -71,7 +71,7 @@ def item_columns(questionnaire: Questionnaire) -> tuple[str, ...]:
 
 
 def _iso_utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _in_range(start: datetime, end: datetime, version_id: int | None):

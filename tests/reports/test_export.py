@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
+from analysis import load_questionnaire
 from survey_app.agencies.models import DossierVolume
 from survey_app.extensions import db
 from survey_app.surveys import services
 from survey_app.surveys.models import Channel
 from tests import factories
 
-UTC = timezone.utc
-ITEMS = "Q0 A1 A2 A3 A4 B1 B2 B3 B4 C1 C2 C3 C4 C5 C6 D1 D2 D3 E1 E2 E3 E4".split()
+ITEMS = load_questionnaire().item_codes  # Q0, A1 … E4
 
 
 def _respond(counter, overall, ratings=None, *, when, procedure=None, staff=False):

@@ -1,0 +1,332 @@
+"""Dossier volumes as post-stratification totals (ANALYSIS.md, "Weights").
+
+``VOLUMES.csv`` has one row per cell: ``agency, procedure_field, month,
+dossiers`` (``procedure_field`` and ``month`` optional: the cells are then
+agency × month, agency × field or agency alone). ``month`` is ``YYYY-MM``
+and means the *reporting* month of the responses (15th → 14th unless
+calendar months are chosen), so an agency-month group is exactly the union
+of its cells.
+
+:func:`poststratify_to_volumes` matches responses to cells and calls
+:func:`~analysis.weights.poststratify`. Everything that would make the
+weights wrong is an :class:`~analysis.data.InputError` with line numbers:
+a volume for an agency without responses, a response whose cell has no
+volume (or a zero one), a response without the procedure field the cells
+need. A cell with volume but no response is a coverage gap, reported and not
+redistributed unless ``collapse`` is asked for.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._util import lookup
+from .data import InputError, Problems, Responses, period_month
+from .weights import Calibration, design_weights, poststratify
+
+#: Columns of VOLUMES.csv: required, then optional.
+VOLUME_REQUIRED = ("agency", "dossiers")
+VOLUME_OPTIONAL = ("procedure_field", "month")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass
+class Volumes:
+    """Dossier volumes per cell.
+
+    :ivar dimensions: ``("agency", ["procedure_field"], ["month"])``.
+    :ivar agency, procedure_field: labels per row (``procedure_field`` None when absent).
+    :ivar month: ``datetime64[M]`` per row, or None.
+    :ivar dossiers: volume per row (float64, ≥ 0).
+    :ivar line: line of each row in the file.
+    :ivar source: the file's name, for messages.
+    """
+
+    agency: np.ndarray
+    dossiers: np.ndarray
+    line: np.ndarray
+    procedure_field: np.ndarray | None = None
+    month: np.ndarray | None = None
+    source: str = "volumes"
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        dims = ["agency"]
+        if self.procedure_field is not None:
+            dims.append("procedure_field")
+        if self.month is not None:
+            dims.append("month")
+        return tuple(dims)
+
+    def label(self, row: int) -> dict:
+        """The cell of one row as ``{dimension: label}``."""
+        out = {"agency": str(self.agency[row])}
+        if self.procedure_field is not None:
+            out["procedure_field"] = str(self.procedure_field[row])
+        if self.month is not None:
+            out["month"] = str(self.month[row])
+        return out
+
+
+def read_volumes_csv(path: str | Path, source: str | None = None) -> Volumes:
+    """Read and check VOLUMES.csv.
+
+    :raises InputError: with every problem found (unknown or missing
+        columns, empty labels, a month that is not ``YYYY-MM``, dossiers that
+        are not a whole number ≥ 0, the same cell twice).
+    """
+    source = source or str(path)
+    problems = Problems(source)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(_numbered_rows(csv.reader(f)))
+    except UnicodeDecodeError:
+        problems.add(None, "not UTF-8 text")
+        raise problems.error() from None
+    except csv.Error as exc:
+        problems.add(None, f"not readable as CSV ({exc})")
+        raise problems.error() from None
+    if not rows:
+        problems.add(None, "the file is empty (expected a header: agency, dossiers…)")
+        raise problems.error()
+    _, header = rows[0]
+    names = [h.strip() for h in header]
+    allowed = VOLUME_REQUIRED + VOLUME_OPTIONAL
+    for j, name in enumerate(names):
+        if name not in allowed:
+            problems.add(1, f"unknown column {name!r} (expected {', '.join(allowed)})")
+        elif name in names[:j]:
+            problems.add(1, f"column {name!r} appears twice")
+    for name in VOLUME_REQUIRED:
+        if name not in names:
+            problems.add(1, f"no {name!r} column")
+    if problems:
+        raise problems.error()
+    col = {name: names.index(name) for name in allowed if name in names}
+    agency, pfield, month, dossiers, lines = [], [], [], [], []
+    seen: dict[tuple, int] = {}
+    for line, row in rows[1:]:
+        if len(row) != len(names):
+            problems.add(line, f"{len(row)} fields, the header has {len(names)}")
+            continue
+        cells = {name: row[j].strip() for name, j in col.items()}
+        ok = True
+        if not cells["agency"]:
+            problems.add(line, "agency is empty")
+            ok = False
+        if "procedure_field" in cells and not cells["procedure_field"]:
+            problems.add(line, "procedure_field is empty")
+            ok = False
+        if "month" in cells and not _MONTH.match(cells["month"]):
+            problems.add(line, f"month {cells['month']!r} is not YYYY-MM (e.g. 2024-03)")
+            ok = False
+        text = cells["dossiers"]
+        if not text.isascii() or not text.lstrip("-").isdigit():
+            problems.add(line, f"dossiers {text!r} is not a whole number")
+            ok = False
+        elif text.startswith("-"):
+            problems.add(line, f"dossiers {text} is negative")
+            ok = False
+        if not ok:
+            continue
+        key = tuple(cells.get(name, "") for name in ("agency", "procedure_field", "month"))
+        if key in seen:
+            problems.add(line, f"the same cell as line {seen[key]} ({_describe(key, col)})")
+            continue
+        seen[key] = line
+        agency.append(key[0])
+        pfield.append(key[1])
+        month.append(key[2])
+        dossiers.append(int(text))
+        lines.append(line)
+    problems.raise_if_any()
+    return Volumes(
+        agency=np.array(agency, dtype=str),
+        dossiers=np.array(dossiers, dtype=np.float64),
+        line=np.array(lines, dtype=np.int64),
+        procedure_field=np.array(pfield, dtype=str) if "procedure_field" in col else None,
+        month=np.array(month, dtype="datetime64[M]") if "month" in col else None,
+        source=source,
+    )
+
+
+def _numbered_rows(reader):
+    """``(line, row)`` for every non-blank record (line where the record starts)."""
+    start = 1
+    for row in reader:
+        line, start = start, reader.line_num + 1
+        if row and any(cell.strip() for cell in row):
+            yield line, row
+
+
+def _describe(key, col) -> str:
+    parts = [f"agency {key[0]}"]
+    if "procedure_field" in col:
+        parts.append(f"procedure_field {key[1]}")
+    if "month" in col:
+        parts.append(f"month {key[2]}")
+    return ", ".join(parts)
+
+
+@dataclass
+class VolumeWeighting:
+    """Responses post-stratified to dossier volumes.
+
+    :ivar calibration: for :func:`~analysis.report.analyse`.
+    :ivar dimensions: what a cell is (``agency``, ``procedure_field``, ``month``).
+    :ivar n_cells: cells in the volumes; :ivar responding_cells: those with responses.
+    :ivar volume_total: dossiers in all cells.
+    :ivar coverage_gaps: cells with volume but no response, as
+        ``{agency, procedure_field, month, dossiers, line}`` (their volume is
+        not redistributed unless collapsed).
+    :ivar collapsed: gap cells whose volume was spread over their agency's
+        (agency-month's) responding cells.
+    """
+
+    calibration: Calibration
+    dimensions: tuple[str, ...]
+    n_cells: int
+    responding_cells: int
+    volume_total: float
+    coverage_gaps: list[dict] = field(default_factory=list)
+    collapsed: list[dict] = field(default_factory=list)
+
+
+def poststratify_to_volumes(
+    responses: Responses,
+    volumes: Volumes,
+    *,
+    lines: np.ndarray | None = None,
+    source: str = "responses",
+    cutoff_day: int | None = 15,
+    collapse: bool = False,
+) -> VolumeWeighting:
+    """Post-stratify the responses' base weights to the volumes' cells.
+
+    :param lines: the line of each response in its file, for messages.
+    :param source: the responses file's name, for messages.
+    :param cutoff_day: the reporting-month convention of ``month`` (None: calendar).
+    :param collapse: spread a gap cell's volume over the responding cells of
+        the same agency (and month).
+    :raises InputError: volumes for agencies without responses; responses
+        without a procedure field when the cells need one; responses in a
+        cell without a positive volume.
+    """
+    n = responses.n
+    lines = np.arange(2, n + 2) if lines is None else np.asarray(lines)
+    vproblems = Problems(volumes.source)
+    rproblems = Problems(source)
+
+    # every volume agency must have responses
+    _, found = lookup(np.unique(responses.agency), volumes.agency)
+    for row in np.flatnonzero(~found):
+        vproblems.add(
+            volumes.line[row],
+            f"agency {str(volumes.agency[row])!r} has no responses in {source} "
+            "(a volume for an unknown agency)",
+        )
+
+    labels = [(volumes.agency, responses.agency)]
+    usable = np.ones(n, dtype=bool)
+    if volumes.procedure_field is not None:
+        pf = responses.procedure_field
+        if pf is None:
+            rproblems.add(
+                None,
+                "no procedure_field values, but the volumes are per procedure field "
+                "(drop that column from the volumes to weight by agency)",
+            )
+            pf = np.full(n, "", dtype=str)
+        else:
+            empty = np.flatnonzero(pf == "")
+            rproblems.add_each(
+                lines[empty],
+                ["procedure_field is empty, and the volumes are per procedure field"] * empty.size,
+            )
+            usable[empty] = False
+        labels.append((volumes.procedure_field, pf))
+    if volumes.month is not None:
+        if responses.submitted_at is None:
+            rproblems.add(None, "no submitted_at column, and the volumes are per month")
+            raise InputError(vproblems.messages() + rproblems.messages())
+        labels.append((volumes.month, period_month(responses.submitted_at, cutoff_day=cutoff_day)))
+
+    # cell = the volume row: combine the per-dimension codes into one integer key
+    vkey = np.zeros(volumes.agency.size, dtype=np.int64)
+    rkey = np.zeros(n, dtype=np.int64)
+    labelled = np.ones(n, dtype=bool)  # every label of the response occurs in the volumes
+    for vlab, rlab in labels:
+        uniq = np.unique(vlab)
+        vpos, _ = lookup(uniq, vlab)
+        rpos, rfound = lookup(uniq, rlab)
+        labelled &= rfound
+        size = uniq.size + 1
+        vkey = vkey * size + vpos
+        rkey = rkey * size + rpos
+    order = np.argsort(vkey)
+    pos, hit = lookup(vkey[order], rkey)
+    hit &= usable & labelled
+    cell = np.where(hit, order[np.minimum(pos, max(order.size - 1, 0))], -1)
+    zero = hit & (volumes.dossiers[np.maximum(cell, 0)] <= 0)
+
+    # responses in a cell without a (positive) volume: one message per cell
+    no_volume = np.flatnonzero((~hit & usable) | zero)
+    if no_volume.size:
+        combos = np.stack([np.asarray(r, dtype=str)[no_volume] for _, r in labels], axis=1)
+        uniq_combo, first, inverse, counts = np.unique(
+            combos, axis=0, return_index=True, return_inverse=True, return_counts=True
+        )
+        del inverse
+        for combo, f, c in zip(uniq_combo, first, counts):
+            row = no_volume[f]
+            what = ", ".join(f"{d} {v}" for d, v in zip(volumes.dimensions, combo))
+            if zero[row]:
+                why = f"its volume is 0 ({volumes.source}, line {volumes.line[cell[row]]})"
+            else:
+                why = f"{volumes.source} has no volume for it"
+            rproblems.add(lines[row], f"{c} response(s) in cell {what} but {why}")
+    if vproblems or rproblems:
+        raise InputError(
+            vproblems.messages() + rproblems.messages(), vproblems.total + rproblems.total
+        )
+
+    parent = None
+    if collapse:  # the agency (× month) of each cell
+        parent_labels = [volumes.agency] + ([volumes.month] if volumes.month is not None else [])
+        pkey = np.zeros(volumes.agency.size, dtype=np.int64)
+        for lab in parent_labels:
+            uniq, code = np.unique(lab, return_inverse=True)
+            pkey = pkey * (uniq.size + 1) + code.ravel()
+        parent = np.unique(pkey, return_inverse=True)[1].ravel()
+    calibration = poststratify(
+        design_weights(n, responses.weight),
+        cell,
+        volumes.dossiers,
+        parent=parent,
+        collapse=collapse,
+    )
+
+    def cells(rows):
+        return [
+            {
+                **volumes.label(int(r)),
+                "dossiers": int(volumes.dossiers[r]),
+                "line": int(volumes.line[r]),
+            }
+            for r in rows
+        ]
+
+    return VolumeWeighting(
+        calibration=calibration,
+        dimensions=volumes.dimensions,
+        n_cells=int(volumes.agency.size),
+        responding_cells=int(np.unique(cell).size),
+        volume_total=float(volumes.dossiers.sum()),
+        coverage_gaps=cells(calibration.coverage_gaps),
+        collapsed=cells(calibration.collapsed),
+    )
