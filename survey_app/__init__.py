@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
+    from .reports.views import bp as reports_bp
     from .staff.views import bp as staff_bp
     from .surveys.views import bp as surveys_bp
 
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_admin_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(open311)
     csrf.exempt(api_bp)  # API calls authenticate with a key, not a browser session
@@ -103,6 +105,7 @@ def register_commands(app: Flask) -> None:
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
     from .feedback.cli import feedback_cli, outbox_cli
+    from .reports.report_cli import report_cli
     from .reports.cli import export_cli
     from .surveys.cli import survey_cli
 
@@ -116,6 +119,7 @@ def register_commands(app: Flask) -> None:
         feedback_cli,
         outbox_cli,
         export_cli,
+        report_cli,
     ):
         app.cli.add_command(group)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -63,9 +63,7 @@ class Period:
         """
         match = _LABEL.match((label or "").strip().upper())
         if not match:
-            raise PeriodError(
-                f"not a period: {label!r} (use 2022-03, 2022-Q1, 2022-H1 or 2022)"
-            )
+            raise PeriodError(f"not a period: {label!r} (use 2022-03, 2022-Q1, 2022-H1 or 2022)")
         year, month, quarter, half = match.groups()
         if month is not None:
             if not 1 <= int(month) <= 12:
@@ -126,7 +124,7 @@ class Period:
         first, last = self.local_days(calendar)
         start = datetime.combine(first, time.min, tzinfo=zone)
         end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-        return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+        return start.astimezone(UTC), end.astimezone(UTC)
 
     def previous(self) -> Period:
         """The period of the same kind just before."""

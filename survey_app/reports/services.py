@@ -88,9 +88,7 @@ def _window_filter(period: Period, agency_ids=None):
     return and_(*conditions)
 
 
-def load_period(
-    period: Period, q: Questionnaire | None = None, agency_ids=None
-) -> PeriodData:
+def load_period(period: Period, q: Questionnaire | None = None, agency_ids=None) -> PeriodData:
     """Responses of ``period`` (not staff-flagged) and their answers as arrays.
 
     Two Core queries (responses, answers); answers are pivoted into the
@@ -218,9 +216,7 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
             totals.append(float(by_agency[a]))
             info["agency_cells"] += 1
     calibration = analysis.poststratify(np.ones(r.n), cell, np.array(totals))
-    info.update(
-        used=True, method="poststratify", coverage_gaps=int(calibration.coverage_gaps.size)
-    )
+    info.update(used=True, method="poststratify", coverage_gaps=int(calibration.coverage_gaps.size))
     return calibration, info
 
 
@@ -328,8 +324,12 @@ def compute_report(period: Period) -> dict:
         if before is None or not np.isfinite(before[0]) or not np.isfinite(now[0]):
             return None
         ch = analysis.period_change(
-            np.array([now[0]]), np.array([now[1]]), np.array([now[2]]),
-            np.array([before[0]]), np.array([before[1]]), np.array([before[2]]),
+            np.array([now[0]]),
+            np.array([now[1]]),
+            np.array([now[2]]),
+            np.array([before[0]]),
+            np.array([before[1]]),
+            np.array([before[2]]),
         )
         return {
             "previous": _num(before[0]),
@@ -362,10 +362,14 @@ def compute_report(period: Period) -> dict:
         )
         if f
     }
-    signals["counter_differs"] = np.array(
-        [(int(a), int(c)) in differing for a, c in zip(r.agency, r.counter, strict=True)],
-        dtype=bool,
-    ) if differing else np.zeros(r.n, dtype=bool)
+    signals["counter_differs"] = (
+        np.array(
+            [(int(a), int(c)) in differing for a, c in zip(r.agency, r.counter, strict=True)],
+            dtype=bool,
+        )
+        if differing
+        else np.zeros(r.n, dtype=bool)
+    )
     flag_counts = {
         name: np.bincount(group, weights=signals[name].astype(float), minlength=n_groups)
         for name in QUALITY_FLAGS
@@ -383,8 +387,7 @@ def compute_report(period: Period) -> dict:
         )
 
     meta = {
-        a.id: a
-        for a in db.session.scalars(select(Agency).where(Agency.id.in_(group_ids.tolist())))
+        a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(group_ids.tolist())))
     }
     counter_names = dict(
         db.session.execute(
@@ -477,8 +480,10 @@ def trend(agency: Agency, period: Period, n: int = 12) -> list[dict]:
     """
     q = questionnaire()
     periods = period.last(n)
-    out = [{"period": p.label, "n": 0, "index": None, "ci_low": None, "ci_high": None,
-            "verdict": None} for p in periods]
+    out = [
+        {"period": p.label, "n": 0, "index": None, "ci_low": None, "ci_high": None, "verdict": None}
+        for p in periods
+    ]
     for i, p in enumerate(periods):
         data = load_period(p, q, agency_ids=[agency.id])
         if data.responses.n == 0:
@@ -523,7 +528,9 @@ def compare(snapshot_results: dict, live: dict) -> dict:
     then = {row["agency_id"]: row for row in snapshot_results.get("agencies", [])}
     now = {row["agency_id"]: row for row in live.get("agencies", [])}
     rows = []
-    for agency_id in sorted(set(then) | set(now), key=lambda a: (now.get(a) or then.get(a))["path"]):
+    for agency_id in sorted(
+        set(then) | set(now), key=lambda a: (now.get(a) or then.get(a))["path"]
+    ):
         a, b = then.get(agency_id), now.get(agency_id)
         before = a["index"] if a else None
         after = b["index"] if b else None
@@ -536,7 +543,8 @@ def compare(snapshot_results: dict, live: dict) -> dict:
                 "n_now": b["n"] if b else 0,
                 "index_then": before,
                 "index_now": after,
-                "difference": (after - before) if before is not None and after is not None
+                "difference": (after - before)
+                if before is not None and after is not None
                 else None,
                 "verdict_then": a["verdict"] if a else None,
                 "verdict_now": b["verdict"] if b else None,
@@ -584,5 +592,8 @@ def published_snapshots(period: Period | None = None) -> list:
     query = select(ReportSnapshot).where(ReportSnapshot.published_at.is_not(None))
     if period is not None:
         query = query.where(ReportSnapshot.period == period.label)
-    return list(db.session.scalars(query.order_by(ReportSnapshot.published_at.desc(),
-                                                  ReportSnapshot.id.desc())))
+    return list(
+        db.session.scalars(
+            query.order_by(ReportSnapshot.published_at.desc(), ReportSnapshot.id.desc())
+        )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +20,7 @@ def test_q1_2022_is_15_december_2021_to_14_march_2022():
     start, end = Period.parse("2022-Q1").window(calendar=False)
     assert start == local(2021, 12, 15)
     assert end == local(2022, 3, 15)
-    assert start.tzinfo == timezone.utc and start == datetime(2021, 12, 14, 17, tzinfo=timezone.utc)
+    assert start.tzinfo == UTC and start == datetime(2021, 12, 14, 17, tzinfo=UTC)
     first, last = Period.parse("2022-Q1").local_days(calendar=False)
     assert (first.isoformat(), last.isoformat()) == ("2021-12-15", "2022-03-14")
 
@@ -36,9 +36,18 @@ def test_year_2022_is_15_december_2021_to_14_december_2022():
 
 
 def test_month_and_half_windows():
-    assert Period.parse("2022-03").window(calendar=False) == (local(2022, 2, 15), local(2022, 3, 15))
-    assert Period.parse("2022-01").window(calendar=False) == (local(2021, 12, 15), local(2022, 1, 15))
-    assert Period.parse("2022-H2").window(calendar=False) == (local(2022, 6, 15), local(2022, 12, 15))
+    assert Period.parse("2022-03").window(calendar=False) == (
+        local(2022, 2, 15),
+        local(2022, 3, 15),
+    )
+    assert Period.parse("2022-01").window(calendar=False) == (
+        local(2021, 12, 15),
+        local(2022, 1, 15),
+    )
+    assert Period.parse("2022-H2").window(calendar=False) == (
+        local(2022, 6, 15),
+        local(2022, 12, 15),
+    )
 
 
 def test_calendar_months_mode():

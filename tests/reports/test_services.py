@@ -114,7 +114,9 @@ def test_the_demo_year_shows_thanh_ha_below_target_and_a_change(app_ctx):
     assert rows["H-THANHHA"]["verdict"] == "below_target"
     assert rows["H-THANHHA"]["ci_high"] < 0.90
     assert rows["H-THANHHA"]["q0"]["verdict"] == "below_target"
-    assert report["province"]["ci_low"] < report["province"]["index"] < report["province"]["ci_high"]
+    assert (
+        report["province"]["ci_low"] < report["province"]["index"] < report["province"]["ci_high"]
+    )
     assert set(report["province"]["alpha"]) == set(report["elements"])
     assert report["funnel"]["points"] and "0.998" in report["funnel"]["limits"]
     march = services.compute_report(MARCH)

@@ -1,0 +1,50 @@
+"""``flask report monthly|quarterly|half-yearly|yearly --period P [--output-dir DIR]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from .periods import Period, PeriodError
+
+report_cli = AppGroup("report", help="Satisfaction reports as PDF and XLSX files.")
+
+
+def _write(kind: str, label: str, output_dir: str) -> None:
+    from . import documents, services
+
+    try:
+        period = Period.parse(label)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
+    if period.kind != kind:
+        raise click.BadParameter(f"{label!r} is not a {kind} period", param_hint="--period")
+    report = services.compute_report(period)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"bao-cao-hai-long-{period.label}"
+    stem.with_suffix(".pdf").write_bytes(documents.report_pdf(report))
+    stem.with_suffix(".xlsx").write_bytes(documents.report_xlsx(report))
+    weighted = "weighted" if report["weighting"].get("used") else "not weighted"
+    click.echo(
+        f"report {period.label}: {report['n_responses']} responses, {weighted}; "
+        f"wrote {stem}.pdf and {stem}.xlsx"
+    )
+
+
+def _command(name: str, kind: str, example: str):
+    @report_cli.command(name, help=f"Write the {kind} report (e.g. --period {example}).")
+    @click.option("--period", "label", required=True, help=f"Period label, e.g. {example}.")
+    @click.option("--output-dir", default=".", type=click.Path(file_okay=False))
+    def command(label: str, output_dir: str) -> None:
+        _write(kind, label, output_dir)
+
+    return command
+
+
+monthly = _command("monthly", "month", "2022-03")
+quarterly = _command("quarterly", "quarter", "2022-Q1")
+half_yearly = _command("half-yearly", "half", "2022-H1")
+yearly = _command("yearly", "year", "2022")
