@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+import json
+import math
+from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
+from sqlalchemy import select
 
-from analysis import load_questionnaire
+from analysis import Responses, analyse, load_questionnaire, period_month, poststratify
+from analysis.cli import main as cli_main
 from survey_app.agencies.models import DossierVolume
 from survey_app.extensions import db
 from survey_app.surveys import services
-from survey_app.surveys.models import Channel
+from survey_app.surveys.models import Channel, QuestionnaireVersion, Response
 from tests import factories
 
 ITEMS = load_questionnaire().item_codes  # Q0, A1 … E4
@@ -124,3 +129,211 @@ def test_export_volumes(app, runner):
 def test_export_needs_a_range(runner, command):
     result = runner.invoke(args=["export", command, "--from", "2024-03-01"])
     assert result.exit_code == 2 and "--to" in result.output
+
+
+# --------------------------------------------------------------- app and CLI agree
+def assert_close(got, want, path=""):
+    """Equal JSON-like structures, numbers to 1e-12 (relative, or absolute near 0)."""
+    if isinstance(want, dict):
+        assert set(got) == set(want), path
+        for key in want:
+            assert_close(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert len(got) == len(want), path
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert_close(g, w, f"{path}[{k}]")
+    elif isinstance(want, float):
+        assert got is not None and math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-14), path
+    else:
+        assert got == want, path
+
+
+def _survey_data():
+    """Two agencies, two fields, 150 responses over two reporting months, some by staff."""
+    rng = np.random.default_rng(7)
+    fields = [factories.field(code=c) for c in ("DD", "HT")]
+    agencies = [factories.agency(code=c) for c in ("SNV", "STP")]
+    counters = [factories.counter(a) for a in agencies for _ in range(2)]
+    procedures = {(a.id, f.id): factories.procedure(a, f) for a in agencies for f in fields}
+    questionnaire = services.current_questionnaire()
+    items = questionnaire.item_codes
+    for k in range(150):
+        counter = counters[rng.integers(len(counters))]
+        field_ = fields[int(rng.random() < 0.3)]
+        # local days 16 Feb – 13 Apr: reporting months 2024-03 and 2024-04
+        when = datetime(2024, 2, 15, 17, tzinfo=UTC) + timedelta(
+            days=float(rng.uniform(1, 58)), seconds=k
+        )
+        ratings = None
+        if rng.random() < 0.8:
+            ratings = {}
+            for code in items:
+                u = rng.random()
+                if u < 0.1:
+                    ratings[code] = None  # N/A
+                elif u < 0.9:
+                    ratings[code] = int(rng.choice([1, 2, 3, 4, 5], p=[0.05, 0.1, 0.15, 0.4, 0.3]))
+        _respond(
+            counter,
+            int(rng.choice([2, 3, 4, 5], p=[0.1, 0.1, 0.4, 0.4])),
+            ratings,
+            when=when,
+            procedure=procedures[(counter.agency_id, field_.id)],
+            staff=k % 30 == 0,
+        )
+    for a in agencies:
+        for f in fields:
+            for month in (3, 4):
+                db.session.add(
+                    DossierVolume(
+                        agency=a,
+                        field=f,
+                        month=date(2024, month, 1),
+                        dossiers=int(rng.integers(200, 900)),
+                    )
+                )
+    db.session.commit()
+
+
+def _responses_from_the_database():
+    """The same responses as analysis arrays, straight from the ORM (not through CSV)."""
+    rows = db.session.scalars(
+        select(Response).where(Response.staff_flag.is_(False)).order_by(Response.id)
+    ).all()
+    answers = np.zeros((len(rows), len(ITEMS)), dtype=np.int8)
+    column = {code: j for j, code in enumerate(ITEMS)}
+    for i, r in enumerate(rows):
+        answers[i, 0] = r.overall
+        for a in r.answers:
+            if a.value is not None:
+                answers[i, column[a.item_code]] = a.value
+    stamps = [r.submitted_at.astimezone(UTC).replace(tzinfo=None) for r in rows]
+    return Responses(
+        answers=answers,
+        item_codes=ITEMS,
+        agency=np.array([r.agency.code for r in rows]),
+        submitted_at=np.array(stamps, dtype="datetime64[s]"),
+        response_id=np.array([str(r.id) for r in rows]),
+        counter=np.array([r.counter.code for r in rows]),
+        procedure_field=np.array([r.procedure.field.code for r in rows]),
+    )
+
+
+def test_export_then_cli_agrees_with_analyse(app, runner, tmp_path):
+    with app.app_context():
+        _survey_data()
+        want = _responses_from_the_database()
+        volumes = {
+            (v.agency.code, v.field.code, f"{v.month:%Y-%m}"): v.dossiers
+            for v in db.session.scalars(select(DossierVolume))
+        }
+    responses_csv, volumes_csv = tmp_path / "responses.csv", tmp_path / "volumes.csv"
+    notes = {}
+    for kind, path in (("responses", responses_csv), ("volumes", volumes_csv)):
+        result = runner.invoke(
+            args=["export", kind, "--from", "2024-02-15", "--to", "2024-04-14", "-o", str(path)]
+        )
+        assert result.exit_code == 0, result.output
+        notes[kind] = result.stderr
+    assert "5 response(s) sent by logged-in staff (staff_flag) left out" in notes["responses"]
+    assert "8 volume row(s) exported" in notes["volumes"]
+
+    by = ("agency", "month")
+    common = ["--by", "agency,month", "--min-n", "10"]
+    status = cli_main(["indices", str(responses_csv), *common, "-o", str(tmp_path / "base.json")])
+    assert status == 0
+    got = json.loads((tmp_path / "base.json").read_text())
+    expected = analyse(want, by=by, min_n=10).to_dict()
+    assert got["inputs"]["n_responses"] == want.n == 145
+    assert got["weighting"]["method"] == "base"
+    assert len(got["groups"]) == 4
+    assert_close(got["groups"], expected["groups"], "groups")
+    assert_close(got["overall"], expected["overall"], "overall")
+
+    status = cli_main(
+        [
+            "indices",
+            str(responses_csv),
+            "--volumes",
+            str(volumes_csv),
+            *common,
+            "-o",
+            str(tmp_path / "weighted.json"),
+        ]
+    )
+    assert status == 0
+    got = json.loads((tmp_path / "weighted.json").read_text())
+    month = period_month(want.submitted_at).astype(str)
+    keys = sorted(volumes)
+    cell = np.array(
+        [keys.index(k) for k in zip(want.agency, want.procedure_field, month)], dtype=np.int64
+    )
+    calibration = poststratify(np.ones(want.n), cell, np.array([volumes[k] for k in keys], float))
+    expected = analyse(want, by=by, min_n=10, calibration=calibration).to_dict()
+    assert got["weighting"]["method"] == "poststratify"
+    assert got["weighting"]["coverage_gaps"] == []
+    assert got["weighting"]["volume_total"] == sum(volumes.values())
+    assert_close(got["groups"], expected["groups"], "groups")
+    assert_close(got["overall"], expected["overall"], "overall")
+    # post-stratified: each agency-month weighs what its dossiers say
+    for g in got["groups"]:
+        total = sum(v for (a, _, m), v in volumes.items() if (a, m) == (g["agency"], g["month"]))
+        assert math.isclose(g["items"]["Q0"]["weight_total"], total)
+
+
+def test_mixed_versions_are_warned_about_and_refused_by_the_cli(app, runner, tmp_path):
+    with app.app_context():
+        counter = factories.counter()
+        for day in (1, 2, 3):
+            _respond(counter, 4, {"A1": 5}, when=datetime(2024, 3, day, 2, tzinfo=UTC))
+        old = QuestionnaireVersion(version="sipas-2019.1", checksum="0" * 64, definition={})
+        db.session.add(old)
+        db.session.flush()
+        db.session.scalars(
+            select(Response).order_by(Response.id)
+        ).first().questionnaire_version = old
+        db.session.commit()
+    path = tmp_path / "r.csv"
+    result = runner.invoke(
+        args=["export", "responses", "--from", "2024-03-01", "--to", "2024-03-31", "-o", str(path)]
+    )
+    assert result.exit_code == 0
+    assert "the export mixes questionnaire versions (sipas-2019.1: 1, sipas-2023.1: 2)" in (
+        result.stderr
+    )
+    err = io.StringIO()
+    assert cli_main(["indices", str(path)], stdout=io.StringIO(), stderr=err) == 2
+    assert (
+        "questionnaire versions are mixed (sipas-2019.1 from line 2, sipas-2023.1 from line 3)"
+        in (err.getvalue())
+    )
+    result = runner.invoke(
+        args=[
+            "export",
+            "responses",
+            "--from",
+            "2024-03-01",
+            "--to",
+            "2024-03-31",
+            "--questionnaire-version",
+            "sipas-2023.1",
+            "-o",
+            str(path),
+        ]
+    )
+    assert result.exit_code == 0 and "mixes" not in result.stderr
+    assert [r["questionnaire_version"] for r in _read(path.read_text())] == ["sipas-2023.1"] * 2
+    assert cli_main(["indices", str(path), "--min-n", "1"], stdout=io.StringIO()) == 0
+    result = runner.invoke(
+        args=[
+            "export",
+            "responses",
+            "--from",
+            "2024-03-01",
+            "--to",
+            "2024-03-31",
+            "--questionnaire-version",
+            "sipas-1999",
+        ]
+    )
+    assert result.exit_code == 2 and "no questionnaire file" in result.output
