@@ -31,9 +31,7 @@ class ReportSnapshot(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    published_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: The inputs: response count, highest response id, checksum of the volumes.
     fingerprint: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: The whole report as computed (services.compute_report).
