@@ -90,6 +90,8 @@ class Config:
     FEEDBACK_PUBLISH_DAYS = _env_int("FEEDBACK_PUBLISH_DAYS", 2)
     #: The single extension may add at most this many working days.
     FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
+    #: Reports: months run 15th → 14th as in the provincial plan, unless this is set.
+    REPORT_CALENDAR_MONTHS = _env_bool("REPORT_CALENDAR_MONTHS", False)
     #: Contact data of feedback closed longer than this is erased by `flask feedback purge`.
     FEEDBACK_RETENTION_DAYS = _env_int("FEEDBACK_RETENTION_DAYS", 5 * 365)
     #: SMTP for notifications; without MAIL_SERVER they are written to the log.

@@ -48,7 +48,15 @@ def update() -> None:
     """Extract, then merge new messages into every catalogue."""
     extract.callback()  # type: ignore[misc]
     _pybabel(
-        "update", "-i", str(POT), "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete"
+        "update",
+        "-i",
+        str(POT),
+        "-d",
+        "translations",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+        "--width",
+        "100",
     )
 
 
