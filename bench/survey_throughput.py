@@ -229,6 +229,10 @@ def app_env(db: Database, port: int) -> dict[str, str]:
         PROXY_FIX_X_FOR="0",
         SESSION_COOKIE_SECURE="0",
         PYTHONUNBUFFERED="1",
+        # the repository first, as for `flask` and gunicorn run from its root
+        PYTHONPATH=os.pathsep.join(
+            [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+        ),
     )
     return env
 
