@@ -23,8 +23,10 @@ import argparse
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
+import operator
 import os
 import sys
 import tempfile
@@ -65,6 +67,7 @@ GROUP_COLUMNS = ("agency", "month", "counter", "procedure_field", "stratum", "cl
 MAX_SHOWN = 50
 #: Records read and checked at a time.
 CHUNK = 65_536
+_ANSWER = {"": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 
 
 # --------------------------------------------------------------------------- reading
@@ -102,23 +105,22 @@ def read_responses_checked(
                 raise problems.error()
             names = [h.strip() for h in header]
             columns = _check_header(names, codes, extra_columns, questionnaire, problems)
-            rows: list[list[str]] = []
-            lines: list[int] = []
-            start = reader.line_num + 1
-            for row in reader:
-                line, start = start, reader.line_num + 1
-                if len(row) != len(names):
-                    if not any(cell.strip() for cell in row):
-                        continue  # a blank line
-                    problems.add(line, f"{len(row)} fields, the header has {len(names)}")
-                    continue
-                rows.append(row)
-                lines.append(line)
-                if len(rows) == CHUNK:
+            width = len(names)
+            begin = reader.line_num
+            while rows := list(itertools.islice(reader, CHUNK)):
+                lines = _record_lines(rows, begin, reader.line_num)
+                begin = reader.line_num
+                lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+                ragged = np.flatnonzero(lengths != width)
+                if ragged.size:
+                    for k in ragged:
+                        if any(cell.strip() for cell in rows[k]):  # else a blank line
+                            problems.add(lines[k], f"{lengths[k]} fields, the header has {width}")
+                    keep = np.flatnonzero(lengths == width)
+                    rows = [rows[k] for k in keep]
+                    lines = lines[keep]
+                if rows:
                     chunks.append(_check_chunk(rows, lines, columns, codes, problems))
-                    rows, lines = [], []
-            if rows:
-                chunks.append(_check_chunk(rows, lines, columns, codes, problems))
     except UnicodeDecodeError:
         problems.add(None, "not UTF-8 text")
         raise problems.error() from None
@@ -161,6 +163,24 @@ def read_responses_checked(
     return responses, line
 
 
+def _record_lines(rows, begin: int, end: int) -> np.ndarray:
+    """The line each record starts on, given the reader's line count before and after.
+
+    One line per record unless a quoted cell holds line breaks; then each
+    record's breaks are counted (``\\n``, ``\\r`` or ``\\r\\n``, as the file splits lines).
+    """
+    n = len(rows)
+    first = np.arange(begin + 1, begin + 1 + n, dtype=np.int64)
+    if end - begin == n:
+        return first
+    breaks = np.fromiter(
+        (sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in row) for row in rows),
+        dtype=np.int64,
+        count=n,
+    )
+    return first + np.concatenate(([0], np.cumsum(breaks)[:-1]))
+
+
 def _check_header(names, codes, extra_columns, questionnaire, problems) -> dict[str, int]:
     """Column positions by name; header problems go to ``problems`` (line 1)."""
     known = set(METADATA_COLUMNS) | set(codes) | set(extra_columns)
@@ -198,32 +218,29 @@ def _check_header(names, codes, extra_columns, questionnaire, problems) -> dict[
 def _check_chunk(rows, lines, columns, codes, problems) -> dict[str, np.ndarray]:
     """Arrays of one chunk of records, checked (problems collected)."""
     line = np.array(lines, dtype=np.int64)
-    by_column = list(zip(*rows))
     n = line.size
 
+    def cells(name):  # one column, without building the transposed table
+        return map(operator.itemgetter(columns[name]), rows)
+
     def text(name):
-        return np.strings.strip(np.array(by_column[columns[name]], dtype=str))
+        return np.strings.strip(np.array(list(cells(name)), dtype=str))
 
     out: dict[str, np.ndarray] = {"line": line}
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     for j, code in enumerate(codes):
         if code not in columns:
             continue
-        raw = np.array(by_column[columns[code]], dtype=str)
-        if raw.dtype.itemsize > 4:  # some cell is wider than one character
-            raw = np.strings.strip(raw)
-        if raw.dtype.itemsize > 4:
-            valid = np.isin(raw, ["", "1", "2", "3", "4", "5"])
-        point = raw.astype("U1").view(np.uint32).astype(np.int16)  # code point of the 1st char
-        point[point == 32] = 0  # a lone space is an empty cell
-        if raw.dtype.itemsize <= 4:
-            valid = (point == 0) | ((point >= 49) & (point <= 53))
-        answers[:, j] = np.where(valid & (point > 0), point - 48, 0)
-        for r in np.flatnonzero(~valid):
-            problems.add(
-                line[r],
-                f"{code}: {str(raw[r])!r} is not an answer 1–5 (leave it empty for N/A or not asked)",
-            )
+        values = np.fromiter(map(_ANSWER.get, cells(code), itertools.repeat(-1)), np.int8, n)
+        for r in np.flatnonzero(values < 0):
+            stripped = rows[r][columns[code]].strip()
+            values[r] = _ANSWER.get(stripped, 0)
+            if stripped not in _ANSWER:
+                problems.add(
+                    line[r],
+                    f"{code}: {stripped!r} is not an answer 1–5 (leave it empty for N/A or not asked)",
+                )
+        answers[:, j] = values
     out["answers"] = answers
     for name in ("response_id", "agency"):
         if name in columns:
@@ -432,30 +449,39 @@ def _weighting_block(weighting: VolumeWeighting | None, volumes_path, cutoff_day
                 "reflects who answered rather than its mix of transactions"
             ),
         }
-    gaps = weighting.coverage_gaps
-    return {
+    gaps, collapsed = weighting.coverage_gaps, weighting.collapsed
+    note = (
+        f"post-stratified to {weighting.n_cells} {' × '.join(weighting.dimensions)} cells "
+        f"of dossier volumes ({weighting.volume_total:.0f} dossiers); "
+    )
+    if collapsed:
+        note += (
+            f"{len(collapsed)} cell(s) without responses collapsed into their agency's "
+            "other cells; "
+        )
+    note += (
+        f"{len(gaps)} cell(s) with volume but no response "
+        f"({sum(g['dossiers'] for g in gaps)} dossiers) left as coverage gaps, not "
+        "redistributed"
+    )
+    block = {
         "method": "poststratify",
         "volumes": str(volumes_path),
         "cells": list(weighting.dimensions),
-        "month": "calendar"
-        if cutoff_day is None
-        else f"reporting month ({cutoff_day}th → {cutoff_day - 1}th)",
         "n_cells": weighting.n_cells,
         "responding_cells": weighting.responding_cells,
         "volume_total": weighting.volume_total,
         "coverage_gaps": gaps,
-        "collapsed": weighting.collapsed,
-        "note": (
-            f"post-stratified to {weighting.n_cells} {' × '.join(weighting.dimensions)} cells "
-            f"of dossier volumes; {len(gaps)} cell(s) with volume but no response "
-            f"({sum(g['dossiers'] for g in gaps)} dossiers) "
-            + (
-                "were collapsed into their agency's other cells"
-                if weighting.collapsed
-                else "are coverage gaps, not redistributed"
-            )
-        ),
+        "collapsed": collapsed,
+        "note": note,
     }
+    if "month" in weighting.dimensions:
+        block["month"] = (
+            "calendar month"
+            if cutoff_day is None
+            else f"reporting month (from the {cutoff_day}th of the month before)"
+        )
+    return block
 
 
 # --------------------------------------------------------------------------- command
@@ -666,7 +692,8 @@ def run_indices(args, stdout, stderr) -> int:
             "weighting": block,
             **doc,
         }
-        text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        # no indent: the C encoder (indenting falls back to pure Python, ~10× slower)
+        text = json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n"
     else:
         weights = block["method"]
         rows = list(_rows(report.groups, by, "group", weights))

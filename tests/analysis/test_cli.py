@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import BLOCK_FIELDS, analyse, load_questionnaire, read_responses_csv
+from analysis import BLOCK_FIELDS, analyse, cli, load_questionnaire, read_responses_csv
 from analysis.cli import main
 
 from .conftest import FIXTURES, golden_report, golden_responses
@@ -388,6 +388,24 @@ def test_wrong_field_count_and_empty_labels(tmp_path):
     assert "line 2: agency is empty" in err
     assert "line 3: response_id is empty" in err
     assert f"line 5: 2 fields, the header has {len(HEADER)}" in err
+
+
+def test_line_numbers_across_chunks_blank_lines_and_quoted_line_breaks(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "CHUNK", 2)
+    rows = {
+        1: {"counter": "K1\nupstairs"},  # lines 3–4
+        3: {"counter": "a\r\nb\nc"},  # lines 6–8
+        4: {"C3": "9"},
+        5: {"response_id": "r1"},
+    }
+    path = responses_csv(tmp_path, rows, header=[*HEADER, "counter"], n=6)
+    err = refused(tmp_path, path)
+    assert "responses.csv, line 9: C3: '9'" in err
+    assert "responses.csv, line 10: response_id 'r1' repeats line 2" in err
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\n", "\n\n", 1), encoding="utf-8")  # a blank line 2
+    err = refused(tmp_path, path)
+    assert "line 10: C3: '9'" in err and "line 11: response_id 'r1' repeats line 3" in err
 
 
 def test_every_problem_is_reported_in_line_order(tmp_path):
