@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..agencies.models import Agency, Procedure
@@ -142,14 +142,27 @@ def queue():
 def export(fmt: str):
     """The filtered queue as CSV or XLSX; personal data masked unless the role allows it."""
     filters = _filters_from_args()
-    cases = (
-        db.session.scalars(
-            _queue_statement(filters)
-            .options(joinedload(FeedbackCase.agency), joinedload(FeedbackCase.procedure))
-            .order_by(FeedbackCase.id)
+    agency, procedure = aliased(Agency), aliased(Procedure)
+    # plain columns, not ORM objects: a 24,000-case export spends its time in Python otherwise
+    stmt = (
+        _queue_statement(filters)
+        .with_only_columns(
+            FeedbackCase.code,
+            FeedbackCase.kind,
+            FeedbackCase.state,
+            FeedbackCase.channel,
+            agency.name,
+            procedure.code,
+            FeedbackCase.received_at,
+            FeedbackCase.due_on,
+            FeedbackCase.submitter_name,
+            FeedbackCase.contact_phone,
+            FeedbackCase.contact_email,
+            FeedbackCase.content,
         )
-        .unique()
-        .all()
+        .outerjoin(agency, FeedbackCase.agency_id == agency.id)
+        .outerjoin(procedure, FeedbackCase.procedure_id == procedure.id)
+        .order_by(FeedbackCase.id)
     )
     unmasked = has_permission(current_user, Permission.unmasked_exports)
     header = [
@@ -168,20 +181,20 @@ def export(fmt: str):
     ]
     rows = [
         [
-            c.code,
-            c.kind.value,
-            c.state.value,
-            c.channel.value,
-            c.agency.name if c.agency else "",
-            c.procedure.code if c.procedure else "",
-            c.received_at.isoformat(),
-            c.due_on.isoformat() if c.due_on else "",
-            c.submitter_name if unmasked else audit.mask_name(c.submitter_name),
-            c.contact_phone if unmasked else audit.mask_phone(c.contact_phone),
-            c.contact_email if unmasked else audit.mask_email(c.contact_email),
-            c.content,
+            r[0],
+            r[1].value,
+            r[2].value,
+            r[3].value,
+            r[4] or "",
+            r[5] or "",
+            r[6].isoformat(),
+            r[7].isoformat() if r[7] else "",
+            r[8] if unmasked else audit.mask_name(r[8]),
+            r[9] if unmasked else audit.mask_phone(r[9]),
+            r[10] if unmasked else audit.mask_email(r[10]),
+            r[11],
         ]
-        for c in cases
+        for r in db.session.execute(stmt)
     ]
     audit.record(current_user, "export", detail=f"{fmt}, {len(rows)} cases, unmasked={unmasked}")
     db.session.commit()
