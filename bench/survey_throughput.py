@@ -753,25 +753,52 @@ def start_py_spy(server: Server, label: str, out_dir: Path, duration: float):
     return proc, out
 
 
-def profile_summary(path: Path, top: int = 15) -> list[tuple[float, str]]:
-    """Share of request-handling samples spent in (and below) each app function."""
+def _frame_package(frame: str) -> str:
+    """The package a py-spy frame ``func (path:line)`` belongs to (py-spy shortens
+    paths to the import path, e.g. ``sqlalchemy/orm/session.py``)."""
+    match = re.search(r"\(([^()]*?)(?::\d+)?\)$", frame)
+    path = match.group(1) if match else frame
+    if "site-packages/" in path:
+        path = path.split("site-packages/", 1)[1]
+    if "bare_app" in path:
+        return "bare_app"
+    if "/" not in path:
+        return "python stdlib" if path.endswith(".py") or path.startswith("<") else path
+    head = path.lstrip("/").split("/", 1)[0]
+    return "python stdlib" if head in ("usr", "opt") or head.startswith("python3") else head
+
+
+def profile_summary(path: Path, top: int = 12) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    """From py-spy's collapsed stacks, over the samples inside a request: the share
+    spent in (and below) each app function, and the share of CPU burnt in each
+    distribution (the innermost Python frame's)."""
     inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, n = line.rpartition(" ")
         if not n.isdigit() or "handle_request" not in stack:
             continue
-        total += int(n)
+        count = int(n)
+        total += count
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
         seen = set()
-        for frame in stack.split(";"):
+        for frame in frames:
             if "survey_app/" not in frame and "bare_app" not in frame:
                 continue
             name = re.sub(r":\d+\)$", ")", frame)
             if name not in seen:
                 seen.add(name)
-                inclusive[name] = inclusive.get(name, 0) + int(n)
-    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
-    return [(100 * n / total, name) for name, n in ranked] if total else []
+                inclusive[name] = inclusive.get(name, 0) + count
+        package = _frame_package(frames[-1]) if frames else "?"
+        own[package] = own.get(package, 0) + count
+    if not total:
+        return [], []
+
+    def ranked(d: dict[str, int]) -> list[tuple[float, str]]:
+        return [(100 * n / total, k) for k, n in sorted(d.items(), key=lambda kv: -kv[1])[:top]]
+
+    return ranked(inclusive), ranked(own)
 
 
 # --------------------------------------------------------------------------- one database
@@ -1116,9 +1143,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if profile_dir:
         for path in sorted(profile_dir.glob("*.txt")):
-            log(f"py-spy {path.relative_to(ROOT)}: share of request time in (and below)")
-            for share, name in profile_summary(path):
-                log(f"  {share:5.1f}%  {name}")
+            functions, packages = profile_summary(path)
+            log(f"\npy-spy {path.relative_to(ROOT)}: share of the time in requests spent")
+            log("  in and below these app functions:")
+            for share, name in functions:
+                log(f"    {share:5.1f}%  {name}")
+            log("  in the code of (innermost Python frame):")
+            for share, name in packages:
+                log(f"    {share:5.1f}%  {name}")
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"survey-throughput-{stamp}.json"
