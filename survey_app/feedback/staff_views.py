@@ -129,7 +129,6 @@ def queue():
         agencies=agencies,
         today=today,
         soon=today + timedelta(days=3),
-        unmasked=has_permission(current_user, Permission.unmasked_exports),
         mask_name=audit.mask_name,
         channels=CaseChannel,
         states=CaseState,

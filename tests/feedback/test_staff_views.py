@@ -348,3 +348,10 @@ def test_case_page_explains_the_due_date_in_vietnamese(app, world):
     explained = html[html.index('id="due-explained"') :]
     assert "2 ngày làm việc" in explained and "Tết Nguyên Đán" in explained
     assert 'id="due-on">30 thg 1, 2023' in html or "30/01/2023" in html or "30 thg 1, 2023" in html
+
+
+def test_lists_mask_names_for_every_role_and_only_the_case_page_shows_them(app, world):
+    html = (
+        as_user(app, world, "coordinator").get("/staff/feedback/?scope=all").get_data(as_text=True)
+    )
+    assert "Nguyễn V. A." in html and "Nguyễn Văn An" not in html and "0912345678" not in html

@@ -249,3 +249,27 @@ def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(ap
         assert case.citizen_verdict == "disagree"
     page = client.get(f"/feedback/track/{code}").get_data(as_text=True)
     assert 'id="verdict-disagree"' in page
+
+
+def test_guessing_tracking_numbers_is_rate_limited(app, database_url, world):
+    import uuid
+
+    from survey_app import create_app
+    from survey_app.config import TestConfig
+
+    class Limited(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        RATELIMIT_ENABLED = True
+        RATELIMIT_KEY_PREFIX = f"t{uuid.uuid4().hex}"
+        TRACK_RATE_LIMIT = "3/minute"
+
+    client = create_app(Limited).test_client()
+    html = client.get("/feedback/track").get_data(as_text=True)
+    statuses = [
+        client.post(
+            "/feedback/track",
+            data={"csrf_token": csrf_from(html), "code": "PA-26-AAAAAA", "secret": str(n)},
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [404, 404, 404, 429]
