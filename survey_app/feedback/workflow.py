@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..agencies.models import Agency
 from ..auth.models import Role, User
-from ..core.time import local_today, now_utc
+from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
 from .models import CalendarOverride, CaseEvent, CaseState, FeedbackCase
 from .workdays import Pause, WorkCalendar, compute_deadline
@@ -223,7 +223,14 @@ def transition(
         case.agency = agency
         case.assignee = None
         event.to_agency_id = agency.id if agency else None
-        start_clock(case, durations.answer if agency else durations.transfer)
+        if agency is not None:
+            start_clock(case, durations.answer)  # the new agency answers within 15 days
+        else:
+            # back to the coordinators: the transfer to the competent agency is due
+            # within 5 working days of the case's receipt, not of this step
+            start_clock(case, durations.transfer)
+            case.clock_start_on = case.received_at.astimezone(local_tz()).date()
+            refresh_due(case)
     elif to_state == S.needs_info:
         case.paused_since = today
         case.public_reason = reason

@@ -107,6 +107,7 @@ def test_full_path_with_transfer_charging_the_wrong_agency(world):
     with freeze_time(datetime(2026, 3, 4, 2, tzinfo=timezone.utc)):  # Wednesday
         transition(case, S.transferred, world["handler_justice"], reason="Không thuộc thẩm quyền")
         assert case.agency is None  # back to the coordinators
+        assert case.due_on == date(2026, 3, 9)  # transfer due 5 working days after receipt
         event = transition(
             case,
             S.transferred,
