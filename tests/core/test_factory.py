@@ -74,12 +74,12 @@ def test_config_class_is_accepted():
 
 def test_schema_comes_from_migrations_and_matches_the_models(app_ctx):
     """A model change without a migration fails here (alembic's autogenerate check)."""
+    import warnings
+
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from survey_app.extensions import db
-
-    import warnings
 
     with db.engine.connect() as conn, warnings.catch_warnings():
         # SQLite cannot reflect the queue's expression indexes; tests/feedback/test_queries.py

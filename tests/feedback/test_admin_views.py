@@ -21,7 +21,7 @@ from survey_app.feedback.models import (
 )
 from survey_app.feedback.services import Submission, route, submit
 from tests import factories
-from tests.helpers import csrf_from, login
+from tests.helpers import csrf_from, logged_in
 
 
 @pytest.fixture
@@ -44,9 +44,7 @@ def world(app):
 
 
 def as_user(app, world, who):
-    client = app.test_client()
-    login(client, world.users[who])
-    return client
+    return logged_in(app, world.users[who])
 
 
 def test_routing_rule_by_field_sends_new_cases(app, world):

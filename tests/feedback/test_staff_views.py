@@ -15,7 +15,7 @@ from survey_app.extensions import db
 from survey_app.feedback.models import AuditLog, CaseChannel, CaseKind, CaseState, FeedbackCase
 from survey_app.feedback.services import Submission, submit
 from tests import factories
-from tests.helpers import csrf_from, login
+from tests.helpers import csrf_from, logged_in
 
 XSS = '<script>alert("x")</script><b>đậm</b>'
 
@@ -68,9 +68,7 @@ def world(app):
 
 
 def as_user(app, world, who):
-    client = app.test_client()
-    assert login(client, world.emails[who]).status_code == 303
-    return client
+    return logged_in(app, world.emails[who])
 
 
 def _version(html):

@@ -13,7 +13,7 @@ from survey_app.demo.data import load_demo
 from survey_app.extensions import db
 from survey_app.reports.models import ReportSnapshot
 from tests import factories
-from tests.helpers import csrf_from, login
+from tests.helpers import csrf_from, logged_in
 from tests.reports.conftest import respond
 
 
@@ -34,9 +34,7 @@ def demo(app):
 
 
 def as_user(app, demo, who):
-    client = app.test_client()
-    assert login(client, demo.users[who]).status_code == 303
-    return client
+    return logged_in(app, demo.users[who])
 
 
 def test_anonymous_goes_to_login(client, demo):

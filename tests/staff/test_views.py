@@ -13,7 +13,7 @@ from survey_app.extensions import db
 from survey_app.surveys.models import Channel
 from survey_app.surveys.services import Origin, record_overall
 from tests import factories
-from tests.helpers import csrf_from, login
+from tests.helpers import csrf_from, logged_in, login
 
 
 @pytest.fixture
@@ -54,9 +54,7 @@ def world(app):
 
 
 def as_user(app, world, who):
-    client = app.test_client()
-    assert login(client, world.users[who]).status_code == 303
-    return client
+    return logged_in(app, world.users[who])
 
 
 def test_anonymous_is_sent_to_login(client, world):
