@@ -1,9 +1,10 @@
 """Login form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
+
+from ..core.forms import FlaskForm
 
 
 class LoginForm(FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -17,6 +16,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from ..core.forms import FlaskForm
 
 CONTENT_MAX = 5000
 _PHONE = re.compile(r"^(\+84|0)\d{9,10}$")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
@@ -11,6 +10,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, V
 from ..agencies.models import Agency, AgencyKind
 from ..auth.models import Role, User
 from ..auth.services import MIN_PASSWORD_LENGTH
+from ..core.forms import FlaskForm
 from ..extensions import db
 
 _required = InputRequired(message=_l("This field is required."))

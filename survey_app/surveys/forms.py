@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import FlaskForm
 from .questionnaire import Questionnaire
 
 NOT_APPLICABLE = "na"

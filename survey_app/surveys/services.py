@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..agencies.models import Counter, Procedure
+from ..agencies.models import Agency, Counter, Procedure
+from ..core.db import UTCDateTime
 from ..core.time import local_day_bounds_utc, local_today, now_utc
 from ..extensions import db
 from .models import Answer, Channel, QuestionnaireVersion, Response
@@ -21,6 +22,50 @@ from .questionnaire import DEFAULT_VERSION, Questionnaire, load_questionnaire
 
 class TokenAlreadyUsed(Exception):
     """A receipt token that already has a response."""
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyCounter:
+    """What the survey needs of a counter: read in one plain query, no ORM object.
+
+    The survey is the hot path (every tap of every citizen), so it reads these
+    five columns instead of loading and tracking a :class:`Counter` and its agency.
+    """
+
+    id: int
+    code: str
+    name: str
+    agency_id: int
+    agency_name: str
+
+
+# The hot path's statements are built once: building a statement and its cache
+# key costs more than running it on an indexed column.
+_ACTIVE_COUNTER = (
+    select(Counter.id, Counter.code, Counter.name, Counter.agency_id, Agency.name)
+    .join(Agency, Agency.id == Counter.agency_id)
+    .where(
+        Counter.code == bindparam("code"),
+        Counter.is_active.is_(True),
+        Agency.is_active.is_(True),
+    )
+)
+_RECENT_DUPLICATE = (
+    select(Response.id)
+    .where(
+        Response.counter_id == bindparam("counter_id"),
+        Response.client_hash == bindparam("client_hash"),
+        Response.submitted_at >= bindparam("since", type_=UTCDateTime),
+    )
+    .limit(1)
+)
+_INSERT_RESPONSE = insert(Response.__table__)
+
+
+def active_counter(code: str) -> SurveyCounter | None:
+    """The counter with this public code, if it and its agency take part in the survey."""
+    row = db.session.execute(_ACTIVE_COUNTER, {"code": code.upper()}).first()
+    return None if row is None else SurveyCounter(*row)
 
 
 def current_questionnaire() -> Questionnaire:
@@ -89,20 +134,17 @@ def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: dat
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def recent_duplicate(counter: Counter, client_hash: str, at: datetime | None = None) -> int | None:
+def recent_duplicate(
+    counter: Counter | SurveyCounter, client_hash: str, at: datetime | None = None
+) -> int | None:
     """The id of a response from the same client at the same counter inside the duplicate window."""
     window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
     if window <= 0:
         return None
-    at = at or now_utc()
+    since = (at or now_utc()) - timedelta(seconds=window)
     return db.session.scalar(
-        select(Response.id)
-        .where(
-            Response.counter_id == counter.id,
-            Response.client_hash == client_hash,
-            Response.submitted_at >= at - timedelta(seconds=window),
-        )
-        .limit(1)
+        _RECENT_DUPLICATE,
+        {"counter_id": counter.id, "client_hash": client_hash, "since": since},
     )
 
 
@@ -127,8 +169,10 @@ class Origin:
     dossier_ref_hash: str | None = None
 
 
-def record_overall(counter: Counter, overall: int, origin: Origin) -> Response:
-    """Store the one-tap rating: this alone is a complete response.
+def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin) -> int:
+    """Store the one-tap rating (this alone is a complete response); its id.
+
+    One INSERT, without loading or tracking ORM objects: this runs on every tap.
 
     :raises ValueError: if ``overall`` is not 1–5.
     :raises TokenAlreadyUsed: if the receipt token has been answered meanwhile
@@ -136,33 +180,36 @@ def record_overall(counter: Counter, overall: int, origin: Origin) -> Response:
     """
     if overall not in (1, 2, 3, 4, 5):
         raise ValueError("overall rating must be 1–5")
-    response = Response(
-        counter=counter,
-        agency_id=counter.agency_id,
-        procedure=origin.procedure,
-        questionnaire_version_id=questionnaire_version_id(current_questionnaire()),
-        channel=origin.channel,
-        language=origin.language,
-        overall=overall,
-        started_at=origin.started_at,
-        submitted_at=now_utc(),
-        client_hash=origin.client_hash,
-        staff_flag=origin.staff_flag,
-        receipt_token_hash=origin.receipt_token_hash,
-        dossier_ref_hash=origin.dossier_ref_hash,
-    )
+    values = {
+        "counter_id": counter.id,
+        "agency_id": counter.agency_id,
+        "procedure_id": origin.procedure.id if origin.procedure is not None else None,
+        "questionnaire_version_id": questionnaire_version_id(current_questionnaire()),
+        "channel": origin.channel,
+        "language": origin.language,
+        "overall": overall,
+        "started_at": origin.started_at,
+        "submitted_at": now_utc(),
+        "client_hash": origin.client_hash,
+        "staff_flag": origin.staff_flag,
+        "receipt_token_hash": origin.receipt_token_hash,
+        "dossier_ref_hash": origin.dossier_ref_hash,
+    }
     if origin.receipt_token_hash is None:
-        db.session.add(response)
-        db.session.flush()
-        return response
+        return db.session.connection().execute(_INSERT_RESPONSE, values).inserted_primary_key[0]
     try:  # the unique token column decides between two simultaneous taps
         with db.session.begin_nested():
-            db.session.add(response)
+            result = db.session.connection().execute(_INSERT_RESPONSE, values)
+            return result.inserted_primary_key[0]
     except IntegrityError as exc:
         if is_token_used(origin.receipt_token_hash):
             raise TokenAlreadyUsed from exc
         raise
-    return response
+
+
+def record_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin) -> Response:
+    """:func:`store_overall`, returning the stored :class:`Response` (for scripts and tests)."""
+    return db.session.get(Response, store_overall(counter, overall, origin))
 
 
 def record_details(

@@ -19,9 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
-from ..agencies.models import Agency, Counter, Procedure
+from ..agencies.models import Procedure
 from ..auth.permissions import public
 from ..core.i18n import current_language
 from ..core.time import local_today
@@ -30,6 +29,7 @@ from . import services
 from .forms import CommentForm, OverallForm, details_form_class
 from .models import Channel, Response
 from .questionnaire import load_questionnaire
+from .services import SurveyCounter
 from .tokens import TokenError, TokenExpired, read_receipt_token, token_digest
 
 bp = Blueprint("surveys", __name__)
@@ -46,15 +46,8 @@ def _start_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hailong.survey-start")
 
 
-def _active_counter(code: str) -> Counter:
-    counter = db.session.scalar(
-        select(Counter)
-        .join(Agency)
-        .options(contains_eager(Counter.agency))  # the agency comes from the same join
-        .where(
-            Counter.code == code.upper(), Counter.is_active.is_(True), Agency.is_active.is_(True)
-        )
-    )
+def _active_counter(code: str) -> services.SurveyCounter:
+    counter = services.active_counter(code)
     if counter is None:
         abort(
             404,
@@ -75,7 +68,7 @@ def _client_hash() -> str:
     )
 
 
-def _started_at(signed: str | None, counter: Counter) -> datetime | None:
+def _started_at(signed: str | None, counter: SurveyCounter) -> datetime | None:
     if not signed:
         return None
     try:
@@ -89,7 +82,7 @@ def _started_at(signed: str | None, counter: Counter) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
-def _answered_recently(counter: Counter) -> bool:
+def _answered_recently(counter: SurveyCounter) -> bool:
     window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
     at = session.get(ANSWERED_KEY, {}).get(counter.code)
     return window > 0 and at is not None and time.time() - at < window
@@ -107,7 +100,7 @@ def _remember_response(counter_code: str, response_id: int) -> None:
     session[ANSWERED_KEY] = answered
 
 
-def _followup_response(counter: Counter) -> Response:
+def _followup_response(counter: SurveyCounter) -> Response:
     """The response this browser rated at ``counter`` and may still complete, or 404/410."""
     state = session.get(SESSION_KEY)
     if not state or state.get("c") != counter.code:
@@ -132,7 +125,7 @@ def _followup_response(counter: Counter) -> Response:
 
 
 def _render_overall(
-    counter: Counter,
+    counter: SurveyCounter,
     form: OverallForm,
     status: int = 200,
     token: str | None = None,
@@ -154,14 +147,14 @@ def _render_overall(
     )
 
 
-def _render_already(counter: Counter, can_continue: bool = False):
+def _render_already(counter: SurveyCounter, can_continue: bool = False):
     return (
         render_template("surveys/already.html", counter=counter, can_continue=can_continue),
         409,
     )
 
 
-def _submit_overall(counter: Counter, origin_kwargs: dict, token: str | None = None):
+def _submit_overall(counter: SurveyCounter, origin_kwargs: dict, token: str | None = None):
     form = OverallForm()
     if not form.validate_on_submit():
         return _render_overall(counter, form, 400, token, origin_kwargs["channel"])
@@ -178,15 +171,13 @@ def _submit_overall(counter: Counter, origin_kwargs: dict, token: str | None = N
         state = session.get(SESSION_KEY) or {}
         return _render_already(counter, can_continue=state.get("c") == counter.code)
     try:
-        response = services.record_overall(counter, form.overall.data, origin)
+        response_id = services.store_overall(counter, form.overall.data, origin)
     except services.TokenAlreadyUsed:
         db.session.rollback()
         return _render_already(counter)
-    # read before the commit expires them: no reload query on the hot path
-    counter_code, response_id = counter.code, response.id
     db.session.commit()
-    _remember_response(counter_code, response_id)
-    return redirect(url_for(".details", code=counter_code), code=303)
+    _remember_response(counter.code, response_id)
+    return redirect(url_for(".details", code=counter.code), code=303)
 
 
 def _channel_for_link() -> Channel:
@@ -211,7 +202,7 @@ def counter(code: str):
     return _submit_overall(counter, {"channel": channel})
 
 
-def _receipt_or_error(token: str) -> tuple[Counter, Procedure | None, str, str | None]:
+def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str, str | None]:
     try:
         data = read_receipt_token(token)
     except TokenExpired:
