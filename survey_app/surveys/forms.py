@@ -18,6 +18,12 @@ COMMENT_MAX_LENGTH = 2000
 class OverallForm(FlaskForm):
     """Step 1: the overall rating, one tap on a face."""
 
+    class Meta:
+        # The app-wide CSRFProtect checks the token of every POST before the view
+        # runs; the form's own field would sign a fresh token on every tap only
+        # to throw it away. The page renders the token with csrf_token().
+        csrf = False
+
     overall = IntegerField(
         validators=[
             InputRequired(message=_l("Please tap one of the five faces.")),
