@@ -83,6 +83,12 @@ class Config:
     RECEIPT_TOKEN_MAX_AGE = _env_int("RECEIPT_TOKEN_MAX_AGE", 14 * 24 * 3600)
     #: Steps 2 and 3 of a survey may be completed within this many seconds.
     SURVEY_FOLLOWUP_SECONDS = _env_int("SURVEY_FOLLOWUP_SECONDS", 3600)
+    #: Kiosk tablets: taps per tablet (one device serves everyone at its counter),
+    #: seconds without a touch before a half-answered survey goes back to the
+    #: first screen, and seconds the thank-you screen stays up.
+    KIOSK_RATE_LIMIT = os.environ.get("KIOSK_RATE_LIMIT", "12/minute;400/hour")
+    KIOSK_IDLE_SECONDS = _env_int("KIOSK_IDLE_SECONDS", 60)
+    KIOSK_THANKS_SECONDS = _env_int("KIOSK_THANKS_SECONDS", 6)
     #: Legal durations for feedback (phản ánh, kiến nghị), in working days.
     FEEDBACK_SCREENING_DAYS = _env_int("FEEDBACK_SCREENING_DAYS", 2)
     FEEDBACK_TRANSFER_DAYS = _env_int("FEEDBACK_TRANSFER_DAYS", 5)

@@ -14,7 +14,7 @@ from .feedback.models import (
     RoutingRule,
 )
 from .reports.models import ReportSnapshot
-from .surveys.models import Answer, Channel, QuestionnaireVersion, Response
+from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
 
 __all__ = [
     "Agency",
@@ -32,6 +32,7 @@ __all__ = [
     "Channel",
     "Counter",
     "DossierVolume",
+    "Kiosk",
     "Procedure",
     "ProcedureField",
     "QuestionnaireVersion",

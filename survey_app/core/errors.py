@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -67,8 +67,22 @@ def error_response(status: int, message: str | None = None, title: str | None = 
     if wants_json():
         body = jsonify(error={"status": status, "title": title, "message": message})
     else:
-        body = render_template("errors/error.html", status=status, title=title, message=message)
+        body = render_template(
+            "errors/error.html",
+            status=status,
+            title=title,
+            message=message,
+            kiosk_reset_url=_kiosk_reset_url(status),
+        )
     return make_response(body, status)
+
+
+def _kiosk_reset_url(status: int) -> str | None:
+    """On a kiosk, an error page goes back to the first screen by itself (not for a dead link)."""
+    endpoint, args = request.endpoint or "", request.view_args or {}
+    if endpoint.startswith("surveys.kiosk_") and "token" in args and status not in (404, 410):
+        return url_for("surveys.kiosk_start", token=args["token"])
+    return None
 
 
 def register(app: Flask) -> None:

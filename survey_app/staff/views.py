@@ -313,3 +313,7 @@ def user_edit(user_id: int):
         return redirect(url_for(".users"), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("staff/user_form.html", form=form, user=user), status
+
+
+# kiosk tablets live in their own module, on this blueprint
+from . import kiosks  # noqa: F401

@@ -140,3 +140,30 @@ class Answer(db.Model):
     value: Mapped[int | None] = mapped_column(SmallInteger)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Kiosk(db.Model):
+    """A tablet at a counter, running the survey full screen for one citizen after another.
+
+    It opens the survey through a signed link that carries this row's id and its
+    counter, so the tablet is locked to that counter; revoking the row kills the
+    link. Its responses have the channel ``kiosk``.
+    """
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(
+        ForeignKey("counters.id", ondelete="CASCADE"), index=True
+    )
+    #: Where the tablet stands, for the staff list ("Tablet by counter 3").
+    label: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    counter: Mapped[Counter] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

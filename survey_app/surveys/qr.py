@@ -8,6 +8,11 @@ import segno
 from flask import current_app
 
 
+def public_url(path: str) -> str:
+    """``path`` (from ``url_for``) on the public address of the service."""
+    return current_app.config["PUBLIC_BASE_URL"] + path
+
+
 def counter_url(counter_code: str) -> str:
     """The public survey address of a counter, as printed and encoded in its QR."""
     return f"{current_app.config['PUBLIC_BASE_URL']}/s/{counter_code}"

@@ -1,9 +1,12 @@
-"""Signed, expiring, single-use survey links printed on receipts.
+"""Signed survey links: single-use ones printed on receipts, and kiosk links.
 
 A token carries the counter, the procedure (optional), a keyed hash of the
 dossier reference (optional) and the time it was issued, signed with
 itsdangerous. Single use is enforced by the database: a response stores the
 token's SHA-256 in a unique column.
+
+A kiosk link carries a kiosk's id and its counter; it does not expire (a tablet
+runs for months) but dies when the kiosk row is revoked.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from ..core.time import now_utc
 
 _SALT = "hailong.receipt-link.v1"
+_KIOSK_SALT = "hailong.kiosk-link.v1"
 
 
 class TokenError(Exception):
@@ -80,7 +84,7 @@ def read_receipt_token(token: str) -> ReceiptToken:
     if not isinstance(payload, dict) or not isinstance(payload.get("c"), str):
         raise TokenError("malformed payload")
     if issued.tzinfo is None:
-        issued = issued.replace(tzinfo=timezone.utc)
+        issued = issued.replace(tzinfo=UTC)
     if issued - now_utc() > timedelta(minutes=5):  # allow for clock skew between servers
         raise TokenError("issued in the future")
     return ReceiptToken(
@@ -98,3 +102,30 @@ def token_digest(token: str) -> str:
 
 def token_expires_at(issued_at: datetime) -> datetime:
     return issued_at + timedelta(seconds=current_app.config["RECEIPT_TOKEN_MAX_AGE"])
+
+
+def _kiosk_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_KIOSK_SALT)
+
+
+def issue_kiosk_token(kiosk_id: int, counter_code: str) -> str:
+    """The token of a kiosk link (``/k/<token>``): the kiosk and its counter, signed."""
+    return _kiosk_serializer().dumps({"k": kiosk_id, "c": counter_code})
+
+
+def read_kiosk_token(token: str) -> tuple[int, str]:
+    """(kiosk id, counter code) from a kiosk link's token.
+
+    :raises TokenError: if it was tampered with or is malformed.
+    """
+    try:
+        payload = _kiosk_serializer().loads(token)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise TokenError(str(exc)) from exc
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("k"), int)
+        or not isinstance(payload.get("c"), str)
+    ):
+        raise TokenError("malformed payload")
+    return payload["k"], payload["c"]

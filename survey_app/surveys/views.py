@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -27,15 +29,43 @@ from ..core.time import local_today
 from ..extensions import db, limiter
 from . import services
 from .forms import CommentForm, OverallForm, details_form_class
-from .models import Channel, Response
+from .models import Channel, Kiosk, Response
 from .questionnaire import load_questionnaire
 from .services import SurveyCounter
-from .tokens import TokenError, TokenExpired, read_receipt_token, token_digest
+from .tokens import (
+    TokenError,
+    TokenExpired,
+    read_kiosk_token,
+    read_receipt_token,
+    token_digest,
+)
 
 bp = Blueprint("surveys", __name__)
 
 SESSION_KEY = "survey"  # the response this browser may still add steps 2 and 3 to
 ANSWERED_KEY = "answered"  # counter code → when this browser last rated it
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Where one survey's steps live: ``/s/<code>/…`` (poster, web) or ``/k/<token>/…`` (kiosk).
+
+    The steps are the same pages; only their addresses differ, and on a kiosk
+    the pages return to the first screen after each citizen and when idle.
+    """
+
+    counter: SurveyCounter
+    kiosk_token: str | None = None
+
+    @property
+    def is_kiosk(self) -> bool:
+        return self.kiosk_token is not None
+
+    def url(self, step: str) -> str:
+        """The address of ``step``: ``start``, ``details``, ``comment`` or ``thanks``."""
+        if self.kiosk_token is not None:
+            return url_for(f"surveys.kiosk_{step}", token=self.kiosk_token)
+        return url_for("surveys." + ("counter" if step == "start" else step), code=self.counter.code)
 
 
 def _survey_rate_limit() -> str:
@@ -79,7 +109,7 @@ def _started_at(signed: str | None, counter: SurveyCounter) -> datetime | None:
         return None
     if code != counter.code:
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _answered_recently(counter: SurveyCounter) -> bool:
@@ -125,39 +155,48 @@ def _followup_response(counter: SurveyCounter) -> Response:
 
 
 def _render_overall(
-    counter: SurveyCounter,
+    flow: Flow,
     form: OverallForm,
     status: int = 200,
     token: str | None = None,
     channel: Channel | None = None,
 ):
+    counter = flow.counter
     questionnaire = services.current_questionnaire()
     form.started.data = _start_signer().dumps(counter.code)
-    action = url_for(".receipt", token=token) if token else url_for(".counter", code=counter.code)
+    action = url_for(".receipt", token=token) if token else flow.url("start")
+    if token or flow.is_kiosk:
+        channel = None  # the address says it
+    else:
+        channel = channel or _channel_for_link()
     return (
         render_template(
             "surveys/overall.html",
             counter=counter,
+            flow=flow,
             form=form,
             questionnaire=questionnaire,
             action=action,
-            channel=None if token else (channel or _channel_for_link()),
+            channel=channel,
         ),
         status,
     )
 
 
-def _render_already(counter: SurveyCounter, can_continue: bool = False):
+def _render_already(flow: Flow, can_continue: bool = False):
     return (
-        render_template("surveys/already.html", counter=counter, can_continue=can_continue),
+        render_template(
+            "surveys/already.html", counter=flow.counter, flow=flow, can_continue=can_continue
+        ),
         409,
     )
 
 
-def _submit_overall(counter: SurveyCounter, origin_kwargs: dict, token: str | None = None):
+def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
+    counter = flow.counter
     form = OverallForm()
     if not form.validate_on_submit():
-        return _render_overall(counter, form, 400, token, origin_kwargs["channel"])
+        return _render_overall(flow, form, 400, token, origin_kwargs["channel"])
     origin = services.Origin(
         language=current_language(),
         client_hash=_client_hash(),
@@ -165,19 +204,21 @@ def _submit_overall(counter: SurveyCounter, origin_kwargs: dict, token: str | No
         started_at=_started_at(form.started.data, counter),
         **origin_kwargs,
     )
-    if origin.channel is not Channel.receipt and (
+    # Receipts are answered once by their token; a kiosk serves one citizen after
+    # another on the same device, so "this phone already answered" means nothing there.
+    if origin.channel in (Channel.poster, Channel.web) and (
         _answered_recently(counter) or services.recent_duplicate(counter, origin.client_hash)
     ):
         state = session.get(SESSION_KEY) or {}
-        return _render_already(counter, can_continue=state.get("c") == counter.code)
+        return _render_already(flow, can_continue=state.get("c") == counter.code)
     try:
         response_id = services.store_overall(counter, form.overall.data, origin)
     except services.TokenAlreadyUsed:
         db.session.rollback()
-        return _render_already(counter)
+        return _render_already(flow)
     db.session.commit()
     _remember_response(counter.code, response_id)
-    return redirect(url_for(".details", code=counter.code), code=303)
+    return redirect(flow.url("details"), code=303)
 
 
 def _channel_for_link() -> Channel:
@@ -195,11 +236,11 @@ def _channel_for_link() -> Channel:
 @limiter.limit(_survey_rate_limit, methods=["POST"])
 def counter(code: str):
     """Step 1 from the counter's QR poster: five faces; the tap alone is a response."""
-    counter = _active_counter(code)
+    flow = Flow(_active_counter(code))
     if request.method == "GET":
-        return _render_overall(counter, OverallForm(formdata=None))
+        return _render_overall(flow, OverallForm(formdata=None))
     channel = Channel.web if request.form.get("channel") == Channel.web else Channel.poster
-    return _submit_overall(counter, {"channel": channel})
+    return _submit_overall(flow, {"channel": channel})
 
 
 def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str, str | None]:
@@ -234,12 +275,13 @@ def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str,
 def receipt(token: str):
     """Step 1 from a receipt link: signed, expiring and answered once."""
     counter, procedure, digest, dossier_hash = _receipt_or_error(token)
+    flow = Flow(counter)
     if services.is_token_used(digest):
-        return _render_already(counter)
+        return _render_already(flow)
     if request.method == "GET":
-        return _render_overall(counter, OverallForm(formdata=None), token=token)
+        return _render_overall(flow, OverallForm(formdata=None), token=token)
     return _submit_overall(
-        counter,
+        flow,
         {
             "channel": Channel.receipt,
             "procedure": procedure,
@@ -255,7 +297,26 @@ def receipt(token: str):
 @limiter.limit(_survey_rate_limit, methods=["POST"])
 def details(code: str):
     """Step 2 (optional): the five elements, the factual questions and the profile."""
-    counter = _active_counter(code)
+    return _details_page(Flow(_active_counter(code)))
+
+
+@bp.route("/s/<code>/comment", methods=["GET", "POST"])
+@public
+@limiter.limit(_survey_rate_limit, methods=["POST"])
+def comment(code: str):
+    """Step 3 (optional): a suggestion, with the offer to file it as formal feedback."""
+    return _comment_page(Flow(_active_counter(code)))
+
+
+@bp.get("/s/<code>/thanks")
+@public
+def thanks(code: str):
+    """The end of the survey."""
+    return _thanks_page(Flow(_active_counter(code)))
+
+
+def _details_page(flow: Flow):
+    counter = flow.counter
     response = _followup_response(counter)
     questionnaire = load_questionnaire(response.questionnaire_version.version)
     form = details_form_class(questionnaire)()
@@ -269,13 +330,18 @@ def details(code: str):
                 staff_flag=_is_staff(),
             )
             db.session.commit()
-            return redirect(url_for(".comment", code=counter.code), code=303)
+            return redirect(flow.url("comment"), code=303)
         status = 400
     elif not form.errors:
         _prefill(form, response)
     return (
         render_template(
-            "surveys/details.html", counter=counter, form=form, questionnaire=questionnaire
+            "surveys/details.html",
+            counter=counter,
+            flow=flow,
+            form=form,
+            questionnaire=questionnaire,
+            kiosk_idle=_kiosk_idle(flow),
         ),
         status,
     )
@@ -291,34 +357,143 @@ def _prefill(form, response: Response) -> None:
             form[key].data = str(value)
 
 
-@bp.route("/s/<code>/comment", methods=["GET", "POST"])
-@public
-@limiter.limit(_survey_rate_limit, methods=["POST"])
-def comment(code: str):
-    """Step 3 (optional): a suggestion, with the offer to file it as formal feedback."""
-    counter = _active_counter(code)
+def _comment_page(flow: Flow):
+    counter = flow.counter
     response = _followup_response(counter)
     form = CommentForm()
     if request.method == "GET":
         form.comment.data = response.comment or ""
         form.wants_feedback.data = response.wants_feedback
     elif form.validate_on_submit():
+        # a kiosk is a shared device: formal feedback, with a name and a contact,
+        # is filed from the citizen's own phone, so the page does not offer it there
+        wants_feedback = form.wants_feedback.data and not flow.is_kiosk
         services.record_comment(
-            response, form.comment.data or "", form.wants_feedback.data, staff_flag=_is_staff()
+            response, form.comment.data or "", wants_feedback, staff_flag=_is_staff()
         )
         db.session.commit()
-        return redirect(url_for(".thanks", code=counter.code), code=303)
+        return redirect(flow.url("thanks"), code=303)
     status = 400 if request.method == "POST" else 200
-    return render_template("surveys/comment.html", counter=counter, form=form), status
+    page = render_template(
+        "surveys/comment.html",
+        counter=counter,
+        flow=flow,
+        form=form,
+        kiosk_idle=_kiosk_idle(flow),
+        feedback_url=current_app.config["PUBLIC_BASE_URL"] + url_for("feedback.new"),
+    )
+    return page, status
 
 
-@bp.get("/s/<code>/thanks")
-@public
-def thanks(code: str):
-    """The end of the survey."""
-    counter = _active_counter(code)
+def _thanks_page(flow: Flow):
+    counter = flow.counter
     state = session.get(SESSION_KEY) or {}
     response = None
     if state.get("c") == counter.code:
         response = db.session.get(Response, state["r"])
-    return render_template("surveys/thanks.html", counter=counter, response=response)
+    if flow.is_kiosk:
+        session.pop(SESSION_KEY, None)  # the next citizen starts afresh
+    return render_template(
+        "surveys/thanks.html",
+        counter=counter,
+        flow=flow,
+        response=response,
+        kiosk_thanks=current_app.config["KIOSK_THANKS_SECONDS"],
+    )
+
+
+# -- kiosk: a tablet at the counter ------------------------------------------------------
+
+
+def _kiosk_flow(token: str) -> Flow:
+    """The kiosk behind a signed kiosk link, locked to its counter; 404 or 410 if not usable."""
+    try:
+        kiosk_id, counter_code = read_kiosk_token(token)
+    except TokenError:
+        abort(
+            404,
+            description=_(
+                "This kiosk address is not valid. Please ask the administrator for the tablet's link."
+            ),
+        )
+    kiosk = db.session.get(Kiosk, kiosk_id)
+    if kiosk is None or not kiosk.is_active:
+        abort(
+            410,
+            description=_(
+                "This kiosk has been withdrawn. Please ask the administrator for a new kiosk link."
+            ),
+        )
+    counter = _active_counter(counter_code)
+    if counter.id != kiosk.counter_id:
+        abort(404)
+    return Flow(counter, kiosk_token=token)
+
+
+def _kiosk_idle(flow: Flow) -> int | None:
+    """Seconds without a touch before a kiosk's half-answered survey starts over."""
+    return current_app.config["KIOSK_IDLE_SECONDS"] if flow.is_kiosk else None
+
+
+def _kiosk_rate_limit() -> str:
+    return current_app.config["KIOSK_RATE_LIMIT"]
+
+
+def _kiosk_key() -> str:
+    """Rate limits count per tablet: many people, one device, one address."""
+    return "kiosk:" + token_digest(request.view_args["token"])
+
+
+@bp.route("/k/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_kiosk_rate_limit, key_func=_kiosk_key, methods=["POST"])
+def kiosk_start(token: str):
+    """A kiosk's first screen: the five faces, full screen, ready for the next citizen."""
+    flow = _kiosk_flow(token)
+    if request.method == "GET":
+        session.pop(SESSION_KEY, None)  # whatever the previous citizen left unfinished
+        return _render_overall(flow, OverallForm(formdata=None))
+    return _submit_overall(flow, {"channel": Channel.kiosk})
+
+
+@bp.route("/k/<token>/more", methods=["GET", "POST"])
+@public
+@limiter.limit(_kiosk_rate_limit, key_func=_kiosk_key, methods=["POST"])
+def kiosk_details(token: str):
+    """Step 2 on a kiosk."""
+    return _details_page(_kiosk_flow(token))
+
+
+@bp.route("/k/<token>/comment", methods=["GET", "POST"])
+@public
+@limiter.limit(_kiosk_rate_limit, key_func=_kiosk_key, methods=["POST"])
+def kiosk_comment(token: str):
+    """Step 3 on a kiosk (without the offer of formal feedback)."""
+    return _comment_page(_kiosk_flow(token))
+
+
+@bp.get("/k/<token>/thanks")
+@public
+def kiosk_thanks(token: str):
+    """Thank you, then back to the first screen for the next citizen."""
+    return _thanks_page(_kiosk_flow(token))
+
+
+@bp.get("/k/<token>/manifest.webmanifest")
+@public
+def kiosk_manifest(token: str):
+    """Lets the tablet add the kiosk to its home screen and open it full screen."""
+    flow = _kiosk_flow(token)
+    manifest = {
+        "name": f"Hài Lòng · {flow.counter.name}",
+        "short_name": "Hài Lòng",
+        "start_url": flow.url("start"),
+        "scope": flow.url("start"),
+        "display": "fullscreen",
+        "orientation": "any",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+    }
+    return current_app.response_class(
+        json.dumps(manifest, ensure_ascii=False), mimetype="application/manifest+json"
+    )
