@@ -65,6 +65,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .core.params import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids are ASCII, in range
     from .api.cases import open311
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
@@ -105,8 +108,8 @@ def register_commands(app: Flask) -> None:
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
     from .feedback.cli import feedback_cli, outbox_cli
-    from .reports.report_cli import report_cli
     from .reports.cli import export_cli
+    from .reports.report_cli import report_cli
     from .surveys.cli import survey_cli
 
     for group in (

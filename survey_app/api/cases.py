@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.permissions import public
 from ..core.errors import error_response
+from ..core.params import clean_json
 from ..extensions import db, limiter
 from ..feedback import notify
 from ..feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
@@ -68,7 +69,7 @@ def create_case():
     client = _client()
     if client is None:
         return _unauthorised()
-    body = request.get_json(silent=True)
+    body = clean_json(request.get_json(silent=True))
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
     text_fields = (

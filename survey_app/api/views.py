@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency, Counter, Procedure
 from ..auth.permissions import public
 from ..core.errors import error_response
+from ..core.params import clean_json
 from ..extensions import db, limiter
 from ..surveys import qr
 from ..surveys.tokens import issue_receipt_token, read_receipt_token, token_expires_at
@@ -47,7 +48,7 @@ def create_survey_link():
         response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
         return response
     g.api_client = client
-    body = request.get_json(silent=True)
+    body = clean_json(request.get_json(silent=True))
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
     counter_code = body.get("counter")

@@ -11,7 +11,7 @@ import logging
 from flask import Flask, Response, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -105,6 +105,11 @@ def register(app: Flask) -> None:
         # default descriptions are English and are replaced by ours.
         custom = error.description if error.description != type(error).description else None
         response = error_response(status, custom)
+        # headers the status needs (Allow on 405, WWW-Authenticate on 401…), but
+        # not werkzeug's Content-Type: the body is ours
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         if status == 429 and getattr(error, "retry_after", None):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
@@ -112,6 +117,19 @@ def register(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def database_error(error: DBAPIError):
         _rollback_quietly()
+        if isinstance(error, DataError):
+            # a value the database refuses (out of range, bad encoding): the
+            # request's fault, not the server's; inputs are cleaned and checked
+            # before they get here, so this is the safety net
+            log.warning(
+                "database refused a value on %s %s: %s", request.method, request.path, error.orig
+            )
+            return error_response(
+                400,
+                _(
+                    "The request contains a value that cannot be stored. Please check what you entered."
+                ),
+            )
         if isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated:
             log.error("database unavailable: %s", error.orig, exc_info=error)
             response = error_response(503)

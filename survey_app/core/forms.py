@@ -1,4 +1,4 @@
-"""The project's form base class: Flask-WTF's, with WTForms' own messages cached per locale.
+"""The project's form base class: Flask-WTF's, with clean text and WTForms' messages cached.
 
 Flask-WTF looks up WTForms' built-in messages ("Not a valid integer value", …)
 by loading the ``wtforms`` catalogue from disk once per request that builds a
@@ -15,6 +15,8 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_wtf import FlaskForm as _FlaskForm
 from wtforms.i18n import messages_path
+
+from .params import clean_text
 
 
 @cache
@@ -36,10 +38,22 @@ class _CachedTranslations:
 _translations = _CachedTranslations()
 
 
+def _clean(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
 class FlaskForm(_FlaskForm):
-    """Every form of the app derives from this (CSRF, file data and i18n as Flask-WTF's)."""
+    """Every form of the app derives from this (CSRF, file data and i18n as Flask-WTF's).
+
+    Every field's text goes through :func:`~survey_app.core.params.clean_text`
+    (no NUL or control characters, NFC) before validation.
+    """
 
     class Meta(_FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            filters = (*unbound_field.kwargs.get("filters", ()), _clean)
+            return unbound_field.bind(form=form, filters=filters, **options)
+
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.permissions import Permission, has_permission, requires
+from ..core.params import parse_id
 from ..extensions import db
 from .models import AnswerTemplate, AuditLog, CalendarOverride, RoutingRule
 from .workflow import recompute_open_deadlines, work_calendar
@@ -21,7 +22,7 @@ bp = Blueprint("feedback_admin", __name__, url_prefix="/staff/feedback/admin")
 
 def _int(name: str) -> int | None:
     value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 @bp.route("/routing", methods=["GET", "POST"])
@@ -29,8 +30,9 @@ def _int(name: str) -> int | None:
 def routing():
     """Rules sending new cases to agencies: by procedure, else by field."""
     if request.method == "POST":
-        if request.form.get("delete", "").isdigit():
-            rule = db.session.get(RoutingRule, int(request.form["delete"])) or abort(404)
+        if "delete" in request.form:
+            rule_id = parse_id(request.form["delete"]) or abort(404)
+            rule = db.session.get(RoutingRule, rule_id) or abort(404)
             db.session.delete(rule)
             db.session.commit()
             flash(_("Rule deleted."), "success")
@@ -86,8 +88,9 @@ def templates():
     """Canned answers: an agency's own (handlers) or for everyone (coordinators)."""
     coordinator = has_permission(current_user, Permission.coordinate_feedback)
     if request.method == "POST":
-        if request.form.get("delete", "").isdigit():
-            template = db.session.get(AnswerTemplate, int(request.form["delete"])) or abort(404)
+        if "delete" in request.form:
+            template_id = parse_id(request.form["delete"]) or abort(404)
+            template = db.session.get(AnswerTemplate, template_id) or abort(404)
             if not coordinator and template.agency_id != current_user.agency_id:
                 abort(404)
             db.session.delete(template)
@@ -126,8 +129,9 @@ def templates():
 def calendar():
     """Days the holiday package does not know yet: extra days off, swapped working days."""
     if request.method == "POST":
-        if request.form.get("delete", "").isdigit():
-            row = db.session.get(CalendarOverride, int(request.form["delete"])) or abort(404)
+        if "delete" in request.form:
+            row_id = parse_id(request.form["delete"]) or abort(404)
+            row = db.session.get(CalendarOverride, row_id) or abort(404)
             db.session.delete(row)
             db.session.flush()
             recompute_open_deadlines()
@@ -168,8 +172,8 @@ def audit_log():
         .options(joinedload(AuditLog.user), joinedload(AuditLog.case))
         .order_by(AuditLog.id.desc())
     )
-    if request.args.get("case", "").isdigit():
-        stmt = stmt.where(AuditLog.case_id == int(request.args["case"]))
+    if (case_id := parse_id(request.args.get("case"))) is not None:
+        stmt = stmt.where(AuditLog.case_id == case_id)
     rows = db.session.scalars(stmt.limit(101).offset((page - 1) * 100)).all()
     return render_template(
         "feedback/admin/audit.html", rows=rows[:100], has_more=len(rows) > 100, page=page

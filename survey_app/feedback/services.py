@@ -5,6 +5,7 @@ Services flush; the view or command commits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.models import User
+from ..core.params import clean_text
 from ..core.time import now_utc
 from ..extensions import db
 from ..surveys.models import Response
@@ -58,6 +60,13 @@ class Submission:
     consent: bool = False
     #: The citizen marked it as a complaint or denunciation.
     is_complaint: bool = False
+
+
+def _cleaned(sub: Submission) -> Submission:
+    """The submission's text fit to store, whatever channel it came by (see ``clean_text``)."""
+    texts = ("content", "submitter_name", "contact_phone", "contact_email", "address")
+    changes = {k: clean_text(getattr(sub, k)) for k in texts if isinstance(getattr(sub, k), str)}
+    return dataclasses.replace(sub, **changes)
 
 
 def looks_like_complaint(text: str) -> bool:
@@ -151,6 +160,7 @@ def submit(
     :return: the case and the tracking secret in clear (shown to the citizen once).
     :raises IntakeError: if Art. 7's requirements are not met (nothing stored).
     """
+    sub = _cleaned(sub)
     validate_submission(sub)
     secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
     code = _new_code(sub.kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from ..agencies.models import Agency, Procedure
 from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core.params import parse_id
 from ..core.time import local_today
 from ..extensions import db
 from . import audit, notify, services
@@ -66,10 +68,10 @@ def _filters_from_args() -> CaseFilters:
         filters.state = CaseState(args["state"])
     if args.get("channel") in CaseChannel.__members__:
         filters.channel = CaseChannel(args["channel"])
-    if args.get("agency", "").isdigit():
-        filters.agency_id = int(args["agency"])
-    if args.get("procedure", "").isdigit():
-        filters.procedure_id = int(args["procedure"])
+    if (agency_id := parse_id(args.get("agency"))) is not None:
+        filters.agency_id = agency_id
+    if (procedure_id := parse_id(args.get("procedure"))) is not None:
+        filters.procedure_id = procedure_id
     if args.get("agency") == "none":
         filters.unassigned_queue = True
     try:
@@ -265,7 +267,7 @@ def case(case_id: int):
 def _check_version(case: FeedbackCase) -> None:
     """Refuse a change made on a stale page: someone else changed the case meanwhile."""
     sent = request.form.get("version", "")
-    if not sent.isdigit() or int(sent) != case.version:
+    if not re.fullmatch(r"[0-9]{1,9}", sent) or int(sent) != case.version:
         abort(
             409,
             description=_(
@@ -299,10 +301,10 @@ def do_transition(case_id: int):
     if to not in CaseState.__members__:
         abort(400)
     agency = assignee = None
-    if request.form.get("agency_id", "").isdigit():
-        agency = db.session.get(Agency, int(request.form["agency_id"]))
-    if request.form.get("assignee_id", "").isdigit():
-        assignee = db.session.get(User, int(request.form["assignee_id"]))
+    if (agency_id := parse_id(request.form.get("agency_id"))) is not None:
+        agency = db.session.get(Agency, agency_id)
+    if (assignee_id := parse_id(request.form.get("assignee_id"))) is not None:
+        assignee = db.session.get(User, assignee_id)
         if assignee is None or case.agency is None or not assignee.can_see_agency(case.agency):
             abort(400, description=_("Choose a handler of the case's agency."))
     try:
@@ -365,7 +367,7 @@ def do_extend(case_id: int):
     days = request.form.get("days", "")
     try:
         extend(
-            case, current_user, int(days) if days.isdigit() else 0, request.form.get("reason", "")
+            case, current_user, int(days) if re.fullmatch(r"[0-9]{1,3}", days) else 0, request.form.get("reason", "")
         )
     except TransitionError as exc:
         db.session.rollback()

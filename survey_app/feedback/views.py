@@ -21,6 +21,7 @@ from wtforms import SelectChoice
 from ..agencies.models import Agency, Procedure
 from ..agencies.services import search_procedures
 from ..auth.permissions import public
+from ..core.params import parse_id
 from ..core.redact import redact
 from ..extensions import db, limiter
 from ..surveys.models import Response
@@ -58,11 +59,11 @@ def _survey_response_for_conversion() -> Response | None:
 
 def _submission_from(form: FeedbackForm) -> services.Submission:
     procedure = None
-    if form.procedure_id.data and str(form.procedure_id.data).isdigit():
-        procedure = db.session.get(Procedure, int(form.procedure_id.data))
+    if (procedure_id := parse_id(form.procedure_id.data)) is not None:
+        procedure = db.session.get(Procedure, procedure_id)
     agency = None
-    if form.agency_id.data and form.agency_id.data.isdigit():
-        agency = db.session.get(Agency, int(form.agency_id.data))
+    if (agency_id := parse_id(form.agency_id.data)) is not None:
+        agency = db.session.get(Agency, agency_id)
     kind = form.kind.data
     return services.Submission(
         kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
@@ -107,8 +108,8 @@ def new():
     if query:
         matches = search_procedures(query)
     selected = None
-    if form.procedure_id.data and str(form.procedure_id.data).isdigit():
-        selected = db.session.get(Procedure, int(form.procedure_id.data))
+    if (procedure_id := parse_id(form.procedure_id.data)) is not None:
+        selected = db.session.get(Procedure, procedure_id)
         if selected is not None and selected not in matches:
             matches = [selected, *matches]
     form.procedure_id.choices = [SelectChoice(str(p.id), f"{p.code} — {p.name}") for p in matches]
@@ -248,8 +249,8 @@ def answers():
         .where(FeedbackCase.state.in_(PUBLISHED_STATES))
         .order_by(FeedbackCase.published_at.desc())
     )
-    if agency_id.isdigit():
-        stmt = stmt.where(FeedbackCase.agency_id == int(agency_id))
+    if parse_id(agency_id) is not None:
+        stmt = stmt.where(FeedbackCase.agency_id == parse_id(agency_id))
     if query:
         ids = [p.id for p in search_procedures(query, limit=500)]
         stmt = stmt.where(FeedbackCase.procedure_id.in_(ids or [-1]))

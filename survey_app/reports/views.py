@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..agencies.models import Agency
 from ..auth.permissions import Permission, check_agency, requires
+from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
 from . import charts, services
@@ -205,8 +206,8 @@ def download(fmt: str):
     """The period's report (or a snapshot's, with ?snapshot=) as PDF or XLSX."""
     from . import documents
 
-    if request.args.get("snapshot", "").isdigit():
-        snapshot = _snapshot_or_404(int(request.args["snapshot"]))
+    if "snapshot" in request.args:
+        snapshot = _snapshot_or_404(parse_id(request.args["snapshot"]) or 0)
         report, period = snapshot.results, Period.parse(snapshot.period)
     else:
         period = _period()

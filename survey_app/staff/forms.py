@@ -11,6 +11,7 @@ from ..agencies.models import Agency, AgencyKind
 from ..auth.models import Role, User
 from ..auth.services import MIN_PASSWORD_LENGTH
 from ..core.forms import FlaskForm
+from ..core.params import parse_id
 from ..extensions import db
 
 _required = InputRequired(message=_l("This field is required."))
@@ -80,9 +81,10 @@ class AgencyForm(FlaskForm):
             raise ValidationError(_l("Another agency already uses this code."))
 
     def validate_parent_id(self, field) -> None:
-        if not field.data or not field.data.isdigit() or self.agency is None:
+        parent_id = parse_id(field.data)
+        if parent_id is None or self.agency is None:
             return
-        parent = db.session.get(Agency, int(field.data))
+        parent = db.session.get(Agency, parent_id)
         if parent is not None and parent.is_within(self.agency):
             raise ValidationError(
                 _l("An agency cannot be placed under itself or its own sub-agencies.")

@@ -49,10 +49,14 @@ def kiosks(counter_id: int):
         db.session.flush()
         audit.record(current_user, "kiosk_created", detail=f"kiosk {kiosk.id} at {counter.code}")
         db.session.commit()
-        flash(_("Kiosk %(label)s added. Open its link on the tablet.", label=kiosk.label), "success")
+        flash(
+            _("Kiosk %(label)s added. Open its link on the tablet.", label=kiosk.label), "success"
+        )
         return redirect(url_for(".kiosks", counter_id=counter.id), code=303)
     rows = db.session.scalars(
-        select(Kiosk).where(Kiosk.counter_id == counter.id).order_by(Kiosk.revoked_at.is_not(None), Kiosk.id)
+        select(Kiosk)
+        .where(Kiosk.counter_id == counter.id)
+        .order_by(Kiosk.revoked_at.is_not(None), Kiosk.id)
     ).all()
     links = {k.id: kiosk_url(k) for k in rows if k.is_active}
     qr_svgs = {k: qr.qr_svg(url, scale=4).decode() for k, url in links.items()}
@@ -75,5 +79,7 @@ def kiosk_revoke(counter_id: int, kiosk_id: int):
         kiosk.revoked_at = now_utc()
         audit.record(current_user, "kiosk_revoked", detail=f"kiosk {kiosk.id} at {counter.code}")
         db.session.commit()
-        flash(_("Kiosk %(label)s withdrawn; its link no longer works.", label=kiosk.label), "success")
+        flash(
+            _("Kiosk %(label)s withdrawn; its link no longer works.", label=kiosk.label), "success"
+        )
     return redirect(url_for(".kiosks", counter_id=counter.id), code=303)

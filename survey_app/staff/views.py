@@ -12,6 +12,7 @@ from ..agencies.models import Agency, AgencyKind, Counter
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, check_agency, has_permission, requires
 from ..auth.services import hash_password
+from ..core.params import parse_id
 from ..extensions import db
 from ..surveys import posters, qr
 from ..surveys.services import count_today
@@ -177,7 +178,7 @@ def _apply_agency_form(form: AgencyForm, agency: Agency | None) -> Agency:
 def agency_new():
     """Add an agency anywhere in the tree."""
     form = AgencyForm()
-    if request.method == "GET" and request.args.get("parent", "").isdigit():
+    if request.method == "GET" and parse_id(request.args.get("parent")) is not None:
         form.parent_id.data = request.args["parent"]
     if form.validate_on_submit():
         agency = _apply_agency_form(form, None)
@@ -214,7 +215,7 @@ def agency_edit(agency_id: int):
 def counter_new():
     """Add a counter; it gets a new public code."""
     form = CounterForm()
-    if request.method == "GET" and request.args.get("agency", "").isdigit():
+    if request.method == "GET" and parse_id(request.args.get("agency")) is not None:
         form.agency_id.data = request.args["agency"]
     if form.validate_on_submit():
         agency = _agency_or_404(int(form.agency_id.data))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..agencies.models import Agency, Counter, Procedure
 from ..core.db import UTCDateTime
+from ..core.params import clean_text
 from ..core.time import local_day_bounds_utc, local_today, now_utc
 from ..extensions import db
 from .models import Answer, Channel, QuestionnaireVersion, Response
@@ -60,10 +62,13 @@ _RECENT_DUPLICATE = (
     .limit(1)
 )
 _INSERT_RESPONSE = insert(Response.__table__)
+_COUNTER_CODE = re.compile(r"[A-Za-z0-9]{3,16}")  # as issued and imported, any case
 
 
 def active_counter(code: str) -> SurveyCounter | None:
     """The counter with this public code, if it and its agency take part in the survey."""
+    if not _COUNTER_CODE.fullmatch(code):
+        return None  # not a code we issue: no need to ask the database
     row = db.session.execute(_ACTIVE_COUNTER, {"code": code.upper()}).first()
     return None if row is None else SurveyCounter(*row)
 
@@ -255,7 +260,7 @@ def record_comment(
     response: Response, comment: str, wants_feedback: bool, staff_flag: bool = False
 ) -> Response:
     """Store the free-text suggestion (step 3) and whether it should become a feedback case."""
-    comment = comment.strip()
+    comment = clean_text(comment).strip()
     response.comment = comment or None
     response.wants_feedback = bool(comment) and wants_feedback
     response.completed_at = now_utc()

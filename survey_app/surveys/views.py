@@ -65,7 +65,9 @@ class Flow:
         """The address of ``step``: ``start``, ``details``, ``comment`` or ``thanks``."""
         if self.kiosk_token is not None:
             return url_for(f"surveys.kiosk_{step}", token=self.kiosk_token)
-        return url_for("surveys." + ("counter" if step == "start" else step), code=self.counter.code)
+        return url_for(
+            "surveys." + ("counter" if step == "start" else step), code=self.counter.code
+        )
 
 
 def _survey_rate_limit() -> str:

@@ -77,3 +77,12 @@ def test_security_headers_on_pages(client):
     assert reply.headers["Cache-Control"] == "no-store"
     css = client.get("/static/survey.css")
     assert "max-age=86400" in css.headers["Cache-Control"]
+
+
+def test_405_lists_the_allowed_methods_in_html_and_json(client):
+    page = client.delete("/login")
+    assert page.status_code == 405
+    assert set(page.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert page.mimetype == "text/html"
+    api = client.open("/api/v1/survey-links", method="TRACE")
+    assert api.status_code == 405 and api.headers["Allow"] and api.is_json
