@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -169,9 +172,79 @@ def fingerprint(period: Period) -> dict:
     count, max_id = db.session.execute(
         select(func.count(Response.id), func.max(Response.id)).where(_window_filter(period))
     ).one()
+    return {"responses": int(count), "max_id": int(max_id or 0), "volumes": _volumes_digest(period)}
+
+
+def _volumes_digest(period: Period) -> str:
     volumes = sorted(period_volumes(period).items())
-    digest = hashlib.sha256(json.dumps(volumes).encode()).hexdigest()[:16]
-    return {"responses": int(count), "max_id": int(max_id or 0), "volumes": digest}
+    return hashlib.sha256(json.dumps(volumes).encode()).hexdigest()[:16]
+
+
+# -- the per-process cache ------------------------------------------------------------------
+#
+# Browsing one period (the province page, its sort orders, the agency pages,
+# the downloads) would otherwise re-run the analysis on every request. Results
+# are kept per process, keyed by the period and a cheap *data version* of its
+# window, so a worker never serves a result computed from other data and no
+# state is shared between workers.
+
+#: Results kept per process (least recently used dropped first).
+CACHE_SIZE = 48
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def data_version(period: Period) -> tuple:
+    """A cheap key that changes whenever the period's report could change.
+
+    One aggregate query over the window (count, sum and maximum of the ids of
+    the non-staff responses, latest ``completed_at`` — set whenever details
+    or a comment are added) and the volumes' checksum, plus the settings the
+    report depends on and the database it comes from.
+    """
+    count, id_sum, max_id, completed = db.session.execute(
+        select(
+            func.count(Response.id),
+            func.sum(Response.id),
+            func.max(Response.id),
+            func.max(Response.completed_at),
+        ).where(_window_filter(period))
+    ).one()
+    return (
+        str(db.engine.url),
+        period.label,
+        bool(current_app.config.get("REPORT_CALENDAR_MONTHS", False)),
+        current_app.config.get("QUESTIONNAIRE_VERSION", DEFAULT_VERSION),
+        int(count),
+        int(id_sum or 0),
+        int(max_id or 0),
+        str(completed),
+        _volumes_digest(period),
+    )
+
+
+def _cached(key: tuple, compute):
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = compute()
+    _remember(key, value)
+    return value
+
+
+def _remember(key: tuple, value) -> None:
+    with _cache_lock:
+        _cache[key] = value
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def forget_cached_reports() -> None:
+    """Empty this process's cache (for tests that empty the tables)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 # -- weighting ------------------------------------------------------------------------------
@@ -277,9 +350,58 @@ def empty_report(period: Period) -> dict:
 def compute_report(period: Period) -> dict:
     """The report of ``period`` for the whole province, as a JSON-ready dict.
 
+    Computed once per process for each data version of the period and of the
+    previous one (see :func:`data_version`); callers must not modify it.
+
     :return: see the module docstring; ``empty`` is true (and nothing else is
         estimated) when the period has no response.
     """
+    version = data_version(period)
+    key = ("report", version, data_version(period.previous()))
+    return _cached(key, lambda: _compute_report(period, version))
+
+
+def _summary(report: Report, info: dict) -> dict:
+    """What the trend and the change since the previous period need from one analysis."""
+    estimates = _estimates_by_agency(report)
+    agencies = {}
+    for rec in report.to_dict()["groups"]:
+        a = int(rec["agency"])
+        agencies[a] = {k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")}
+        agencies[a]["estimate"] = estimates[a]
+    st = report.overall.stats
+    return {
+        "weighted": bool(info.get("used")),
+        "agencies": agencies,
+        "province": (float(st["index"][0, 0]), float(st["variance"][0, 0]), int(st["df"][0, 0])),
+    }
+
+
+def period_summary(period: Period, q: Questionnaire | None = None) -> dict | None:
+    """Every agency's composite index in ``period``, weighted as in its report.
+
+    The same load, weighting and analysis as :func:`compute_report` (so the
+    numbers are identical), without the drill-downs; cached like it.
+
+    :return: ``None`` for a period without responses, else ``weighted`` (post-
+        stratified to dossier volumes, or base weights), ``agencies`` (agency
+        id → ``n, index, ci_low, ci_high, verdict`` and ``estimate``, the
+        (index, variance, df) triple) and ``province`` (the same triple).
+    """
+    version = data_version(period)
+
+    def compute():
+        qq = q or questionnaire()
+        data = load_period(period, qq)
+        if data.responses.n == 0:
+            return None
+        calibration, info = weighting(data, period_volumes(period))
+        return _summary(_analyse(data, calibration, qq), info)
+
+    return _cached(("summary", version), compute)
+
+
+def _compute_report(period: Period, version: tuple) -> dict:
     q = questionnaire()
     out = empty_report(period)
     out["fingerprint"] = fingerprint(period)
@@ -290,10 +412,12 @@ def compute_report(period: Period) -> dict:
         dossiers_by_agency[a] = dossiers_by_agency.get(a, 0) + v
     out["coverage"]["dossiers"] = int(sum(volumes.values()))
     if data.responses.n == 0:
+        _remember(("summary", version), None)
         return out
     r = data.responses
     calibration, info = weighting(data, volumes)
     report = _analyse(data, calibration, q)
+    _remember(("summary", version), _summary(report, info))
     result = report.to_dict()
     out.update(empty=False, n_responses=r.n, weighting=info)
     out["coverage"]["responses"] = r.n
@@ -310,15 +434,12 @@ def compute_report(period: Period) -> dict:
     }
 
     # change since the previous period, per agency and for the province
-    prev_data = load_period(period.previous(), q)
+    before = period_summary(period.previous(), q)
     previous: dict[int, tuple[float, float, int]] = {}
     prev_province = None
-    if prev_data.responses.n:
-        prev_cal, _ = weighting(prev_data, period_volumes(period.previous()))
-        prev_report = _analyse(prev_data, prev_cal, q)
-        previous = _estimates_by_agency(prev_report)
-        st = prev_report.overall.stats
-        prev_province = (st["index"][0, 0], st["variance"][0, 0], int(st["df"][0, 0]))
+    if before is not None:
+        previous = {a: rec["estimate"] for a, rec in before["agencies"].items()}
+        prev_province = before["province"]
 
     def change(now: tuple, before: tuple | None):
         if before is None or not np.isfinite(before[0]) or not np.isfinite(now[0]):
@@ -474,41 +595,95 @@ def visible_rows(report: dict, user) -> list[dict]:
 def trend(agency: Agency, period: Period, n: int = 12) -> list[dict]:
     """The agency's composite index over the last ``n`` periods, oldest first.
 
-    One small load and analysis per period (the agency's rows only). Base
-    weights (the volumes of twelve periods are not re-fetched); an agency
-    post-stratified as one cell has the same index either way.
+    Each point is the agency's row of that period's own report
+    (:func:`period_summary`): weighted to the dossier volumes when the period
+    has them, else base weights (``weighted`` says which), with its interval.
     """
+    return trends(period, [agency.id], n)[agency.id]
+
+
+def trends(period: Period, agency_ids, n: int = 12) -> dict[int, list[dict]]:
+    """:func:`trend` for several agencies at once (one summary per period)."""
     q = questionnaire()
-    periods = period.last(n)
-    out = [
-        {"period": p.label, "n": 0, "index": None, "ci_low": None, "ci_high": None, "verdict": None}
-        for p in periods
-    ]
-    for i, p in enumerate(periods):
-        data = load_period(p, q, agency_ids=[agency.id])
-        if data.responses.n == 0:
-            continue
-        rec = _analyse(data, None, q).to_dict()["groups"][0]
-        out[i].update({k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")})
+    summaries = [(p, period_summary(p, q)) for p in period.last(n)]
+    out = {}
+    for a in agency_ids:
+        points = []
+        for p, summary in summaries:
+            point = {
+                "period": p.label,
+                "n": 0,
+                "index": None,
+                "ci_low": None,
+                "ci_high": None,
+                "verdict": None,
+                "weighted": None,
+            }
+            rec = summary["agencies"].get(a) if summary else None
+            if rec is not None:
+                point.update({k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")})
+                point["weighted"] = summary["weighted"]
+            points.append(point)
+        out[a] = points
     return out
 
 
 def comments(agency: Agency, period: Period, limit: int = COMMENT_LIMIT) -> list[dict]:
     """The period's comments at the agency's own counters, personal data removed."""
-    rows = db.session.execute(
-        select(Response.submitted_at, Response.overall, Response.comment, Counter.name)
+    return period_comments(period, [agency.id], limit).get(agency.id, [])
+
+
+def period_comments(
+    period: Period, agency_ids=None, limit: int = COMMENT_LIMIT
+) -> dict[int, list[dict]]:
+    """The latest ``limit`` comments of each agency in ``period``, personal data removed.
+
+    :param agency_ids: only these agencies (default: all).
+    :return: agency id → ``submitted_at, overall, text, counter`` dicts, newest first.
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Response.agency_id,
+            order_by=(Response.submitted_at.desc(), Response.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            Response.agency_id,
+            Response.submitted_at,
+            Response.overall,
+            Response.comment,
+            Counter.name.label("counter"),
+            rank,
+        )
         .join(Counter, Counter.id == Response.counter_id)
         .where(
-            _window_filter(period, [agency.id]),
+            _window_filter(period, agency_ids),
             Response.comment.is_not(None),
             Response.comment != "",
         )
-        .order_by(Response.submitted_at.desc())
-        .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.agency_id, ranked.c.rank)
     ).all()
+    out: dict[int, list[dict]] = {}
+    for a, s, o, c, name, _rank in rows:
+        out.setdefault(a, []).append(
+            {"submitted_at": s, "overall": o, "text": redact(c), "counter": name}
+        )
+    return out
+
+
+def frozen_comments(results: dict, agency_id: int) -> list[dict] | None:
+    """A published report's comments of one agency (None if it froze none)."""
+    if "comments" not in results:
+        return None
     return [
-        {"submitted_at": s, "overall": o, "text": redact(c), "counter": name}
-        for s, o, c, name in rows
+        dict(c, submitted_at=datetime.fromisoformat(c["submitted_at"]))
+        for c in results["comments"].get(str(agency_id), [])
     ]
 
 
@@ -563,6 +738,10 @@ def compare(snapshot_results: dict, live: dict) -> dict:
 def publish(period: Period, user=None, report: dict | None = None):
     """Freeze the report of ``period`` as published now. Flushes, never commits.
 
+    The snapshot keeps the results, each agency's comments (personal data
+    removed) and its trend as they are now, so the published report, its
+    agency pages and its downloads never change when late responses arrive.
+
     :param report: the results to freeze (default: computed now).
     :return: the new :class:`~survey_app.reports.models.ReportSnapshot`.
     """
@@ -570,6 +749,14 @@ def publish(period: Period, user=None, report: dict | None = None):
     from .models import ReportSnapshot
 
     report = report if report is not None else compute_report(period)
+    frozen = dict(report)  # the cached report itself is never modified
+    if not report.get("empty"):
+        ids = [row["agency_id"] for row in report["agencies"]]
+        frozen["comments"] = {
+            str(a): [dict(c, submitted_at=c["submitted_at"].isoformat()) for c in found]
+            for a, found in period_comments(period, ids).items()
+        }
+        frozen["trends"] = {str(a): points for a, points in trends(period, ids).items()}
     now = now_utc()
     snapshot = ReportSnapshot(
         period=period.label,
@@ -578,7 +765,7 @@ def publish(period: Period, user=None, report: dict | None = None):
         published_at=now,
         published_by=user,
         fingerprint=report.get("fingerprint") or fingerprint(period),
-        results=report,
+        results=frozen,
     )
     db.session.add(snapshot)
     db.session.flush()
