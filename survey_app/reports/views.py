@@ -244,7 +244,8 @@ def download(fmt: str):
     else:
         period = _period()
         report = services.compute_report(period)
-    report = dict(report, agencies=services.visible_rows(report, current_user))
+    rows = services.visible_rows(report, current_user)
+    report = dict(report, agencies=rows, funnel=services.funnel(rows) if rows else None)
     if fmt == "pdf":
         body, mimetype = documents.report_pdf(report), "application/pdf"
     else:
