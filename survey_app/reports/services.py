@@ -14,11 +14,12 @@ A report is a plain JSON-ready dict (so a published one can be frozen in a
 **Weighting.** When the one-stop system's dossier volumes are known for the
 period, responses are post-stratified to them
 (:func:`analysis.poststratify`). Only responses that came through a receipt
-link know their procedure field, so the cells are chosen per agency: when
-every response of an agency has a field with a known volume, its cells are
-agency × field; otherwise the agency is one cell with its total volume (the
-field mix of the untagged responses is unknown, and splitting the volume
-would be a guess). Within an agency, a single cell only rescales the weights,
+link know their procedure field, so the cells are chosen per agency by the
+rule the analysts' CLI applies too (:func:`analysis.volumes.agency_level_cells`):
+when every response of an agency has a field with a positive volume, its
+cells are agency × field; otherwise the agency is one cell with its total
+volume (the field mix of the untagged responses is unknown, and splitting
+the volume would be a guess). Within an agency, a single cell only rescales the weights,
 so the agency's index is unchanged, while the province index then counts
 each agency in proportion to the dossiers it handled. If any responding
 agency has no volume for the period the report is **not** weighted (a
@@ -46,6 +47,7 @@ from sqlalchemy import and_, func, select
 
 import analysis
 from analysis import Calibration, Questionnaire, Report
+from analysis.volumes import Volumes, agency_level_cells
 
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure
 from ..core.redact import redact
@@ -271,25 +273,32 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
     }
     if not volumes or missing or r.n == 0:
         return None, info
-    cell = np.zeros(r.n, dtype=np.int64)
-    totals: list[float] = []
-    for a in agencies.tolist():
-        rows = np.flatnonzero(r.agency == a)
-        fields = data.field[rows]
-        agency_fields = [f for (b, f), v in volumes.items() if b == a and v > 0]
-        known = set(agency_fields)
-        if np.all(fields >= 0) and all(int(f) in known for f in np.unique(fields)):
-            # agency × field cells, including fields with volume but no response (gaps)
-            for f in sorted(known):
-                cell[rows[fields == f]] = len(totals)
-                totals.append(float(volumes[(a, f)]))
-            info["agency_field_cells"] += len(known)
-        else:
-            cell[rows] = len(totals)
-            totals.append(float(by_agency[a]))
-            info["agency_cells"] += 1
-    calibration = analysis.poststratify(np.ones(r.n), cell, np.array(totals))
-    info.update(used=True, method="poststratify", coverage_gaps=int(calibration.coverage_gaps.size))
+    # the rule shared with the CLI (analysis.volumes.agency_level_cells), on the
+    # responding agencies' positive volumes
+    keys = sorted(k for k, v in volumes.items() if v > 0 and k[0] in set(agencies.tolist()))
+    cells = Volumes(
+        agency=np.array([a for a, _f in keys], dtype=np.int64),
+        procedure_field=np.array([str(f) for _a, f in keys], dtype=str),
+        dossiers=np.array([volumes[k] for k in keys], dtype=np.float64),
+        line=np.arange(len(keys), dtype=np.int64),
+    )
+    known = np.where(data.field >= 0, data.field.astype(str), "")
+    cells, known, merged = agency_level_cells(r.agency, known, None, cells)
+    field = np.where(known == "", -1, data.field)
+    cell_field = np.array([int(f) if f else -1 for f in cells.procedure_field], dtype=np.int64)
+    span = int(max(field.max(initial=0), cell_field.max(initial=0))) + 2
+    cell_key = cells.agency * span + cell_field + 1
+    order = np.argsort(cell_key)
+    pos = np.searchsorted(cell_key[order], r.agency * span + field + 1)
+    cell = order[np.minimum(pos, order.size - 1)]
+    calibration = analysis.poststratify(np.ones(r.n), cell, cells.dossiers)
+    info.update(
+        used=True,
+        method="poststratify",
+        agency_field_cells=int(cells.agency.size - len(merged)),
+        agency_cells=len(merged),
+        coverage_gaps=int(calibration.coverage_gaps.size),
+    )
     return calibration, info
 
 
