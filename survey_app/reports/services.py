@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import Float, and_, case, cast, extract, func, select
 
 import analysis
 from analysis import Calibration, Questionnaire, Report
@@ -93,67 +93,94 @@ def _window_filter(period: Period, agency_ids=None):
     return and_(*conditions)
 
 
+def _epoch(column):
+    """Seconds since 1970 (UTC) of a ``UTCDateTime`` column, computed by the database."""
+    if db.session.get_bind().dialect.name == "sqlite":  # naive UTC text
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(extract("epoch", column), Float)
+
+
+def _arrays(statement, dtype: list[tuple[str, str]]) -> np.ndarray:
+    """The rows of a Core ``statement`` as a structured array, streamed from the DB-API
+    cursor (no Row objects, no per-value type processing)."""
+    result = db.session.connection().execute(statement)
+    try:
+        return np.fromiter(result.cursor, dtype=np.dtype(dtype))
+    finally:
+        result.close()
+
+
 def load_period(period: Period, q: Questionnaire | None = None, agency_ids=None) -> PeriodData:
     """Responses of ``period`` (not staff-flagged) and their answers as arrays.
 
-    Two Core queries (responses, answers); answers are pivoted into the
-    ``(n, items)`` matrix with array indexing, no per-answer objects.
+    Two Core queries (responses, answers) that return numbers only — times as
+    epoch seconds, answers' item codes as their column — streamed from the
+    cursor into numpy; answers are pivoted into the ``(n, items)`` matrix
+    with array indexing. No ORM objects, no per-row Python.
 
     :param agency_ids: only these agencies (default: all).
     """
     q = q or questionnaire()
     where = _window_filter(period, agency_ids)
-    rows = db.session.execute(
+    rows = _arrays(
         select(
             Response.id,
             Response.agency_id,
             Response.counter_id,
-            Response.submitted_at,
-            Response.started_at,
-            Response.completed_at,
+            _epoch(Response.submitted_at),
+            _epoch(Response.started_at),
+            _epoch(Response.completed_at),
             Response.overall,
-            Procedure.field_id,
+            func.coalesce(Procedure.field_id, -1),
         )
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
         .where(where)
-        .order_by(Response.id)
-    ).all()
-    n = len(rows)
+        .order_by(Response.id),
+        [
+            ("id", "i8"),
+            ("agency", "i8"),
+            ("counter", "i8"),
+            ("submitted", "f8"),
+            ("started", "f8"),
+            ("completed", "f8"),
+            ("overall", "i1"),
+            ("field", "i8"),
+        ],
+    )
+    n = rows.size
     codes = q.item_codes
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     if n == 0:
         empty = analysis.Responses(answers, codes, np.zeros(0, dtype=np.int64))
         return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0))
-    ids, agency, counter, submitted, started, completed, overall, field = zip(*rows, strict=True)
-    ids = np.array(ids, dtype=np.int64)
-    answers[:, 0] = overall
-    column = {code: j for j, code in enumerate(codes)}
-    a_rows = db.session.execute(
-        select(Answer.response_id, Answer.item_code, Answer.value)
+    ids = rows["id"]
+    answers[:, 0] = rows["overall"]
+    # Q0 lives on the response; unknown codes are ignored
+    columns = {code: j for j, code in enumerate(codes) if j > 0}
+    column = case(columns, value=Answer.item_code, else_=-1)
+    a_rows = _arrays(
+        select(Answer.response_id, column, Answer.value)
         .join(Response, Response.id == Answer.response_id)
-        .where(where, Answer.value.is_not(None))
-    ).all()
-    if a_rows:
-        rid, item, value = zip(*a_rows, strict=True)
-        col = np.array([column.get(code, -1) for code in item], dtype=np.int64)
-        row = np.searchsorted(ids, np.array(rid, dtype=np.int64))
-        keep = col > 0  # Q0 lives on the response; unknown codes ignored
-        answers[row[keep], col[keep]] = np.array(value, dtype=np.int8)[keep]
-    epoch = np.array([t.timestamp() for t in submitted])
-    end = np.array([(c or s).timestamp() for c, s in zip(completed, submitted, strict=True)])
-    start = np.array([t.timestamp() if t else np.nan for t in started])
+        .where(where, Answer.value.is_not(None)),
+        [("response", "i8"), ("column", "i8"), ("value", "i1")],
+    )
+    keep = a_rows["column"] > 0
+    a_rows = a_rows[keep]
+    answers[np.searchsorted(ids, a_rows["response"]), a_rows["column"]] = a_rows["value"]
+    # whole seconds (julianday's rounding error is far below a millisecond)
+    submitted = np.floor(rows["submitted"] + 1e-3)
+    end = np.where(np.isnan(rows["completed"]), rows["submitted"], rows["completed"])
     responses = analysis.Responses(
         answers=answers,
         item_codes=codes,
-        agency=np.array(agency, dtype=np.int64),
-        submitted_at=epoch.astype("datetime64[s]"),
-        response_id=ids,
-        counter=np.array(counter, dtype=np.int64),
+        agency=rows["agency"].copy(),
+        submitted_at=submitted.astype("datetime64[s]"),
+        response_id=ids.copy(),
+        counter=rows["counter"].copy(),
     )
-    duration = end - start
+    duration = end - rows["started"]
     responses.extra["duration_seconds"] = duration
-    fields = np.array([-1 if f is None else f for f in field], dtype=np.int64)
-    return PeriodData(responses, fields, duration)
+    return PeriodData(responses, rows["field"].copy(), duration)
 
 
 def period_volumes(period: Period) -> dict[tuple[int, int], int]:
@@ -374,8 +401,8 @@ def _summary(report: Report, info: dict) -> dict:
     """What the trend and the change since the previous period need from one analysis."""
     estimates = _estimates_by_agency(report)
     agencies = {}
-    for rec in report.to_dict()["groups"]:
-        a = int(rec["agency"])
+    for g, a in enumerate(report.groups.keys["agency"].tolist()):
+        rec = report.groups.block(g, 0)  # the composite index
         agencies[a] = {k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")}
         agencies[a]["estimate"] = estimates[a]
     st = report.overall.stats
@@ -485,21 +512,16 @@ def _compute_report(period: Period, version: tuple) -> dict:
     }
     signals = analysis.quality_signals(r)
     distribution = analysis.counter_distribution_test(r.agency, r.counter, answers[:, 0])
-    differing = {
-        (int(a), int(c))
-        for a, c, f in zip(
-            distribution["agency"], distribution["counter"], distribution["flag"], strict=True
+    flagged = np.asarray(distribution["flag"], dtype=bool)
+    if flagged.any():
+        span = int(max(r.counter.max(), np.max(distribution["counter"]))) + 1
+        differing = np.unique(
+            np.asarray(distribution["agency"], dtype=np.int64)[flagged] * span
+            + np.asarray(distribution["counter"], dtype=np.int64)[flagged]
         )
-        if f
-    }
-    signals["counter_differs"] = (
-        np.array(
-            [(int(a), int(c)) in differing for a, c in zip(r.agency, r.counter, strict=True)],
-            dtype=bool,
-        )
-        if differing
-        else np.zeros(r.n, dtype=bool)
-    )
+        signals["counter_differs"] = np.isin(r.agency * span + r.counter, differing)
+    else:
+        signals["counter_differs"] = np.zeros(r.n, dtype=bool)
     flag_counts = {
         name: np.bincount(group, weights=signals[name].astype(float), minlength=n_groups)
         for name in QUALITY_FLAGS
@@ -509,11 +531,13 @@ def _compute_report(period: Period, version: tuple) -> dict:
     counts = np.bincount(group, minlength=n_groups)
 
     # counters drill-down, with the same weights
-    by_counter = _analyse(data, calibration, q, by=("agency", "counter")).to_dict()["groups"]
+    by_counter = _analyse(data, calibration, q, by=("agency", "counter")).groups
     counters_of: dict[int, list[dict]] = {}
-    for rec in by_counter:
-        counters_of.setdefault(int(rec["agency"]), []).append(
-            {"counter_id": int(rec["counter"])} | _block(rec)
+    for g, (a, c) in enumerate(
+        zip(by_counter.keys["agency"], by_counter.keys["counter"], strict=True)
+    ):
+        counters_of.setdefault(int(a), []).append(
+            {"counter_id": int(c)} | _block(by_counter.block(g, 0))
         )
 
     meta = {
