@@ -7,8 +7,10 @@ item code of the questionnaire with 1–5 or empty (N/A or not asked).
 
 VOLUMES.csv (``flask export volumes``): ``agency, procedure_field, month,
 dossiers`` → the base weights are post-stratified to agency × field × month
-cells (:mod:`analysis.volumes`). Without it the base weights are used as
-they are, and the output says so.
+cells (:mod:`analysis.volumes`); an agency-month with a response whose
+procedure field is empty (or has no volume) is one cell with the sum of its
+fields' volumes, as in the app's reports. Without VOLUMES.csv the base
+weights are used as they are, and the output says so.
 
 The input is checked before anything is computed, and every problem is
 reported on standard error with its file and line; then the exit status is
@@ -464,6 +466,12 @@ def _weighting_block(weighting: VolumeWeighting | None, volumes_path, cutoff_day
         f"({sum(g['dossiers'] for g in gaps)} dossiers) left as coverage gaps, not "
         "redistributed"
     )
+    agency_cells = weighting.agency_cells
+    if agency_cells:
+        note += (
+            f"; {len(agency_cells)} agency cell(s) (the sum of their fields' volumes) for "
+            "agencies with responses whose procedure field is unknown or has no volume"
+        )
     block = {
         "method": "poststratify",
         "volumes": str(volumes_path),
@@ -473,6 +481,7 @@ def _weighting_block(weighting: VolumeWeighting | None, volumes_path, cutoff_day
         "volume_total": weighting.volume_total,
         "coverage_gaps": gaps,
         "collapsed": collapsed,
+        "agency_cells": agency_cells,
         "note": note,
     }
     if "month" in weighting.dimensions:

@@ -11,8 +11,10 @@ of its cells.
 :func:`~analysis.weights.poststratify`. Everything that would make the
 weights wrong is an :class:`~analysis.data.InputError` with line numbers:
 a volume for an agency without responses, a response whose cell has no
-volume (or a zero one), a response without the procedure field the cells
-need. A cell with volume but no response is a coverage gap, reported and not
+volume (or a zero one). A response without a procedure field (or with one
+that has no volume) makes its agency (× month) one cell with the sum of its
+fields' volumes, exactly as the app's reports do (:func:`agency_level_cells`).
+A cell with volume but no response is a coverage gap, reported and not
 redistributed unless ``collapse`` is asked for.
 """
 
@@ -186,6 +188,9 @@ class VolumeWeighting:
         not redistributed unless collapsed).
     :ivar collapsed: gap cells whose volume was spread over their agency's
         (agency-month's) responding cells.
+    :ivar agency_cells: agencies (× months) weighted as one cell because some
+        of their responses have no procedure field with a volume
+        (:func:`agency_level_cells`).
     """
 
     calibration: Calibration
@@ -195,6 +200,7 @@ class VolumeWeighting:
     volume_total: float
     coverage_gaps: list[dict] = field(default_factory=list)
     collapsed: list[dict] = field(default_factory=list)
+    agency_cells: list[dict] = field(default_factory=list)
 
 
 def poststratify_to_volumes(
@@ -213,9 +219,9 @@ def poststratify_to_volumes(
     :param cutoff_day: the reporting-month convention of ``month`` (None: calendar).
     :param collapse: spread a gap cell's volume over the responding cells of
         the same agency (and month).
-    :raises InputError: volumes for agencies without responses; responses
-        without a procedure field when the cells need one; responses in a
-        cell without a positive volume.
+    :raises InputError: volumes for agencies without responses; responses in
+        a cell without a positive volume (an agency, or agency-month, with no
+        volume at all).
     """
     n = responses.n
     lines = np.arange(2, n + 2) if lines is None else np.asarray(lines)
@@ -233,22 +239,17 @@ def poststratify_to_volumes(
 
     labels = [(volumes.agency, responses.agency)]
     usable = np.ones(n, dtype=bool)
+    agency_cells: list[dict] = []
     if volumes.procedure_field is not None:
         pf = responses.procedure_field
         if pf is None:
-            rproblems.add(
-                None,
-                "no procedure_field values, but the volumes are per procedure field "
-                "(drop that column from the volumes to weight by agency)",
-            )
             pf = np.full(n, "", dtype=str)
-        else:
-            empty = np.flatnonzero(pf == "")
-            rproblems.add_each(
-                lines[empty],
-                ["procedure_field is empty, and the volumes are per procedure field"] * empty.size,
-            )
-            usable[empty] = False
+        if volumes.month is None or responses.submitted_at is not None:
+            month = None
+            if volumes.month is not None:
+                month = period_month(responses.submitted_at, cutoff_day=cutoff_day)
+            volumes, pf, agency_cells = agency_level_cells(responses.agency, pf, month, volumes)
+            labels = [(volumes.agency, responses.agency)]
         labels.append((volumes.procedure_field, pf))
     if volumes.month is not None:
         if responses.submitted_at is None:
@@ -284,7 +285,10 @@ def poststratify_to_volumes(
         del inverse
         for combo, f, c in zip(uniq_combo, first, counts):
             row = no_volume[f]
-            what = ", ".join(f"{d} {v}" for d, v in zip(volumes.dimensions, combo))
+            what = ", ".join(
+                f"{d} {v}" if v != "" else f"{d} (all: one agency cell)"
+                for d, v in zip(volumes.dimensions, combo)
+            )
             if zero[row]:
                 why = f"its volume is 0 ({volumes.source}, line {volumes.line[cell[row]]})"
             else:
@@ -329,4 +333,72 @@ def poststratify_to_volumes(
         volume_total=float(volumes.dossiers.sum()),
         coverage_gaps=cells(calibration.coverage_gaps),
         collapsed=cells(calibration.collapsed),
+        agency_cells=agency_cells,
     )
+
+
+def agency_level_cells(
+    agency: np.ndarray, procedure_field: np.ndarray, month: np.ndarray | None, volumes: Volumes
+) -> tuple[Volumes, np.ndarray, list[dict]]:
+    """The one rule for responses whose procedure field is unknown (the app's too).
+
+    Only responses that came through a receipt link know their procedure
+    field. Per agency (agency × month when the volumes have months): when
+    every response has a field with a positive volume, the cells are agency ×
+    field; otherwise the agency is **one cell** with the sum of its fields'
+    volumes (splitting it by a guessed field mix would be a guess). A single
+    cell only rescales the agency's weights, so its index is the unweighted
+    one while the province counts it by its dossiers.
+
+    :param procedure_field: per response, ``""`` when unknown.
+    :param month: reporting month per response (when the volumes have months).
+    :return: ``(volumes, procedure_field, agency_cells)``: the volumes with the
+        field rows of those agencies merged into one row whose field is ``""``
+        (its line the first of them), the fields with ``""`` for their
+        responses, and the merged cells as ``{agency, [month,] dossiers, lines}``.
+    """
+
+    def codes(vlab, rlab):
+        _, inverse = np.unique(np.concatenate([vlab, rlab]), return_inverse=True)
+        inverse = inverse.ravel().astype(np.int64)
+        return inverse[: vlab.size], inverse[vlab.size :], int(inverse.max(initial=0)) + 1
+
+    vg, rg, _ = codes(volumes.agency, agency)
+    if month is not None:
+        vm, rm, size = codes(volumes.month, month)
+        vg, rg = vg * size + vm, rg * size + rm
+    vf, rf, size = codes(volumes.procedure_field, procedure_field)
+    weighted = np.unique((vg * size + vf)[volumes.dossiers > 0])
+    known = np.isin(rg * size + rf, weighted) & (procedure_field != "")
+    merge_groups = np.intersect1d(np.unique(rg[~known]), vg)
+    if merge_groups.size == 0:
+        return volumes, procedure_field, []
+    procedure_field = np.where(np.isin(rg, merge_groups), "", procedure_field)
+    merged = np.isin(vg, merge_groups)
+    rows = np.flatnonzero(merged)
+    group, first, inverse = np.unique(vg[rows], return_index=True, return_inverse=True)
+    del group
+    inverse = inverse.ravel()
+    keep = np.flatnonzero(~merged)
+    head = rows[first]  # the first row of each merged agency (× month)
+    new = Volumes(
+        agency=np.concatenate([volumes.agency[keep], volumes.agency[head]]),
+        dossiers=np.concatenate(
+            [volumes.dossiers[keep], np.bincount(inverse, volumes.dossiers[rows])]
+        ),
+        line=np.concatenate([volumes.line[keep], volumes.line[head]]),
+        procedure_field=np.concatenate(
+            [volumes.procedure_field[keep], np.full(head.size, "", dtype=str)]
+        ),
+        month=None if volumes.month is None else volumes.month[np.concatenate([keep, head])],
+        source=volumes.source,
+    )
+    described = []
+    for k, r in enumerate(head):
+        cell = {"agency": str(volumes.agency[r])}
+        if volumes.month is not None:
+            cell["month"] = str(volumes.month[r])
+        cell["dossiers"] = int(new.dossiers[keep.size + k])
+        cell["lines"] = volumes.line[rows[inverse == k]].tolist()
+        described.append(cell)
+    return new, procedure_field, described

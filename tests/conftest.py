@@ -18,6 +18,7 @@ from sqlalchemy import text
 from survey_app import create_app
 from survey_app.config import TestConfig
 from survey_app.extensions import db, limiter
+from survey_app.reports.services import forget_cached_reports
 from survey_app.surveys.services import forget_cached_ids
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -88,6 +89,7 @@ def _clean_database(request):
         db.session.remove()
         _empty_all_tables()
     forget_cached_ids()
+    forget_cached_reports()
 
 
 @pytest.fixture(autouse=True)

@@ -1,21 +1,28 @@
 """The report as documents for leaders: a PDF in Vietnamese (fpdf2) and an XLSX (openpyxl).
 
 The PDF is written for the province's leaders and is always Vietnamese; the
-charts are drawn with fpdf2's own vector primitives (its SVG import ignores
-text), with the bundled DejaVu Sans, which covers Vietnamese.
+two charts of the report page (agencies with their intervals and the 90%
+line, and the funnel plot) are drawn with fpdf2's own vector primitives (its
+SVG import ignores text), with the bundled DejaVu Sans, which covers
+Vietnamese. The XLSX has the same two charts as native Excel charts, next to
+the data they are drawn from.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from datetime import date
 
 from fpdf import FPDF
 from openpyxl import Workbook
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.styles import Font, PatternFill
 
 from ..surveys.posters import FONT_DIR
-from .charts import VERDICT_COLOURS, axis_range
+from .charts import TARGET_COLOUR, VERDICT_COLOURS, axis_range
 
 VERDICT_VI = {
     "above_target": "Đạt mục tiêu",
@@ -44,6 +51,13 @@ METHOD_NOTE = (
 )
 
 
+FUNNEL_NOTE = (
+    "Chỉ số của từng cơ quan theo cỡ mẫu hiệu dụng (thang logarit). Đường liền: mục tiêu 90%; "
+    "đường gạch: giới hạn kiểm soát 95%; đường chấm: 99,8%. Cơ quan nằm ngoài phễu khác mục "
+    "tiêu nhiều hơn mức có thể do ngẫu nhiên; điểm đỏ là cơ quan có chỉ số dưới mục tiêu."
+)
+
+
 def _pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}%".replace(".", ",")
 
@@ -68,7 +82,8 @@ class _Pdf(FPDF):
 
 
 def report_pdf(report: dict) -> bytes:
-    """The report as a PDF: cover, summary, agencies below target, chart, table, method note."""
+    """The report as a PDF: cover, summary, agencies below target, the interval chart, the
+    funnel plot, the table and the method note."""
     pdf = _Pdf(unit="mm", format="A4")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
@@ -156,7 +171,13 @@ def report_pdf(report: dict) -> bytes:
     _heading(pdf, "3. Biểu đồ chỉ số và khoảng tin cậy")
     _interval_chart(pdf, sorted(rows, key=lambda r: -(r["ci_low"] or 0)), target)
 
-    _heading(pdf, "4. Bảng chỉ số theo cơ quan")
+    if report.get("funnel"):
+        pdf.add_page()
+        _heading(pdf, "4. Biểu đồ phễu")
+        _para(pdf, FUNNEL_NOTE)
+        _funnel_chart(pdf, report["funnel"], target)
+
+    _heading(pdf, "5. Bảng chỉ số theo cơ quan")
     _table(
         pdf,
         ["Cơ quan", "Số phiếu", "Chỉ số", "Khoảng tin cậy", "Kết luận"],
@@ -267,12 +288,75 @@ def _interval_chart(pdf: FPDF, rows: list[dict], target: float) -> None:
     pdf.set_y(top + height + 8)
 
 
+def _funnel_chart(pdf: FPDF, funnel: dict, target: float) -> None:
+    """Index against effective sample size (log scale) with the target and the 95% / 99.8%
+    control limits, as in :func:`~survey_app.reports.charts.funnel_chart` (vector drawing)."""
+    left, width, height = pdf.l_margin + 12, pdf.w - pdf.l_margin - pdf.r_margin - 14, 110
+    top = pdf.get_y() + 4
+    if top + height + 14 > pdf.h - 16:
+        pdf.add_page()
+        top = pdf.get_y() + 4
+    grid, points = funnel["n_eff"], funnel["points"]
+    y_values = [p["index"] for p in points]
+    for level in funnel["limits"].values():
+        y_values += level["lower"]
+    y_lo = max(0.0, math.floor(min([*y_values, target - 0.1]) * 20) / 20)
+    x_lo, x_hi = math.log10(min(grid)), math.log10(max(grid))
+
+    def x(n: float) -> float:
+        n = min(max(n, 10**x_lo), 10**x_hi)
+        return left + (math.log10(n) - x_lo) / (x_hi - x_lo or 1) * width
+
+    def y(v: float) -> float:
+        return top + (1.0 - min(max(v, y_lo), 1.0)) / (1.0 - y_lo) * height
+
+    pdf.set_font("DejaVu", "", 7)
+    pdf.set_text_color(80, 80, 80)
+    pdf.set_draw_color(225, 225, 225)
+    pdf.set_line_width(0.2)
+    steps = round((1.0 - y_lo) / 0.05)
+    for k in range(steps + 1):
+        v = y_lo + k * 0.05
+        pdf.line(left, y(v), left + width, y(v))
+        pdf.text(left - 10, y(v) + 1, _pct(v).replace(",0", ""))
+    for decade in range(math.floor(x_lo), math.ceil(x_hi) + 1):
+        for m in (1, 2, 5):
+            n = m * 10**decade
+            if 10**x_lo <= n <= 10**x_hi:
+                pdf.line(x(n), top, x(n), top + height)
+                pdf.text(x(n) - 2, top + height + 4, f"{n:g}")
+    pdf.text(left + width / 2 - 8, top + height + 9, "cỡ mẫu hiệu dụng")
+    pdf.set_draw_color(100, 100, 100)
+    pdf.set_line_width(0.35)
+    for level, dash in (("0.95", (1.5, 1.0)), ("0.998", (0.4, 1.0))):
+        lim = funnel["limits"].get(level)
+        if not lim:
+            continue
+        with pdf.local_context():
+            pdf.set_dash_pattern(dash=dash[0], gap=dash[1])
+            for side in ("lower", "upper"):
+                coords = [(x(n), y(v)) for n, v in zip(grid, lim[side], strict=True)]
+                pdf.polyline(coords)
+    pdf.set_draw_color(*_rgb(TARGET_COLOUR))
+    pdf.set_line_width(0.5)
+    pdf.line(left, y(target), left + width, y(target))
+    for p in points:
+        colour = VERDICT_COLOURS["below_target"] if p["index"] < target else "#333333"
+        pdf.set_fill_color(*_rgb(colour))
+        pdf.circle(x=x(p["n_eff"]), y=y(p["index"]), radius=0.9, style="F")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_line_width(0.2)
+    pdf.set_y(top + height + 12)
+
+
 # -- XLSX -----------------------------------------------------------------------------------
 
 
 def report_xlsx(report: dict) -> bytes:
     """Every table of the report in one workbook: summary, agencies, elements, items,
-    coverage, data-quality flags, counters."""
+    coverage, data-quality flags, counters, then the two charts (native Excel charts
+    beside their data)."""
     wb = Workbook()
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEF3EF")
@@ -415,6 +499,152 @@ def report_xlsx(report: dict) -> bytes:
             for c in r["counters"]
         ],
     )
+    if rows:
+        _interval_sheet(wb.create_sheet(), rows, report["target"])
+    if report.get("funnel"):
+        _funnel_sheet(wb.create_sheet(), report["funnel"], report["target"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _header(ws, header: list[str]) -> None:
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEF3EF")
+    ws.freeze_panes = "A2"
+
+
+def _points_only(series, colour: str) -> None:
+    series.marker.symbol = "circle"
+    series.marker.size = 6
+    series.marker.graphicalProperties.solidFill = colour
+    series.marker.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.noFill = True
+
+
+def _line_only(series, colour: str, dash: str | None = None) -> None:
+    series.marker.symbol = "none"
+    series.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.width = 19050
+    if dash:
+        series.graphicalProperties.line.dashStyle = dash
+    series.smooth = False
+
+
+def _interval_sheet(ws, rows: list[dict], target: float) -> None:
+    """The interval chart: its data (agencies by lower bound) and a native scatter chart
+    of the indices with their intervals as error bars and the target as a line."""
+    ws.title = "Biểu đồ khoảng tin cậy"
+    rows = [r for r in rows if r["index"] is not None and r["ci_low"] is not None]
+    rows = sorted(rows, key=lambda r: -r["ci_low"])
+    _header(ws, ["Thứ tự", "Cơ quan", "Chỉ số", "Cận dưới", "Cận trên", "−", "+", "Mục tiêu"])
+    for k, r in enumerate(rows, start=1):
+        ws.append(
+            [
+                k,
+                r["name"],
+                r["index"],
+                r["ci_low"],
+                r["ci_high"],
+                r["index"] - r["ci_low"],
+                r["ci_high"] - r["index"],
+                target,
+            ]
+        )
+    ws.column_dimensions["B"].width = 45
+    last = len(rows) + 1
+    if not rows:
+        return
+    chart = ScatterChart()
+    chart.title = "Chỉ số và khoảng tin cậy 95% theo cơ quan"
+    chart.style = 13
+    chart.x_axis.title = "Cơ quan (theo thứ tự ở cột A)"
+    chart.y_axis.title = "Chỉ số"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.max = 1.0
+    chart.y_axis.scaling.min = axis_range(rows, target)[0]
+    xs = Reference(ws, min_col=1, min_row=2, max_row=last)
+    index = Series(Reference(ws, min_col=3, min_row=1, max_row=last), xs, title_from_data=True)
+    _points_only(index, "0B5CAD")
+    index.errBars = ErrorBars(
+        errDir="y",
+        errBarType="both",
+        errValType="cust",
+        noEndCap=False,
+        minus=NumDataSource(numRef=NumRef(f=f"{_quoted(ws)}!$F$2:$F${last}")),
+        plus=NumDataSource(numRef=NumRef(f=f"{_quoted(ws)}!$G$2:$G${last}")),
+    )
+    goal = Series(Reference(ws, min_col=8, min_row=1, max_row=last), xs, title_from_data=True)
+    _line_only(goal, "C62828", "dash")
+    chart.series += [index, goal]
+    chart.width, chart.height = 24, 12
+    ws.add_chart(chart, "J2")
+
+
+def _funnel_sheet(ws, funnel: dict, target: float) -> None:
+    """The funnel plot: its data (agencies, and the control limits on a grid of effective
+    sizes) and a native scatter chart with a logarithmic x axis."""
+    ws.title = "Biểu đồ phễu"
+    _header(
+        ws,
+        [
+            "Mã cơ quan",
+            "n hiệu dụng",
+            "Chỉ số",
+            "",
+            "n hiệu dụng (lưới)",
+            "Giới hạn dưới 95%",
+            "Giới hạn trên 95%",
+            "Giới hạn dưới 99,8%",
+            "Giới hạn trên 99,8%",
+            "Mục tiêu",
+        ],
+    )
+    points, grid = funnel["points"], funnel["n_eff"]
+    limits = funnel["limits"]
+    for k in range(max(len(points), len(grid))):
+        row: list = [None] * 10
+        if k < len(points):
+            p = points[k]
+            row[0:3] = [p["code"], p["n_eff"], p["index"]]
+        if k < len(grid):
+            row[4] = grid[k]
+            for j, (level, side) in enumerate(
+                (("0.95", "lower"), ("0.95", "upper"), ("0.998", "lower"), ("0.998", "upper"))
+            ):
+                row[5 + j] = limits.get(level, {}).get(side, [None] * len(grid))[k]
+            row[9] = target
+        ws.append(row)
+    for letter in "ABCEFGHIJ":
+        ws.column_dimensions[letter].width = 16
+    chart = ScatterChart()
+    chart.title = "Biểu đồ phễu: chỉ số theo cỡ mẫu hiệu dụng"
+    chart.style = 13
+    chart.x_axis.title = "Cỡ mẫu hiệu dụng (thang logarit)"
+    chart.x_axis.scaling.logBase = 10
+    chart.y_axis.title = "Chỉ số"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.max = 1.0
+    end_p, end_g = len(points) + 1, len(grid) + 1
+    agencies = Series(
+        Reference(ws, min_col=3, min_row=1, max_row=end_p),
+        Reference(ws, min_col=2, min_row=2, max_row=end_p),
+        title_from_data=True,
+    )
+    _points_only(agencies, "333333")
+    chart.series.append(agencies)
+    xs = Reference(ws, min_col=5, min_row=2, max_row=end_g)
+    for col, dash in ((6, "dash"), (7, "dash"), (8, "sysDot"), (9, "sysDot"), (10, None)):
+        series = Series(
+            Reference(ws, min_col=col, min_row=1, max_row=end_g), xs, title_from_data=True
+        )
+        _line_only(series, "0B5CAD" if dash is None else "666666", dash)
+        chart.series.append(series)
+    chart.width, chart.height = 24, 14
+    ws.add_chart(chart, "L2")
+
+
+def _quoted(ws) -> str:
+    return "'" + ws.title.replace("'", "''") + "'"

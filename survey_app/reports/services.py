@@ -14,11 +14,12 @@ A report is a plain JSON-ready dict (so a published one can be frozen in a
 **Weighting.** When the one-stop system's dossier volumes are known for the
 period, responses are post-stratified to them
 (:func:`analysis.poststratify`). Only responses that came through a receipt
-link know their procedure field, so the cells are chosen per agency: when
-every response of an agency has a field with a known volume, its cells are
-agency × field; otherwise the agency is one cell with its total volume (the
-field mix of the untagged responses is unknown, and splitting the volume
-would be a guess). Within an agency, a single cell only rescales the weights,
+link know their procedure field, so the cells are chosen per agency by the
+rule the analysts' CLI applies too (:func:`analysis.volumes.agency_level_cells`):
+when every response of an agency has a field with a positive volume, its
+cells are agency × field; otherwise the agency is one cell with its total
+volume (the field mix of the untagged responses is unknown, and splitting
+the volume would be a guess). Within an agency, a single cell only rescales the weights,
 so the agency's index is unchanged, while the province index then counts
 each agency in proportion to the dossiers it handled. If any responding
 agency has no volume for the period the report is **not** weighted (a
@@ -34,15 +35,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import Float, and_, case, cast, extract, func, select
 
 import analysis
 from analysis import Calibration, Questionnaire, Report
+from analysis.volumes import Volumes, agency_level_cells
 
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure
 from ..core.redact import redact
@@ -88,67 +93,94 @@ def _window_filter(period: Period, agency_ids=None):
     return and_(*conditions)
 
 
+def _epoch(column):
+    """Seconds since 1970 (UTC) of a ``UTCDateTime`` column, computed by the database."""
+    if db.session.get_bind().dialect.name == "sqlite":  # naive UTC text
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(extract("epoch", column), Float)
+
+
+def _arrays(statement, dtype: list[tuple[str, str]]) -> np.ndarray:
+    """The rows of a Core ``statement`` as a structured array, streamed from the DB-API
+    cursor (no Row objects, no per-value type processing)."""
+    result = db.session.connection().execute(statement)
+    try:
+        return np.fromiter(result.cursor, dtype=np.dtype(dtype))
+    finally:
+        result.close()
+
+
 def load_period(period: Period, q: Questionnaire | None = None, agency_ids=None) -> PeriodData:
     """Responses of ``period`` (not staff-flagged) and their answers as arrays.
 
-    Two Core queries (responses, answers); answers are pivoted into the
-    ``(n, items)`` matrix with array indexing, no per-answer objects.
+    Two Core queries (responses, answers) that return numbers only — times as
+    epoch seconds, answers' item codes as their column — streamed from the
+    cursor into numpy; answers are pivoted into the ``(n, items)`` matrix
+    with array indexing. No ORM objects, no per-row Python.
 
     :param agency_ids: only these agencies (default: all).
     """
     q = q or questionnaire()
     where = _window_filter(period, agency_ids)
-    rows = db.session.execute(
+    rows = _arrays(
         select(
             Response.id,
             Response.agency_id,
             Response.counter_id,
-            Response.submitted_at,
-            Response.started_at,
-            Response.completed_at,
+            _epoch(Response.submitted_at),
+            _epoch(Response.started_at),
+            _epoch(Response.completed_at),
             Response.overall,
-            Procedure.field_id,
+            func.coalesce(Procedure.field_id, -1),
         )
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
         .where(where)
-        .order_by(Response.id)
-    ).all()
-    n = len(rows)
+        .order_by(Response.id),
+        [
+            ("id", "i8"),
+            ("agency", "i8"),
+            ("counter", "i8"),
+            ("submitted", "f8"),
+            ("started", "f8"),
+            ("completed", "f8"),
+            ("overall", "i1"),
+            ("field", "i8"),
+        ],
+    )
+    n = rows.size
     codes = q.item_codes
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     if n == 0:
         empty = analysis.Responses(answers, codes, np.zeros(0, dtype=np.int64))
         return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0))
-    ids, agency, counter, submitted, started, completed, overall, field = zip(*rows, strict=True)
-    ids = np.array(ids, dtype=np.int64)
-    answers[:, 0] = overall
-    column = {code: j for j, code in enumerate(codes)}
-    a_rows = db.session.execute(
-        select(Answer.response_id, Answer.item_code, Answer.value)
+    ids = rows["id"]
+    answers[:, 0] = rows["overall"]
+    # Q0 lives on the response; unknown codes are ignored
+    columns = {code: j for j, code in enumerate(codes) if j > 0}
+    column = case(columns, value=Answer.item_code, else_=-1)
+    a_rows = _arrays(
+        select(Answer.response_id, column, Answer.value)
         .join(Response, Response.id == Answer.response_id)
-        .where(where, Answer.value.is_not(None))
-    ).all()
-    if a_rows:
-        rid, item, value = zip(*a_rows, strict=True)
-        col = np.array([column.get(code, -1) for code in item], dtype=np.int64)
-        row = np.searchsorted(ids, np.array(rid, dtype=np.int64))
-        keep = col > 0  # Q0 lives on the response; unknown codes ignored
-        answers[row[keep], col[keep]] = np.array(value, dtype=np.int8)[keep]
-    epoch = np.array([t.timestamp() for t in submitted])
-    end = np.array([(c or s).timestamp() for c, s in zip(completed, submitted, strict=True)])
-    start = np.array([t.timestamp() if t else np.nan for t in started])
+        .where(where, Answer.value.is_not(None)),
+        [("response", "i8"), ("column", "i8"), ("value", "i1")],
+    )
+    keep = a_rows["column"] > 0
+    a_rows = a_rows[keep]
+    answers[np.searchsorted(ids, a_rows["response"]), a_rows["column"]] = a_rows["value"]
+    # whole seconds (julianday's rounding error is far below a millisecond)
+    submitted = np.floor(rows["submitted"] + 1e-3)
+    end = np.where(np.isnan(rows["completed"]), rows["submitted"], rows["completed"])
     responses = analysis.Responses(
         answers=answers,
         item_codes=codes,
-        agency=np.array(agency, dtype=np.int64),
-        submitted_at=epoch.astype("datetime64[s]"),
-        response_id=ids,
-        counter=np.array(counter, dtype=np.int64),
+        agency=rows["agency"].copy(),
+        submitted_at=submitted.astype("datetime64[s]"),
+        response_id=ids.copy(),
+        counter=rows["counter"].copy(),
     )
-    duration = end - start
+    duration = end - rows["started"]
     responses.extra["duration_seconds"] = duration
-    fields = np.array([-1 if f is None else f for f in field], dtype=np.int64)
-    return PeriodData(responses, fields, duration)
+    return PeriodData(responses, rows["field"].copy(), duration)
 
 
 def period_volumes(period: Period) -> dict[tuple[int, int], int]:
@@ -169,9 +201,79 @@ def fingerprint(period: Period) -> dict:
     count, max_id = db.session.execute(
         select(func.count(Response.id), func.max(Response.id)).where(_window_filter(period))
     ).one()
+    return {"responses": int(count), "max_id": int(max_id or 0), "volumes": _volumes_digest(period)}
+
+
+def _volumes_digest(period: Period) -> str:
     volumes = sorted(period_volumes(period).items())
-    digest = hashlib.sha256(json.dumps(volumes).encode()).hexdigest()[:16]
-    return {"responses": int(count), "max_id": int(max_id or 0), "volumes": digest}
+    return hashlib.sha256(json.dumps(volumes).encode()).hexdigest()[:16]
+
+
+# -- the per-process cache ------------------------------------------------------------------
+#
+# Browsing one period (the province page, its sort orders, the agency pages,
+# the downloads) would otherwise re-run the analysis on every request. Results
+# are kept per process, keyed by the period and a cheap *data version* of its
+# window, so a worker never serves a result computed from other data and no
+# state is shared between workers.
+
+#: Results kept per process (least recently used dropped first).
+CACHE_SIZE = 48
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def data_version(period: Period) -> tuple:
+    """A cheap key that changes whenever the period's report could change.
+
+    One aggregate query over the window (count, sum and maximum of the ids of
+    the non-staff responses, latest ``completed_at`` — set whenever details
+    or a comment are added) and the volumes' checksum, plus the settings the
+    report depends on and the database it comes from.
+    """
+    count, id_sum, max_id, completed = db.session.execute(
+        select(
+            func.count(Response.id),
+            func.sum(Response.id),
+            func.max(Response.id),
+            func.max(Response.completed_at),
+        ).where(_window_filter(period))
+    ).one()
+    return (
+        str(db.engine.url),
+        period.label,
+        bool(current_app.config.get("REPORT_CALENDAR_MONTHS", False)),
+        current_app.config.get("QUESTIONNAIRE_VERSION", DEFAULT_VERSION),
+        int(count),
+        int(id_sum or 0),
+        int(max_id or 0),
+        str(completed),
+        _volumes_digest(period),
+    )
+
+
+def _cached(key: tuple, compute):
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = compute()
+    _remember(key, value)
+    return value
+
+
+def _remember(key: tuple, value) -> None:
+    with _cache_lock:
+        _cache[key] = value
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def forget_cached_reports() -> None:
+    """Empty this process's cache (for tests that empty the tables)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 # -- weighting ------------------------------------------------------------------------------
@@ -198,25 +300,32 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
     }
     if not volumes or missing or r.n == 0:
         return None, info
-    cell = np.zeros(r.n, dtype=np.int64)
-    totals: list[float] = []
-    for a in agencies.tolist():
-        rows = np.flatnonzero(r.agency == a)
-        fields = data.field[rows]
-        agency_fields = [f for (b, f), v in volumes.items() if b == a and v > 0]
-        known = set(agency_fields)
-        if np.all(fields >= 0) and all(int(f) in known for f in np.unique(fields)):
-            # agency × field cells, including fields with volume but no response (gaps)
-            for f in sorted(known):
-                cell[rows[fields == f]] = len(totals)
-                totals.append(float(volumes[(a, f)]))
-            info["agency_field_cells"] += len(known)
-        else:
-            cell[rows] = len(totals)
-            totals.append(float(by_agency[a]))
-            info["agency_cells"] += 1
-    calibration = analysis.poststratify(np.ones(r.n), cell, np.array(totals))
-    info.update(used=True, method="poststratify", coverage_gaps=int(calibration.coverage_gaps.size))
+    # the rule shared with the CLI (analysis.volumes.agency_level_cells), on the
+    # responding agencies' positive volumes
+    keys = sorted(k for k, v in volumes.items() if v > 0 and k[0] in set(agencies.tolist()))
+    cells = Volumes(
+        agency=np.array([a for a, _f in keys], dtype=np.int64),
+        procedure_field=np.array([str(f) for _a, f in keys], dtype=str),
+        dossiers=np.array([volumes[k] for k in keys], dtype=np.float64),
+        line=np.arange(len(keys), dtype=np.int64),
+    )
+    known = np.where(data.field >= 0, data.field.astype(str), "")
+    cells, known, merged = agency_level_cells(r.agency, known, None, cells)
+    field = np.where(known == "", -1, data.field)
+    cell_field = np.array([int(f) if f else -1 for f in cells.procedure_field], dtype=np.int64)
+    span = int(max(field.max(initial=0), cell_field.max(initial=0))) + 2
+    cell_key = cells.agency * span + cell_field + 1
+    order = np.argsort(cell_key)
+    pos = np.searchsorted(cell_key[order], r.agency * span + field + 1)
+    cell = order[np.minimum(pos, order.size - 1)]
+    calibration = analysis.poststratify(np.ones(r.n), cell, cells.dossiers)
+    info.update(
+        used=True,
+        method="poststratify",
+        agency_field_cells=int(cells.agency.size - len(merged)),
+        agency_cells=len(merged),
+        coverage_gaps=int(calibration.coverage_gaps.size),
+    )
     return calibration, info
 
 
@@ -277,9 +386,58 @@ def empty_report(period: Period) -> dict:
 def compute_report(period: Period) -> dict:
     """The report of ``period`` for the whole province, as a JSON-ready dict.
 
+    Computed once per process for each data version of the period and of the
+    previous one (see :func:`data_version`); callers must not modify it.
+
     :return: see the module docstring; ``empty`` is true (and nothing else is
         estimated) when the period has no response.
     """
+    version = data_version(period)
+    key = ("report", version, data_version(period.previous()))
+    return _cached(key, lambda: _compute_report(period, version))
+
+
+def _summary(report: Report, info: dict) -> dict:
+    """What the trend and the change since the previous period need from one analysis."""
+    estimates = _estimates_by_agency(report)
+    agencies = {}
+    for g, a in enumerate(report.groups.keys["agency"].tolist()):
+        rec = report.groups.block(g, 0)  # the composite index
+        agencies[a] = {k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")}
+        agencies[a]["estimate"] = estimates[a]
+    st = report.overall.stats
+    return {
+        "weighted": bool(info.get("used")),
+        "agencies": agencies,
+        "province": (float(st["index"][0, 0]), float(st["variance"][0, 0]), int(st["df"][0, 0])),
+    }
+
+
+def period_summary(period: Period, q: Questionnaire | None = None) -> dict | None:
+    """Every agency's composite index in ``period``, weighted as in its report.
+
+    The same load, weighting and analysis as :func:`compute_report` (so the
+    numbers are identical), without the drill-downs; cached like it.
+
+    :return: ``None`` for a period without responses, else ``weighted`` (post-
+        stratified to dossier volumes, or base weights), ``agencies`` (agency
+        id → ``n, index, ci_low, ci_high, verdict`` and ``estimate``, the
+        (index, variance, df) triple) and ``province`` (the same triple).
+    """
+    version = data_version(period)
+
+    def compute():
+        qq = q or questionnaire()
+        data = load_period(period, qq)
+        if data.responses.n == 0:
+            return None
+        calibration, info = weighting(data, period_volumes(period))
+        return _summary(_analyse(data, calibration, qq), info)
+
+    return _cached(("summary", version), compute)
+
+
+def _compute_report(period: Period, version: tuple) -> dict:
     q = questionnaire()
     out = empty_report(period)
     out["fingerprint"] = fingerprint(period)
@@ -290,10 +448,12 @@ def compute_report(period: Period) -> dict:
         dossiers_by_agency[a] = dossiers_by_agency.get(a, 0) + v
     out["coverage"]["dossiers"] = int(sum(volumes.values()))
     if data.responses.n == 0:
+        _remember(("summary", version), None)
         return out
     r = data.responses
     calibration, info = weighting(data, volumes)
     report = _analyse(data, calibration, q)
+    _remember(("summary", version), _summary(report, info))
     result = report.to_dict()
     out.update(empty=False, n_responses=r.n, weighting=info)
     out["coverage"]["responses"] = r.n
@@ -310,15 +470,12 @@ def compute_report(period: Period) -> dict:
     }
 
     # change since the previous period, per agency and for the province
-    prev_data = load_period(period.previous(), q)
+    before = period_summary(period.previous(), q)
     previous: dict[int, tuple[float, float, int]] = {}
     prev_province = None
-    if prev_data.responses.n:
-        prev_cal, _ = weighting(prev_data, period_volumes(period.previous()))
-        prev_report = _analyse(prev_data, prev_cal, q)
-        previous = _estimates_by_agency(prev_report)
-        st = prev_report.overall.stats
-        prev_province = (st["index"][0, 0], st["variance"][0, 0], int(st["df"][0, 0]))
+    if before is not None:
+        previous = {a: rec["estimate"] for a, rec in before["agencies"].items()}
+        prev_province = before["province"]
 
     def change(now: tuple, before: tuple | None):
         if before is None or not np.isfinite(before[0]) or not np.isfinite(now[0]):
@@ -355,21 +512,16 @@ def compute_report(period: Period) -> dict:
     }
     signals = analysis.quality_signals(r)
     distribution = analysis.counter_distribution_test(r.agency, r.counter, answers[:, 0])
-    differing = {
-        (int(a), int(c))
-        for a, c, f in zip(
-            distribution["agency"], distribution["counter"], distribution["flag"], strict=True
+    flagged = np.asarray(distribution["flag"], dtype=bool)
+    if flagged.any():
+        span = int(max(r.counter.max(), np.max(distribution["counter"]))) + 1
+        differing = np.unique(
+            np.asarray(distribution["agency"], dtype=np.int64)[flagged] * span
+            + np.asarray(distribution["counter"], dtype=np.int64)[flagged]
         )
-        if f
-    }
-    signals["counter_differs"] = (
-        np.array(
-            [(int(a), int(c)) in differing for a, c in zip(r.agency, r.counter, strict=True)],
-            dtype=bool,
-        )
-        if differing
-        else np.zeros(r.n, dtype=bool)
-    )
+        signals["counter_differs"] = np.isin(r.agency * span + r.counter, differing)
+    else:
+        signals["counter_differs"] = np.zeros(r.n, dtype=bool)
     flag_counts = {
         name: np.bincount(group, weights=signals[name].astype(float), minlength=n_groups)
         for name in QUALITY_FLAGS
@@ -379,11 +531,13 @@ def compute_report(period: Period) -> dict:
     counts = np.bincount(group, minlength=n_groups)
 
     # counters drill-down, with the same weights
-    by_counter = _analyse(data, calibration, q, by=("agency", "counter")).to_dict()["groups"]
+    by_counter = _analyse(data, calibration, q, by=("agency", "counter")).groups
     counters_of: dict[int, list[dict]] = {}
-    for rec in by_counter:
-        counters_of.setdefault(int(rec["agency"]), []).append(
-            {"counter_id": int(rec["counter"])} | _block(rec)
+    for g, (a, c) in enumerate(
+        zip(by_counter.keys["agency"], by_counter.keys["counter"], strict=True)
+    ):
+        counters_of.setdefault(int(a), []).append(
+            {"counter_id": int(c)} | _block(by_counter.block(g, 0))
         )
 
     meta = {
@@ -474,41 +628,95 @@ def visible_rows(report: dict, user) -> list[dict]:
 def trend(agency: Agency, period: Period, n: int = 12) -> list[dict]:
     """The agency's composite index over the last ``n`` periods, oldest first.
 
-    One small load and analysis per period (the agency's rows only). Base
-    weights (the volumes of twelve periods are not re-fetched); an agency
-    post-stratified as one cell has the same index either way.
+    Each point is the agency's row of that period's own report
+    (:func:`period_summary`): weighted to the dossier volumes when the period
+    has them, else base weights (``weighted`` says which), with its interval.
     """
+    return trends(period, [agency.id], n)[agency.id]
+
+
+def trends(period: Period, agency_ids, n: int = 12) -> dict[int, list[dict]]:
+    """:func:`trend` for several agencies at once (one summary per period)."""
     q = questionnaire()
-    periods = period.last(n)
-    out = [
-        {"period": p.label, "n": 0, "index": None, "ci_low": None, "ci_high": None, "verdict": None}
-        for p in periods
-    ]
-    for i, p in enumerate(periods):
-        data = load_period(p, q, agency_ids=[agency.id])
-        if data.responses.n == 0:
-            continue
-        rec = _analyse(data, None, q).to_dict()["groups"][0]
-        out[i].update({k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")})
+    summaries = [(p, period_summary(p, q)) for p in period.last(n)]
+    out = {}
+    for a in agency_ids:
+        points = []
+        for p, summary in summaries:
+            point = {
+                "period": p.label,
+                "n": 0,
+                "index": None,
+                "ci_low": None,
+                "ci_high": None,
+                "verdict": None,
+                "weighted": None,
+            }
+            rec = summary["agencies"].get(a) if summary else None
+            if rec is not None:
+                point.update({k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")})
+                point["weighted"] = summary["weighted"]
+            points.append(point)
+        out[a] = points
     return out
 
 
 def comments(agency: Agency, period: Period, limit: int = COMMENT_LIMIT) -> list[dict]:
     """The period's comments at the agency's own counters, personal data removed."""
-    rows = db.session.execute(
-        select(Response.submitted_at, Response.overall, Response.comment, Counter.name)
+    return period_comments(period, [agency.id], limit).get(agency.id, [])
+
+
+def period_comments(
+    period: Period, agency_ids=None, limit: int = COMMENT_LIMIT
+) -> dict[int, list[dict]]:
+    """The latest ``limit`` comments of each agency in ``period``, personal data removed.
+
+    :param agency_ids: only these agencies (default: all).
+    :return: agency id → ``submitted_at, overall, text, counter`` dicts, newest first.
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Response.agency_id,
+            order_by=(Response.submitted_at.desc(), Response.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            Response.agency_id,
+            Response.submitted_at,
+            Response.overall,
+            Response.comment,
+            Counter.name.label("counter"),
+            rank,
+        )
         .join(Counter, Counter.id == Response.counter_id)
         .where(
-            _window_filter(period, [agency.id]),
+            _window_filter(period, agency_ids),
             Response.comment.is_not(None),
             Response.comment != "",
         )
-        .order_by(Response.submitted_at.desc())
-        .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.agency_id, ranked.c.rank)
     ).all()
+    out: dict[int, list[dict]] = {}
+    for a, s, o, c, name, _rank in rows:
+        out.setdefault(a, []).append(
+            {"submitted_at": s, "overall": o, "text": redact(c), "counter": name}
+        )
+    return out
+
+
+def frozen_comments(results: dict, agency_id: int) -> list[dict] | None:
+    """A published report's comments of one agency (None if it froze none)."""
+    if "comments" not in results:
+        return None
     return [
-        {"submitted_at": s, "overall": o, "text": redact(c), "counter": name}
-        for s, o, c, name in rows
+        dict(c, submitted_at=datetime.fromisoformat(c["submitted_at"]))
+        for c in results["comments"].get(str(agency_id), [])
     ]
 
 
@@ -563,6 +771,10 @@ def compare(snapshot_results: dict, live: dict) -> dict:
 def publish(period: Period, user=None, report: dict | None = None):
     """Freeze the report of ``period`` as published now. Flushes, never commits.
 
+    The snapshot keeps the results, each agency's comments (personal data
+    removed) and its trend as they are now, so the published report, its
+    agency pages and its downloads never change when late responses arrive.
+
     :param report: the results to freeze (default: computed now).
     :return: the new :class:`~survey_app.reports.models.ReportSnapshot`.
     """
@@ -570,6 +782,14 @@ def publish(period: Period, user=None, report: dict | None = None):
     from .models import ReportSnapshot
 
     report = report if report is not None else compute_report(period)
+    frozen = dict(report)  # the cached report itself is never modified
+    if not report.get("empty"):
+        ids = [row["agency_id"] for row in report["agencies"]]
+        frozen["comments"] = {
+            str(a): [dict(c, submitted_at=c["submitted_at"].isoformat()) for c in found]
+            for a, found in period_comments(period, ids).items()
+        }
+        frozen["trends"] = {str(a): points for a, points in trends(period, ids).items()}
     now = now_utc()
     snapshot = ReportSnapshot(
         period=period.label,
@@ -578,7 +798,7 @@ def publish(period: Period, user=None, report: dict | None = None):
         published_at=now,
         published_by=user,
         fingerprint=report.get("fingerprint") or fingerprint(period),
-        results=report,
+        results=frozen,
     )
     db.session.add(snapshot)
     db.session.flush()

@@ -125,19 +125,51 @@ def index():
 @requires(Permission.view_reports)
 def agency(agency_id: int):
     """One agency in a period: elements, items, counters, trend, comments, quality flags."""
+    agency = _agency_or_404(agency_id)
+    period = _period()
+    return _render_agency(
+        agency,
+        period,
+        services.compute_report(period),
+        services.trend(agency, period),
+        services.comments(agency, period),
+    )
+
+
+@bp.get("/snapshots/<int:snapshot_id>/agencies/<int:agency_id>")
+@requires(Permission.view_reports)
+def snapshot_agency(snapshot_id: int, agency_id: int):
+    """One agency in a published report, with the comments and trend frozen with it."""
+    snapshot = _snapshot_or_404(snapshot_id)
+    agency = _agency_or_404(agency_id)
+    period = Period.parse(snapshot.period)
+    results = snapshot.results
+    frozen = results.get("trends", {}).get(str(agency.id))
+    return _render_agency(
+        agency,
+        period,
+        results,
+        frozen if frozen is not None else services.trend(agency, period),
+        services.frozen_comments(results, agency.id),
+        snapshot,
+    )
+
+
+def _agency_or_404(agency_id: int) -> Agency:
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         abort(404)
     check_agency(agency)
-    period = _period()
-    report = services.compute_report(period)
+    return agency
+
+
+def _render_agency(agency, period, report, points, comments, snapshot=None):
     row = services.agency_row(report, agency.id)
     children = [
         r
         for r in report["agencies"]
         if r["path"].startswith(agency.path) and r["agency_id"] != agency.id
     ]
-    points = services.trend(agency, period)
     return render_template(
         "reports/agency.html",
         agency=agency,
@@ -148,7 +180,8 @@ def agency(agency_id: int):
         children=children,
         trend_svg=charts.trend_chart(points, report["target"], _("Trend over 12 periods")),
         trend=points,
-        comments=services.comments(agency, period),
+        comments=comments,
+        snapshot=snapshot,
     )
 
 
@@ -212,7 +245,8 @@ def download(fmt: str):
     else:
         period = _period()
         report = services.compute_report(period)
-    report = dict(report, agencies=services.visible_rows(report, current_user))
+    rows = services.visible_rows(report, current_user)
+    report = dict(report, agencies=rows, funnel=services.funnel(rows) if rows else None)
     if fmt == "pdf":
         body, mimetype = documents.report_pdf(report), "application/pdf"
     else:

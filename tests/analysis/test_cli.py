@@ -509,20 +509,65 @@ def test_responses_without_a_volume(tmp_path):
         ["agency,procedure_field,month,dossiers", "AG1,F1,2024-03,10", "AG1,F2,2024-03,0"],
     )
     err = refused(tmp_path, responses, "--volumes", volumes)
-    assert "responses.csv, line 3: 1 response(s) in cell agency AG1, procedure_field F2, " in err
-    assert "its volume is 0 (volumes.csv, line 3)" in err
-    assert "responses.csv, line 4: procedure_field is empty, and the volumes are per " in err
+    # AG1 (a response without a field, one in a field with volume 0) is one agency cell
+    assert "AG1" not in err
     assert (
         "responses.csv, line 5: 1 response(s) in cell agency AG2, procedure_field F2, "
         "month 2024-03 but volumes.csv has no volume for it" in err
     )
+    zero = volumes_csv(
+        tmp_path,
+        ["agency,procedure_field,month,dossiers", "AG1,F1,2024-03,0", "AG2,F2,2024-03,0"],
+        "zero.csv",
+    )
+    err = refused(tmp_path, responses, "--volumes", zero)
+    for agency, line in (("AG1", 2), ("AG2", 3)):
+        assert (
+            f"in cell agency {agency}, procedure_field (all: one agency cell), month 2024-03 "
+            f"but its volume is 0 (zero.csv, line {line})" in err
+        )
+
+
+def test_responses_without_a_field_make_their_agency_one_cell(tmp_path):
+    header = [*HEADER, "procedure_field"]
+    rows = {0: {"procedure_field": "F1"}, 1: {"procedure_field": "F2"}, 2: {"procedure_field": ""}}
+    rows[3] = {"procedure_field": "F2", "agency": "AG2"}
+    responses = responses_csv(tmp_path, rows, header=header, n=4)
+    volumes = volumes_csv(
+        tmp_path,
+        [
+            "agency,procedure_field,month,dossiers",
+            "AG1,F1,2024-03,10",
+            "AG1,F2,2024-03,30",
+            "AG2,F2,2024-03,7",
+            "AG2,F3,2024-03,5",
+        ],
+    )
+    status, out, err = run(
+        "indices", responses, "--volumes", volumes, "--min-n", "1", "--by", "agency"
+    )
+    assert status == 0, err
+    doc = json.loads(out)
+    cells = doc["weighting"]["agency_cells"]
+    assert cells == [{"agency": "AG1", "month": "2024-03", "dossiers": 40, "lines": [2, 3]}]
+    assert "1 agency cell(s)" in doc["weighting"]["note"]
+    groups = {g["agency"]: g for g in doc["groups"]}
+    assert math.isclose(groups["AG1"]["items"]["Q0"]["weight_total"], 40)
+    # AG2's responses all know their field: agency × field cells, F3 a coverage gap
+    assert math.isclose(groups["AG2"]["items"]["Q0"]["weight_total"], 7)
+    assert [g["procedure_field"] for g in doc["weighting"]["coverage_gaps"]] == ["F3"]
 
 
 def test_responses_without_any_field_and_volumes_by_field(tmp_path):
     responses = responses_csv(tmp_path)
-    volumes = volumes_csv(tmp_path, ["agency,procedure_field,dossiers", "AG1,F1,10"])
-    err = refused(tmp_path, responses, "--volumes", volumes)
-    assert "responses.csv: no procedure_field values, but the volumes are per procedure" in err
+    volumes = volumes_csv(
+        tmp_path, ["agency,procedure_field,dossiers", "AG1,F1,10", "AG1,F2,30"]
+    )
+    status, out, err = run("indices", responses, "--volumes", volumes, "--min-n", "1")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["weighting"]["agency_cells"] == [{"agency": "AG1", "dossiers": 40, "lines": [2, 3]}]
+    assert math.isclose(doc["overall"]["items"]["Q0"]["weight_total"], 40)
 
 
 def test_volumes_by_agency_only(tmp_path):

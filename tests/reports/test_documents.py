@@ -37,6 +37,59 @@ def test_pdf_names_agencies_and_verdicts_and_is_not_blank(year_report):
     assert dark > 2000  # the chart and the table are drawn
 
 
+def _page_with(pdf: bytes, text: str) -> int:
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return next(k for k, page in enumerate(pages) if text in page.extract_text())
+
+
+def test_pdf_has_the_funnel_plot(year_report):
+    pdf = documents.report_pdf(year_report)
+    k = _page_with(pdf, "Biểu đồ phễu")
+    assert "giới hạn kiểm soát 95%" in PdfReader(io.BytesIO(pdf)).pages[k].extract_text()
+    image = np.asarray(pypdfium2.PdfDocument(pdf)[k].render(scale=2).to_pil().convert("RGB"))
+    r, g, b = (image[..., i].astype(int) for i in range(3))
+    # agencies below target are red dots (#c62828), the others dark grey
+    red = (r > 150) & (g < 80) & (b < 80)
+    dark = (r < 90) & (g < 90) & (b < 90)
+    blue = (b > 140) & (r < 40)  # the target line (#0b5cad)
+    assert red.sum() > 50 and dark.sum() > 300 and blue.sum() > 500
+    below = sum(1 for p in year_report["funnel"]["points"] if p["index"] < 0.9)
+    assert below >= 1
+    # without a funnel (e.g. a scope with no agency) the page is left out
+    assert "Biểu đồ phễu" not in " ".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(documents.report_pdf(dict(year_report, funnel=None)))).pages
+    )
+
+
+def test_xlsx_has_both_charts_beside_their_data(year_report):
+    import zipfile
+
+    body = documents.report_xlsx(year_report)
+    wb = load_workbook(io.BytesIO(body))
+    intervals = list(wb["Biểu đồ khoảng tin cậy"].iter_rows(min_row=2, values_only=True))
+    rows = year_report["agencies"]
+    assert len(intervals) == len(rows)
+    assert [r[3] for r in intervals] == sorted((r["ci_low"] for r in rows), reverse=True)
+    first = next(r for r in rows if r["name"] == intervals[0][1])
+    assert intervals[0][2] == pytest.approx(first["index"])
+    assert intervals[0][5] == pytest.approx(first["index"] - first["ci_low"])
+    funnel = list(wb["Biểu đồ phễu"].iter_rows(min_row=2, values_only=True))
+    points = year_report["funnel"]["points"]
+    assert [(r[0], r[2]) for r in funnel[: len(points)]] == [
+        (p["code"], pytest.approx(p["index"])) for p in points
+    ]
+    assert [r[4] for r in funnel[: len(year_report["funnel"]["n_eff"])]] == pytest.approx(
+        year_report["funnel"]["n_eff"]
+    )
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = [z.read(n).decode() for n in charts]
+    assert len(charts) == 2
+    assert "errBars" in xml[0] and "Biểu đồ khoảng tin cậy" in xml[0]
+    assert '<logBase val="10"' in xml[1] and "Biểu đồ phễu" in xml[1]
+
+
 def test_xlsx_tables_match_the_report(year_report):
     wb = load_workbook(io.BytesIO(documents.report_xlsx(year_report)))
     assert wb.sheetnames == [
@@ -47,6 +100,8 @@ def test_xlsx_tables_match_the_report(year_report):
         "Độ bao phủ",
         "Chất lượng dữ liệu",
         "Quầy",
+        "Biểu đồ khoảng tin cậy",
+        "Biểu đồ phễu",
     ]
     rows = {r[0]: r for r in wb["Cơ quan"].iter_rows(min_row=2, values_only=True)}
     thanh_ha = next(r for r in year_report["agencies"] if r["code"] == "H-THANHHA")

@@ -148,8 +148,12 @@ def assert_close(got, want, path=""):
         assert got == want, path
 
 
-def _survey_data():
-    """Two agencies, two fields, 150 responses over two reporting months, some by staff."""
+def _survey_data(untagged: str | None = None):
+    """Two agencies, two fields, 150 responses over two reporting months, some by staff.
+
+    :param untagged: the code of an agency where a third of the responses came
+        from a poster (no procedure field).
+    """
     rng = np.random.default_rng(7)
     fields = [factories.field(code=c) for c in ("DD", "HT")]
     agencies = [factories.agency(code=c) for c in ("SNV", "STP")]
@@ -178,7 +182,9 @@ def _survey_data():
             int(rng.choice([2, 3, 4, 5], p=[0.1, 0.1, 0.4, 0.4])),
             ratings,
             when=when,
-            procedure=procedures[(counter.agency_id, field_.id)],
+            procedure=None
+            if counter.agency.code == untagged and k % 3 == 0
+            else procedures[(counter.agency_id, field_.id)],
             staff=k % 30 == 0,
         )
     for a in agencies:
@@ -337,3 +343,57 @@ def test_mixed_versions_are_warned_about_and_refused_by_the_cli(app, runner, tmp
         ]
     )
     assert result.exit_code == 2 and "no questionnaire file" in result.output
+
+
+def test_cli_and_app_agree_when_some_responses_have_no_procedure_field(app, runner, tmp_path):
+    """The one weighting rule (README, "Weighting to dossier volumes"): an agency with a
+    response without a procedure field is one cell with its total volume, in the app's
+    report and in ``python -m analysis indices`` alike."""
+    from survey_app.reports.periods import Period
+    from survey_app.reports.services import compute_report
+
+    with app.app_context():
+        _survey_data(untagged="SNV")
+        report = compute_report(Period.parse("2024-03"))
+    responses_csv, volumes_csv = tmp_path / "responses.csv", tmp_path / "volumes.csv"
+    for kind, path in (("responses", responses_csv), ("volumes", volumes_csv)):
+        result = runner.invoke(
+            args=["export", kind, "--from", "2024-02-15", "--to", "2024-03-14", "-o", str(path)]
+        )
+        assert result.exit_code == 0, result.output
+    untagged = [r for r in _read(responses_csv.read_text()) if r["procedure_field"] == ""]
+    assert untagged and {r["agency"] for r in untagged} == {"SNV"}
+    out = tmp_path / "cli.json"
+    argv = ["indices", str(responses_csv), "--volumes", str(volumes_csv), "-o", str(out)]
+    assert cli_main(argv) == 0
+    got = json.loads(out.read_text())
+
+    assert report["weighting"]["used"] is True
+    weighting = report["weighting"]
+    assert (weighting["agency_cells"], weighting["agency_field_cells"]) == (1, 2)
+    assert [c["agency"] for c in got["weighting"]["agency_cells"]] == ["SNV"]
+    assert got["inputs"]["n_responses"] == report["n_responses"]
+    app_rows = {row["code"]: row for row in report["agencies"]}
+    cli_rows = {g["agency"]: g for g in got["groups"]}
+    assert set(app_rows) == set(cli_rows) == {"SNV", "STP"}
+    keys = ("n", "n_eff", "index", "se", "ci_low", "ci_high", "p_below", "p_above", "verdict")
+    for code in ("SNV", "STP"):
+        for key in keys:
+            assert_close(app_rows[code][key], cli_rows[code][key], f"{code}.{key}")
+        for item in ("Q0", "A1"):
+            for key in keys:
+                assert_close(
+                    app_rows[code]["items"][item][key],
+                    cli_rows[code]["items"][item][key],
+                    f"{code}.{item}.{key}",
+                )
+    for key in keys:
+        assert_close(report["province"][key], got["overall"][key], f"overall.{key}")
+    # weighted to the dossiers: the province counts SNV by its whole volume
+    with app.app_context():
+        snv_dossiers = sum(
+            v.dossiers
+            for v in db.session.scalars(select(DossierVolume))
+            if v.agency.code == "SNV" and v.month == date(2024, 3, 1)
+        )
+    assert math.isclose(cli_rows["SNV"]["items"]["Q0"]["weight_total"], snv_dossiers)

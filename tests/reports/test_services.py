@@ -165,3 +165,82 @@ def test_a_published_report_never_changes_when_late_responses_arrive(app_ctx):
     live = services.compute_report(MARCH)
     assert live["n_responses"] == 36
     assert services.compare(snapshot.results, live)["new_responses"] == 1
+
+
+def _two_field_agency():
+    """An agency whose responses all know their field: weighting changes its index."""
+    agency = factories.agency()
+    counter = factories.counter(agency)
+    f1, f2 = factories.field(), factories.field()
+    p1, p2 = factories.procedure(agency, f1), factories.procedure(agency, f2)
+    return agency, counter, (f1, p1), (f2, p2)
+
+
+def test_trend_points_are_weighted_like_each_periods_report(app_ctx):
+    agency, counter, (f1, p1), (f2, p2) = _two_field_agency()
+    # March has volumes (80% of dossiers in f1, all satisfied); February has none
+    db.session.add(DossierVolume(agency=agency, field=f1, month=date(2022, 3, 1), dossiers=800))
+    db.session.add(DossierVolume(agency=agency, field=f2, month=date(2022, 3, 1), dossiers=200))
+    feb = datetime(2022, 2, 1, 9, tzinfo=VN)
+    for i in range(40):
+        good = {"A1": 5, "B1": 5, "C1": 5, "D1": 5, "E1": 5}
+        bad = {"A1": 1, "B1": 1, "C1": 1, "D1": 1, "E1": 1}
+        first = i < 20
+        respond(counter, 5 if first else 1, good if first else bad, procedure=p1 if first else p2)
+        respond(counter, 5 if i < 30 else 1, good if i < 30 else bad, feb, procedure=p1)
+    db.session.commit()
+    points = services.trend(agency, MARCH)
+    assert [p["period"] for p in points] == [p.label for p in MARCH.last(12)]
+    by_period = {p["period"]: p for p in points}
+    for label in ("2022-01", "2022-02", "2022-03"):
+        report = services.compute_report(Period.parse(label))
+        row = services.agency_row(report, agency.id)
+        point = by_period[label]
+        if row is None:
+            assert point["n"] == 0 and point["index"] is None and point["weighted"] is None
+            continue
+        assert point["weighted"] is report["weighting"]["used"]
+        for key in ("n", "index", "ci_low", "ci_high", "verdict"):
+            assert point[key] == row[key], (label, key)
+    march = by_period["2022-03"]
+    assert march["weighted"] is True and by_period["2022-02"]["weighted"] is False
+    # weighted to 800/200 dossiers the index is 0.8, not the unweighted 0.5
+    assert march["index"] == pytest.approx(0.8)
+    assert march["ci_low"] < march["index"] < march["ci_high"]
+    assert by_period["2022-02"]["index"] == pytest.approx(0.75)
+
+
+def test_reports_are_cached_until_the_data_change(app_ctx, monkeypatch):
+    from survey_app.surveys.services import record_details
+
+    agency = factories.agency()
+    counter = factories.counter(agency)
+    responses = [respond(counter, 5, {"A1": 5}) for _ in range(35)]
+    for _ in range(3):
+        respond(counter, 4, {"A1": 4}, datetime(2022, 1, 20, 9, tzinfo=VN))  # February's
+    db.session.commit()
+    calls = []
+    real = services.analysis.analyse
+    monkeypatch.setattr(
+        services.analysis, "analyse", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    first = services.compute_report(MARCH)
+    analysed = len(calls)
+    assert analysed == 3  # March by agency and by counter, February for the change
+    again = services.compute_report(MARCH)
+    assert again is first and len(calls) == analysed  # nothing re-analysed
+    points = services.trend(agency, MARCH)
+    assert [p["n"] for p in points][-2:] == [3, 35]
+    assert len(calls) == analysed  # March's and February's analyses are reused
+
+    respond(counter, 1, {"A1": 1})  # a new response
+    db.session.commit()
+    second = services.compute_report(MARCH)
+    assert second["n_responses"] == 36 and len(calls) == analysed + 2
+    assert second["agencies"][0]["q0"]["index"] == pytest.approx(35 / 36)
+
+    record_details(responses[0], {"A1": 1}, {})  # details added to an existing response
+    db.session.commit()
+    third = services.compute_report(MARCH)
+    assert third is not second
+    assert third["agencies"][0]["items"]["A1"]["index"] == pytest.approx(34 / 36)

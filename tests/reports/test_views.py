@@ -120,3 +120,53 @@ def test_downloads(app, demo):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     xlsx = client.get("/staff/reports/report.xlsx?period=2022-Q1")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_published_agency_page_keeps_its_comments_and_trend(app, demo):
+    from datetime import datetime
+
+    from tests.reports.conftest import VN
+
+    thanh_ha = demo.ids["H-THANHHA"]
+    with app.app_context():
+        counter = db.session.get(Agency, thanh_ha).counters[0]
+        when = datetime(2022, 3, 13, 9, tzinfo=VN)
+        respond(counter, 4, comment="Cán bộ tận tình, gọi 0912 345 678", when=when)
+        db.session.commit()
+    client = as_user(app, demo, "coordinator")
+    page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    token = csrf_from(page)
+    client.post("/staff/reports/publish", data={"period": "2022-03", "csrf_token": token})
+    with app.app_context():
+        snapshot = db.session.scalars(select(ReportSnapshot)).one()
+        snapshot_id = snapshot.id
+        counter = db.session.get(Agency, thanh_ha).counters[0]
+        for _ in range(5):  # late, inside March, unhappy, with a comment
+            when = datetime(2022, 3, 14, 9, tzinfo=VN)
+            respond(counter, 1, {"A1": 1}, when, comment="Phiếu đến muộn")
+        db.session.commit()
+    live = client.get(f"/staff/reports/agencies/{thanh_ha}?period=2022-03").get_data(as_text=True)
+    assert "Phiếu đến muộn" in live and "Cán bộ tận tình" in live
+    frozen_province = client.get(f"/staff/reports/snapshots/{snapshot_id}").get_data(as_text=True)
+    url = f"/staff/reports/snapshots/{snapshot_id}/agencies/{thanh_ha}"
+    assert url in frozen_province  # the frozen report links to frozen agency pages
+    reply = client.get(url)
+    frozen = reply.get_data(as_text=True)
+    assert reply.status_code == 200 and 'id="frozen"' in frozen
+    assert "Cán bộ tận tình" in frozen and "0912" not in frozen  # redacted
+    assert "Phiếu đến muộn" not in frozen
+    # the frozen trend's last point is the published index, not the live one
+    with app.app_context():
+        snapshot = db.session.get(ReportSnapshot, snapshot_id)
+        row = next(r for r in snapshot.results["agencies"] if r["agency_id"] == thanh_ha)
+        points = snapshot.results["trends"][str(thanh_ha)]
+    assert points[-1]["period"] == "2022-03" and points[-1]["index"] == row["index"]
+    trend_table = frozen[frozen.index('id="trend"') :]
+    assert f"{100 * row['index']:.1f}%" in trend_table[: trend_table.index("</table>")]
+    assert "theo số hồ sơ" in trend_table  # the demo has volumes: weighted points say so
+    live_march = live[live.index('id="trend"') :].split("<td>2022-03</td>")[1].split("</tr>")[0]
+    assert f"{100 * row['index']:.1f}%" not in live_march  # the live one moved
+    # a scoped handler cannot open another district's frozen page
+    other = as_user(app, demo, "handler_thanhha")
+    gia_loc = f"/staff/reports/snapshots/{snapshot_id}/agencies/{demo.ids['H-GIALOC']}"
+    assert other.get(gia_loc).status_code == 404
