@@ -66,6 +66,8 @@ class Response(db.Model):
         Index("ix_responses_counter_submitted", "counter_id", "submitted_at"),
         Index("ix_responses_agency_submitted", "agency_id", "submitted_at"),
         Index("ix_responses_client_counter", "client_hash", "counter_id", "submitted_at"),
+        # reports and exports read a whole period across every agency
+        Index("ix_responses_submitted_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
