@@ -130,9 +130,7 @@ def requires(permission: Permission) -> Callable[[F], F]:
     return decorator
 
 
-def api_key(
-    unauthorised: Callable | None = None, key_in_params: bool = False
-) -> Callable[[F], F]:
+def api_key(unauthorised: Callable | None = None, key_in_params: bool = False) -> Callable[[F], F]:
     """A JSON endpoint for systems: a valid, active API key or ``unauthorised()``.
 
     The key comes from ``Authorization: Bearer …`` or ``X-API-Key``; the

@@ -59,9 +59,7 @@ def password_problems(password: str, email: str = "") -> list[str]:
     """
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+        problems.append(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     lowered = password.strip().lower()
     core = lowered.strip(string.digits + string.punctuation + " ")
     if (

@@ -34,9 +34,7 @@ def register(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if _https() and app.config.get("HSTS_SECONDS"):
-            headers.setdefault(
-                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"
-            )
+            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         if response.mimetype == "text/html" and request.endpoint != "static":
             # pages carry CSRF tokens and, for staff, personal data: never cache them
             headers.setdefault("Cache-Control", "no-store")
