@@ -38,6 +38,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    from .auth.permissions import check_declarations
+
+    check_declarations(app)  # every route says who may use it
     return app
 
 

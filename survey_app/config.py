@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -21,6 +22,11 @@ def _env_bool(name: str, default: bool) -> bool:
     if value in (None, ""):
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_bool_or_none(name: str) -> bool | None:
+    value = os.environ.get(name)
+    return None if value in (None, "") else _env_bool(name, False)
 
 
 def _dev_secret_key(instance_path: Path) -> str:
@@ -60,10 +66,6 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
     MAX_FORM_MEMORY_SIZE = 32 * 1024
 
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
-    REMEMBER_COOKIE_HTTPONLY = True
 
     #: Flask-Limiter: memory:// by default, redis://host:6379 to share across servers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -115,6 +117,30 @@ class Config:
     #: Trust this many proxies for X-Forwarded-For (set 1 behind nginx).
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
 
+    # -- access control, sessions and cookies (issue 5) ---------------------------------
+    #: Cookies: never readable by scripts, not sent on cross-site requests, and
+    #: HTTPS-only when APP_ENV=production (None = decide from APP_ENV in finalise()).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool_or_none("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _env_bool_or_none("REMEMBER_COOKIE_SECURE")
+    REMEMBER_COOKIE_DURATION = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 8))
+    #: A staff session ends this long after login, however active (absolute timeout)…
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 8))
+    #: …and after this many minutes without a request (idle timeout).
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    #: Wrong passwords in a row that lock an account, and for how long.
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
+    #: Login attempts per account name, whatever the address (LOGIN_RATE_LIMIT is per address).
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5/minute;30/hour")
+    #: Strict-Transport-Security max-age, sent in production or over HTTPS.
+    HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 3600)
+    #: Shortest SECRET_KEY accepted outside development and testing.
+    MIN_SECRET_KEY_LENGTH = 32
+
     @classmethod
     def finalise(cls, config: dict, instance_path: Path) -> None:
         """Fill the settings that depend on the instance folder and check production rules."""
@@ -128,10 +154,22 @@ class Config:
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
         config["SQLALCHEMY_DATABASE_URI"] = uri
+        local = config.get("APP_ENV") in ("development", "testing")
         if not config.get("SECRET_KEY"):
-            if config.get("APP_ENV") == "production":
-                raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+            if not local:
+                raise RuntimeError(
+                    f"SECRET_KEY must be set when APP_ENV={config.get('APP_ENV')} "
+                    "(only development makes one up)"
+                )
             config["SECRET_KEY"] = _dev_secret_key(instance_path)
+        elif not local and len(config["SECRET_KEY"]) < config.get("MIN_SECRET_KEY_LENGTH", 32):
+            raise RuntimeError(
+                f"SECRET_KEY must have at least {config.get('MIN_SECRET_KEY_LENGTH', 32)} characters, "
+                'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            if config.get(name) is None:
+                config[name] = config.get("APP_ENV") == "production"
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
 
 

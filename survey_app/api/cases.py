@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..agencies.models import Agency, Procedure, ProcedureField
-from ..auth.permissions import public
+from ..auth.permissions import api_key, public
 from ..core.errors import error_response
 from ..core.params import clean_json
 from ..extensions import db, limiter
@@ -20,9 +20,7 @@ from ..feedback import notify
 from ..feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
 from ..feedback.services import IntakeError, Submission, submit
 from ..feedback.workflow import STATE_LABELS
-from .models import ApiClient
-from .services import client_for_key
-from .views import _api_key, _key_for_limit, bp
+from .views import _key_for_limit, bp
 
 open311 = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
@@ -32,16 +30,6 @@ CLOSED_STATES = (
     CaseState.redirected_complaint,
     CaseState.published,
 )
-
-
-def _client() -> ApiClient | None:
-    return client_for_key(_api_key() or request.values.get("api_key"))
-
-
-def _unauthorised():
-    response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))
-    response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
-    return response
 
 
 def case_status(case: FeedbackCase) -> dict:
@@ -62,13 +50,10 @@ def case_status(case: FeedbackCase) -> dict:
 
 
 @bp.post("/cases")
-@public  # authenticated by its API key
 @limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+@api_key()
 def create_case():
     """Create a case on a citizen's behalf (an integrating portal that collected consent)."""
-    client = _client()
-    if client is None:
-        return _unauthorised()
     body = clean_json(request.get_json(silent=True))
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
@@ -129,12 +114,10 @@ def create_case():
 
 
 @bp.get("/cases/<code>")
-@public  # authenticated by its API key
 @limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+@api_key()
 def read_case(code: str):
     """A case's status (no personal data)."""
-    if _client() is None:
-        return _unauthorised()
     case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.upper()))
     db.session.commit()  # the key's last use
     if case is None:
@@ -243,13 +226,15 @@ def _request_view(case: FeedbackCase) -> dict:
     }
 
 
+def _o311_no_key():
+    return _o311_error(403, "a valid api_key is required")
+
+
 @open311.post("/requests.<fmt>")
-@public  # api_key checked below, as GeoReport v2 specifies
 @limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+@api_key(_o311_no_key, key_in_params=True)  # as GeoReport v2 specifies
 def create_request(fmt: str):
     """GeoReport v2 POST service request."""
-    if _client() is None:
-        return _o311_error(403, "a valid api_key is required")
     form = request.form
     field = db.session.scalar(
         select(ProcedureField).where(ProcedureField.code == form.get("service_code", ""))

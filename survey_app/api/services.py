@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import Response, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..agencies.models import Agency, Counter
+from ..core.errors import error_response
 from ..core.time import now_utc
 from ..extensions import db
 from .models import ApiClient
@@ -49,3 +52,24 @@ def client_for_key(key: str | None) -> ApiClient | None:
     if client is not None:
         client.last_used_at = now_utc()
     return client
+
+
+def key_from_request(key_in_params: bool = False) -> str | None:
+    """The API key the request carries: ``Authorization: Bearer …`` or ``X-API-Key``.
+
+    :param key_in_params: also an ``api_key`` form or query parameter (Open311).
+    """
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    key = request.headers.get("X-API-Key")
+    if key is None and key_in_params:
+        key = request.values.get("api_key")
+    return key
+
+
+def unauthorised_response() -> Response:
+    """The JSON 401 for a missing or wrong key."""
+    response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
+    return response

@@ -9,45 +9,33 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..agencies.models import Agency, Counter, Procedure
-from ..auth.permissions import public
+from ..auth.permissions import api_key
 from ..core.errors import error_response
 from ..core.params import clean_json
 from ..extensions import db, limiter
 from ..surveys import qr
 from ..surveys.tokens import issue_receipt_token, read_receipt_token, token_expires_at
-from .services import client_for_key
+from .services import key_from_request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_DOSSIER_REF = 100
 
 
-def _api_key() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get("X-API-Key")
-
-
 def _key_for_limit() -> str:
-    return "api:" + (_api_key() or request.remote_addr or "")[:24]
+    return "api:" + (key_from_request() or request.remote_addr or "")[:24]
 
 
 @bp.post("/survey-links")
-@public  # authenticated by its API key, checked below
 @limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
+@api_key()
 def create_survey_link():
     """Issue a single-use receipt link (and its QR) for one transaction.
 
     Body: ``{"counter": "ABC234", "procedure": "1.001234", "dossier_ref": "…",
     "qr": "svg" | "png"}``; only ``counter`` is required.
     """
-    client = client_for_key(_api_key())
-    if client is None:
-        response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))
-        response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
-        return response
-    g.api_client = client
+    client = g.api_client
     body = clean_json(request.get_json(silent=True))
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))

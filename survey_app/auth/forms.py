@@ -1,8 +1,11 @@
-"""Login form."""
+"""Login and change-password forms."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from .services import password_problems, verify_password
 
 from ..core.forms import FlaskForm
 
@@ -18,3 +21,38 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[InputRequired(message=_l("Enter your password.")), Length(max=500)],
     )
+
+
+class ChangePasswordForm(FlaskForm):
+    """A staff member changes their own password."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(message=_l("Enter your current password.")), Length(max=500)],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(message=_l("Enter a new password.")), Length(max=500)],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(message=_l("Enter the new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_current_password(self, field) -> None:
+        if not verify_password(self.user, field.data):
+            raise ValidationError(_l("This is not your current password."))
+
+    def validate_new_password(self, field) -> None:
+        problems = password_problems(field.data, self.user.email)
+        if not problems and verify_password(self.user, field.data):
+            problems = [_("The new password must differ from the current one.")]
+        if problems:
+            raise ValidationError(" ".join(problems))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -42,12 +43,29 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Wrong passwords since the last successful login or lock.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Logins are refused until then (too many wrong passwords); an admin may unlock.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """The id kept in the session: the account id and a tag of its password hash,
+        so changing the password ends every other session of the account."""
+        return f"{self.id}:{self.session_tag}"
+
+    @property
+    def session_tag(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
 
     @property
     def is_admin(self) -> bool:

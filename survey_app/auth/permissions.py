@@ -1,8 +1,15 @@
 """Who may do what: every view declares it here, in one vocabulary.
 
-``@public`` marks a page anyone may open; ``@requires(Permission.x)`` a staff
-page. The agency scope (which agencies a user sees) is checked in the view
-with :func:`check_agency`, since it depends on the object asked for.
+``@public`` marks a page anyone may open; ``@signed_in`` a page for any
+logged-in staff member (their own password, logging out);
+``@requires(Permission.x)`` a staff page; ``@api_key()`` a JSON endpoint
+authenticated by an API key. The agency scope (which agencies a user sees) is
+checked in the view with :func:`check_agency`, since it depends on the object
+asked for.
+
+Each decorator records its declaration on the view (``view.access``) and in
+:data:`DECLARATIONS`; :func:`check_declarations` refuses to start an app with
+an endpoint that declares nothing, so a new route cannot be open by accident.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort
+from flask import Flask, abort, g
 from flask_login import current_user
 
 from ..agencies.models import Agency
@@ -20,6 +27,16 @@ from ..extensions import login_manager
 from .models import Role
 
 F = TypeVar("F", bound=Callable)
+
+#: Access kinds besides a :class:`Permission`.
+PUBLIC = "public"  #: anyone, no account
+SIGNED_IN = "signed_in"  #: any logged-in staff member, whatever the role
+API_KEY = "api_key"  #: a system calling the JSON API with a valid key
+
+#: Every declared view, "module.qualname" → its access; filled by the decorators.
+DECLARATIONS: dict[str, str | Permission] = {}
+#: Endpoints Flask itself adds (the static files).
+UNDECLARED_OK = frozenset({"static"})
 
 
 class Permission(enum.StrEnum):
@@ -68,10 +85,32 @@ def has_permission(user, permission: Permission) -> bool:
     )
 
 
-def public(view: F) -> F:
-    """Mark a view as open to everyone (citizens, the API with its own key check)."""
-    view.access = "public"  # type: ignore[attr-defined]
+def _declare(view: F, access: str | Permission) -> F:
+    view.access = access  # type: ignore[attr-defined]
+    DECLARATIONS[f"{view.__module__}.{view.__qualname__}"] = access
     return view
+
+
+def access_of(view: Callable) -> str | Permission | None:
+    """The declared access of a view function, or None if it declares none."""
+    return getattr(view, "access", None)
+
+
+def public(view: F) -> F:
+    """Mark a view as open to everyone (citizens, logging in)."""
+    return _declare(view, PUBLIC)
+
+
+def signed_in(view: F) -> F:
+    """Any logged-in staff member, whatever the role: anonymous → login page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return _declare(wrapped, SIGNED_IN)  # type: ignore[return-value]
 
 
 def requires(permission: Permission) -> Callable[[F], F]:
@@ -86,10 +125,61 @@ def requires(permission: Permission) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.access = permission  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
+        return _declare(wrapped, permission)  # type: ignore[return-value]
 
     return decorator
+
+
+def api_key(unauthorised: Callable | None = None, key_in_params: bool = False) -> Callable[[F], F]:
+    """A JSON endpoint for systems: a valid, active API key or ``unauthorised()``.
+
+    The key comes from ``Authorization: Bearer …`` or ``X-API-Key``; the
+    client is put in ``g.api_client``.
+
+    :param unauthorised: builds the refusal; default a JSON 401.
+    :param key_in_params: also accept an ``api_key`` parameter (Open311 asks for it).
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from ..api.services import client_for_key, key_from_request
+
+            client = client_for_key(key_from_request(key_in_params))
+            if client is None:
+                if unauthorised is not None:
+                    return unauthorised()
+                from ..api.services import unauthorised_response
+
+                return unauthorised_response()
+            g.api_client = client
+            return view(*args, **kwargs)
+
+        return _declare(wrapped, API_KEY)  # type: ignore[return-value]
+
+    return decorator
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """Endpoints of ``app`` whose view declares no access (should be empty)."""
+    return sorted(
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint not in UNDECLARED_OK and access_of(view) is None
+    )
+
+
+def check_declarations(app: Flask) -> None:
+    """Refuse to build an app with a view that declares no access.
+
+    :raises RuntimeError: naming the undeclared endpoints.
+    """
+    missing = undeclared_endpoints(app)
+    if missing:
+        raise RuntimeError(
+            "views without an access declaration (@public, @signed_in, @requires, "
+            "@api_key): " + ", ".join(missing)
+        )
 
 
 def check_agency(agency: Agency) -> None:

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..agencies.models import Agency, Procedure, ProcedureField
+from ..agencies.services import subtree_filter
+from ..auth.models import User
 from ..auth.permissions import Permission, has_permission, requires
 from ..core.params import parse_id
 from ..extensions import db
-from .models import AnswerTemplate, AuditLog, CalendarOverride, RoutingRule
+from .models import AnswerTemplate, AuditLog, CalendarOverride, FeedbackCase, RoutingRule
 from .workflow import recompute_open_deadlines, work_calendar
 
 bp = Blueprint("feedback_admin", __name__, url_prefix="/staff/feedback/admin")
@@ -86,7 +88,12 @@ def routing():
 @requires(Permission.handle_feedback)
 def templates():
     """Canned answers: an agency's own (handlers) or for everyone (coordinators)."""
-    coordinator = has_permission(current_user, Permission.coordinate_feedback)
+    # only province-wide coordinators manage every agency's templates; a coordinator
+    # or administrator of one agency works on that agency's, as its handlers do
+    coordinator = (
+        has_permission(current_user, Permission.coordinate_feedback)
+        and current_user.sees_whole_province
+    )
     if request.method == "POST":
         if "delete" in request.form:
             template_id = parse_id(request.form["delete"]) or abort(404)
@@ -172,6 +179,23 @@ def audit_log():
         .options(joinedload(AuditLog.user), joinedload(AuditLog.case))
         .order_by(AuditLog.id.desc())
     )
+    if not current_user.sees_whole_province:
+        # an administrator of one agency sees what was done to its cases and by its staff
+        scope = (
+            subtree_filter(current_user.agency)
+            if current_user.agency is not None
+            else Agency.id.is_(None)
+        )
+        stmt = stmt.where(
+            AuditLog.case_id.in_(
+                select(FeedbackCase.id)
+                .join(Agency, FeedbackCase.agency_id == Agency.id)
+                .where(scope)
+            )
+            | AuditLog.user_id.in_(
+                select(User.id).join(Agency, User.agency_id == Agency.id).where(scope)
+            )
+        )
     if (case_id := parse_id(request.args.get("case"))) is not None:
         stmt = stmt.where(AuditLog.case_id == case_id)
     rows = db.session.scalars(stmt.limit(101).offset((page - 1) * 100)).all()

@@ -8,8 +8,9 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, Selec
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from ..agencies.models import Agency, AgencyKind
+from ..agencies.services import visible_agencies
 from ..auth.models import Role, User
-from ..auth.services import MIN_PASSWORD_LENGTH
+from ..auth.services import password_problems
 from ..core.forms import FlaskForm
 from ..core.params import parse_id
 from ..extensions import db
@@ -17,9 +18,17 @@ from ..extensions import db
 _required = InputRequired(message=_l("This field is required."))
 
 
-def agency_choices(include_none: bool, none_label) -> list[SelectChoice]:
-    """Agencies as indented choices, in tree order."""
-    agencies = db.session.scalars(select(Agency).order_by(Agency.path)).all()
+def agency_choices(include_none: bool, none_label, within=None) -> list[SelectChoice]:
+    """Agencies as indented choices, in tree order.
+
+    :param within: only the agencies this user's scope includes (and no "none"
+        choice unless the user sees the whole province).
+    """
+    query = select(Agency).order_by(Agency.path)
+    if within is not None:
+        query = visible_agencies(within)
+        include_none = include_none and within.sees_whole_province
+    agencies = db.session.scalars(query).all()
     choices = [SelectChoice("", str(none_label))] if include_none else []
     choices += [SelectChoice(str(a.id), "— " * a.depth + a.name) for a in agencies]
     return choices
@@ -126,11 +135,13 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=500)])
     active = BooleanField(_l("Active"), default=True)
 
-    def __init__(self, *args, user: User | None = None, **kwargs):
+    def __init__(self, *args, user: User | None = None, editor: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.role.choices = [SelectChoice(r.value, role_label(r)) for r in Role]
-        self.agency_id.choices = agency_choices(True, _l("(whole province)"))
+        # an administrator of one agency gives out accounts within that agency only
+        self.editor = editor
+        self.agency_id.choices = agency_choices(True, _l("(whole province)"), within=editor)
 
     def validate_email(self, field) -> None:
         email = field.data.strip().lower()
@@ -141,15 +152,23 @@ class UserForm(FlaskForm):
     def validate_password(self, field) -> None:
         if self.user is None and not field.data:
             raise ValidationError(_l("Set a password for the new account."))
-        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(
-                _l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-            )
+        if field.data:
+            problems = password_problems(field.data, self.email.data or "")
+            if problems:
+                raise ValidationError(" ".join(problems))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
         if self.role.data in (Role.handler, Role.viewer) and not self.agency_id.data:
             self.agency_id.errors.append(_l("Handlers and viewers must belong to an agency."))
+            return False
+        if (
+            self.editor is not None
+            and not self.editor.sees_whole_province
+            and not self.agency_id.data
+        ):
+            # Optional() lets the empty choice through even when it is not offered
+            self.agency_id.errors.append(_l("Choose an agency within your own."))
             return False
         return True

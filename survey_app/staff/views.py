@@ -11,8 +11,9 @@ from ..agencies import services as agency_services
 from ..agencies.models import Agency, AgencyKind, Counter
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, check_agency, has_permission, requires
-from ..auth.services import hash_password
+from ..auth.services import set_password, unlock
 from ..core.params import parse_id
+from ..core.time import now_utc
 from ..extensions import db
 from ..surveys import posters, qr
 from ..surveys.services import count_today
@@ -254,12 +255,32 @@ def counter_edit(counter_id: int):
 # -- users (admin) -------------------------------------------------------------------------
 
 
+def _visible_users():
+    """Accounts an administrator may manage: all of them for a province-wide one,
+    else those of agencies inside the administrator's own scope."""
+    query = select(User).order_by(User.email)
+    if current_user.sees_whole_province:
+        return query
+    if current_user.agency is None:
+        return query.where(User.id.is_(None))
+    return query.join(Agency, User.agency_id == Agency.id).where(
+        agency_services.subtree_filter(current_user.agency)
+    )
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.scalar(_visible_users().where(User.id == user_id))
+    if user is None:
+        abort(404)
+    return user
+
+
 @bp.get("/users")
 @requires(Permission.manage_users)
 def users():
-    """All staff accounts."""
-    rows = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("staff/users.html", users=rows)
+    """The staff accounts within the administrator's scope."""
+    rows = db.session.scalars(_visible_users()).all()
+    return render_template("staff/users.html", users=rows, now=now_utc())
 
 
 def _apply_user_form(form: UserForm, user: User | None) -> User:
@@ -273,7 +294,7 @@ def _apply_user_form(form: UserForm, user: User | None) -> User:
     user.agency = agency
     user.active = form.active.data
     if form.password.data:
-        user.password_hash = hash_password(form.password.data)
+        set_password(user, form.password.data)
     db.session.flush()
     return user
 
@@ -282,7 +303,7 @@ def _apply_user_form(form: UserForm, user: User | None) -> User:
 @requires(Permission.manage_users)
 def user_new():
     """Create a staff account."""
-    form = UserForm()
+    form = UserForm(editor=current_user)
     if form.validate_on_submit():
         user = _apply_user_form(form, None)
         db.session.commit()
@@ -296,8 +317,8 @@ def user_new():
 @requires(Permission.manage_users)
 def user_edit(user_id: int):
     """Change a staff account's role, agency, password or status."""
-    user = db.session.get(User, user_id) or abort(404)
-    form = UserForm(obj=user, user=user)
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user, user=user, editor=current_user)
     if request.method == "GET":
         form.agency_id.data = str(user.agency_id or "")
         form.role.data = user.role.value
@@ -313,8 +334,19 @@ def user_edit(user_id: int):
         flash(_("Account %(email)s saved.", email=user.email), "success")
         return redirect(url_for(".users"), code=303)
     status = 400 if request.method == "POST" else 200
-    return render_template("staff/user_form.html", form=form, user=user), status
+    return render_template("staff/user_form.html", form=form, user=user, now=now_utc()), status
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@requires(Permission.manage_users)
+def user_unlock(user_id: int):
+    """Lift the lock that too many wrong passwords put on an account."""
+    user = _user_or_404(user_id)
+    unlock(user)
+    db.session.commit()
+    flash(_("Account %(email)s unlocked.", email=user.email), "success")
+    return redirect(url_for(".user_edit", user_id=user.id), code=303)
 
 
 # kiosk tablets live in their own module, on this blueprint
-from . import kiosks  # noqa: F401
+from . import kiosks  # noqa: E402,F401

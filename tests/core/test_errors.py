@@ -34,12 +34,12 @@ def test_database_outage_gives_a_503_page(client, monkeypatch):
 
 
 def test_database_outage_on_the_api_is_json(client, monkeypatch):
-    from survey_app.api import views as api_views
+    from survey_app.api import services as api_services
 
     def broken(key):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(api_views, "client_for_key", broken)
+    monkeypatch.setattr(api_services, "client_for_key", broken)
     reply = client.post(
         "/api/v1/survey-links", json={"counter": "X"}, headers={"X-API-Key": "hl_x"}
     )

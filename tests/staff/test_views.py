@@ -305,7 +305,7 @@ def test_short_password_and_duplicate_email_are_refused(app, world):
     )
     html = reply.get_data(as_text=True)
     assert reply.status_code == 400
-    assert "ít nhất 10 ký tự" in html and "đã được một tài khoản khác sử dụng" in html
+    assert "ít nhất 12 ký tự" in html and "đã được một tài khoản khác sử dụng" in html
 
 
 def test_admin_cannot_demote_or_disable_themselves(app, world):

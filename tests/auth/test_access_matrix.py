@@ -1,0 +1,268 @@
+"""Access control, audited from the URL map.
+
+* every endpoint declares who may use it (tests the start-up check too);
+* every protected route is requested as anonymous, as each role of agency A
+  and as each role of an unrelated agency B, and the status is compared with
+  the one the declarations and the agency scoping call for; the pages agency B
+  may see must not contain agency A's data.
+
+The routes come from ``app.url_map``, so a new route is covered the day it is
+added; one whose URL needs a value this file does not know fails until its
+expectation is written here.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask, url_for
+from werkzeug.routing import AnyConverter
+
+from survey_app import create_app
+from survey_app.auth.models import Role
+from survey_app.auth.permissions import (
+    API_KEY,
+    PUBLIC,
+    ROLE_PERMISSIONS,
+    SIGNED_IN,
+    Permission,
+    access_of,
+    check_declarations,
+    public,
+    requires,
+    undeclared_endpoints,
+)
+from survey_app.config import TestConfig
+from survey_app.extensions import db
+from survey_app.feedback import audit
+from survey_app.feedback.models import AnswerTemplate, CaseChannel, CaseKind
+from survey_app.feedback.services import Submission, submit
+from tests import factories
+from tests.helpers import csrf_from, logged_in
+
+#: The app's routes, read once at collection time (no database needed).
+_MAP_APP = create_app(TestConfig)
+RULES = sorted(
+    (r for r in _MAP_APP.url_map.iter_rules() if r.endpoint != "static"),
+    key=lambda r: (r.endpoint, r.rule),
+)
+ROLES = (Role.admin, Role.coordinator, Role.handler, Role.viewer)
+
+# Markers only agency A's data contains; no page agency B's staff may open shows them.
+CITIZEN_NAME = "Vũ Thị Bí Mật"
+CITIZEN_PHONE = "0987000111"
+CONTENT_MARKER = "NOIDUNG-RIENG-A-7731"
+COUNTER_NAME = "Quầy riêng A-5512"
+STAFF_EMAIL = "rieng.a@example.gov.vn"
+TEMPLATE_TITLE = "Mẫu riêng A-9124"
+MARKERS = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, COUNTER_NAME, STAFF_EMAIL, TEMPLATE_TITLE)
+
+#: URL arguments naming an object of agency A: staff outside A's scope get 404.
+SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id"}
+#: URL arguments naming something province-wide (a published report, whose rows
+#: are filtered by scope): every holder of the permission opens it.
+UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
+
+
+def test_every_endpoint_declares_its_access(app):
+    assert undeclared_endpoints(app) == []
+    kinds = {access_of(app.view_functions[r.endpoint]) for r in RULES}
+    assert kinds <= {PUBLIC, SIGNED_IN, API_KEY, *Permission}
+
+
+def test_the_app_refuses_to_start_with_an_undeclared_route():
+    app = Flask("t")
+
+    @app.get("/declared")
+    @public
+    def declared():
+        return "ok"
+
+    check_declarations(app)  # fine so far
+
+    @app.get("/forgotten")
+    def forgotten():
+        return "oops"
+
+    with pytest.raises(RuntimeError, match="forgotten"):
+        check_declarations(app)
+
+
+def test_a_check_above_the_route_decorator_is_caught():
+    """``@requires`` above ``@app.route`` wraps a function Flask never calls: the
+    route would be open, and the start-up check says so."""
+    app = Flask("t")
+
+    @requires(Permission.view_reports)
+    @app.get("/wrong-order")
+    def wrong_order():
+        return "oops"
+
+    assert undeclared_endpoints(app) == ["wrong_order"]
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        a = factories.agency("Sở A kiểm thử", code="SOA")
+        b = factories.agency("Sở B kiểm thử", code="SOB")
+        counter_a = factories.counter(a, name=COUNTER_NAME)
+        factories.counter(b, name="Quầy B")
+        proc_a = factories.procedure(a)
+        users = {}
+        for agency, tag in ((a, "a"), (b, "b")):
+            for role in ROLES:
+                users[(role, tag)] = factories.user(role, agency).email
+        target = factories.user(Role.handler, a, email=STAFF_EMAIL)
+        case_a, _ = submit(
+            Submission(
+                kind=CaseKind.report,
+                content=f"Quầy đòi giấy tờ thừa. {CONTENT_MARKER}",
+                submitter_name=CITIZEN_NAME,
+                contact_phone=CITIZEN_PHONE,
+                consent=True,
+                procedure=proc_a,
+            ),
+            CaseChannel.web,
+        )
+        case_a.agency = a
+        audit.record(target, "read_personal_data", case_a)  # the audit log names A's staff
+        db.session.add(AnswerTemplate(title=TEMPLATE_TITLE, body="Kính gửi…", agency_id=a.id))
+        from survey_app.api.services import create_api_client
+        from survey_app.reports import services as report_services
+        from survey_app.reports.periods import Period
+
+        from survey_app.surveys.models import Kiosk
+
+        kiosk_a = Kiosk(counter=counter_a, label="Máy tính bảng A")
+        db.session.add(kiosk_a)
+        db.session.flush()
+        snapshot = report_services.publish(Period.parse("2022-03"))
+        _client, key = create_api_client("Cổng dịch vụ công")
+        db.session.commit()
+        return SimpleNamespace(
+            users=users,
+            key=key,
+            values={
+                "agency_id": a.id,
+                "counter_id": counter_a.id,
+                "kiosk_id": kiosk_a.id,
+                "case_id": case_a.id,
+                "user_id": target.id,
+                "snapshot_id": snapshot.id,
+                "code": case_a.code,
+            },
+        )
+
+
+def _url(app, rule, values) -> str:
+    args = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        if isinstance(converter, AnyConverter):
+            args[name] = sorted(converter.items)[0]
+        elif name == "fmt":
+            args[name] = "json"
+        elif name in values:
+            args[name] = values[name]
+        else:
+            pytest.fail(
+                f"{rule.endpoint} ({rule.rule}): no test value for <{name}>; add it to the "
+                "world fixture and to SCOPED_ARGS or UNSCOPED_ARGS in this file"
+            )
+    unknown = set(rule.arguments) - SCOPED_ARGS - UNSCOPED_ARGS
+    if unknown:
+        pytest.fail(f"{rule.endpoint}: say whether {sorted(unknown)} are scoped to an agency")
+    with app.test_request_context():
+        return url_for(rule.endpoint, **args)
+
+
+def _expected(access, rule, role: Role | None, own_agency: bool) -> int | str:
+    """The status a request should get: a number, or "ok" (the view ran: not 401/403/404)."""
+    if access == API_KEY:
+        return "key"  # decided by the key, not by the session
+    if role is None:
+        return 302  # to the login page
+    if access == SIGNED_IN:
+        return "ok"
+    if access not in ROLE_PERMISSIONS[role]:
+        return 403
+    if not own_agency and SCOPED_ARGS & set(rule.arguments):
+        return 404
+    return "ok"
+
+
+def _check(reply, expected, method, who) -> str | None:
+    status = reply.status_code
+    if status >= 500:
+        return f"{who} {method}: {status}"
+    if expected == 302:
+        location = reply.headers.get("Location", "")
+        if status != 302 or "/login" not in location:
+            return f"{who} {method}: {status} {location}, expected a redirect to the login page"
+    elif expected == "ok":
+        if status in (401, 403, 404) or (method == "GET" and status != 200):
+            return f"{who} {method}: {status}, expected the page"
+    elif status != expected:
+        return f"{who} {method}: {status}, expected {expected}"
+    return None
+
+
+PROTECTED = [r for r in RULES if access_of(_MAP_APP.view_functions[r.endpoint]) != PUBLIC]
+
+
+@pytest.mark.parametrize("rule", PROTECTED, ids=[f"{r.endpoint}:{r.rule}" for r in PROTECTED])
+def test_access_matrix(app, world, rule):
+    access = access_of(app.view_functions[rule.endpoint])
+    url = _url(app, rule, world.values)
+    methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+    assert set(methods) <= {"GET", "POST"}, f"{rule.endpoint}: write expectations for {methods}"
+    problems = []
+
+    if access == API_KEY:
+        staff = logged_in(app, world.users[(Role.admin, "a")])
+        for method in methods:
+            for who, client in (("anonymous", app.test_client()), ("staff session", staff)):
+                reply = client.open(url, method=method, json={})
+                # a browser session is no API key; Open311 answers 403 as its spec says
+                if reply.status_code not in (401, 403) or not reply.is_json:
+                    problems.append(f"{who} {method}: {reply.status_code} without a key")
+            reply = app.test_client().open(
+                url, method=method, json={}, headers={"Authorization": f"Bearer {world.key}"}
+            )
+            if reply.status_code in (401, 403) or reply.status_code >= 500:
+                problems.append(f"with a key {method}: {reply.status_code}")
+        assert not problems, f"{rule.endpoint}:\n" + "\n".join(problems)
+        return
+
+    identities = [("anonymous", None, True, app.test_client())]
+    for role in ROLES:
+        for tag in ("a", "b"):
+            client = logged_in(app, world.users[(role, tag)])
+            identities.append((f"{role.value} of {tag.upper()}", role, tag == "a", client))
+
+    for who, role, own_agency, client in identities:
+        expected = _expected(access, rule, role, own_agency)
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        for method in methods:
+            if method == "GET":
+                reply = client.get(url)
+            else:
+                reply = client.post(url, data={"csrf_token": token})
+            problem = _check(reply, expected, method, who)
+            if problem:
+                problems.append(problem)
+            elif role is not None and not own_agency and reply.status_code == 200:
+                body = reply.get_data(as_text=True) if reply.mimetype.startswith("text") else ""
+                leaked = [m for m in MARKERS if m in body]
+                if leaked:
+                    problems.append(f"{who} {method}: agency A's data in the page: {leaked}")
+    assert not problems, f"{rule.endpoint} {url}:\n" + "\n".join(problems)
+
+
+def test_matrix_covers_every_protected_route():
+    """Guard against the matrix silently shrinking: it sees the staff, report and API routes."""
+    endpoints = {r.endpoint for r in PROTECTED}
+    assert {"staff.dashboard", "cases.case", "reports.index", "api.create_case"} <= endpoints
+    assert len(PROTECTED) >= 35
