@@ -162,3 +162,46 @@ def test_unmatched_urls_share_one_label(client):
     name = "hailong_http_requests_total"
     assert value(after, name, **labels) == value(before, name, **labels) + 2
     assert not any("no/such" in str(key) for key in after)
+
+
+MULTIPROCESS_SCRIPT = """
+import sys
+from survey_app import create_app
+from survey_app.config import TestConfig
+
+class Config(TestConfig):
+    SQLALCHEMY_DATABASE_URI = sys.argv[1]
+
+client = create_app(Config).test_client()
+client.get("/healthz")
+client.get("/healthz")
+sys.stdout.write(client.get("/metrics").get_data(as_text=True))
+"""
+
+
+def test_multiprocess_mode_sums_the_workers_files(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR (gunicorn), counters go through files that a scrape adds up."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "prom"
+    folder.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    url = f"sqlite:///{tmp_path / 'mp.sqlite3'}"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", MULTIPROCESS_SCRIPT, url],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    assert any(folder.glob("counter_*.db"))  # one file per process
+    line = 'hailong_http_requests_total{endpoint="health.healthz",method="GET",status="200"}'
+    first = [row for row in runs[0].splitlines() if row.startswith(line)]
+    second = [row for row in runs[1].splitlines() if row.startswith(line)]
+    assert first and float(first[0].split()[-1]) == 2.0
+    assert second and float(second[0].split()[-1]) == 4.0  # both "workers" counted
