@@ -35,7 +35,9 @@ class BackupError(click.ClickException):
 
 def default_output(suffix: str) -> Path:
     """``BACKUP_DIR`` (default ``instance/backups``) / ``hailong-<UTC time>.<suffix>``."""
-    folder = Path(current_app.config.get("BACKUP_DIR") or Path(current_app.instance_path, "backups"))
+    folder = Path(
+        current_app.config.get("BACKUP_DIR") or Path(current_app.instance_path, "backups")
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return folder / f"hailong-{stamp}.{suffix}"
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -80,7 +80,7 @@ def read_receipt_token(token: str) -> ReceiptToken:
     if not isinstance(payload, dict) or not isinstance(payload.get("c"), str):
         raise TokenError("malformed payload")
     if issued.tzinfo is None:
-        issued = issued.replace(tzinfo=timezone.utc)
+        issued = issued.replace(tzinfo=UTC)
     if issued - now_utc() > timedelta(minutes=5):  # allow for clock skew between servers
         raise TokenError("issued in the future")
     return ReceiptToken(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -86,7 +86,7 @@ def _started_at(signed: str | None, counter: Counter) -> datetime | None:
         return None
     if code != counter.code:
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _answered_recently(counter: Counter) -> bool:

@@ -45,5 +45,7 @@ def test_monthly_report_for_the_previous_month_from_the_command_line(runner, tmp
 
 
 def test_a_label_still_works_and_nonsense_is_refused(runner, tmp_path):
-    bad = runner.invoke(args=["report", "monthly", "--period", "last", "--output-dir", str(tmp_path)])
+    bad = runner.invoke(
+        args=["report", "monthly", "--period", "last", "--output-dir", str(tmp_path)]
+    )
     assert bad.exit_code == 2 and "not a period" in bad.output
