@@ -78,13 +78,17 @@ def configure_logging(app: Flask) -> None:
     """Install the record factory, one stderr handler on the root logger, and the hooks."""
     if logging.getLogRecordFactory() is not _record_factory:
         logging.setLogRecordFactory(_record_factory)
+    formatter = make_formatter(log_format(app))  # refuses an unknown LOG_FORMAT at start-up
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(handler)  # a second app in the same process replaces the first's
-    handler = _StderrHandler()
-    handler.setFormatter(make_formatter(log_format(app)))
-    root.addHandler(handler)
-    root.setLevel(app.config.get("LOG_LEVEL") or "INFO")
+    if not app.testing:
+        # (under test, pytest captures the records; a handler would also write them
+        # into the output of the CLI commands the tests read)
+        handler = _StderrHandler()
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+        root.setLevel(app.config.get("LOG_LEVEL") or "INFO")
     alembic = logging.getLogger("alembic")
     if alembic.level == logging.NOTSET:
         # /readyz reads the revision on every probe; alembic tells that at INFO

@@ -136,11 +136,29 @@ def test_log_format_follows_the_environment():
 
     assert log_format(create_app(TestConfig)) == "text"
     assert log_format(create_app(Explicit)) == "json"
-    app = create_app(Production)
-    assert log_format(app) == "json"
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h, _StderrHandler)]
-    assert len(handlers) == 1  # a second app replaces the first one's handler
-    assert handlers[0].formatter.__class__.__name__ == "JsonFormatter"
+    assert log_format(create_app(Production)) == "json"
+
+
+def test_outside_tests_one_stderr_handler_writes_json_lines(capsys):
+    class Served(TestConfig):
+        TESTING = False
+        LOG_FORMAT = "json"
+
+    root = logging.getLogger()
+    level = root.level
+    try:
+        create_app(Served)
+        client = create_app(Served).test_client()  # a second app replaces the first's handler
+        handlers = [h for h in root.handlers if isinstance(h, _StderrHandler)]
+        assert len(handlers) == 1
+        client.get("/healthz", headers={"X-Request-ID": "served-000001"})
+        lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+        [access] = [x for x in lines if x["logger"] == ACCESS_LOGGER]
+        assert access["request_id"] == "served-000001" and access["status"] == 200
+    finally:
+        for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def test_an_unknown_log_format_is_refused_at_start_up():
