@@ -6,12 +6,14 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations db demo bench clean help
+.PHONY: run test install translations db demo bench lint audit clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite (PostgreSQL/browser tests run when available)"
 	@echo "make bench  - survey throughput benchmark (gunicorn, SQLite and PostgreSQL)"
+	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make audit  - pip-audit of the installed packages against PyPI's advisories"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +41,18 @@ test: install
 
 bench: install
 	$(PY) bench/survey_throughput.py
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# pip-audit's own exit status is not enough: it exits 0 when it could audit nothing.
+# tools/audit_report.py fails on a vulnerability and says how many were really checked.
+AUDIT_REPORT := $(VENV)/pip-audit.json
+audit: $(VENV)/.installed
+	@rm -f $(AUDIT_REPORT)
+	-$(VENV)/bin/pip-audit --skip-editable --progress-spinner off --format json --output $(AUDIT_REPORT)
+	$(PY) tools/audit_report.py $(AUDIT_REPORT) $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -20,7 +20,7 @@ create it.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, abort, redirect, request
 from flask_sqlalchemy import SQLAlchemy
@@ -90,7 +90,7 @@ def create_app() -> Flask:
                 code=code[:16],
                 overall=overall,
                 user_agent=(request.headers.get("User-Agent") or "")[:255],
-                submitted_at=datetime.now(timezone.utc),
+                submitted_at=datetime.now(UTC),
             )
         )
         db.session.commit()

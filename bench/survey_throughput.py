@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import argparse
 import html
-import itertools
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -50,7 +50,7 @@ import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -391,7 +391,7 @@ class CpuSnapshot:
     machine: float | None
 
     @classmethod
-    def take(cls, server: "Server", db: Database) -> "CpuSnapshot":
+    def take(cls, server: Server, db: Database) -> CpuSnapshot:
         return cls(time.monotonic(), server.cpu_seconds(), db.backend_cpu_seconds(), machine_busy_seconds())
 
 
@@ -541,12 +541,12 @@ def run_wrk(
         f"{os.getpid()}.{next(_RUNS)}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    line = next((row for row in proc.stdout.splitlines() if row.startswith("BENCH_RESULT ")), None)
     if proc.returncode != 0 or line is None:
         fail(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     result = json.loads(line.removeprefix("BENCH_RESULT "))
     result["wrk_output"] = "\n".join(
-        l for l in proc.stdout.splitlines() if not l.startswith("BENCH_RESULT ")
+        row for row in proc.stdout.splitlines() if not row.startswith("BENCH_RESULT ")
     )
     return result
 
@@ -1048,7 +1048,7 @@ def environment_info() -> dict[str, Any]:
             return "?"
 
     return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,

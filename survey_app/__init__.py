@@ -33,8 +33,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
         )
 
+    register_logging(app)  # first: its hooks time and tag everything after it
     register_extensions(app)
     register_blueprints(app)
+    register_operations(app)
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -42,6 +44,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     check_declarations(app)  # every route says who may use it
     return app
+
+
+def register_logging(app: Flask) -> None:
+    from .core.logs import configure_logging
+
+    configure_logging(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -97,6 +105,14 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(open311)
 
 
+def register_operations(app: Flask) -> None:
+    """Health checks and Prometheus metrics (deploy/ has the matching nginx and systemd)."""
+    from .core import health, metrics
+
+    health.register(app)
+    metrics.register(app)
+
+
 def register_errorhandlers(app: Flask) -> None:
     from .core import errors, security
 
@@ -108,6 +124,7 @@ def register_commands(app: Flask) -> None:
     from .agencies.cli import import_cli
     from .api.cli import api_keys_cli
     from .auth.cli import users_cli
+    from .core.backup import backup_command
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
     from .feedback.cli import feedback_cli, outbox_cli
@@ -126,6 +143,7 @@ def register_commands(app: Flask) -> None:
         outbox_cli,
         export_cli,
         report_cli,
+        backup_command,
     ):
         app.cli.add_command(group)
 

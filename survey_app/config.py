@@ -141,6 +141,17 @@ class Config:
     #: Shortest SECRET_KEY accepted outside development and testing.
     MIN_SECRET_KEY_LENGTH = 32
 
+    # -- Operations: logs, metrics, health checks, backups --------------------------
+    #: ``json`` (one JSON object a line) or ``text``; default json when APP_ENV=production.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    #: ``/metrics`` (Prometheus) answers these networks (comma-separated CIDRs) ...
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")
+    #: ... or a request with ``Authorization: Bearer <METRICS_TOKEN>``; everyone else gets 404.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+    #: Where ``flask backup`` writes when no --output is given (default instance/backups).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR")
+
     @classmethod
     def finalise(cls, config: dict, instance_path: Path) -> None:
         """Fill the settings that depend on the instance folder and check production rules."""

@@ -149,5 +149,5 @@ def _rollback_quietly() -> None:
     """Roll back the request's session; during an outage the rollback itself may fail."""
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is already gone
+    except Exception:  # the connection may already be gone; logged with its traceback
         log.debug("rollback failed after a database error", exc_info=True)

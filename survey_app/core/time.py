@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -10,7 +10,7 @@ from flask import current_app
 
 def now_utc() -> datetime:
     """The current time, timezone-aware in UTC. The one clock the app reads (tests freeze it)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local_tz() -> ZoneInfo:
@@ -28,4 +28,4 @@ def local_day_bounds_utc(day: date) -> tuple[datetime, datetime]:
     tz = local_tz()
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)

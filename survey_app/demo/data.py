@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from statistics import NormalDist
@@ -375,10 +375,10 @@ def _synthesise_responses(
                 "channel": CHANNELS[channel[r]],
                 "language": lang,
                 "overall": int(overall[r]),
-                "started_at": datetime.fromtimestamp(float(started[r]), timezone.utc),
-                "submitted_at": datetime.fromtimestamp(float(submitted[r]), timezone.utc),
+                "started_at": datetime.fromtimestamp(float(started[r]), UTC),
+                "submitted_at": datetime.fromtimestamp(float(submitted[r]), UTC),
                 "completed_at": (
-                    datetime.fromtimestamp(float(completed[r]), timezone.utc)
+                    datetime.fromtimestamp(float(completed[r]), UTC)
                     if detailed or comment
                     else None
                 ),

@@ -1,4 +1,4 @@
-"""``flask report monthly|quarterly|half-yearly|yearly --period P [--output-dir DIR]``."""
+"""``flask report monthly|quarterly|half-yearly|yearly --period P|previous [--output-dir DIR]``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,20 @@ from .periods import Period, PeriodError
 report_cli = AppGroup("report", help="Satisfaction reports as PDF and XLSX files.")
 
 
+def _period(kind: str, label: str) -> Period:
+    """``previous``: the last period whose window has closed (for timers); else a label."""
+    if label.strip().lower() == "previous":
+        from ..core.time import now_utc
+
+        return Period.containing(kind, now_utc()).previous()
+    return Period.parse(label)
+
+
 def _write(kind: str, label: str, output_dir: str) -> None:
     from . import documents, services
 
     try:
-        period = Period.parse(label)
+        period = _period(kind, label)
     except PeriodError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
     if period.kind != kind:
@@ -36,7 +45,12 @@ def _write(kind: str, label: str, output_dir: str) -> None:
 
 def _command(name: str, kind: str, example: str):
     @report_cli.command(name, help=f"Write the {kind} report (e.g. --period {example}).")
-    @click.option("--period", "label", required=True, help=f"Period label, e.g. {example}.")
+    @click.option(
+        "--period",
+        "label",
+        required=True,
+        help=f"Period label, e.g. {example}, or 'previous' (the last closed {kind}).",
+    )
     @click.option("--output-dir", default=".", type=click.Path(file_okay=False))
     def command(label: str, output_dir: str) -> None:
         _write(kind, label, output_dir)

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..agencies.models import Agency, Counter, Procedure
+from ..core import metrics
 from ..core.db import UTCDateTime
 from ..core.params import clean_text
 from ..core.time import local_day_bounds_utc, local_today, now_utc
@@ -201,15 +202,17 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
         "dossier_ref_hash": origin.dossier_ref_hash,
     }
     if origin.receipt_token_hash is None:
-        return db.session.connection().execute(_INSERT_RESPONSE, values).inserted_primary_key[0]
-    try:  # the unique token column decides between two simultaneous taps
-        with db.session.begin_nested():
-            result = db.session.connection().execute(_INSERT_RESPONSE, values)
-            return result.inserted_primary_key[0]
-    except IntegrityError as exc:
-        if is_token_used(origin.receipt_token_hash):
-            raise TokenAlreadyUsed from exc
-        raise
+        result = db.session.connection().execute(_INSERT_RESPONSE, values)
+    else:
+        try:  # the unique token column decides between two simultaneous taps
+            with db.session.begin_nested():
+                result = db.session.connection().execute(_INSERT_RESPONSE, values)
+        except IntegrityError as exc:
+            if is_token_used(origin.receipt_token_hash):
+                raise TokenAlreadyUsed from exc
+            raise
+    metrics.survey_submission_on_commit(db.session(), origin.channel)
+    return result.inserted_primary_key[0]
 
 
 def record_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin) -> Response:

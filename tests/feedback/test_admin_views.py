@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -115,7 +115,7 @@ def test_handler_template_is_scoped_to_their_agency(app, world):
 
 
 def test_a_new_day_off_moves_running_deadlines(app, world):
-    with app.app_context(), freeze_time(datetime(2026, 3, 2, 2, tzinfo=timezone.utc)):
+    with app.app_context(), freeze_time(datetime(2026, 3, 2, 2, tzinfo=UTC)):
         case, _ = submit(
             Submission(
                 kind=CaseKind.report,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import smtplib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -24,7 +24,7 @@ from survey_app.feedback.services import Submission, submit
 from survey_app.feedback.workflow import transition
 from tests import factories
 
-MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_reminders_at_three_and_one_working_days_and_escalation(world):
 
 
 def test_remind_command(world, runner):
-    with freeze_time(datetime(2026, 3, 20, 2, tzinfo=timezone.utc)):
+    with freeze_time(datetime(2026, 3, 20, 2, tzinfo=UTC)):
         result = runner.invoke(args=["feedback", "remind"])
     assert (
         result.exit_code == 0 and "escalations queued: 1" in result.output
@@ -144,7 +144,7 @@ def test_purge_erases_contact_data_but_keeps_the_case(world, runner):
     assert runner.invoke(args=["feedback", "purge", "--days", "30"]).output.startswith(
         "contact data erased from 0"
     )
-    with freeze_time(datetime.now(timezone.utc) + timedelta(days=31)):
+    with freeze_time(datetime.now(UTC) + timedelta(days=31)):
         result = runner.invoke(args=["feedback", "purge", "--days", "30"])
     assert "erased from 1 case" in result.output
     db.session.expire_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC
 from types import SimpleNamespace
 
 import pytest
@@ -321,13 +322,13 @@ def test_queue_filters(app, world):
 
 
 def test_case_page_explains_the_due_date_in_vietnamese(app, world):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from freezegun import freeze_time
 
     from survey_app.feedback.services import Submission, submit
 
-    with app.app_context(), freeze_time(datetime(2023, 1, 19, 2, tzinfo=timezone.utc)):
+    with app.app_context(), freeze_time(datetime(2023, 1, 19, 2, tzinfo=UTC)):
         case, _ = submit(
             Submission(
                 kind=CaseKind.report,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from freezegun import freeze_time
@@ -18,7 +18,7 @@ from tests import factories
 
 S = CaseState
 # Monday 2 March 2026, 09:00 in Hà Nội
-MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 def submission(**overrides):
@@ -104,7 +104,7 @@ def test_full_path_with_transfer_charging_the_wrong_agency(world):
     with freeze_time(MONDAY):
         case, _ = services.submit(submission(procedure=world["birth"]), CaseChannel.web)
         transition(case, S.screening, world["handler_justice"])
-    with freeze_time(datetime(2026, 3, 4, 2, tzinfo=timezone.utc)):  # Wednesday
+    with freeze_time(datetime(2026, 3, 4, 2, tzinfo=UTC)):  # Wednesday
         transition(case, S.transferred, world["handler_justice"], reason="Không thuộc thẩm quyền")
         assert case.agency is None  # back to the coordinators
         assert case.due_on == date(2026, 3, 9)  # transfer due 5 working days after receipt
@@ -130,7 +130,7 @@ def test_full_path_with_transfer_charging_the_wrong_agency(world):
     transition(case, S.answered, world["handler_land"])
     with pytest.raises(TransitionError):  # a handler cannot approve their own answer
         transition(case, S.approved, world["handler_land"])
-    with freeze_time(datetime(2026, 3, 20, 2, tzinfo=timezone.utc)):  # Friday
+    with freeze_time(datetime(2026, 3, 20, 2, tzinfo=UTC)):  # Friday
         transition(case, S.approved, world["coordinator"])
         assert case.due_on == date(2026, 3, 24)  # publish within 2 working days
         transition(case, S.published, world["coordinator"])
@@ -169,7 +169,7 @@ def test_waiting_for_information_pauses_the_clock(world):
         assert case.due_on == date(2026, 3, 4)
         transition(case, S.needs_info, world["coordinator"], reason="Xin cho biết quầy nào")
         assert case.due_on is None and case.paused_since == date(2026, 3, 2)
-    with freeze_time(datetime(2026, 3, 9, 2, tzinfo=timezone.utc)):  # a week later
+    with freeze_time(datetime(2026, 3, 9, 2, tzinfo=UTC)):  # a week later
         transition(case, S.screening, None, action="citizen_replied")
     assert case.paused_days == 5
     assert case.due_on == date(2026, 3, 11)

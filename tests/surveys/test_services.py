@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
@@ -101,14 +102,14 @@ def test_client_fingerprint_is_stable_within_a_day_and_changes_across_days(app_c
 
 
 def test_count_today_uses_local_days(app_ctx):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from freezegun import freeze_time
 
     counter = factories.counter()
     # 23:30 local on 1 March is 16:30 UTC; 00:30 local on 2 March is 17:30 UTC on 1 March
-    with freeze_time(datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)):
+    with freeze_time(datetime(2026, 3, 1, 16, 30, tzinfo=UTC)):
         services.record_overall(counter, 5, ORIGIN)
-    with freeze_time(datetime(2026, 3, 1, 17, 30, tzinfo=timezone.utc)):
+    with freeze_time(datetime(2026, 3, 1, 17, 30, tzinfo=UTC)):
         services.record_overall(counter, 5, ORIGIN)
         assert services.count_today([counter.id]) == {counter.id: 1}
