@@ -66,7 +66,6 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
     MAX_FORM_MEMORY_SIZE = 32 * 1024
 
-
     #: Flask-Limiter: memory:// by default, redis://host:6379 to share across servers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

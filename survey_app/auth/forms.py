@@ -5,9 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from .services import password_problems, verify_password
-
 from ..core.forms import FlaskForm
+from .services import password_problems, verify_password
 
 
 class LoginForm(FlaskForm):

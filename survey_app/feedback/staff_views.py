@@ -367,7 +367,10 @@ def do_extend(case_id: int):
     days = request.form.get("days", "")
     try:
         extend(
-            case, current_user, int(days) if re.fullmatch(r"[0-9]{1,3}", days) else 0, request.form.get("reason", "")
+            case,
+            current_user,
+            int(days) if re.fullmatch(r"[0-9]{1,3}", days) else 0,
+            request.form.get("reason", ""),
         )
     except TransitionError as exc:
         db.session.rollback()

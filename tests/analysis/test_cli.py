@@ -560,9 +560,7 @@ def test_responses_without_a_field_make_their_agency_one_cell(tmp_path):
 
 def test_responses_without_any_field_and_volumes_by_field(tmp_path):
     responses = responses_csv(tmp_path)
-    volumes = volumes_csv(
-        tmp_path, ["agency,procedure_field,dossiers", "AG1,F1,10", "AG1,F2,30"]
-    )
+    volumes = volumes_csv(tmp_path, ["agency,procedure_field,dossiers", "AG1,F1,10", "AG1,F2,30"])
     status, out, err = run("indices", responses, "--volumes", volumes, "--min-n", "1")
     assert status == 0, err
     doc = json.loads(out)

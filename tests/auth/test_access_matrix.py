@@ -132,7 +132,6 @@ def world(app):
         from survey_app.api.services import create_api_client
         from survey_app.reports import services as report_services
         from survey_app.reports.periods import Period
-
         from survey_app.surveys.models import Kiosk
 
         kiosk_a = Kiosk(counter=counter_a, label="Máy tính bảng A")

@@ -261,7 +261,7 @@ def test_every_response_carries_the_security_headers(app, world):
     for endpoint, url, reply in replies:
         headers = reply.headers
         csp = headers.get("Content-Security-Policy", "")
-        assert CSP_DIRECTIVES <= {d.strip() for d in csp.split(";")}, (endpoint, csp)
+        assert CSP_DIRECTIVES <= {d.strip() for d in csp.split(";")}, (endpoint, url, csp)
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"

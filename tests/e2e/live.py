@@ -142,7 +142,9 @@ def live_app(postgres_url: str | None = None) -> Iterator[LiveApp]:
                 db.session.remove()
 
             server = make_server("127.0.0.1", 0, app, threaded=True)
-            thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, name="e2e-live-server", daemon=True
+            )
             thread.start()
             try:
                 yield LiveApp(app=app, url=f"http://127.0.0.1:{server.server_port}")

@@ -115,7 +115,9 @@ def cases_of(live, **where) -> list[dict]:
                 "public_summary": c.public_summary,
                 "published_at": c.published_at,
                 "citizen_verdict": c.citizen_verdict,
-                "events": [(e.action, e.from_state, e.to_state, e.actor_id, e.reason) for e in c.events],
+                "events": [
+                    (e.action, e.from_state, e.to_state, e.actor_id, e.reason) for e in c.events
+                ],
             }
             for c in rows
         ]
@@ -134,20 +136,41 @@ def staff_world(live, content: str = CONTENT, submitter_name: str = NAME) -> Sim
     with live.app.app_context():
         agency = factories.agency()
         procedure = factories.procedure(agency)
-        handler = create_user(f"handler-{n}@example.gov.vn", "Trần Thị Xử Lý", factories.PASSWORD,
-                              Role.handler, agency)
-        coordinator = create_user(f"coordinator-{n}@example.gov.vn", "Lê Văn Điều Phối",
-                                  factories.PASSWORD, Role.coordinator)
+        handler = create_user(
+            f"handler-{n}@example.gov.vn",
+            "Trần Thị Xử Lý",
+            factories.PASSWORD,
+            Role.handler,
+            agency,
+        )
+        coordinator = create_user(
+            f"coordinator-{n}@example.gov.vn",
+            "Lê Văn Điều Phối",
+            factories.PASSWORD,
+            Role.coordinator,
+        )
         case, secret = submit(
-            Submission(kind=CaseKind.report, content=content, submitter_name=submitter_name,
-                       contact_phone=PHONE_STORED, consent=True, procedure=procedure),
+            Submission(
+                kind=CaseKind.report,
+                content=content,
+                submitter_name=submitter_name,
+                contact_phone=PHONE_STORED,
+                consent=True,
+                procedure=procedure,
+            ),
             CaseChannel.web,
         )
         db.session.commit()
         world = SimpleNamespace(
-            agency_id=agency.id, procedure_id=procedure.id, case_id=case.id, code=case.code,
-            secret=secret, handler_id=handler.id, handler_email=handler.email,
-            coordinator_id=coordinator.id, coordinator_email=coordinator.email,
+            agency_id=agency.id,
+            procedure_id=procedure.id,
+            case_id=case.id,
+            code=case.code,
+            secret=secret,
+            handler_id=handler.id,
+            handler_email=handler.email,
+            coordinator_id=coordinator.id,
+            coordinator_email=coordinator.email,
         )
         db.session.remove()
     assert the_case(live, world.case_id)["agency_id"] == world.agency_id  # routed by the procedure
@@ -166,7 +189,9 @@ def log_in(page, live, email: str) -> None:
 def next_step(page, live, case_id: int, to_state: str, assignee_id: int | None = None) -> None:
     """Use the case page's "Next step" form; the case must then be in ``to_state``."""
     form = page.locator(TRANSITION_FORM)
-    options = form.locator("select[name=to_state] option").evaluate_all("os => os.map(o => o.value)")
+    options = form.locator("select[name=to_state] option").evaluate_all(
+        "os => os.map(o => o.value)"
+    )
     assert to_state in options, (to_state, options)
     form.locator("select[name=to_state]").select_option(to_state)
     if assignee_id is not None:
@@ -378,11 +403,21 @@ def test_handler_answers_coordinator_publishes_citizen_disagrees(browser, live):
     assert case["published_at"] is None
     action, from_state, to_state, actor_id, reason = case["events"][-1]
     assert (action, from_state, to_state, actor_id) == (
-        "citizen_disagreed", CaseState.published, CaseState.in_progress, None)
+        "citizen_disagreed",
+        CaseState.published,
+        CaseState.in_progress,
+        None,
+    )
     assert reason == "Tuần trước quầy vẫn đòi bản sao."
     assert [e[2] for e in case["events"]] == [
-        CaseState.screening, CaseState.accepted, CaseState.assigned, CaseState.in_progress,
-        CaseState.answered, CaseState.approved, CaseState.published, CaseState.in_progress,
+        CaseState.screening,
+        CaseState.accepted,
+        CaseState.assigned,
+        CaseState.in_progress,
+        CaseState.answered,
+        CaseState.approved,
+        CaseState.published,
+        CaseState.in_progress,
     ]
     assert [e[3] for e in case["events"][:5]] == [world.handler_id] * 5
     assert [e[3] for e in case["events"][5:7]] == [world.coordinator_id] * 2

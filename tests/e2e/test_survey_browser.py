@@ -195,7 +195,6 @@ def test_receipt_link_is_answered_once(live, phone):
     assert phone.watch.problems == []
 
 
-
 def test_back_and_tap_again_is_not_a_second_response(live, phone):
     """A phone's Back button after the tap shows the faces again; a second tap is refused."""
     counter = live.counter()
