@@ -65,7 +65,7 @@ def _app(url: str):
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = url
-        SECRET_KEY = "bench"
+        SECRET_KEY = "bench-only-secret-key-not-for-production-0123"
         TESTING = False
 
     return create_app(BenchConfig)

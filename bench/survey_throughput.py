@@ -65,7 +65,7 @@ TARGET_RATIO = 0.80
 TARGET_P99_MS = 50.0
 #: Never reached, so the limiter's bookkeeping runs on every POST but never refuses.
 BENCH_RATE_LIMIT = "1000000/minute;10000000/hour"
-SECRET_KEY = "bench"
+SECRET_KEY = "bench-only-secret-key-not-for-production-0123"
 #: More cores than this used by other processes during a measurement makes it noisy.
 NOISY_CORES = 0.25
 #: Numbers wrk runs and probes, so every User-Agent sent is unique (no duplicates).
