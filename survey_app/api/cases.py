@@ -6,11 +6,14 @@ response against it.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..agencies.importers import CODE_PATTERN
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.permissions import api_key, public
 from ..core.errors import error_response
@@ -118,7 +121,7 @@ def create_case():
 @api_key()
 def read_case(code: str):
     """A case's status (no personal data)."""
-    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.upper()))
+    case = _case_by_code(code)
     db.session.commit()  # the key's last use
     if case is None:
         return error_response(404, _("No case has this code."))
@@ -278,31 +281,51 @@ def create_request(fmt: str):
     ), 201
 
 
+#: Case codes as issued (e.g. PA-22-7KQ2MX): anything else cannot be one.
+_REQUEST_ID = re.compile(r"[A-Z0-9-]{1,40}")
+
+
+def _case_by_code(code: str) -> FeedbackCase | None:
+    """The case with this code; None, without a query, for what cannot be a code."""
+    code = code.strip().upper()
+    if not _REQUEST_ID.fullmatch(code):
+        return None
+    return db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code))
+
+
 @open311.get("/requests.<fmt>")
 @public
 def list_requests(fmt: str):
-    """GeoReport v2 GET service requests (public: no personal data)."""
+    """GeoReport v2 GET service requests (public: no personal data).
+
+    Ids and service codes that we never issue cannot match anything, so they
+    are not sent to the database (which may refuse some characters).
+    """
+    status = request.args.get("status")
+    if status not in (None, "", "open", "closed"):
+        return _o311_error(400, "status must be open or closed")
     stmt = select(FeedbackCase).options(
         joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency)
     )
-    ids = [
-        i.strip().upper()
-        for i in request.args.get("service_request_id", "").split(",")
-        if i.strip()
-    ]
+    asked = [i.strip().upper() for i in request.args.get("service_request_id", "").split(",")]
+    asked = [i for i in asked if i]
+    ids = [i for i in asked[:100] if _REQUEST_ID.fullmatch(i)]
+    service_code = request.args.get("service_code") or None
+    if (asked and not ids) or (
+        service_code is not None
+        and not (len(service_code) <= 40 and CODE_PATTERN.fullmatch(service_code))
+    ):
+        return jsonify([])
     if ids:
-        stmt = stmt.where(FeedbackCase.code.in_(ids[:100]))
-    if request.args.get("service_code"):
+        stmt = stmt.where(FeedbackCase.code.in_(ids))
+    if service_code is not None:
         stmt = stmt.join(ProcedureField, FeedbackCase.field_id == ProcedureField.id).where(
-            ProcedureField.code == request.args["service_code"]
+            ProcedureField.code == service_code
         )
-    status = request.args.get("status")
     if status == "closed":
         stmt = stmt.where(FeedbackCase.state.in_(CLOSED_STATES))
     elif status == "open":
         stmt = stmt.where(FeedbackCase.state.not_in(CLOSED_STATES))
-    elif status:
-        return _o311_error(400, "status must be open or closed")
     cases = db.session.scalars(stmt.order_by(FeedbackCase.received_at.desc()).limit(1000)).all()
     return jsonify([_request_view(c) for c in cases])
 
@@ -311,7 +334,7 @@ def list_requests(fmt: str):
 @public
 def get_request(code: str, fmt: str):
     """GeoReport v2 GET one service request."""
-    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.upper()))
+    case = _case_by_code(code)
     if case is None:
         return _o311_error(404, "no request has this id")
     return jsonify([_request_view(case)])

@@ -64,7 +64,10 @@ def error_response(status: int, message: str | None = None, title: str | None = 
     default_title, default_message = _messages().get(status, _messages()[400])
     title = title or default_title
     message = message or default_message
-    if wants_json():
+    if request.path.startswith("/open311/"):
+        # GeoReport v2 clients expect its own error shape
+        body = jsonify([{"code": status, "description": message}])
+    elif wants_json():
         body = jsonify(error={"status": status, "title": title, "message": message})
     else:
         body = render_template(

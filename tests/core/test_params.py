@@ -104,10 +104,27 @@ def test_counter_codes_that_we_never_issue_are_404_without_asking_the_database(c
     assert client.get(path).status_code == 404
 
 
-def test_a_value_the_database_refuses_is_a_400_not_a_500(client, database_url):
-    reply = client.get("/open311/v2/requests.json?service_code=H%00T")
-    if database_url.startswith("postgresql"):
-        # PostgreSQL refuses NUL in text: the safety net answers 400, in the API's JSON
-        assert reply.status_code == 400 and reply.is_json
-    else:
-        assert reply.status_code == 200 and reply.json == []
+def test_a_value_the_database_refuses_is_a_400_not_a_500(database_url):
+    """The safety net: a DataError (out of range, NUL on PostgreSQL…) is the request's fault."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import DataError
+
+    from survey_app import create_app
+    from survey_app.agencies.models import Agency
+    from survey_app.auth.permissions import public
+    from survey_app.config import TestConfig
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    app = create_app(Config)
+
+    @app.get("/_refused")
+    @public
+    def refused():
+        if database_url.startswith("postgresql"):  # really ask PostgreSQL
+            db.session.execute(select(Agency).where(Agency.name == "a\x00b")).all()
+        raise DataError("SELECT …", {}, ValueError("value refused"))
+
+    page = app.test_client().get("/_refused")
+    assert page.status_code == 400 and "không thể lưu" in page.get_data(as_text=True)
