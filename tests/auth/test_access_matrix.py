@@ -19,7 +19,6 @@ import pytest
 from flask import Flask, url_for
 from werkzeug.routing import AnyConverter
 
-from survey_app import create_app
 from survey_app.auth.models import Role
 from survey_app.auth.permissions import (
     API_KEY,
@@ -33,20 +32,15 @@ from survey_app.auth.permissions import (
     requires,
     undeclared_endpoints,
 )
-from survey_app.config import TestConfig
 from survey_app.extensions import db
 from survey_app.feedback import audit
 from survey_app.feedback.models import AnswerTemplate, CaseChannel, CaseKind
 from survey_app.feedback.services import Submission, submit
 from tests import factories
 from tests.helpers import csrf_from, logged_in
+from tests.routes import MAP_APP as _MAP_APP
+from tests.routes import RULES
 
-#: The app's routes, read once at collection time (no database needed).
-_MAP_APP = create_app(TestConfig)
-RULES = sorted(
-    (r for r in _MAP_APP.url_map.iter_rules() if r.endpoint != "static"),
-    key=lambda r: (r.endpoint, r.rule),
-)
 ROLES = (Role.admin, Role.coordinator, Role.handler, Role.viewer)
 
 # Markers only agency A's data contains; no page agency B's staff may open shows them.

@@ -21,7 +21,6 @@ from werkzeug.routing import AnyConverter
 from survey_app import create_app
 from survey_app.auth.models import Role
 from survey_app.auth.permissions import API_KEY, PUBLIC, access_of
-from survey_app.config import TestConfig
 from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback import audit
@@ -39,12 +38,8 @@ from survey_app.surveys import services as survey_services
 from survey_app.surveys.models import Channel
 from tests import factories
 from tests.helpers import csrf_from, logged_in
-
-_MAP_APP = create_app(TestConfig)
-RULES = sorted(
-    (r for r in _MAP_APP.url_map.iter_rules() if r.endpoint != "static"),
-    key=lambda r: (r.endpoint, r.rule),
-)
+from tests.routes import MAP_APP as _MAP_APP
+from tests.routes import RULES
 
 CSP_DIRECTIVES = {
     "default-src 'self'",
