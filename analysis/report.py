@@ -12,15 +12,22 @@ composite; ``elements`` and ``items`` hold the rest).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import scipy.sparse as sp
 
-from ._util import combine_codes, factorize, lookup
+from ._util import combine_codes, factorize, lookup, stable_order
 from .compare import period_change
 from .data import Responses, period_month
 from .design import Design
-from .indices import answer_matrix, estimate_indices
+from .indices import (
+    ItemLayout,
+    answer_matrix,
+    group_indices,
+    item_totals,
+    score_matrix,
+)
 from .intervals import INSUFFICIENT, benjamini_hochberg, flag_names, infer
 from .questionnaire import Questionnaire, load_questionnaire
 from .weights import Calibration, design_weights
@@ -186,33 +193,49 @@ def estimate_table(
 ) -> EstimateTable:
     """Estimates, variances, intervals, tests and q values for one partition.
 
-    :param answers: item-major ``(m, n)`` int8 answers in ``questionnaire.item_codes`` order.
+    :param answers: ``(n, m)`` int8 answers in ``questionnaire.item_codes`` order.
     :param design: the sampling design (weights, strata, clusters, calibration).
     :param group: group code per response; :param n_groups: G.
     :param keys: group labels to carry into the output.
     :return: :class:`EstimateTable`. Benjamini–Hochberg q values are taken per
         estimand across the groups whose verdict is not ``insufficient_data``.
     """
-    est = estimate_indices(answers, design.weights, group, n_groups, questionnaire)
+    group = np.asarray(group, dtype=np.int64)
+    layout = ItemLayout.of(questionnaire)
+    n, m = answers.shape
+    domain = np.empty((n, 1 + layout.member.shape[0] + m), dtype=bool)
+    N, S = item_totals(answers, design.weights, group, n_groups, layout, domain)
+    return _table(
+        answers,
+        design,
+        group,
+        n_groups,
+        questionnaire,
+        layout,
+        N,
+        S,
+        domain,
+        keys=keys,
+        options={"p0": p0, "alpha": alpha, "min_n": min_n, "method": method},
+    )
+
+
+def _table(
+    answers, design, group, n_groups, questionnaire, layout, N, S, domain, *, keys, options
+) -> EstimateTable:
+    """:func:`estimate_table` from the item totals ``N``, ``S`` and the domains (shared)."""
+    gi = group_indices(N, S, layout)
+    scores = score_matrix(answers, group, gi, layout)
     grouping = design.grouping(group, n_groups)
-    variance = design.variance(est.scores, grouping)
-    sizes = design.domain_sizes(est.domain, grouping)
+    variance = design.variance(scores, grouping)
+    del scores
+    sizes = design.domain_sizes(domain, grouping)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_kish = np.where(
             sizes["weight_sq"] > 0, sizes["weight_total"] ** 2 / sizes["weight_sq"], 0.0
         )
-    index = np.where(sizes["n"] > 0, est.index, np.nan)
-    inf = infer(
-        index,
-        variance,
-        sizes["n"],
-        sizes["df"],
-        n_kish,
-        p0=p0,
-        alpha=alpha,
-        min_n=min_n,
-        method=method,
-    )
+    index = np.where(sizes["n"] > 0, gi.index(), np.nan)
+    inf = infer(index, variance, sizes["n"], sizes["df"], n_kish, **options)
     testable = inf["verdict"] != INSUFFICIENT
     stats = {
         "n": sizes["n"],
@@ -233,15 +256,16 @@ def estimate_table(
         "verdict": inf["verdict"],
         "flags": inf["flags"],
     }
+    E = layout.member.shape[0]
     return EstimateTable(
-        names=est.names,
-        kinds=est.kinds,
+        names=["composite", *questionnaire.element_codes, *questionnaire.item_codes],
+        kinds=["composite"] + ["element"] * E + ["item"] * len(questionnaire.item_codes),
         keys=keys or {},
         stats=stats,
         item_codes=questionnaire.item_codes,
         element_codes=questionnaire.element_codes,
-        dropped_items=~est.kept_items,
-        dropped_elements=~est.kept_elements,
+        dropped_items=~gi.kept,
+        dropped_elements=~gi.element_kept,
     )
 
 
@@ -305,13 +329,6 @@ def analyse(
         weights = calibration.weights
     else:
         weights = design_weights(n, responses.weight)
-    design = Design(
-        weights,
-        strata=responses.stratum,
-        clusters=responses.cluster,
-        calibration=calibration,
-        lonely_psu=lonely_psu,
-    )
     codes, labels = [], []
     for name in by:
         c, lab = factorize(_group_column(responses, name, cutoff_day))
@@ -319,18 +336,47 @@ def analyse(
         labels.append(lab)
     group, key_codes = combine_codes(*codes)
     keys = {name: labels[j][key_codes[:, j]] for j, name in enumerate(by)}
-    options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
-    groups = estimate_table(
-        answers, design, group, key_codes.shape[0], questionnaire, keys=keys, **options
+    G = key_codes.shape[0]
+    if calibration is not None and calibration.matrix.shape[0] != n:
+        raise ValueError("calibration does not match the number of responses")
+
+    # Responses in group order (then stratum / PSU, then calibration cell):
+    # every group total below then reads memory in order. The estimates do
+    # not depend on the order of the rows.
+    order = _row_order(group, responses, calibration)
+    strata, clusters = responses.stratum, responses.cluster
+    design = Design(
+        weights[order],
+        strata=None if strata is None else np.asarray(strata)[order],
+        clusters=None if clusters is None else np.asarray(clusters)[order],
+        calibration=None if calibration is None else _permute_calibration(calibration, order),
+        lonely_psu=lonely_psu,
     )
-    overall = estimate_table(
-        answers,
-        design,
+    answers = answers[order]
+    group = group[order]
+    del order
+
+    # The groups and the province share the item totals (the province's are
+    # sums of the groups') and the domains (they do not depend on the grouping).
+    layout = ItemLayout.of(questionnaire)
+    domain = np.empty((n, 1 + layout.member.shape[0] + answers.shape[1]), dtype=bool)
+    N, S = item_totals(answers, design.weights, group, G, layout, domain)
+    options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
+    common = (answers, design)
+    groups = _table(
+        *common, group, G, questionnaire, layout, N, S, domain, keys=keys, options=options
+    )
+    overall = _table(
+        *common,
         np.zeros(n, dtype=np.int64),
         1,
         questionnaire,
+        layout,
+        N.sum(axis=0, keepdims=True),
+        S.sum(axis=0, keepdims=True),
+        domain,
         keys={"scope": np.array(["province"])},
-        **options,
+        options=options,
     )
     if "month" in by:
         groups.change = _changes(groups, by, key_codes, labels, alpha)
@@ -353,6 +399,37 @@ def analyse(
     }
     return Report(
         groups=groups, overall=overall, settings=settings, headline=headline, coverage_gaps=gaps
+    )
+
+
+def _row_order(group: np.ndarray, responses: Responses, calibration) -> np.ndarray:
+    """Responses sorted by group, then PSU (or stratum), then first calibration column."""
+    keys = [group]
+    if responses.cluster is not None:
+        stratum = np.zeros(responses.n, dtype=np.int64)
+        if responses.stratum is not None:
+            stratum = factorize(responses.stratum)[0]
+        keys.append(combine_codes(stratum, factorize(responses.cluster)[0])[0])
+    elif responses.stratum is not None:
+        keys.append(factorize(responses.stratum)[0])
+    if calibration is not None:
+        X = calibration.matrix.tocsr()
+        first = np.zeros(responses.n, dtype=np.int64)
+        filled = np.diff(X.indptr) > 0
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        first[filled] = X.indices[X.indptr[:-1][filled]]
+        keys.append(first)
+    return stable_order(*keys)
+
+
+def _permute_calibration(calibration: Calibration, order: np.ndarray) -> Calibration:
+    """The same calibration with its responses in ``order``."""
+    return replace(
+        calibration,
+        weights=np.asarray(calibration.weights)[order],
+        base_weights=np.asarray(calibration.base_weights)[order],
+        matrix=sp.csr_matrix(calibration.matrix)[order],
     )
 
 
