@@ -217,8 +217,9 @@ def group_indices(N: np.ndarray, S: np.ndarray, layout: ItemLayout) -> GroupIndi
     )
 
 
-def score_matrix(answers: np.ndarray, group: np.ndarray, gi: GroupIndices,
-                 layout: ItemLayout) -> np.ndarray:
+def score_matrix(
+    answers: np.ndarray, group: np.ndarray, gi: GroupIndices, layout: ItemLayout
+) -> np.ndarray:
     """Linearised scores ``z`` (``(n, K)``, columns ``[composite, elements, items]``).
 
     Item i: ``z_ri = a_ri (y_ri − p_gi) / N_gi``. Element e: ``Σ_{i∈e} z_ri / m_ge``
@@ -230,7 +231,9 @@ def score_matrix(answers: np.ndarray, group: np.ndarray, gi: GroupIndices,
     scores = np.empty((n, 1 + E + m))
     one = gi.p.shape[0] == 1
     # per answer code v and item i: (y_v − p_gi)/N_gi, 0 for v = 0 (not answered)
-    table = (layout.satisfied[None, :6, None] - np.nan_to_num(gi.p)[:, None, :]) * gi.inv_n[:, None, :]
+    table = (layout.satisfied[None, :6, None] - np.nan_to_num(gi.p)[:, None, :]) * gi.inv_n[
+        :, None, :
+    ]
     table[:, 0, :] = 0.0
     table = table.ravel()  # (G, 6, m) flattened: [g, v, i] at (g·6 + v)·m + i
     offset = np.arange(m, dtype=np.int32)

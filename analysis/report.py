@@ -11,8 +11,11 @@ composite; ``elements`` and ``items`` hold the rest).
 
 from __future__ import annotations
 
+import gc
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -115,26 +118,92 @@ class EstimateTable:
 
     def record(self, g: int) -> dict:
         """JSON-ready record of group row ``g``: keys, composite block, elements, items."""
-        rec = {key: _label(values[g]) for key, values in self.keys.items()}
-        rec.update(self.block(g, 0))
-        rec["dropped_items"] = [c for c, d in zip(self.item_codes, self.dropped_items[g]) if d]
-        rec["dropped_elements"] = [
-            c for c, d in zip(self.element_codes, self.dropped_elements[g]) if d
-        ]
-        rec["elements"] = {
-            name: self.block(g, k)
-            for k, (name, kind) in enumerate(zip(self.names, self.kinds))
-            if kind == "element"
-        }
-        rec["items"] = {
-            name: self.block(g, k)
-            for k, (name, kind) in enumerate(zip(self.names, self.kinds))
-            if kind == "item"
-        }
-        return rec
+        return self._records(np.array([g]))[0]
 
     def records(self) -> list[dict]:
-        return [self.record(g) for g in range(self.n_groups)]
+        """JSON-ready records of all groups (as :meth:`record`, built column-wise)."""
+        with _no_gc():
+            return self._records(np.arange(self.n_groups))
+
+    def _records(self, rows: np.ndarray) -> list[dict]:
+        """Records of some group rows: every statistic converted to Python values once
+        per column (``tolist``), not value by value."""
+        K = len(self.names)
+        fields = BLOCK_FIELDS
+        columns = [_py_column(f, self.stats[f][rows].ravel()) for f in fields]
+        # blocks[i·K + k]: the block of rows[i], estimand k
+        blocks = list(map(dict, map(zip, repeat(fields), zip(*columns))))
+        del columns
+        ch = self.change
+        if ch is not None:
+            has = ch["previous"][rows] >= 0
+            names = ("difference", "se", "df", "p_value", "significant")
+            parts = [
+                _py_floats(ch["difference"][rows][has].ravel()),
+                _py_floats(ch["se"][rows][has].ravel()),
+                _py_ints(ch["df"][rows][has].ravel()),
+                _py_floats(ch["p_value"][rows][has].ravel()),
+                ch["significant"][rows][has].ravel().astype(bool).tolist(),
+            ]
+            where = np.flatnonzero(np.repeat(has, K)).tolist()
+            for j, change in zip(where, map(dict, map(zip, repeat(names), zip(*parts)))):
+                blocks[j]["change"] = change
+        keys = {key: _py_labels(values[rows]) for key, values in self.keys.items()}
+        dropped_items = self.dropped_items[rows].tolist()
+        dropped_elements = self.dropped_elements[rows].tolist()
+        elements = [(self.names[k], k) for k in range(K) if self.kinds[k] == "element"]
+        items = [(self.names[k], k) for k in range(K) if self.kinds[k] == "item"]
+        out = []
+        for i in range(rows.size):
+            row_blocks = blocks[i * K : (i + 1) * K]
+            rec = {key: labels[i] for key, labels in keys.items()}
+            rec.update(row_blocks[0])
+            rec["dropped_items"] = [c for c, d in zip(self.item_codes, dropped_items[i]) if d]
+            rec["dropped_elements"] = [
+                c for c, d in zip(self.element_codes, dropped_elements[i]) if d
+            ]
+            rec["elements"] = {name: row_blocks[k] for name, k in elements}
+            rec["items"] = {name: row_blocks[k] for name, k in items}
+            out.append(rec)
+        return out
+
+
+def _py_floats(values: np.ndarray) -> list:
+    """(Nested) lists of Python floats, ``None`` for NaN and ±inf (as :func:`_num`)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    return out.tolist()
+
+
+def _py_ints(values: np.ndarray) -> list:
+    """Nested lists of Python ints (0 where undefined: such entries are not output)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        values = np.where(np.isfinite(values), values, 0)
+    return values.astype(np.int64).tolist()
+
+
+def _py_column(field: str, values: np.ndarray) -> list:
+    """One statistic of a block (a 1-d array) as a Python list, converted as :meth:`EstimateTable.block` does."""
+    if field == "verdict":
+        return values.astype(str).tolist()
+    if field == "flags":
+        distinct, inverse = np.unique(values, return_inverse=True)
+        names = [flag_names(int(v)) for v in distinct]
+        return list(map(list.copy, map(names.__getitem__, inverse.ravel().tolist())))
+    if field in _INT_FIELDS:
+        return _py_ints(values)
+    return _py_floats(values)
+
+
+def _py_labels(values: np.ndarray) -> list:
+    """Group labels as Python values (as :func:`_label`)."""
+    if values.dtype.kind == "M":
+        return values.astype(str).tolist()
+    if values.dtype.kind == "O":
+        return [_label(v) for v in values]
+    return values.tolist()
 
 
 @dataclass
@@ -156,13 +225,31 @@ class Report:
 
     def to_dict(self) -> dict:
         """Everything as plain JSON-ready Python objects (NaN → None)."""
-        return {
-            "settings": self.settings,
-            "headline": self.headline,
-            "coverage_gaps": self.coverage_gaps,
-            "overall": self.overall.record(0),
-            "groups": self.groups.records(),
-        }
+        with _no_gc():
+            return {
+                "settings": self.settings,
+                "headline": self.headline,
+                "coverage_gaps": self.coverage_gaps,
+                "overall": self.overall.record(0),
+                "groups": self.groups.records(),
+            }
+
+
+@contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector while building millions of containers.
+
+    They hold no reference cycles, but each allocation counts towards the
+    collector's thresholds, and its passes over the growing heap would cost
+    as much as building the records. The previous state is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _num(value):
