@@ -92,12 +92,14 @@ class ItemLayout:
     """Questionnaire structure as arrays (built once per analysis).
 
     :ivar member: ``(E, m)`` element membership; :ivar member_t: its float transpose.
+    :ivar pairs: ``(item, element)`` column pairs, for sums over each element's items.
     :ivar element_of: element of each item (ignored for Q0); :ivar in_element: item in an element.
     :ivar element_weights: ``c_e``; :ivar satisfied: ``y`` per answer code (256 entries, 0/1 float).
     """
 
     member: np.ndarray
     member_t: np.ndarray
+    pairs: tuple[tuple[int, int], ...]
     element_of: np.ndarray
     in_element: np.ndarray
     element_weights: np.ndarray
@@ -111,6 +113,7 @@ class ItemLayout:
         return cls(
             member=member,
             member_t=np.ascontiguousarray(member.T, dtype=np.float64),
+            pairs=tuple((int(i), int(e)) for e, i in zip(*np.nonzero(member))),
             element_of=np.argmax(member, axis=0),
             in_element=member.any(axis=0),
             element_weights=questionnaire.element_weights(),
@@ -149,7 +152,10 @@ def item_totals(
 def _fill_domain(domain: np.ndarray, answered: np.ndarray, E: int, layout: ItemLayout) -> None:
     """Domain columns of a chunk from its float ``answered`` matrix."""
     np.greater(answered, 0, out=domain[:, 1 + E :])
-    np.greater(answered @ layout.member_t, 0, out=domain[:, 1 : 1 + E])
+    elements = domain[:, 1 : 1 + E]
+    elements[...] = False
+    for i, e in layout.pairs:
+        np.logical_or(elements[:, e], domain[:, 1 + E + i], out=elements[:, e])
     np.any(domain[:, 1 : 1 + E], axis=1, out=domain[:, 0])
 
 
@@ -246,16 +252,32 @@ def score_matrix(
             where += (group[rows].astype(np.int32) * (6 * m))[:, None]
         z = table[where]
         scores[rows, 1 + E :] = z
-        elements = z @ layout.member_t
+        elements = _element_sums(z, layout)
         if one:
             elements *= gi.per_element
-            scores[rows, 0] = elements @ gi.c_norm[0]
+            composite = scores[rows, 0]
+            composite[...] = 0.0
+            for e, c_e in enumerate(gi.c_norm[0]):
+                composite += c_e * elements[:, e]
         else:
             g = group[rows]
             elements *= np.take(gi.per_element, g, axis=0)
             scores[rows, 0] = np.einsum("ij,ij->i", elements, np.take(gi.c_norm, g, axis=0))
         scores[rows, 1 : 1 + E] = elements
     return scores
+
+
+def _element_sums(z: np.ndarray, layout: ItemLayout) -> np.ndarray:
+    """``Σ_{i∈e} z_ri`` for every element, ``(rows, E)``.
+
+    Column by column rather than ``z @ member_t``: a product this narrow gains
+    nothing from a multi-threaded BLAS, which on a busy machine loses much
+    time waiting for its threads.
+    """
+    out = np.zeros((z.shape[0], layout.member.shape[0]))
+    for i, e in layout.pairs:
+        out[:, e] += z[:, i]
+    return out
 
 
 def domain_matrix(answers: np.ndarray, layout: ItemLayout) -> np.ndarray:
