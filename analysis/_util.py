@@ -176,11 +176,15 @@ def is_sorted(values: np.ndarray) -> bool:
 def indicator(codes: np.ndarray, n_codes: int, values=None) -> sp.csr_matrix:
     """Sparse ``(n_codes, len(codes))`` matrix with ``values`` (default 1) at ``[codes[r], r]``.
 
-    Multiplying it by an ``(n, k)`` array sums the rows of each code.
+    Multiplying it by an ``(n, k)`` array sums the rows of each code. Codes in
+    order (responses sorted by group) give the CSR arrays directly.
     """
     codes = np.asarray(codes, dtype=np.int64)
     n = codes.size
     data = np.ones(n) if values is None else np.asarray(values, dtype=np.float64)
+    if n and is_sorted(codes) and codes[0] >= 0 and codes[-1] < n_codes:
+        indptr = np.searchsorted(codes, np.arange(n_codes + 1), side="left")
+        return sp.csr_matrix((data, np.arange(n), indptr), shape=(n_codes, n))
     return sp.csr_matrix((data, (codes, np.arange(n))), shape=(n_codes, n))
 
 
@@ -201,6 +205,12 @@ def csr_row_gather(matrix: sp.csr_matrix, rows: np.ndarray):
         ``rows`` the entry came from.
     """
     rows = np.asarray(rows, dtype=np.int64)
+    if rows.size == matrix.shape[0] and (
+        rows.size == 0 or np.all(np.diff(rows) == 1) and rows[0] == 0
+    ):
+        # every row once, in order (one PSU per response): the matrix itself
+        source = np.repeat(np.arange(rows.size, dtype=np.int64), np.diff(matrix.indptr))
+        return source, matrix.indices.astype(np.int64), matrix.data
     start = matrix.indptr[rows].astype(np.int64)
     counts = matrix.indptr[rows + 1].astype(np.int64) - start
     total = int(counts.sum())

@@ -224,17 +224,23 @@ def group_indices(N: np.ndarray, S: np.ndarray, layout: ItemLayout) -> GroupIndi
 
 
 def score_matrix(
-    answers: np.ndarray, group: np.ndarray, gi: GroupIndices, layout: ItemLayout
+    answers: np.ndarray,
+    group: np.ndarray,
+    gi: GroupIndices,
+    layout: ItemLayout,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Linearised scores ``z`` (``(n, K)``, columns ``[composite, elements, items]``).
 
     Item i: ``z_ri = a_ri (y_ri − p_gi) / N_gi``. Element e: ``Σ_{i∈e} z_ri / m_ge``
     (an item not kept in the group has ``z = 0``). Composite: ``Σ_e c_ge ·
     (element score)``, i.e. ``Σ_i k_i z_ri``. Row r uses its own group g.
+
+    :param out: an ``(n, K)`` float array to fill (e.g. reused between groupings).
     """
     n, m = answers.shape
     E = layout.member.shape[0]
-    scores = np.empty((n, 1 + E + m))
+    scores = np.empty((n, 1 + E + m)) if out is None else out
     one = gi.p.shape[0] == 1
     # per answer code v and item i: (y_v − p_gi)/N_gi, 0 for v = 0 (not answered)
     table = (layout.satisfied[None, :6, None] - np.nan_to_num(gi.p)[:, None, :]) * gi.inv_n[

@@ -308,11 +308,26 @@ def estimate_table(
 
 
 def _table(
-    answers, design, group, n_groups, questionnaire, layout, N, S, domain, *, keys, options
+    answers,
+    design,
+    group,
+    n_groups,
+    questionnaire,
+    layout,
+    N,
+    S,
+    domain,
+    *,
+    keys,
+    options,
+    scores=None,
 ) -> EstimateTable:
-    """:func:`estimate_table` from the item totals ``N``, ``S`` and the domains (shared)."""
+    """:func:`estimate_table` from the item totals ``N``, ``S`` and the domains (shared).
+
+    :param scores: an ``(n, K)`` buffer for the linearised scores (reused).
+    """
     gi = group_indices(N, S, layout)
-    scores = score_matrix(answers, group, gi, layout)
+    scores = score_matrix(answers, group, gi, layout, out=scores)
     grouping = design.grouping(group, n_groups)
     variance = design.variance(scores, grouping)
     del scores
@@ -450,8 +465,19 @@ def analyse(
     N, S = item_totals(answers, design.weights, group, G, layout, domain)
     options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
     common = (answers, design)
+    scores = np.empty(domain.shape)  # filled by each table in turn
     groups = _table(
-        *common, group, G, questionnaire, layout, N, S, domain, keys=keys, options=options
+        *common,
+        group,
+        G,
+        questionnaire,
+        layout,
+        N,
+        S,
+        domain,
+        keys=keys,
+        options=options,
+        scores=scores,
     )
     overall = _table(
         *common,
@@ -464,7 +490,9 @@ def analyse(
         domain,
         keys={"scope": np.array(["province"])},
         options=options,
+        scores=scores,
     )
+    del scores
     if "month" in by:
         groups.change = _changes(groups, by, key_codes, labels, alpha)
     gaps = []
