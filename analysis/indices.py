@@ -229,6 +229,7 @@ def score_matrix(
     gi: GroupIndices,
     layout: ItemLayout,
     out: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
 ) -> np.ndarray:
     """Linearised scores ``z`` (``(n, K)``, columns ``[composite, elements, items]``).
 
@@ -237,6 +238,10 @@ def score_matrix(
     (element score)``, i.e. ``Σ_i k_i z_ri``. Row r uses its own group g.
 
     :param out: an ``(n, K)`` float array to fill (e.g. reused between groupings).
+    :param cells: :func:`answer_cells` of ``answers``, if already computed.
+
+    Every ``z_ri`` is looked up in a table of ``(y_v − p_gi)/N_gi`` by group,
+    answer code v and item.
     """
     n, m = answers.shape
     E = layout.member.shape[0]
@@ -248,15 +253,15 @@ def score_matrix(
     ]
     table[:, 0, :] = 0.0
     table = table.ravel()  # (G, 6, m) flattened: [g, v, i] at (g·6 + v)·m + i
-    offset = np.arange(m, dtype=np.int32)
+    if cells is None:
+        cells = answer_cells(answers)
+    where = np.empty((min(CHUNK_ROWS, n), m), dtype=np.int64 if table.size >= 2**31 else np.int32)
     for rows in _chunks(n):
-        ans = answers[rows]
-        where = ans.astype(np.int32)
-        where *= m
-        where += offset
-        if not one:
-            where += (group[rows].astype(np.int32) * (6 * m))[:, None]
-        z = table[where]
+        if one:
+            z = table[cells[rows]]
+        else:
+            offset = group[rows] * (6 * m)
+            z = table[np.add(offset[:, None], cells[rows], out=where[: offset.size])]
         scores[rows, 1 + E :] = z
         elements = _element_sums(z, layout)
         if one:
@@ -271,6 +276,20 @@ def score_matrix(
             scores[rows, 0] = np.einsum("ij,ij->i", elements, np.take(gi.c_norm, g, axis=0))
         scores[rows, 1 : 1 + E] = elements
     return scores
+
+
+def answer_cells(answers: np.ndarray) -> np.ndarray:
+    """``v·m + i`` for answer code ``v`` (0–5) of item ``i``: the answer's place in a
+    group's ``(6, m)`` table (``uint8`` when it fits), shared by all groupings."""
+    n, m = answers.shape
+    dtype = np.uint8 if 6 * m <= 256 else np.int32
+    cells = np.empty((n, m), dtype=dtype)
+    offset = np.arange(m, dtype=dtype)
+    for rows in _chunks(n):
+        block = cells[rows]
+        np.multiply(answers[rows], m, out=block, dtype=dtype, casting="unsafe")
+        block += offset
+    return cells
 
 
 def _element_sums(z: np.ndarray, layout: ItemLayout) -> np.ndarray:

@@ -26,6 +26,7 @@ from .data import Responses, period_month
 from .design import Design
 from .indices import (
     ItemLayout,
+    answer_cells,
     answer_matrix,
     group_indices,
     item_totals,
@@ -321,16 +322,18 @@ def _table(
     keys,
     options,
     scores=None,
+    cells=None,
 ) -> EstimateTable:
     """:func:`estimate_table` from the item totals ``N``, ``S`` and the domains (shared).
 
     :param scores: an ``(n, K)`` buffer for the linearised scores (reused).
+    :param cells: :func:`~analysis.indices.answer_cells` (shared).
     """
     gi = group_indices(N, S, layout)
-    scores = score_matrix(answers, group, gi, layout, out=scores)
+    scores = score_matrix(answers, group, gi, layout, out=scores, cells=cells)
     grouping = design.grouping(group, n_groups)
     variance = design.variance(scores, grouping)
-    del scores
+    del scores, cells
     sizes = design.domain_sizes(domain, grouping)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_kish = np.where(
@@ -466,6 +469,7 @@ def analyse(
     options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
     common = (answers, design)
     scores = np.empty(domain.shape)  # filled by each table in turn
+    cells = answer_cells(answers)
     groups = _table(
         *common,
         group,
@@ -478,6 +482,7 @@ def analyse(
         keys=keys,
         options=options,
         scores=scores,
+        cells=cells,
     )
     overall = _table(
         *common,
@@ -491,8 +496,9 @@ def analyse(
         keys={"scope": np.array(["province"])},
         options=options,
         scores=scores,
+        cells=cells,
     )
-    del scores
+    del scores, cells
     if "month" in by:
         groups.change = _changes(groups, by, key_codes, labels, alpha)
     gaps = []
