@@ -91,8 +91,9 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
 
     Same result as ``np.unique(values, return_inverse=True)``, faster for
     integers and dates in a small range (counting, no sort) and for short
-    strings (packed into integers: hashed unique values, then a binary
-    search of integers rather than of strings).
+    strings (packed into integers, then counted when they span a small range
+    — labels differing in their last few characters —, else hashed and
+    binary-searched as integers rather than as strings).
     """
     values = np.asarray(values).ravel()
     kind = values.dtype.kind
@@ -109,8 +110,13 @@ def factorize(values) -> tuple[np.ndarray, np.ndarray]:
         packed = _pack_strings(values)
         if packed is not None:
             key, used, bits, width = packed
-            uniq = np.unique(key)  # hashed, then sorted
-            codes = np.searchsorted(uniq, key).astype(np.int64, copy=False)
+            numbered = _number_integers(key.view(np.int64))  # < 2⁶³: same order
+            if numbered is None:
+                uniq = np.unique(key)  # hashed, then sorted
+                codes = np.searchsorted(uniq, key).astype(np.int64, copy=False)
+            else:
+                codes, uniq = numbered
+                uniq = uniq.view(np.uint64)
             return codes, _unpack_strings(uniq, used, bits, width, values.dtype)
     labels, codes = np.unique(values, return_inverse=True)
     return codes.astype(np.int64, copy=False).ravel(), labels

@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from analysis import Responses, analyse, beta_tests, load_questionnaire, poststratify
+from analysis import (
+    Responses,
+    analyse,
+    beta_tests,
+    load_questionnaire,
+    period_month,
+    poststratify,
+)
 from analysis._util import combine_codes, factorize, stable_order
 
 Q = load_questionnaire()
@@ -45,6 +52,7 @@ RNG = np.random.default_rng(7)
         np.sort(RNG.integers(0, 2**40, 500)),  # already in order
         RNG.random(30) < 0.5,
         np.array(["b", "a", "", "é", "ab", "a\u1ef9", "AG0001"])[RNG.integers(0, 7, 300)],
+        np.char.add("AG", np.char.zfill(RNG.integers(0, 500, 2000).astype(str), 4)),  # counted
         np.array(["x" * 30, "y" * 30])[RNG.integers(0, 2, 50)],  # too long to pack
         np.array(["2024-01", "2023-12", "2024-03"], dtype="datetime64[M]")[RNG.integers(0, 3, 40)],
         np.array(["2024-01", "NaT"], dtype="datetime64[M]")[RNG.integers(0, 2, 40)],
@@ -79,6 +87,21 @@ def test_combine_codes_and_stable_order(rows, presort):
     np.testing.assert_array_equal(keys, expected_keys)
     np.testing.assert_array_equal(combined, expected.ravel())
     np.testing.assert_array_equal(stable_order(a, b, c), np.lexsort((c, b, a)))
+
+
+@pytest.mark.parametrize("cutoff_day", [15, None])
+def test_period_month_by_distinct_days_equals_the_calendar(cutoff_day):
+    seconds = RNG.integers(1.6e9, 1.8e9, 5000)
+    stamps = seconds.astype("datetime64[s]")
+    stamps[:2] = np.datetime64("NaT")
+    got = period_month(stamps, cutoff_day=cutoff_day)
+    local = stamps + np.timedelta64(7, "h")
+    month = local.astype("datetime64[M]")
+    if cutoff_day is not None:
+        day = (local.astype("datetime64[D]") - month.astype("datetime64[D]")).astype(int) + 1
+        month = month + (day >= cutoff_day).astype(int)
+    np.testing.assert_array_equal(got, month)
+    assert got.dtype == np.dtype("datetime64[M]") and np.isnat(got[:2]).all()
 
 
 def _table(seed=3, n=500):
