@@ -7,6 +7,14 @@ q_below, verdict`` (plus ``weight_total, deff, q_above, flags``) of the
 composite index, of each element and of each item (Q0 included), as arrays
 ``(G, K)`` and as JSON-ready records (a group's top-level block is the
 composite; ``elements`` and ``items`` hold the rest).
+
+For speed (10⁶ responses, bench/analysis_bench.md) :func:`analyse` sorts the
+responses by group once, so that every group total reads memory in order;
+the item totals ``N``, ``S`` and the domains are computed once and shared by
+the groups and the province (the province's totals are the sums of the
+groups'); only the linearised scores and their variances are computed per
+table. :meth:`Report.to_dict` converts each statistic to Python values in one
+``tolist`` and builds the blocks from those lists.
 """
 
 from __future__ import annotations
