@@ -349,6 +349,9 @@ def table(results: list[dict]) -> str:
 
 def verdicts(results: list[dict]) -> list[str]:
     floors = _floors(results)
+    floor_medians = {
+        r["by"]: statistics.median(r["walls"]) for r in results if r["work"] == "floor"
+    }
     out = []
     for r in results:
         if r["work"] not in ("analysis", "report"):
@@ -361,7 +364,8 @@ def verdicts(results: list[dict]) -> list[str]:
             f"peak RSS {mib(r['peak_rss'])} MiB "
             f"({'under' if r['peak_rss'] < TARGET_BYTES else 'OVER'} 4 GiB), "
             f"{ratio:.1f}× the floor "
-            f"({'within' if ratio <= TARGET_RATIO else 'NOT within'} {TARGET_RATIO:.0f}×)"
+            f"({'within' if ratio <= TARGET_RATIO else 'NOT within'} {TARGET_RATIO:.0f}×; "
+            f"median over median {median / floor_medians[r['by']]:.1f}×)"
         )
     return out
 
