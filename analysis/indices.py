@@ -347,8 +347,7 @@ def estimate_indices(
     group = np.asarray(group, dtype=np.int64)
     w = np.asarray(weights, dtype=np.float64)
     layout = ItemLayout.of(questionnaire)
-    if answers.size and (answers.min() < 0 or answers.max() > 5):
-        raise ValueError("answers must be 0 (missing) or 1–5; see answer_matrix")
+    answers = answer_matrix(answers)  # negative → missing; > 5 is an error
     E = layout.member.shape[0]
     domain = np.empty((n, 1 + E + m), dtype=bool)
     N, S = item_totals(answers, w, group, n_groups, layout, domain)

@@ -297,6 +297,7 @@ def estimate_table(
         estimand across the groups whose verdict is not ``insufficient_data``.
     """
     group = np.asarray(group, dtype=np.int64)
+    answers = answer_matrix(answers)  # the score tables need codes 0–5
     layout = ItemLayout.of(questionnaire)
     n, m = answers.shape
     domain = np.empty((n, 1 + layout.member.shape[0] + m), dtype=bool)
