@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._util import factorize
 from .questionnaire import Questionnaire, load_questionnaire
 
 #: Viet Nam has no daylight saving time: local time is UTC+7 all year.
@@ -215,11 +216,13 @@ def period_month(
     belongs to January. ``cutoff_day=None`` gives calendar months.
     """
     local = np.asarray(submitted_at, dtype="datetime64[s]") + np.timedelta64(utc_offset_hours, "h")
-    month = local.astype("datetime64[M]")
-    if cutoff_day is None:
-        return month
-    day = (local.astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64) + 1
-    return month + (day >= cutoff_day).astype(np.int64)
+    # the calendar arithmetic once per distinct local day (10⁶ responses: a few hundred days)
+    codes, days = factorize(local.astype("datetime64[D]"))
+    month = days.astype("datetime64[M]")
+    if cutoff_day is not None:
+        day = (days - month.astype("datetime64[D]")).astype(np.int64) + 1
+        month = month + (day >= cutoff_day).astype(np.int64)
+    return month[codes].reshape(local.shape)
 
 
 def read_responses_csv(

@@ -335,39 +335,40 @@ class Design:
         gr = grouping
         G = gr.n_groups
         w = self.weights
-        if gr.pair_matrix is None:  # each response is its own PSU: T = w z, by chunks
-            T = None
-
-            def t_chunks():
-                for start in range(0, self.n, _CHUNK_ROWS):
-                    rows = slice(start, min(start + _CHUNK_ROWS, self.n))
-                    yield rows, scores[rows] * w[rows, None]
-        else:
-            T = np.asarray(indicator(gr.pair, gr.n_pairs, w) @ scores)
-
-            def t_chunks():
-                for start in range(0, gr.n_pairs, _CHUNK_ROWS):
-                    rows = slice(start, min(start + _CHUNK_ROWS, gr.n_pairs))
-                    yield rows, T[rows]
-
-        f_pair = self.f_h[gr.pair_h]
-        c_pair = self.c_h[gr.pair_h]
+        K = scores.shape[1]
         n_gh = self.n_h[gr.gh_h]
         f_gh = self.f_h[gr.gh_h]
         c_gh = self.c_h[gr.gh_h]
-        K = scores.shape[1]
-        S = np.zeros((gr.n_gh, K))
-        for rows, t in t_chunks():
-            S += indicator(gr.gh[rows], gr.n_gh) @ t
+        f_pair = self.f_h[gr.pair_h]
+        centred = bool(np.all(self.c_h == 1.0))
+        if gr.pair_matrix is None:  # each response is its own PSU: t = w z, by chunks
+            T = None
+            S = np.asarray(indicator(gr.gh, gr.n_gh, w) @ scores)
+            n_rows = self.n
+        else:
+            T = np.asarray(indicator(gr.pair, gr.n_pairs, w) @ scores)
+            S = np.asarray(indicator(gr.gh, gr.n_gh) @ T)
+            n_rows = gr.n_pairs
         tbar = S / n_gh[:, None]
-        present = np.bincount(gr.gh, minlength=gr.n_gh)
         # Σ_h f_h Σ_j (t_hj − c_h t̄_h)² over the PSUs with domain units, …
         V = np.zeros((G, K))
-        for rows, t in t_chunks():
-            dev = c_pair[rows, None] * np.take(tbar, gr.gh[rows], axis=0)
-            np.subtract(t, dev, out=dev)
-            dev *= dev
-            V += indicator(gr.pair_g[rows], G, f_pair[rows]) @ dev
+        t = np.empty((min(_CHUNK_ROWS, n_rows), K))
+        dev = np.empty_like(t)
+        for start in range(0, n_rows, _CHUNK_ROWS):
+            rows = slice(start, min(start + _CHUNK_ROWS, n_rows))
+            size = rows.stop - rows.start
+            tc, dc = t[:size], dev[:size]
+            np.take(tbar, gr.gh[rows], axis=0, out=dc, mode="clip")  # codes are in range
+            if not centred:
+                dc *= self.c_h[gr.pair_h[rows], None]
+            if T is None:
+                np.multiply(scores[rows], w[rows, None], out=tc)
+                np.subtract(tc, dc, out=tc)
+            else:
+                np.subtract(T[rows], dc, out=tc)
+            np.multiply(tc, tc, out=tc)
+            V += indicator(gr.pair_g[rows], G, f_pair[rows]) @ tc
+        present = np.bincount(gr.gh, minlength=gr.n_gh)
         # … and the PSUs without any (t = 0)
         V += group_sum(gr.gh_g, G, (f_gh * c_gh * (n_gh - present))[:, None] * tbar * tbar)
         if gr.calibration is not None:
@@ -408,26 +409,36 @@ class Design:
         total = np.zeros((G, K))
         square = np.zeros((G, K))
         by_pair = None if gr.pair_matrix is None else np.zeros((gr.n_pairs, K))
-        by_gh = np.zeros((gr.n_gh, K))
+        # one stratum and one response per PSU: a group's strata with units are its n > 0
+        need_gh = by_pair is None and self.n_strata > 1
+        by_gh = np.zeros((gr.n_gh, K)) if need_gh else None
+        d = np.empty((min(_CHUNK_ROWS, self.n), K))
         for start in range(0, self.n, _CHUNK_ROWS):  # chunks bound the float copies
             rows = slice(start, min(start + _CHUNK_ROWS, self.n))
-            d = domain[rows].astype(np.float64)
-            g = gr.group[rows]
-            n += indicator(g, G) @ d
-            total += indicator(g, G, w[rows]) @ d
-            square += indicator(g, G, w[rows] ** 2) @ d
-            if by_pair is None:  # each response is its own PSU
-                by_gh += indicator(gr.gh[gr.pair[rows]], gr.n_gh) @ d
-            else:
-                by_pair += indicator(gr.pair[rows], gr.n_pairs) @ d
+            dc = d[: rows.stop - rows.start]
+            dc[...] = domain[rows]
+            ind = indicator(gr.group[rows], G)
+            n += ind @ dc
+            wr = w[rows]
+            ind.data = wr[ind.indices]
+            total += ind @ dc
+            ind.data *= ind.data
+            square += ind @ dc
+            if need_gh:
+                by_gh += indicator(gr.gh[gr.pair[rows]], gr.n_gh) @ dc
+            elif by_pair is not None:
+                by_pair += indicator(gr.pair[rows], gr.n_pairs) @ dc
         if by_pair is None:
             n_psu = n
-            in_gh = by_gh > 0
+            if not need_gh:
+                n_strata = (n > 0).astype(np.float64)
+            else:
+                n_strata = group_sum(gr.gh_g, G, (by_gh > 0).astype(np.float64))
         else:
             in_pair = (by_pair > 0).astype(np.float64)
             n_psu = group_sum(gr.pair_g, G, in_pair)
             in_gh = np.asarray(indicator(gr.gh, gr.n_gh) @ in_pair) > 0
-        n_strata = group_sum(gr.gh_g, G, in_gh.astype(np.float64))
+            n_strata = group_sum(gr.gh_g, G, in_gh.astype(np.float64))
         return {
             "n": np.rint(n).astype(np.int64),
             "n_psu": np.rint(n_psu).astype(np.int64),
@@ -438,8 +449,9 @@ class Design:
         }
 
 
-#: Rows per chunk in :meth:`Design.domain_sizes`.
-_CHUNK_ROWS = 1 << 18
+#: Rows per chunk in :meth:`Design.variance` and :meth:`Design.domain_sizes` (the
+#: chunk's temporaries stay in the processor's cache).
+_CHUNK_ROWS = 1 << 15
 #: Calibration matrices with at most this many columns are multiplied densely.
 _DENSE_LIMIT = 3000
 #: Largest affordable work for the sparse product Pmᵀ D Pm.

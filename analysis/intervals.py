@@ -83,13 +83,29 @@ def beta_tests(x_star, n_star, p0: float = 0.90):
 
     :return: ``(p_below, p_above)``: ``p_below = 1 − I_{p0}(x+1, n−x)`` (1 when
         ``x = n``), ``p_above = I_{p0}(x, n−x+1)`` (1 when ``x = 0``).
+
+    For ``p0 ≥ 1/2``, ``1 − p0`` is exact in floating point and ``p_below`` is
+    evaluated as ``I_{1−p0}(n−x, x+1)`` (the same number: ``1 − I_p(a, b) =
+    I_{1−p}(b, a)``), which scipy computes several times faster than the
+    complement ``betaincc``.
     """
     x, n = np.broadcast_arrays(_f(x_star), _f(n_star))
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_below = np.where(x < n, special.betaincc(x + 1, np.where(x < n, n - x, 1.0), p0), 1.0)
+        below = x < n
+        if np.ndim(p0) == 0 and p0 >= 0.5:
+            tail = special.betainc(np.where(below, n - x, 1.0), x + 1, 1.0 - p0)
+        else:
+            tail = special.betaincc(x + 1, np.where(below, n - x, 1.0), p0)
+        p_below = np.where(below, tail, 1.0)
         p_above = np.where(x > 0, special.betainc(np.where(x > 0, x, 1.0), n - x + 1, p0), 1.0)
     bad = ~(np.isfinite(x) & np.isfinite(n))
     return np.where(bad, np.nan, p_below), np.where(bad, np.nan, p_above)
+
+
+def _t_quantile(q: float, df: np.ndarray) -> np.ndarray:
+    """``t_{df, q}`` evaluated once per distinct df (df are whole numbers, few distinct)."""
+    values, inverse = np.unique(df, return_inverse=True)
+    return stats.t.ppf(q, values)[inverse.reshape(df.shape)]
 
 
 def kg_parameters(estimate, variance, n, df, n_kish, alpha: float = 0.05):
@@ -109,7 +125,7 @@ def kg_parameters(estimate, variance, n, df, n_kish, alpha: float = 0.05):
         n_eff = est * (1 - est) / var
         zero_var = finite & ~boundary & ~(n_eff <= ZERO_VARIANCE_NEFF)
         usable = (df >= 1) & (n >= 2)
-        ratio = stats.t.ppf(alpha / 2, np.where(usable, n - 1, 1.0)) / stats.t.ppf(
+        ratio = _t_quantile(alpha / 2, np.where(usable, n - 1, 1.0)) / _t_quantile(
             alpha / 2, np.where(usable, df, 1.0)
         )
         n_star = n_eff * ratio**2

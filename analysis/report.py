@@ -7,20 +7,39 @@ q_below, verdict`` (plus ``weight_total, deff, q_above, flags``) of the
 composite index, of each element and of each item (Q0 included), as arrays
 ``(G, K)`` and as JSON-ready records (a group's top-level block is the
 composite; ``elements`` and ``items`` hold the rest).
+
+For speed (10⁶ responses, bench/analysis_bench.md) :func:`analyse` sorts the
+responses by group once, so that every group total reads memory in order;
+the item totals ``N``, ``S`` and the domains are computed once and shared by
+the groups and the province (the province's totals are the sums of the
+groups'); only the linearised scores and their variances are computed per
+table. :meth:`Report.to_dict` converts each statistic to Python values in one
+``tolist`` and builds the blocks from those lists.
 """
 
 from __future__ import annotations
 
+import gc
 import math
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from itertools import repeat
 
 import numpy as np
+import scipy.sparse as sp
 
-from ._util import combine_codes, factorize, lookup
+from ._util import combine_codes, factorize, lookup, stable_order
 from .compare import period_change
 from .data import Responses, period_month
 from .design import Design
-from .indices import answer_matrix, estimate_indices
+from .indices import (
+    ItemLayout,
+    answer_cells,
+    answer_matrix,
+    group_indices,
+    item_totals,
+    score_matrix,
+)
 from .intervals import INSUFFICIENT, benjamini_hochberg, flag_names, infer
 from .questionnaire import Questionnaire, load_questionnaire
 from .weights import Calibration, design_weights
@@ -108,26 +127,92 @@ class EstimateTable:
 
     def record(self, g: int) -> dict:
         """JSON-ready record of group row ``g``: keys, composite block, elements, items."""
-        rec = {key: _label(values[g]) for key, values in self.keys.items()}
-        rec.update(self.block(g, 0))
-        rec["dropped_items"] = [c for c, d in zip(self.item_codes, self.dropped_items[g]) if d]
-        rec["dropped_elements"] = [
-            c for c, d in zip(self.element_codes, self.dropped_elements[g]) if d
-        ]
-        rec["elements"] = {
-            name: self.block(g, k)
-            for k, (name, kind) in enumerate(zip(self.names, self.kinds))
-            if kind == "element"
-        }
-        rec["items"] = {
-            name: self.block(g, k)
-            for k, (name, kind) in enumerate(zip(self.names, self.kinds))
-            if kind == "item"
-        }
-        return rec
+        return self._records(np.array([g]))[0]
 
     def records(self) -> list[dict]:
-        return [self.record(g) for g in range(self.n_groups)]
+        """JSON-ready records of all groups (as :meth:`record`, built column-wise)."""
+        with _no_gc():
+            return self._records(np.arange(self.n_groups))
+
+    def _records(self, rows: np.ndarray) -> list[dict]:
+        """Records of some group rows: every statistic converted to Python values once
+        per column (``tolist``), not value by value."""
+        K = len(self.names)
+        fields = BLOCK_FIELDS
+        columns = [_py_column(f, self.stats[f][rows].ravel()) for f in fields]
+        # blocks[i·K + k]: the block of rows[i], estimand k
+        blocks = list(map(dict, map(zip, repeat(fields), zip(*columns))))
+        del columns
+        ch = self.change
+        if ch is not None:
+            has = ch["previous"][rows] >= 0
+            names = ("difference", "se", "df", "p_value", "significant")
+            parts = [
+                _py_floats(ch["difference"][rows][has].ravel()),
+                _py_floats(ch["se"][rows][has].ravel()),
+                _py_ints(ch["df"][rows][has].ravel()),
+                _py_floats(ch["p_value"][rows][has].ravel()),
+                ch["significant"][rows][has].ravel().astype(bool).tolist(),
+            ]
+            where = np.flatnonzero(np.repeat(has, K)).tolist()
+            for j, change in zip(where, map(dict, map(zip, repeat(names), zip(*parts)))):
+                blocks[j]["change"] = change
+        keys = {key: _py_labels(values[rows]) for key, values in self.keys.items()}
+        dropped_items = self.dropped_items[rows].tolist()
+        dropped_elements = self.dropped_elements[rows].tolist()
+        elements = [(self.names[k], k) for k in range(K) if self.kinds[k] == "element"]
+        items = [(self.names[k], k) for k in range(K) if self.kinds[k] == "item"]
+        out = []
+        for i in range(rows.size):
+            row_blocks = blocks[i * K : (i + 1) * K]
+            rec = {key: labels[i] for key, labels in keys.items()}
+            rec.update(row_blocks[0])
+            rec["dropped_items"] = [c for c, d in zip(self.item_codes, dropped_items[i]) if d]
+            rec["dropped_elements"] = [
+                c for c, d in zip(self.element_codes, dropped_elements[i]) if d
+            ]
+            rec["elements"] = {name: row_blocks[k] for name, k in elements}
+            rec["items"] = {name: row_blocks[k] for name, k in items}
+            out.append(rec)
+        return out
+
+
+def _py_floats(values: np.ndarray) -> list:
+    """(Nested) lists of Python floats, ``None`` for NaN and ±inf (as :func:`_num`)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    return out.tolist()
+
+
+def _py_ints(values: np.ndarray) -> list:
+    """Nested lists of Python ints (0 where undefined: such entries are not output)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        values = np.where(np.isfinite(values), values, 0)
+    return values.astype(np.int64).tolist()
+
+
+def _py_column(field: str, values: np.ndarray) -> list:
+    """One statistic of a block (a 1-d array) as a Python list, converted as :meth:`EstimateTable.block` does."""
+    if field == "verdict":
+        return values.astype(str).tolist()
+    if field == "flags":
+        distinct, inverse = np.unique(values, return_inverse=True)
+        names = [flag_names(int(v)) for v in distinct]
+        return list(map(list.copy, map(names.__getitem__, inverse.ravel().tolist())))
+    if field in _INT_FIELDS:
+        return _py_ints(values)
+    return _py_floats(values)
+
+
+def _py_labels(values: np.ndarray) -> list:
+    """Group labels as Python values (as :func:`_label`)."""
+    if values.dtype.kind == "M":
+        return values.astype(str).tolist()
+    if values.dtype.kind == "O":
+        return [_label(v) for v in values]
+    return values.tolist()
 
 
 @dataclass
@@ -149,13 +234,31 @@ class Report:
 
     def to_dict(self) -> dict:
         """Everything as plain JSON-ready Python objects (NaN → None)."""
-        return {
-            "settings": self.settings,
-            "headline": self.headline,
-            "coverage_gaps": self.coverage_gaps,
-            "overall": self.overall.record(0),
-            "groups": self.groups.records(),
-        }
+        with _no_gc():
+            return {
+                "settings": self.settings,
+                "headline": self.headline,
+                "coverage_gaps": self.coverage_gaps,
+                "overall": self.overall.record(0),
+                "groups": self.groups.records(),
+            }
+
+
+@contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector while building millions of containers.
+
+    They hold no reference cycles, but each allocation counts towards the
+    collector's thresholds, and its passes over the growing heap would cost
+    as much as building the records. The previous state is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _num(value):
@@ -186,33 +289,67 @@ def estimate_table(
 ) -> EstimateTable:
     """Estimates, variances, intervals, tests and q values for one partition.
 
-    :param answers: item-major ``(m, n)`` int8 answers in ``questionnaire.item_codes`` order.
+    :param answers: ``(n, m)`` int8 answers in ``questionnaire.item_codes`` order.
     :param design: the sampling design (weights, strata, clusters, calibration).
     :param group: group code per response; :param n_groups: G.
     :param keys: group labels to carry into the output.
     :return: :class:`EstimateTable`. Benjamini–Hochberg q values are taken per
         estimand across the groups whose verdict is not ``insufficient_data``.
     """
-    est = estimate_indices(answers, design.weights, group, n_groups, questionnaire)
+    group = np.asarray(group, dtype=np.int64)
+    answers = answer_matrix(answers)  # the score tables need codes 0–5
+    layout = ItemLayout.of(questionnaire)
+    n, m = answers.shape
+    domain = np.empty((n, 1 + layout.member.shape[0] + m), dtype=bool)
+    N, S = item_totals(answers, design.weights, group, n_groups, layout, domain)
+    return _table(
+        answers,
+        design,
+        group,
+        n_groups,
+        questionnaire,
+        layout,
+        N,
+        S,
+        domain,
+        keys=keys,
+        options={"p0": p0, "alpha": alpha, "min_n": min_n, "method": method},
+    )
+
+
+def _table(
+    answers,
+    design,
+    group,
+    n_groups,
+    questionnaire,
+    layout,
+    N,
+    S,
+    domain,
+    *,
+    keys,
+    options,
+    scores=None,
+    cells=None,
+) -> EstimateTable:
+    """:func:`estimate_table` from the item totals ``N``, ``S`` and the domains (shared).
+
+    :param scores: an ``(n, K)`` buffer for the linearised scores (reused).
+    :param cells: :func:`~analysis.indices.answer_cells` (shared).
+    """
+    gi = group_indices(N, S, layout)
+    scores = score_matrix(answers, group, gi, layout, out=scores, cells=cells)
     grouping = design.grouping(group, n_groups)
-    variance = design.variance(est.scores, grouping)
-    sizes = design.domain_sizes(est.domain, grouping)
+    variance = design.variance(scores, grouping)
+    del scores, cells
+    sizes = design.domain_sizes(domain, grouping)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_kish = np.where(
             sizes["weight_sq"] > 0, sizes["weight_total"] ** 2 / sizes["weight_sq"], 0.0
         )
-    index = np.where(sizes["n"] > 0, est.index, np.nan)
-    inf = infer(
-        index,
-        variance,
-        sizes["n"],
-        sizes["df"],
-        n_kish,
-        p0=p0,
-        alpha=alpha,
-        min_n=min_n,
-        method=method,
-    )
+    index = np.where(sizes["n"] > 0, gi.index(), np.nan)
+    inf = infer(index, variance, sizes["n"], sizes["df"], n_kish, **options)
     testable = inf["verdict"] != INSUFFICIENT
     stats = {
         "n": sizes["n"],
@@ -233,15 +370,16 @@ def estimate_table(
         "verdict": inf["verdict"],
         "flags": inf["flags"],
     }
+    E = layout.member.shape[0]
     return EstimateTable(
-        names=est.names,
-        kinds=est.kinds,
+        names=["composite", *questionnaire.element_codes, *questionnaire.item_codes],
+        kinds=["composite"] + ["element"] * E + ["item"] * len(questionnaire.item_codes),
         keys=keys or {},
         stats=stats,
         item_codes=questionnaire.item_codes,
         element_codes=questionnaire.element_codes,
-        dropped_items=~est.kept_items,
-        dropped_elements=~est.kept_elements,
+        dropped_items=~gi.kept,
+        dropped_elements=~gi.element_kept,
     )
 
 
@@ -305,13 +443,6 @@ def analyse(
         weights = calibration.weights
     else:
         weights = design_weights(n, responses.weight)
-    design = Design(
-        weights,
-        strata=responses.stratum,
-        clusters=responses.cluster,
-        calibration=calibration,
-        lonely_psu=lonely_psu,
-    )
     codes, labels = [], []
     for name in by:
         c, lab = factorize(_group_column(responses, name, cutoff_day))
@@ -319,19 +450,64 @@ def analyse(
         labels.append(lab)
     group, key_codes = combine_codes(*codes)
     keys = {name: labels[j][key_codes[:, j]] for j, name in enumerate(by)}
-    options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
-    groups = estimate_table(
-        answers, design, group, key_codes.shape[0], questionnaire, keys=keys, **options
+    G = key_codes.shape[0]
+    if calibration is not None and calibration.matrix.shape[0] != n:
+        raise ValueError("calibration does not match the number of responses")
+
+    # Responses in group order (then stratum / PSU, then calibration cell):
+    # every group total below then reads memory in order. The estimates do
+    # not depend on the order of the rows.
+    order = _row_order(group, responses, calibration)
+    strata, clusters = responses.stratum, responses.cluster
+    design = Design(
+        weights[order],
+        strata=None if strata is None else np.asarray(strata)[order],
+        clusters=None if clusters is None else np.asarray(clusters)[order],
+        calibration=None if calibration is None else _permute_calibration(calibration, order),
+        lonely_psu=lonely_psu,
     )
-    overall = estimate_table(
-        answers,
-        design,
+    answers = answers[order]
+    group = group[order]
+    del order
+
+    # The groups and the province share the item totals (the province's are
+    # sums of the groups') and the domains (they do not depend on the grouping).
+    layout = ItemLayout.of(questionnaire)
+    domain = np.empty((n, 1 + layout.member.shape[0] + answers.shape[1]), dtype=bool)
+    N, S = item_totals(answers, design.weights, group, G, layout, domain)
+    options = {"p0": p0, "alpha": alpha, "min_n": min_n, "method": method}
+    common = (answers, design)
+    scores = np.empty(domain.shape)  # filled by each table in turn
+    cells = answer_cells(answers)
+    groups = _table(
+        *common,
+        group,
+        G,
+        questionnaire,
+        layout,
+        N,
+        S,
+        domain,
+        keys=keys,
+        options=options,
+        scores=scores,
+        cells=cells,
+    )
+    overall = _table(
+        *common,
         np.zeros(n, dtype=np.int64),
         1,
         questionnaire,
+        layout,
+        N.sum(axis=0, keepdims=True),
+        S.sum(axis=0, keepdims=True),
+        domain,
         keys={"scope": np.array(["province"])},
-        **options,
+        options=options,
+        scores=scores,
+        cells=cells,
     )
+    del scores, cells
     if "month" in by:
         groups.change = _changes(groups, by, key_codes, labels, alpha)
     gaps = []
@@ -353,6 +529,37 @@ def analyse(
     }
     return Report(
         groups=groups, overall=overall, settings=settings, headline=headline, coverage_gaps=gaps
+    )
+
+
+def _row_order(group: np.ndarray, responses: Responses, calibration) -> np.ndarray:
+    """Responses sorted by group, then PSU (or stratum), then first calibration column."""
+    keys = [group]
+    if responses.cluster is not None:
+        stratum = np.zeros(responses.n, dtype=np.int64)
+        if responses.stratum is not None:
+            stratum = factorize(responses.stratum)[0]
+        keys.append(combine_codes(stratum, factorize(responses.cluster)[0])[0])
+    elif responses.stratum is not None:
+        keys.append(factorize(responses.stratum)[0])
+    if calibration is not None:
+        X = calibration.matrix.tocsr()
+        first = np.zeros(responses.n, dtype=np.int64)
+        filled = np.diff(X.indptr) > 0
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        first[filled] = X.indices[X.indptr[:-1][filled]]
+        keys.append(first)
+    return stable_order(*keys)
+
+
+def _permute_calibration(calibration: Calibration, order: np.ndarray) -> Calibration:
+    """The same calibration with its responses in ``order``."""
+    return replace(
+        calibration,
+        weights=np.asarray(calibration.weights)[order],
+        base_weights=np.asarray(calibration.base_weights)[order],
+        matrix=sp.csr_matrix(calibration.matrix)[order],
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._util import lookup
+from ._util import factorize, lookup
 from .data import InputError, Problems, Responses, period_month
 from .weights import Calibration, design_weights, poststratify
 
@@ -229,7 +229,8 @@ def poststratify_to_volumes(
     rproblems = Problems(source)
 
     # every volume agency must have responses
-    _, found = lookup(np.unique(responses.agency), volumes.agency)
+    agency = factorize(responses.agency)  # (codes, sorted labels), reused below
+    _, found = lookup(agency[1], volumes.agency)
     for row in np.flatnonzero(~found):
         vproblems.add(
             volumes.line[row],
@@ -264,7 +265,9 @@ def poststratify_to_volumes(
     for vlab, rlab in labels:
         uniq = np.unique(vlab)
         vpos, _ = lookup(uniq, vlab)
-        rpos, rfound = lookup(uniq, rlab)
+        codes, seen = agency if rlab is responses.agency else factorize(rlab)
+        at, known = lookup(uniq, seen)  # each distinct response label once
+        rpos, rfound = at[codes], known[codes]
         labelled &= rfound
         size = uniq.size + 1
         vkey = vkey * size + vpos
