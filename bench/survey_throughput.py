@@ -237,7 +237,9 @@ def app_env(db: Database, port: int) -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], env: dict[str, str], what: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run(
+    cmd: list[str], env: dict[str, str], what: str, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         fail(f"{what} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -266,13 +268,20 @@ class Server:
     def command(self) -> list[str]:
         cmd = [
             str(BIN_DIR / "gunicorn"),
-            "--workers", str(self.workers),
-            "--worker-class", self.worker_class,
-            "--bind", f"{HOST}:{self.port}",
-            "--chdir", str(self.chdir),
-            "--log-level", "warning",
-            "--error-logfile", str(self.error_log),
-            "--timeout", "60",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            self.worker_class,
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--chdir",
+            str(self.chdir),
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(self.error_log),
+            "--timeout",
+            "60",
         ]
         if self.worker_class == "gthread":
             cmd += ["--threads", str(self.threads)]
@@ -280,13 +289,19 @@ class Server:
 
     def start(self, ready_path: str) -> None:
         self.proc = subprocess.Popen(
-            self.command(), env=self.env, cwd=self.chdir,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            self.command(),
+            env=self.env,
+            cwd=self.chdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                fail(f"gunicorn ({self.label}) exited with {self.proc.returncode}:\n{self.log_tail()}")
+                fail(
+                    f"gunicorn ({self.label}) exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 status, _, _ = http_request(self.port, "GET", ready_path, timeout=2)
                 if status < 500:
@@ -323,8 +338,12 @@ class Server:
 
 
 def http_request(
-    port: int, method: str, path: str, body: str | None = None,
-    headers: dict[str, str] | None = None, timeout: float = 10,
+    port: int,
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
 ) -> tuple[int, http.client.HTTPMessage, str]:
     con = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -392,7 +411,9 @@ class CpuSnapshot:
 
     @classmethod
     def take(cls, server: Server, db: Database) -> CpuSnapshot:
-        return cls(time.monotonic(), server.cpu_seconds(), db.backend_cpu_seconds(), machine_busy_seconds())
+        return cls(
+            time.monotonic(), server.cpu_seconds(), db.backend_cpu_seconds(), machine_busy_seconds()
+        )
 
 
 # --------------------------------------------------------------------------- setup
@@ -417,7 +438,9 @@ def seed(args: argparse.Namespace) -> None:
         province = create_agency("BENCH", "Tỉnh Benchmark", kind=AgencyKind.province)
         per_agency = SEED_COUNTERS // 4
         for a in range(4):
-            agency = create_agency(f"BENCH-{a + 1}", f"Sở thứ {a + 1}", province, AgencyKind.department)
+            agency = create_agency(
+                f"BENCH-{a + 1}", f"Sở thứ {a + 1}", province, AgencyKind.department
+            )
             for c in range(per_agency):
                 create_counter(agency, f"Quầy {c + 1}", f"Tầng 1, quầy {c + 1}")
         db.session.commit()
@@ -429,7 +452,11 @@ def prepare_database(db: Database, env: dict[str, str], log_dir: Path) -> list[s
     run([py, "-m", "flask", "db", "upgrade"], env, "flask db upgrade")
     demo = subprocess.run(
         [py, "-m", "flask", "demo", "load", "--no-responses"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     (log_dir / f"demo-load-{db.kind}.log").write_text(demo.stdout + demo.stderr)
     if demo.returncode == 0:
@@ -439,8 +466,7 @@ def prepare_database(db: Database, env: dict[str, str], log_dir: Path) -> list[s
     run([py, __file__, "--seed-only"], env, "creating counters")
     run([py, str(BENCH_DIR / "bare_app.py")], env, "creating the baseline table")
     active = (
-        "FROM counters c JOIN agencies a ON a.id = c.agency_id "
-        "WHERE c.is_active AND a.is_active"
+        "FROM counters c JOIN agencies a ON a.id = c.agency_id WHERE c.is_active AND a.is_active"
     )
     n = db.scalar(f"SELECT count(*) {active}")
     codes = fetch_codes(db, f"SELECT c.code {active} ORDER BY c.id")
@@ -505,7 +531,9 @@ def probe(port: int, targets: Path, expect_location: str) -> None:
     """One POST from Python, as wrk will send them: it must be a 303."""
     path, cookie, csrf, started = targets.read_text().splitlines()[0].split("\t")
     status, headers, page = http_request(
-        port, "POST", path,
+        port,
+        "POST",
+        path,
         body=f"csrf_token={csrf}&started={started}&overall=4",
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
@@ -536,8 +564,18 @@ def run_wrk(
     wrk: str, port: int, targets: Path, duration: float, connections: int, threads: int
 ) -> dict[str, Any]:
     cmd = [
-        wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
-        "--latency", "-s", str(LUA_SCRIPT), f"http://{HOST}:{port}", "--", str(targets),
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA_SCRIPT),
+        f"http://{HOST}:{port}",
+        "--",
+        str(targets),
         f"{os.getpid()}.{next(_RUNS)}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
@@ -643,7 +681,9 @@ def wait_for_quiet(server: Server, db: Database, limit: float) -> float | None:
         b = CpuSnapshot.take(server, db)
         if a.machine is None or b.machine is None:
             return None
-        others = max(0.0, (b.machine - a.machine) - (b.server - a.server) - (b.database - a.database))
+        others = max(
+            0.0, (b.machine - a.machine) - (b.server - a.server) - (b.database - a.database)
+        )
         others /= b.at - a.at
         if others <= NOISY_CORES or time.monotonic() >= deadline:
             if announced:
@@ -655,8 +695,14 @@ def wait_for_quiet(server: Server, db: Database, limit: float) -> float | None:
 
 
 def measure(
-    label: str, server: Server, db: Database, targets: Path, count, args: argparse.Namespace,
-    wrk: str, profile_dir: Path | None,
+    label: str,
+    server: Server,
+    db: Database,
+    targets: Path,
+    count,
+    args: argparse.Namespace,
+    wrk: str,
+    profile_dir: Path | None,
 ) -> Measurement:
     """Warm up, then measure; measure again (``--retries``) if other processes got in the way."""
     if args.warmup > 0:
@@ -670,8 +716,10 @@ def measure(
             best = m
         if busy is None or busy <= NOISY_CORES:
             break
-        log(f"         !! other processes used {busy:.2f} cores during this measurement"
-            + ("; measuring again" if attempt < attempts else ""))
+        log(
+            f"         !! other processes used {busy:.2f} cores during this measurement"
+            + ("; measuring again" if attempt < attempts else "")
+        )
     assert best is not None
     busy = best.cpu["other_processes_cores"]
     if attempts > 1 and best is not m:
@@ -683,8 +731,14 @@ def measure(
 
 
 def measure_once(
-    label: str, server: Server, db: Database, targets: Path, count, args: argparse.Namespace,
-    wrk: str, profile_dir: Path | None,
+    label: str,
+    server: Server,
+    db: Database,
+    targets: Path,
+    count,
+    args: argparse.Namespace,
+    wrk: str,
+    profile_dir: Path | None,
 ) -> Measurement:
     before = settled_count(count)
     if profile_dir is None:
@@ -718,10 +772,15 @@ def measure_once(
         cpu["other_processes_cores"] = round(max(0.0, others) / elapsed, 2)
     m = Measurement(label, result, rows, cpu, str(profile_path) if profile_path else None)
 
-    flag = "" if m.errors == 0 else f"  !! {m.errors} NOT 303: {result['by_status']} {result['errors']}"
+    flag = (
+        ""
+        if m.errors == 0
+        else f"  !! {m.errors} NOT 303: {result['by_status']} {result['errors']}"
+    )
     db_part = (
         f" + database {cpu['database_ms_per_request']:.2f} ms"
-        if cpu["database_ms_per_request"] is not None else ""
+        if cpu["database_ms_per_request"] is not None
+        else ""
     )
     log(
         f"    {label:<4} {m.rps:8.1f} submissions/s  p50 {m.p50_ms:6.1f} ms  "
@@ -745,9 +804,20 @@ def start_py_spy(server: Server, label: str, out_dir: Path, duration: float):
         fail("--profile needs py-spy: .venv/bin/pip install py-spy")
     out = out_dir / f"{server.label}-{server.worker_class}-{server.port}.txt"
     cmd = [
-        str(spy), "record", "--format", "raw", "--output", str(out),
-        "--duration", str(int(duration)), "--rate", "200", "--nonblocking",
-        "--subprocesses", "--pid", str(server.proc.pid),
+        str(spy),
+        "record",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        "--duration",
+        str(int(duration)),
+        "--rate",
+        "200",
+        "--nonblocking",
+        "--subprocesses",
+        "--pid",
+        str(server.proc.pid),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, out
@@ -768,7 +838,9 @@ def _frame_package(frame: str) -> str:
     return "python stdlib" if head in ("usr", "opt") or head.startswith("python3") else head
 
 
-def profile_summary(path: Path, top: int = 12) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+def profile_summary(
+    path: Path, top: int = 12
+) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
     """From py-spy's collapsed stacks, over the samples inside a request: the share
     spent in (and below) each app function, and the share of CPU burnt in each
     distribution (the innermost Python frame's)."""
@@ -936,24 +1008,49 @@ def bench_database(
                     port = free_port()
                     env = app_env(db, port)
                     if label == "app":
-                        server = Server(label, args.app, ROOT, env, port, worker_class,
-                                        args.workers, args.threads, work_dir)
+                        server = Server(
+                            label,
+                            args.app,
+                            ROOT,
+                            env,
+                            port,
+                            worker_class,
+                            args.workers,
+                            args.threads,
+                            work_dir,
+                        )
                         server.start(f"/s/{codes[0]}")
                         table = "responses"
                     else:
-                        server = Server(label, "bare_app:app", BENCH_DIR, env, port, worker_class,
-                                        args.workers, args.threads, work_dir)
+                        server = Server(
+                            label,
+                            "bare_app:app",
+                            BENCH_DIR,
+                            env,
+                            port,
+                            worker_class,
+                            args.workers,
+                            args.threads,
+                            work_dir,
+                        )
                         server.start("/")
                         table = "bench_bare_rows"
                     try:
                         if label == "app" and round_no == 0:
                             harvest_targets(port, codes, targets)
                         probe(port, targets, "/more")
-                        runs[label].append(measure(
-                            label, server, db, targets,
-                            lambda t=table: db.scalar(f"SELECT count(*) FROM {t}"),
-                            args, wrk, profile_dir,
-                        ))
+                        runs[label].append(
+                            measure(
+                                label,
+                                server,
+                                db,
+                                targets,
+                                lambda t=table: db.scalar(f"SELECT count(*) FROM {t}"),
+                                args,
+                                wrk,
+                                profile_dir,
+                            )
+                        )
                     finally:
                         server.stop()
             comparison = Comparison(db.kind, description, worker_class, runs["app"], runs["bare"])
@@ -1064,34 +1161,74 @@ def environment_info() -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--duration", type=float, default=15, help="seconds per measurement (default 15)")
-    p.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each measurement (default 3)")
+    p.add_argument(
+        "--duration", type=float, default=15, help="seconds per measurement (default 15)"
+    )
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=3,
+        help="warm-up seconds before each measurement (default 3)",
+    )
     p.add_argument("--connections", type=int, default=50, help="concurrent clients (default 50)")
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    p.add_argument("--worker-class", choices=("sync", "gthread", "both"), default="sync",
-                   help="gunicorn worker class (default sync; 'both' adds gthread)")
+    p.add_argument(
+        "--worker-class",
+        choices=("sync", "gthread", "both"),
+        default="sync",
+        help="gunicorn worker class (default sync; 'both' adds gthread)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
-    p.add_argument("--rounds", type=int, default=1,
-                   help="measure app and baseline this many times, alternating, and take medians")
-    p.add_argument("--quiet-wait", type=float, default=10, metavar="SECONDS",
-                   help="before each measurement, wait up to this long for other processes to "
-                   "leave the cores alone (default 10)")
-    p.add_argument("--retries", type=int, default=1,
-                   help="measure again this many times if other processes were busy (default 1)")
-    p.add_argument("--wrk-threads", type=int, default=1,
-                   help="wrk threads (default 1: the cores are shared with the server)")
-    p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),
-                   help="PostgreSQL admin URL on 127.0.0.1 (default $BENCH_PG_URL or %(default)s)")
-    p.add_argument("--profile", action="store_true",
-                   help="record gunicorn with py-spy during each measurement (.venv/bin/pip install py-spy)")
-    p.add_argument("--app", default="wsgi:app", metavar="MODULE:VAR",
-                   help="WSGI app to measure (default wsgi:app; e.g. a variant to compare)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure app and baseline this many times, alternating, and take medians",
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=10,
+        metavar="SECONDS",
+        help="before each measurement, wait up to this long for other processes to "
+        "leave the cores alone (default 10)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=1,
+        help="measure again this many times if other processes were busy (default 1)",
+    )
+    p.add_argument(
+        "--wrk-threads",
+        type=int,
+        default=1,
+        help="wrk threads (default 1: the cores are shared with the server)",
+    )
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),
+        help="PostgreSQL admin URL on 127.0.0.1 (default $BENCH_PG_URL or %(default)s)",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="record gunicorn with py-spy during each measurement (.venv/bin/pip install py-spy)",
+    )
+    p.add_argument(
+        "--app",
+        default="wsgi:app",
+        metavar="MODULE:VAR",
+        help="WSGI app to measure (default wsgi:app; e.g. a variant to compare)",
+    )
     p.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.duration <= 0 or args.connections < 1 or args.rounds < 1 or args.workers < 1:
         p.error("--duration, --connections, --rounds and --workers must be positive")
-    args.worker_classes = ("sync", "gthread") if args.worker_class == "both" else (args.worker_class,)
+    args.worker_classes = (
+        ("sync", "gthread") if args.worker_class == "both" else (args.worker_class,)
+    )
     return args
 
 
@@ -1103,8 +1240,10 @@ def main(argv: list[str] | None = None) -> int:
     wrk = wrk_available()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if hasattr(os, "getloadavg") and os.getloadavg()[0] > 0.5:
-        log(f"note: load average {os.getloadavg()[0]:.2f} before starting; other work on this "
-            "machine makes the figures noisy")
+        log(
+            f"note: load average {os.getloadavg()[0]:.2f} before starting; other work on this "
+            "machine makes the figures noisy"
+        )
 
     databases: list[Database] = []
     if args.db in ("sqlite", "both"):
@@ -1116,8 +1255,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.db == "postgres":
             fail(f"PostgreSQL at {args.pg_url} is not reachable: {why}")
         else:
-            log(f"!! PostgreSQL SKIPPED: {args.pg_url} is not reachable ({why}); "
-                "set --pg-url or BENCH_PG_URL")
+            log(
+                f"!! PostgreSQL SKIPPED: {args.pg_url} is not reachable ({why}); "
+                "set --pg-url or BENCH_PG_URL"
+            )
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     profile_dir = RESULTS_DIR / f"profiles-{stamp}" if args.profile else None
@@ -1158,10 +1299,15 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment_info(),
         "settings": {
             "app": args.app,
-            "duration_s": args.duration, "warmup_s": args.warmup, "rounds": args.rounds,
-            "quiet_wait_s": args.quiet_wait, "retries": args.retries,
-            "connections": args.connections, "workers": args.workers,
-            "threads_gthread": args.threads, "wrk_threads": args.wrk_threads,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "rounds": args.rounds,
+            "quiet_wait_s": args.quiet_wait,
+            "retries": args.retries,
+            "connections": args.connections,
+            "workers": args.workers,
+            "threads_gthread": args.threads,
+            "wrk_threads": args.wrk_threads,
             "survey_rate_limit": BENCH_RATE_LIMIT,
         },
         "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
@@ -1173,8 +1319,10 @@ def main(argv: list[str] | None = None) -> int:
     log(f"results: {out.relative_to(ROOT)}  ({payload['elapsed_s']:.0f} s)")
 
     if any(r.noisy for r in results):
-        log("!! other processes competed for the cores during some measurements (marked NOISY):\n"
-            "   rerun on an idle machine for figures to publish")
+        log(
+            "!! other processes competed for the cores during some measurements (marked NOISY):\n"
+            "   rerun on an idle machine for figures to publish"
+        )
     if not all(r.clean for r in results):
         log("!! some measurements had non-303 answers or a failed rows check (see above)")
         return 1
