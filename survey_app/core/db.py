@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
+
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -50,3 +55,24 @@ def install_sqlite_pragmas(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def close_session_safely(exc: BaseException | None = None) -> None:
+    """End the request's session (a ``teardown_appcontext`` running before Flask-SQLAlchemy's).
+
+    Closing rolls back what the request read. When the database went away after the
+    request's last query (a restart, a failover), that rollback fails on the dead
+    connection, and raised from the teardown it would turn the finished page into a
+    bare 500. The connection is discarded instead; the pool's pre-ping replaces it.
+    """
+    from ..extensions import db
+
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost at the end of a request: %s", error.orig)
+        try:
+            db.session.invalidate()
+        except Exception:  # noqa: BLE001 - nothing more to save on a dead connection
+            log.debug("invalidating the session failed", exc_info=True)
+        db.session.registry.clear()
