@@ -63,16 +63,14 @@ def close_session_safely(exc: BaseException | None = None) -> None:
     Closing rolls back what the request read. When the database went away after the
     request's last query (a restart, a failover), that rollback fails on the dead
     connection, and raised from the teardown it would turn the finished page into a
-    bare 500. The connection is discarded instead; the pool's pre-ping replaces it.
+    bare 500. The dead connection is dropped instead; the pool replaces it.
     """
     from ..extensions import db
 
     try:
         db.session.remove()
     except DBAPIError as error:
-        log.warning("database connection lost at the end of a request: %s", error.orig)
-        try:
-            db.session.invalidate()
-        except Exception:  # noqa: BLE001 - nothing more to save on a dead connection
-            log.debug("invalidating the session failed", exc_info=True)
+        # SQLAlchemy has invalidated the dead connection; the session is closed
+        # but still registered for this context: forget it
+        log.warning("database connection lost at the end of a request: %s", str(error.orig))
         db.session.registry.clear()

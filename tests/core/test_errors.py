@@ -105,6 +105,7 @@ def test_connection_lost_after_the_last_query_still_serves_the_page(app, client,
     def rollback_on_a_dead_connection(dbapi_connection):
         if not failed:
             failed.append(True)
+            dbapi_connection.driver_connection.close()  # the server went away
             raise dialect.loaded_dbapi.OperationalError(
                 "server closed the connection unexpectedly"
             )
