@@ -55,11 +55,14 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every model registered before Alembic looks)
     from .auth.services import load_user
-    from .core.db import install_sqlite_pragmas
+    from .core.db import close_session_safely, install_sqlite_pragmas
     from .core.i18n import select_locale, select_timezone
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    # registered after Flask-SQLAlchemy's teardown, so it runs before it (Flask runs
+    # them in reverse) and closes the session whatever state its connection is in
+    app.teardown_appcontext(close_session_safely)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -50,3 +54,22 @@ def install_sqlite_pragmas(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def close_session_safely(exc: BaseException | None = None) -> None:
+    """End the request's session (a ``teardown_appcontext`` running before Flask-SQLAlchemy's).
+
+    Closing rolls back what the request read. When the database went away after the
+    request's last query (a restart, a failover), that rollback fails on the dead
+    connection, and raised from the teardown it would turn the finished page into a
+    bare 500. The dead connection is dropped instead; the pool replaces it.
+    """
+    from ..extensions import db
+
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        # SQLAlchemy has invalidated the dead connection; the session is closed
+        # but still registered for this context: forget it
+        log.warning("database connection lost at the end of a request: %s", str(error.orig))
+        db.session.registry.clear()

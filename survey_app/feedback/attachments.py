@@ -73,5 +73,11 @@ def store(case: FeedbackCase, upload: FileStorage, data: bytes, mimetype: str) -
     return attachment
 
 
+def discard(stored: list[Attachment]) -> None:
+    """Delete the files of attachments whose case was not stored after all."""
+    for attachment in stored:
+        path_of(attachment).unlink(missing_ok=True)
+
+
 def path_of(attachment: Attachment) -> Path:
     return storage_dir() / attachment.stored_name

@@ -136,12 +136,20 @@ def new():
             except attachments.AttachmentError as exc:
                 errors = {"attachments": str(exc)}
             else:
-                for upload, data, mimetype in checked:
-                    attachments.store(case, upload, data, mimetype)
-                notify.citizen_received(case, secret)
-                db.session.commit()
-                session[NEW_CASE_KEY] = {"code": case.code, "secret": secret}
-                _remember_tracked(case)
+                stored = []
+                try:
+                    for upload, data, mimetype in checked:
+                        stored.append(attachments.store(case, upload, data, mimetype))
+                    notify.citizen_received(case, secret)
+                    # read before the commit expires them: once it is committed the
+                    # citizen must get the tracking number even if the database then goes away
+                    code, case_id = case.code, case.id
+                    db.session.commit()
+                except Exception:
+                    attachments.discard(stored)  # no files left behind without their case
+                    raise
+                session[NEW_CASE_KEY] = {"code": code, "secret": secret}
+                _remember_tracked(case_id)
                 return redirect(url_for(".submitted"), code=303)
     return (
         render_template(
@@ -169,9 +177,9 @@ def submitted():
     return render_template("feedback/submitted.html", case=case, secret=data["secret"])
 
 
-def _remember_tracked(case: FeedbackCase) -> None:
-    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case.id][-9:]
-    session[TRACKED_KEY] = [*tracked, case.id]
+def _remember_tracked(case_id: int) -> None:
+    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case_id][-9:]
+    session[TRACKED_KEY] = [*tracked, case_id]
 
 
 def _tracked_case(code: str) -> FeedbackCase:
@@ -193,7 +201,7 @@ def track():
         )
         # the same answer whether the code or the number is wrong: nothing to probe
         if case is not None and services.check_secret(case, form.secret.data):
-            _remember_tracked(case)
+            _remember_tracked(case.id)
             return redirect(url_for(".status", code=case.code), code=303)
         flash(_("No case matches this code and tracking number."), "error")
         return render_template("feedback/track.html", form=form), 404

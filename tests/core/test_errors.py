@@ -86,3 +86,32 @@ def test_405_lists_the_allowed_methods_in_html_and_json(client):
     assert page.mimetype == "text/html"
     api = client.open("/api/v1/survey-links", method="TRACE")
     assert api.status_code == 405 and api.headers["Allow"] and api.is_json
+
+
+def test_connection_lost_after_the_last_query_still_serves_the_page(app, client, monkeypatch):
+    """The database restarts after the view has read what it needs: closing the
+    request's session rolls back on a dead connection. The finished page is served
+    (it was a bare 500 from the teardown), and the next request gets a new connection."""
+    from survey_app.extensions import db
+    from tests import factories
+
+    with app.app_context():
+        code = factories.counter().code
+        db.session.commit()
+        dialect = db.engine.dialect
+    real_rollback = dialect.do_rollback
+    failed = []
+
+    def rollback_on_a_dead_connection(dbapi_connection):
+        if not failed:
+            failed.append(True)
+            dbapi_connection.driver_connection.close()  # the server went away
+            raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+        return real_rollback(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_rollback", rollback_on_a_dead_connection)
+    reply = client.get(f"/s/{code}")
+    assert failed, "the request's rollback did not run"
+    assert reply.status_code == 200
+    assert code in reply.get_data(as_text=True)
+    assert client.get(f"/s/{code}").status_code == 200

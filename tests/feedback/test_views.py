@@ -273,3 +273,79 @@ def test_guessing_tracking_numbers_is_rate_limited(app, database_url, world):
         for n in range(4)
     ]
     assert statuses == [404, 404, 404, 429]
+
+
+def test_database_gone_right_after_the_commit_still_acknowledges_the_case(
+    app, client, world, monkeypatch
+):
+    """The database goes away just after the case is committed (a restart): the
+    citizen is sent on to the tracking number, not shown a 503 for a case that is
+    stored (they would file it again)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    html = client.get("/feedback/new").get_data(as_text=True)
+    with app.app_context():
+        dialect = db.engine.dialect
+    committed = []
+
+    def after_commit(session):
+        committed.append(True)
+
+    def gone_after_commit(real):
+        def execute(cursor, statement, *args, **kwargs):
+            if committed:
+                raise dialect.loaded_dbapi.OperationalError("terminating connection")
+            return real(cursor, statement, *args, **kwargs)
+
+        return execute
+
+    for name in ("do_execute", "do_execute_no_params"):
+        monkeypatch.setattr(dialect, name, gone_after_commit(getattr(dialect, name)))
+    event.listen(Session, "after_commit", after_commit)
+    try:
+        reply = client.post(
+            "/feedback/new",
+            data={"csrf_token": csrf_from(html), **GOOD},
+            content_type="multipart/form-data",
+        )
+    finally:
+        event.remove(Session, "after_commit", after_commit)
+        monkeypatch.undo()
+    assert committed
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/feedback/submitted")
+    assert _count(app) == 1
+    page = client.get("/feedback/submitted").get_data(as_text=True)
+    with app.app_context():
+        code = db.session.scalar(select(FeedbackCase.code))
+    assert code in page
+
+
+def test_commit_failing_leaves_no_attachment_file_behind(app, client, world, monkeypatch):
+    """The database fails at the commit (an outage): 503, no case, and the attached
+    photo written just before is deleted, not left on disk without its case."""
+    from survey_app.feedback import attachments
+
+    with app.app_context():
+        folder = attachments.storage_dir()
+        before = set(folder.iterdir())
+        dialect = db.engine.dialect
+    html = client.get("/feedback/new").get_data(as_text=True)
+
+    def commit_fails(dbapi_connection):
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(dialect, "do_commit", commit_fails)
+    reply = client.post(
+        "/feedback/new",
+        data={
+            "csrf_token": csrf_from(html),
+            **GOOD,
+            "attachments": [(io.BytesIO(PNG), "anh.png")],
+        },
+        content_type="multipart/form-data",
+    )
+    monkeypatch.undo()
+    assert reply.status_code == 503
+    assert _count(app) == 0
+    assert set(folder.iterdir()) == before
