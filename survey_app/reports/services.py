@@ -9,7 +9,19 @@ A report is a plain JSON-ready dict (so a published one can be frozen in a
   coverage (responses / dossiers), Cronbach's alpha per element, data-quality
   counts, the change since the previous period and the counters drill-down;
 - ``weighting``: whether dossier volumes were used, and how;
-- ``funnel``: the control limits for the funnel plot.
+- ``funnel``: the control limits for the funnel plot;
+- ``estimates``: the (index, variance, df) of the composite per agency and for
+  the province, which the next period's report compares with;
+- ``change_basis``: what the change since the previous period is measured
+  against: that period's published report (``published_snapshot``, its id)
+  when there is one, else its report computed now.
+
+**The previous period.** The change since the previous period is measured
+against what was published for it: the ``estimates`` of its latest published
+snapshot (so a late response in a closed month does not move a figure
+leaders were already shown, and nothing of that period is loaded). Without
+a published snapshot that keeps its estimates, the previous period is
+loaded and analysed by agency (:func:`period_summary`).
 
 **Weighting.** When the one-stop system's dossier volumes are known for the
 period, responses are post-stratified to them
@@ -440,9 +452,62 @@ def compute_report(period: Period) -> dict:
         estimated) when the period has no response.
     """
     version = data_version(period)
-    previous = data_version(period.previous())
+    published = _published_estimates(period.previous())
+    if published is not None:
+        previous = ("published", published[0])
+    else:
+        previous = data_version(period.previous())
     key = ("report", version, previous)
-    return _cached(key, lambda: _compute_report(period, version, previous))
+    return _cached(key, lambda: _compute_report(period, version, previous, published))
+
+
+def _published_estimates(period: Period) -> tuple[int, dict] | None:
+    """The latest published report of ``period``: ``(snapshot id, its estimates)``.
+
+    Only the ``estimates`` member of the frozen results is read. ``None`` when
+    nothing was published, or the latest publication predates ``estimates``.
+    """
+    from .models import ReportSnapshot
+
+    row = db.session.execute(
+        select(ReportSnapshot.id, ReportSnapshot.results["estimates"])
+        .where(ReportSnapshot.period == period.label, ReportSnapshot.published_at.is_not(None))
+        .order_by(ReportSnapshot.published_at.desc(), ReportSnapshot.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or not row[1]:
+        return None
+    return int(row[0]), row[1]
+
+
+def _estimates_json(summary: dict) -> dict:
+    """A :func:`period_summary`'s estimates as JSON (NaN as null)."""
+
+    def triple(t):
+        return [_num(t[0]), _num(t[1]), int(t[2])]
+
+    return {
+        "weighted": summary["weighted"],
+        "province": triple(summary["province"]),
+        "agencies": {str(a): triple(rec["estimate"]) for a, rec in summary["agencies"].items()},
+    }
+
+
+def _summary_of_estimates(estimates: dict) -> dict:
+    """What the change since the previous period needs, from published ``estimates``."""
+
+    def triple(t):
+        return (
+            np.nan if t[0] is None else float(t[0]),
+            np.nan if t[1] is None else float(t[1]),
+            int(t[2]),
+        )
+
+    return {
+        "weighted": bool(estimates["weighted"]),
+        "province": triple(estimates["province"]),
+        "agencies": {int(a): {"estimate": triple(t)} for a, t in estimates["agencies"].items()},
+    }
 
 
 def _summary(report: Report, info: dict) -> dict:
@@ -488,7 +553,9 @@ def period_summary(
     return _cached(("summary", version), compute)
 
 
-def _compute_report(period: Period, version: tuple, previous_version: tuple) -> dict:
+def _compute_report(
+    period: Period, version: tuple, previous_version: tuple, published: tuple | None
+) -> dict:
     q = questionnaire()
     out = empty_report(period)
     out["fingerprint"] = _fingerprint_of(version)
@@ -504,7 +571,9 @@ def _compute_report(period: Period, version: tuple, previous_version: tuple) -> 
     r = data.responses
     calibration, info = weighting(data, volumes)
     report = _analyse(data, calibration, q)
-    _remember(("summary", version), _summary(report, info))
+    summary = _summary(report, info)
+    _remember(("summary", version), summary)
+    out["estimates"] = _estimates_json(summary)
     result = report.to_dict()
     out.update(empty=False, n_responses=r.n, weighting=info)
     out["coverage"]["responses"] = r.n
@@ -521,7 +590,14 @@ def _compute_report(period: Period, version: tuple, previous_version: tuple) -> 
     }
 
     # change since the previous period, per agency and for the province
-    before = period_summary(period.previous(), q, previous_version)
+    out["change_basis"] = {
+        "period": period.previous().label,
+        "published_snapshot": None if published is None else published[0],
+    }
+    if published is not None:
+        before = _summary_of_estimates(published[1])
+    else:
+        before = period_summary(period.previous(), q, previous_version)
     previous: dict[int, tuple[float, float, int]] = {}
     prev_province = None
     if before is not None:
