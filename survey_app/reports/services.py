@@ -141,7 +141,7 @@ def _packed_answers(codes: tuple[str, ...]) -> list:
         chunk = items[first : first + _PACK_ITEMS]
         column = case(
             {
-                code: Answer.value * literal_column(str(1 << (_PACK_BITS * k)))
+                code: cast(Answer.value, BigInteger) * literal_column(str(1 << (_PACK_BITS * k)))
                 for k, (_j, code) in enumerate(chunk)
             },
             value=Answer.item_code,
