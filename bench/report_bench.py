@@ -5,7 +5,8 @@ PostgreSQL) by a setup step that is **not** timed: 500 agencies with two
 counters each, 10 procedure fields, dossier volumes for every agency × field
 of the month and of the month before; ``--n`` responses (default 1,000,000)
 in the reporting month 2022-03 (15 Feb → 14 Mar) and as many in 2022-02 (the
-report compares with the previous month, so it loads both); 40 % came
+report compares with the previous month: unless that month was published, it
+loads and analyses it too); 40 % came
 through a receipt link (they know their procedure field), 25 % answered the
 21 detailed items (≈ 5 million answer rows per month), 2 % left a comment.
 
@@ -24,8 +25,10 @@ What is timed, in a fresh subprocess (so its peak memory is its own):
 
 and, as the baseline measured in the same run:
 
-- ``select``: a bare DB-API ``SELECT`` of the same response and answer
-  columns of the month (rows fetched, nothing converted);
+- ``select``: a bare DB-API ``SELECT`` of the month's responses and of its
+  answer rows, one row per answer (rows fetched, nothing converted) — what
+  fetching the month the straightforward way costs (the report's own query
+  returns one row per response, answers packed by the database);
 - ``floor``: :func:`analysis.analyse` alone on the loaded arrays, by agency,
   without weights (the statistics the report cannot avoid).
 
@@ -37,6 +40,7 @@ Usage::
     .venv/bin/python bench/report_bench.py                      # SQLite, 10^6
     .venv/bin/python bench/report_bench.py --postgres postgresql://postgres@127.0.0.1:5432/hl_bench
     .venv/bin/python bench/report_bench.py --n 100000           # quick
+    .venv/bin/python bench/report_bench.py --keep /tmp/b.sqlite3 --skip-setup  # rerun
 
 Target (issue): the monthly report in under 30 s.
 """
