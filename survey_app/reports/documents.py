@@ -16,10 +16,12 @@ from datetime import date
 
 from fpdf import FPDF
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from ..surveys.posters import FONT_DIR
 from .charts import TARGET_COLOUR, VERDICT_COLOURS, axis_range
@@ -356,22 +358,19 @@ def _funnel_chart(pdf: FPDF, funnel: dict, target: float) -> None:
 def report_xlsx(report: dict) -> bytes:
     """Every table of the report in one workbook: summary, agencies, elements, items,
     coverage, data-quality flags, counters, then the two charts (native Excel charts
-    beside their data)."""
-    wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="EEF3EF")
+    beside their data).
 
-    def sheet(title: str, header: list[str], rows: list[list], first: bool = False):
-        ws = wb.active if first else wb.create_sheet()
-        ws.title = title
-        ws.append(header)
-        for cell in ws[1]:
-            cell.font, cell.fill = bold, fill
+    Written in openpyxl's write-only mode (rows streamed out, no cell objects
+    kept): column widths and frozen panes are set before the first row."""
+    wb = Workbook(write_only=True)
+
+    def sheet(title: str, header: list[str], rows: list[list]):
+        ws = wb.create_sheet(title)
+        for k, name in enumerate(header, start=1):
+            ws.column_dimensions[get_column_letter(k)].width = max(12, min(45, len(name) + 4))
+        _header(ws, header)
         for row in rows:
             ws.append(row)
-        ws.freeze_panes = "A2"
-        for col, name in zip(ws.columns, header, strict=False):
-            ws.column_dimensions[col[0].column_letter].width = max(12, min(45, len(name) + 4))
         return ws
 
     prov = report.get("province") or {}
@@ -392,7 +391,7 @@ def report_xlsx(report: dict) -> bytes:
             ["Kết luận", VERDICT_VI[prov["verdict"]]],
             ["Tỷ lệ hài lòng chung (Q0)", prov["q0"]["index"]],
         ]
-    sheet("Tổng hợp", ["Mục", "Giá trị"], summary, first=True)
+    sheet("Tổng hợp", ["Mục", "Giá trị"], summary)
     rows = report["agencies"]
     sheet(
         "Cơ quan",
@@ -509,11 +508,15 @@ def report_xlsx(report: dict) -> bytes:
 
 
 def _header(ws, header: list[str]) -> None:
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEF3EF")
+    """The bold, shaded first row, frozen (a write-only sheet: before any other row)."""
     ws.freeze_panes = "A2"
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF3EF")
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font, cell.fill = bold, fill
+        cells.append(cell)
+    ws.append(cells)
 
 
 def _points_only(series, colour: str) -> None:
@@ -539,6 +542,7 @@ def _interval_sheet(ws, rows: list[dict], target: float) -> None:
     ws.title = "Biểu đồ khoảng tin cậy"
     rows = [r for r in rows if r["index"] is not None and r["ci_low"] is not None]
     rows = sorted(rows, key=lambda r: -r["ci_low"])
+    ws.column_dimensions["B"].width = 45
     _header(ws, ["Thứ tự", "Cơ quan", "Chỉ số", "Cận dưới", "Cận trên", "−", "+", "Mục tiêu"])
     for k, r in enumerate(rows, start=1):
         ws.append(
@@ -553,7 +557,6 @@ def _interval_sheet(ws, rows: list[dict], target: float) -> None:
                 target,
             ]
         )
-    ws.column_dimensions["B"].width = 45
     last = len(rows) + 1
     if not rows:
         return
@@ -587,6 +590,8 @@ def _funnel_sheet(ws, funnel: dict, target: float) -> None:
     """The funnel plot: its data (agencies, and the control limits on a grid of effective
     sizes) and a native scatter chart with a logarithmic x axis."""
     ws.title = "Biểu đồ phễu"
+    for letter in "ABCEFGHIJ":
+        ws.column_dimensions[letter].width = 16
     _header(
         ws,
         [
@@ -617,8 +622,6 @@ def _funnel_sheet(ws, funnel: dict, target: float) -> None:
                 row[5 + j] = limits.get(level, {}).get(side, [None] * len(grid))[k]
             row[9] = target
         ws.append(row)
-    for letter in "ABCEFGHIJ":
-        ws.column_dimensions[letter].width = 16
     chart = ScatterChart()
     chart.title = "Biểu đồ phễu: chỉ số theo cỡ mẫu hiệu dụng"
     chart.style = 13

@@ -9,7 +9,19 @@ A report is a plain JSON-ready dict (so a published one can be frozen in a
   coverage (responses / dossiers), Cronbach's alpha per element, data-quality
   counts, the change since the previous period and the counters drill-down;
 - ``weighting``: whether dossier volumes were used, and how;
-- ``funnel``: the control limits for the funnel plot.
+- ``funnel``: the control limits for the funnel plot;
+- ``estimates``: the (index, variance, df) of the composite per agency and for
+  the province, which the next period's report compares with;
+- ``change_basis``: what the change since the previous period is measured
+  against: that period's published report (``published_snapshot``, its id)
+  when there is one, else its report computed now.
+
+**The previous period.** The change since the previous period is measured
+against what was published for it: the ``estimates`` of its latest published
+snapshot (so a late response in a closed month does not move a figure
+leaders were already shown, and nothing of that period is loaded). Without
+a published snapshot that keeps its estimates, the previous period is
+loaded and analysed by agency (:func:`period_summary`).
 
 **Weighting.** When the one-stop system's dossier volumes are known for the
 period, responses are post-stratified to them
@@ -43,7 +55,7 @@ from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import Float, and_, case, cast, extract, func, select
+from sqlalchemy import BigInteger, Float, and_, case, cast, extract, func, literal_column, select
 
 import analysis
 from analysis import Calibration, Questionnaire, Report
@@ -110,63 +122,100 @@ def _arrays(statement, dtype: list[tuple[str, str]]) -> np.ndarray:
         result.close()
 
 
-def load_period(period: Period, q: Questionnaire | None = None, agency_ids=None) -> PeriodData:
+#: Answers packed per response by the database: 3 bits per item (values 1–5, 0 when
+#: missing), 21 items to a 64-bit integer.
+_PACK_BITS, _PACK_ITEMS = 3, 21
+
+
+def _packed_answers(codes: tuple[str, ...]) -> list:
+    """Correlated subqueries that pack each response's answers into integers.
+
+    One per 21 items: ``SUM(value · 8^k)`` over the response's answer rows,
+    ``k`` the item's place in its pack (primary key ``(response_id,
+    item_code)``, so each item is added at most once and the sum never carries).
+    Answers "not applicable" (NULL) and item codes of no column add nothing.
+    """
+    items = list(enumerate(codes))[1:]  # Q0 lives on the response
+    packs = []
+    for first in range(0, len(items), _PACK_ITEMS):
+        chunk = items[first : first + _PACK_ITEMS]
+        column = case(
+            {
+                code: cast(Answer.value, BigInteger) * literal_column(str(1 << (_PACK_BITS * k)))
+                for k, (_j, code) in enumerate(chunk)
+            },
+            value=Answer.item_code,
+            else_=0,
+        )
+        packs.append(
+            func.coalesce(
+                select(cast(func.sum(column), BigInteger))
+                .where(Answer.response_id == Response.id)
+                .scalar_subquery(),
+                0,
+            )
+        )
+    return packs
+
+
+def load_period(
+    period: Period, q: Questionnaire | None = None, agency_ids=None, *, details: bool = True
+) -> PeriodData:
     """Responses of ``period`` (not staff-flagged) and their answers as arrays.
 
-    Two Core queries (responses, answers) that return numbers only — times as
-    epoch seconds, answers' item codes as their column — streamed from the
-    cursor into numpy; answers are pivoted into the ``(n, items)`` matrix
-    with array indexing. No ORM objects, no per-row Python.
+    One Core query that returns numbers only — times as epoch seconds, each
+    response's answers packed into integers by the database
+    (:func:`_packed_answers`) — streamed from the cursor into numpy and
+    unpacked with array shifts. No ORM objects, no per-row Python, and one
+    row per response rather than one per answer.
 
     :param agency_ids: only these agencies (default: all).
+    :param details: also the counters and the times (submission, duration),
+        which the quality signals and the drill-down need; without them only
+        what the weighting and the indices use (agency, field, answers).
     """
     q = q or questionnaire()
     where = _window_filter(period, agency_ids)
-    rows = _arrays(
-        select(
-            Response.id,
-            Response.agency_id,
+    codes = q.item_codes
+    packs = _packed_answers(codes)
+    columns = [Response.id, Response.agency_id]
+    dtype = [("id", "i8"), ("agency", "i8")]
+    if details:
+        columns += [
             Response.counter_id,
             _epoch(Response.submitted_at),
             _epoch(Response.started_at),
             _epoch(Response.completed_at),
-            Response.overall,
-            func.coalesce(Procedure.field_id, -1),
-        )
+        ]
+        dtype += [("counter", "i8"), ("submitted", "f8"), ("started", "f8"), ("completed", "f8")]
+    columns += [Response.overall, func.coalesce(Procedure.field_id, -1), *packs]
+    dtype += [("overall", "i1"), ("field", "i8")] + [(f"pack{k}", "i8") for k in range(len(packs))]
+    rows = _arrays(
+        select(*columns)
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
         .where(where)
         .order_by(Response.id),
-        [
-            ("id", "i8"),
-            ("agency", "i8"),
-            ("counter", "i8"),
-            ("submitted", "f8"),
-            ("started", "f8"),
-            ("completed", "f8"),
-            ("overall", "i1"),
-            ("field", "i8"),
-        ],
+        dtype,
     )
     n = rows.size
-    codes = q.item_codes
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     if n == 0:
         empty = analysis.Responses(answers, codes, np.zeros(0, dtype=np.int64))
         return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0))
-    ids = rows["id"]
     answers[:, 0] = rows["overall"]
-    # Q0 lives on the response; unknown codes are ignored
-    columns = {code: j for j, code in enumerate(codes) if j > 0}
-    column = case(columns, value=Answer.item_code, else_=-1)
-    a_rows = _arrays(
-        select(Answer.response_id, column, Answer.value)
-        .join(Response, Response.id == Answer.response_id)
-        .where(where, Answer.value.is_not(None)),
-        [("response", "i8"), ("column", "i8"), ("value", "i1")],
-    )
-    keep = a_rows["column"] > 0
-    a_rows = a_rows[keep]
-    answers[np.searchsorted(ids, a_rows["response"]), a_rows["column"]] = a_rows["value"]
+    shifts = _PACK_BITS * np.arange(_PACK_ITEMS, dtype=np.int64)
+    mask = (1 << _PACK_BITS) - 1
+    for k in range(len(packs)):
+        first = 1 + k * _PACK_ITEMS
+        width = min(_PACK_ITEMS, len(codes) - first)
+        unpacked = (rows[f"pack{k}"][:, None] >> shifts[:width]) & mask
+        answers[:, first : first + width] = unpacked
+    ids = rows["id"].copy()
+    if not details:
+        responses = analysis.Responses(
+            answers=answers, item_codes=codes, agency=rows["agency"].copy(), response_id=ids
+        )
+        return PeriodData(responses, rows["field"].copy(), np.full(n, np.nan))
     # whole seconds (julianday's rounding error is far below a millisecond)
     submitted = np.floor(rows["submitted"] + 1e-3)
     end = np.where(np.isnan(rows["completed"]), rows["submitted"], rows["completed"])
@@ -175,7 +224,7 @@ def load_period(period: Period, q: Questionnaire | None = None, agency_ids=None)
         item_codes=codes,
         agency=rows["agency"].copy(),
         submitted_at=submitted.astype("datetime64[s]"),
-        response_id=ids.copy(),
+        response_id=ids,
         counter=rows["counter"].copy(),
     )
     duration = end - rows["started"]
@@ -202,6 +251,11 @@ def fingerprint(period: Period) -> dict:
         select(func.count(Response.id), func.max(Response.id)).where(_window_filter(period))
     ).one()
     return {"responses": int(count), "max_id": int(max_id or 0), "volumes": _volumes_digest(period)}
+
+
+def _fingerprint_of(version: tuple) -> dict:
+    """:func:`fingerprint` from a :func:`data_version` of the same period (read together)."""
+    return {"responses": version[4], "max_id": version[6], "volumes": version[8]}
 
 
 def _volumes_digest(period: Period) -> str:
@@ -309,9 +363,14 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
         dossiers=np.array([volumes[k] for k in keys], dtype=np.float64),
         line=np.arange(len(keys), dtype=np.int64),
     )
-    known = np.where(data.field >= 0, data.field.astype(str), "")
-    cells, known, merged = agency_level_cells(r.agency, known, None, cells)
-    field = np.where(known == "", -1, data.field)
+    # the rule only looks at the distinct (agency, field) pairs: applied to those, then
+    # mapped back to the responses (string labels for 5,000 pairs, not for 10⁶ responses)
+    span = int(max(data.field.max(initial=0), 0)) + 2
+    pairs, inverse = np.unique(r.agency * span + data.field + 1, return_inverse=True)
+    pair_agency, pair_field = pairs // span, pairs % span - 1
+    known = np.where(pair_field >= 0, pair_field.astype(str), "")
+    cells, known, merged = agency_level_cells(pair_agency, known, None, cells)
+    field = np.where(known == "", -1, pair_field)[inverse.ravel()]
     cell_field = np.array([int(f) if f else -1 for f in cells.procedure_field], dtype=np.int64)
     span = int(max(field.max(initial=0), cell_field.max(initial=0))) + 2
     cell_key = cells.agency * span + cell_field + 1
@@ -393,8 +452,62 @@ def compute_report(period: Period) -> dict:
         estimated) when the period has no response.
     """
     version = data_version(period)
-    key = ("report", version, data_version(period.previous()))
-    return _cached(key, lambda: _compute_report(period, version))
+    published = _published_estimates(period.previous())
+    if published is not None:
+        previous = ("published", published[0])
+    else:
+        previous = data_version(period.previous())
+    key = ("report", version, previous)
+    return _cached(key, lambda: _compute_report(period, version, previous, published))
+
+
+def _published_estimates(period: Period) -> tuple[int, dict] | None:
+    """The latest published report of ``period``: ``(snapshot id, its estimates)``.
+
+    Only the ``estimates`` member of the frozen results is read. ``None`` when
+    nothing was published, or the latest publication predates ``estimates``.
+    """
+    from .models import ReportSnapshot
+
+    row = db.session.execute(
+        select(ReportSnapshot.id, ReportSnapshot.results["estimates"])
+        .where(ReportSnapshot.period == period.label, ReportSnapshot.published_at.is_not(None))
+        .order_by(ReportSnapshot.published_at.desc(), ReportSnapshot.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or not row[1]:
+        return None
+    return int(row[0]), row[1]
+
+
+def _estimates_json(summary: dict) -> dict:
+    """A :func:`period_summary`'s estimates as JSON (NaN as null)."""
+
+    def triple(t):
+        return [_num(t[0]), _num(t[1]), int(t[2])]
+
+    return {
+        "weighted": summary["weighted"],
+        "province": triple(summary["province"]),
+        "agencies": {str(a): triple(rec["estimate"]) for a, rec in summary["agencies"].items()},
+    }
+
+
+def _summary_of_estimates(estimates: dict) -> dict:
+    """What the change since the previous period needs, from published ``estimates``."""
+
+    def triple(t):
+        return (
+            np.nan if t[0] is None else float(t[0]),
+            np.nan if t[1] is None else float(t[1]),
+            int(t[2]),
+        )
+
+    return {
+        "weighted": bool(estimates["weighted"]),
+        "province": triple(estimates["province"]),
+        "agencies": {int(a): {"estimate": triple(t)} for a, t in estimates["agencies"].items()},
+    }
 
 
 def _summary(report: Report, info: dict) -> dict:
@@ -413,7 +526,9 @@ def _summary(report: Report, info: dict) -> dict:
     }
 
 
-def period_summary(period: Period, q: Questionnaire | None = None) -> dict | None:
+def period_summary(
+    period: Period, q: Questionnaire | None = None, version: tuple | None = None
+) -> dict | None:
     """Every agency's composite index in ``period``, weighted as in its report.
 
     The same load, weighting and analysis as :func:`compute_report` (so the
@@ -423,12 +538,13 @@ def period_summary(period: Period, q: Questionnaire | None = None) -> dict | Non
         stratified to dossier volumes, or base weights), ``agencies`` (agency
         id → ``n, index, ci_low, ci_high, verdict`` and ``estimate``, the
         (index, variance, df) triple) and ``province`` (the same triple).
+    :param version: the period's :func:`data_version` when the caller has just read it.
     """
-    version = data_version(period)
+    version = version or data_version(period)
 
     def compute():
         qq = q or questionnaire()
-        data = load_period(period, qq)
+        data = load_period(period, qq, details=False)  # no counters, no times
         if data.responses.n == 0:
             return None
         calibration, info = weighting(data, period_volumes(period))
@@ -437,10 +553,12 @@ def period_summary(period: Period, q: Questionnaire | None = None) -> dict | Non
     return _cached(("summary", version), compute)
 
 
-def _compute_report(period: Period, version: tuple) -> dict:
+def _compute_report(
+    period: Period, version: tuple, previous_version: tuple, published: tuple | None
+) -> dict:
     q = questionnaire()
     out = empty_report(period)
-    out["fingerprint"] = fingerprint(period)
+    out["fingerprint"] = _fingerprint_of(version)
     data = load_period(period, q)
     volumes = period_volumes(period)
     dossiers_by_agency: dict[int, int] = {}
@@ -453,7 +571,9 @@ def _compute_report(period: Period, version: tuple) -> dict:
     r = data.responses
     calibration, info = weighting(data, volumes)
     report = _analyse(data, calibration, q)
-    _remember(("summary", version), _summary(report, info))
+    summary = _summary(report, info)
+    _remember(("summary", version), summary)
+    out["estimates"] = _estimates_json(summary)
     result = report.to_dict()
     out.update(empty=False, n_responses=r.n, weighting=info)
     out["coverage"]["responses"] = r.n
@@ -470,7 +590,14 @@ def _compute_report(period: Period, version: tuple) -> dict:
     }
 
     # change since the previous period, per agency and for the province
-    before = period_summary(period.previous(), q)
+    out["change_basis"] = {
+        "period": period.previous().label,
+        "published_snapshot": None if published is None else published[0],
+    }
+    if published is not None:
+        before = _summary_of_estimates(published[1])
+    else:
+        before = period_summary(period.previous(), q, previous_version)
     previous: dict[int, tuple[float, float, int]] = {}
     prev_province = None
     if before is not None:
