@@ -14,6 +14,7 @@ from survey_app.reports import services
 from survey_app.reports.models import ReportSnapshot
 from survey_app.reports.periods import Period
 from tests import factories
+from tests.helpers import logged_in
 from tests.reports.conftest import VN, respond
 
 MARCH = Period.parse("2022-03")
@@ -99,3 +100,21 @@ def test_a_publication_without_estimates_falls_back_to_computing(two_months):
     assert report["change_basis"]["published_snapshot"] is None
     live = services.period_summary(FEBRUARY)["agencies"][two_months]
     assert report["agencies"][0]["change"]["previous"] == pytest.approx(live["index"])
+
+
+def test_the_report_page_says_what_the_change_is_measured_against(app):
+    with app.app_context():
+        counter = factories.counter(factories.agency())
+        for i in range(40):
+            respond(counter, 5 if i % 4 else 1, {"A1": 4})
+            respond(counter, 5 if i % 2 else 1, {"A1": 4}, IN_FEBRUARY)
+        admin = factories.user(factories.Role.admin).email
+        db.session.commit()
+    client = logged_in(app, admin)
+    page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    assert "so với kỳ 2022-02 theo số liệu hiện tại (chưa công bố)" in page
+    with app.app_context():
+        services.publish(FEBRUARY)
+        db.session.commit()
+    page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    assert "so với báo cáo đã công bố kỳ 2022-02" in page
