@@ -12,3 +12,29 @@ RULES = sorted(
     (r for r in MAP_APP.url_map.iter_rules() if r.endpoint != "static"),
     key=lambda r: (r.endpoint, r.rule),
 )
+
+
+def url_for_rule(rule, values: dict, missing: str = "") -> str:
+    """A URL for ``rule``: the first choice of an ``any(…)`` part, ``json`` for ``fmt``,
+    a kiosk's signed token on kiosk pages, and ``values`` for the rest.
+
+    :param missing: what to add to the failure message when ``values`` lacks an argument.
+    """
+    import pytest
+    from flask import url_for
+    from werkzeug.routing import AnyConverter
+
+    args = {}
+    for name in rule.arguments:
+        if isinstance(rule._converters[name], AnyConverter):
+            args[name] = sorted(rule._converters[name].items)[0]
+        elif name == "fmt":
+            args[name] = "json"
+        elif name == "token" and rule.endpoint.startswith("surveys.kiosk_"):
+            args[name] = values["kiosk_token"]  # a kiosk's signed link, not a receipt's
+        elif name in values:
+            args[name] = values[name]
+        else:
+            pytest.fail(f"{rule.endpoint} ({rule.rule}): no test value for <{name}>{missing}")
+    with MAP_APP.test_request_context():
+        return url_for(rule.endpoint, **args)

@@ -16,8 +16,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from flask import Flask, url_for
-from werkzeug.routing import AnyConverter
+from flask import Flask
 
 from survey_app.auth.models import Role
 from survey_app.auth.permissions import (
@@ -39,7 +38,7 @@ from survey_app.feedback.services import Submission, submit
 from tests import factories
 from tests.helpers import csrf_from, logged_in
 from tests.routes import MAP_APP as _MAP_APP
-from tests.routes import RULES
+from tests.routes import RULES, url_for_rule
 
 ROLES = (Role.admin, Role.coordinator, Role.handler, Role.viewer)
 
@@ -150,25 +149,15 @@ def world(app):
 
 
 def _url(app, rule, values) -> str:
-    args = {}
-    for name in rule.arguments:
-        converter = rule._converters[name]
-        if isinstance(converter, AnyConverter):
-            args[name] = sorted(converter.items)[0]
-        elif name == "fmt":
-            args[name] = "json"
-        elif name in values:
-            args[name] = values[name]
-        else:
-            pytest.fail(
-                f"{rule.endpoint} ({rule.rule}): no test value for <{name}>; add it to the "
-                "world fixture and to SCOPED_ARGS or UNSCOPED_ARGS in this file"
-            )
     unknown = set(rule.arguments) - SCOPED_ARGS - UNSCOPED_ARGS
+    url = url_for_rule(
+        rule,
+        values,
+        "; add it to the world fixture and to SCOPED_ARGS or UNSCOPED_ARGS in this file",
+    )
     if unknown:
         pytest.fail(f"{rule.endpoint}: say whether {sorted(unknown)} are scoped to an agency")
-    with app.test_request_context():
-        return url_for(rule.endpoint, **args)
+    return url
 
 
 def _expected(access, rule, role: Role | None, own_agency: bool) -> int | str:

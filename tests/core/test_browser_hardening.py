@@ -15,8 +15,6 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from flask import url_for
-from werkzeug.routing import AnyConverter
 
 from survey_app import create_app
 from survey_app.auth.models import Role
@@ -39,7 +37,7 @@ from survey_app.surveys.models import Channel
 from tests import factories
 from tests.helpers import csrf_from, logged_in
 from tests.routes import MAP_APP as _MAP_APP
-from tests.routes import RULES
+from tests.routes import RULES, url_for_rule
 
 CSP_DIRECTIVES = {
     "default-src 'self'",
@@ -187,20 +185,7 @@ TAGS = [
 
 
 def _url(app, rule, values, overrides=None) -> str:
-    args = {}
-    for name in rule.arguments:
-        converter = rule._converters[name]
-        if isinstance(converter, AnyConverter):
-            args[name] = sorted(converter.items)[0]
-        elif name == "fmt":
-            args[name] = "json"
-        elif name == "token" and rule.endpoint.startswith("surveys.kiosk_"):
-            args[name] = values["kiosk_token"]  # a kiosk's signed link, not a receipt's
-        else:
-            assert name in values, f"{rule.endpoint}: no test value for <{name}>"
-            args[name] = (overrides or {}).get(name, values[name])
-    with app.test_request_context():
-        return url_for(rule.endpoint, **args)
+    return url_for_rule(rule, {**values, **(overrides or {})})
 
 
 def _pages(app, world):
