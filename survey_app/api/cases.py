@@ -133,6 +133,18 @@ def read_case(code: str):
 # {code, description} as the specification says.
 
 
+#: Case codes as issued (e.g. PA-22-7KQ2MX): anything else cannot be one.
+_REQUEST_ID = re.compile(r"[A-Z0-9-]{1,40}")
+
+
+def _case_by_code(code: str) -> FeedbackCase | None:
+    """The case with this code; None, without a query, for what cannot be a code."""
+    code = code.strip().upper()
+    if not _REQUEST_ID.fullmatch(code):
+        return None
+    return db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code))
+
+
 def _o311_error(status: int, description: str):
     return jsonify([{"code": status, "description": description}]), status
 
@@ -279,18 +291,6 @@ def create_request(fmt: str):
             }
         ]
     ), 201
-
-
-#: Case codes as issued (e.g. PA-22-7KQ2MX): anything else cannot be one.
-_REQUEST_ID = re.compile(r"[A-Z0-9-]{1,40}")
-
-
-def _case_by_code(code: str) -> FeedbackCase | None:
-    """The case with this code; None, without a query, for what cannot be a code."""
-    code = code.strip().upper()
-    if not _REQUEST_ID.fullmatch(code):
-        return None
-    return db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code))
 
 
 @open311.get("/requests.<fmt>")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ..agencies.importers import COUNTER_CODE_PATTERN
 from ..agencies.models import Agency, Counter, Procedure
 from ..core import metrics
 from ..core.db import UTCDateTime
@@ -63,14 +63,14 @@ _RECENT_DUPLICATE = (
     .limit(1)
 )
 _INSERT_RESPONSE = insert(Response.__table__)
-_COUNTER_CODE = re.compile(r"[A-Za-z0-9]{3,16}")  # as issued and imported, any case
 
 
 def active_counter(code: str) -> SurveyCounter | None:
     """The counter with this public code, if it and its agency take part in the survey."""
-    if not _COUNTER_CODE.fullmatch(code):
-        return None  # not a code we issue: no need to ask the database
-    row = db.session.execute(_ACTIVE_COUNTER, {"code": code.upper()}).first()
+    code = code.upper()
+    if not COUNTER_CODE_PATTERN.fullmatch(code):
+        return None  # not a code we issue or import: no need to ask the database
+    row = db.session.execute(_ACTIVE_COUNTER, {"code": code}).first()
     return None if row is None else SurveyCounter(*row)
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.agencies.models import Counter
+from survey_app.auth.models import Role
 from survey_app.extensions import db
 from survey_app.reports import services
 from survey_app.reports.models import ReportSnapshot
@@ -108,7 +109,7 @@ def test_the_report_page_says_what_the_change_is_measured_against(app):
         for i in range(40):
             respond(counter, 5 if i % 4 else 1, {"A1": 4})
             respond(counter, 5 if i % 2 else 1, {"A1": 4}, IN_FEBRUARY)
-        admin = factories.user(factories.Role.admin).email
+        admin = factories.user(Role.admin).email
         db.session.commit()
     client = logged_in(app, admin)
     page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
