@@ -9,7 +9,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    SmallInteger,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..agencies.importers import COUNTER_CODE_PATTERN
@@ -53,16 +63,53 @@ _ACTIVE_COUNTER = (
         Agency.is_active.is_(True),
     )
 )
-_RECENT_DUPLICATE = (
-    select(Response.id)
-    .where(
-        Response.counter_id == bindparam("counter_id"),
-        Response.client_hash == bindparam("client_hash"),
-        Response.submitted_at >= bindparam("since", type_=UTCDateTime),
-    )
-    .limit(1)
-)
 _INSERT_RESPONSE = insert(Response.__table__)
+
+
+def _tap_statement(check_duplicates: bool):
+    """``INSERT … SELECT`` of a one-tap response at the counter with code ``:code``.
+
+    The counter lookup, the duplicate check and the insert in one round trip: it
+    inserts nothing, and returns no id, when the counter or its agency is not
+    active, or (``check_duplicates``) when the same client already rated this
+    counter since ``:since``.
+    """
+    responses = Response.__table__
+    values = {
+        "counter_id": Counter.id,
+        "agency_id": Counter.agency_id,
+        "questionnaire_version_id": bindparam("questionnaire_version_id", type_=Integer),
+        "channel": bindparam("channel", type_=responses.c.channel.type),
+        "language": bindparam("language", type_=String),
+        "overall": bindparam("overall", type_=SmallInteger),
+        "started_at": bindparam("started_at", type_=UTCDateTime),
+        "submitted_at": bindparam("submitted_at", type_=UTCDateTime),
+        "client_hash": bindparam("client_hash", type_=String),
+        "staff_flag": bindparam("staff_flag", type_=Boolean),
+        "wants_feedback": bindparam("wants_feedback", type_=Boolean),
+    }
+    source = (
+        select(*values.values())
+        .join(Agency, Agency.id == Counter.agency_id)
+        .where(
+            Counter.code == bindparam("code"),
+            Counter.is_active.is_(True),
+            Agency.is_active.is_(True),
+        )
+    )
+    if check_duplicates:
+        source = source.where(
+            ~exists().where(
+                responses.c.client_hash == bindparam("client_hash"),
+                responses.c.counter_id == Counter.id,
+                responses.c.submitted_at >= bindparam("since", type_=UTCDateTime),
+            )
+        )
+    return insert(responses).from_select(list(values), source).returning(responses.c.id)
+
+
+_TAP = _tap_statement(check_duplicates=False)
+_TAP_UNLESS_DUPLICATE = _tap_statement(check_duplicates=True)
 
 
 def active_counter(code: str) -> SurveyCounter | None:
@@ -140,20 +187,6 @@ def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: dat
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def recent_duplicate(
-    counter: Counter | SurveyCounter, client_hash: str, at: datetime | None = None
-) -> int | None:
-    """The id of a response from the same client at the same counter inside the duplicate window."""
-    window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
-    if window <= 0:
-        return None
-    since = (at or now_utc()) - timedelta(seconds=window)
-    return db.session.scalar(
-        _RECENT_DUPLICATE,
-        {"counter_id": counter.id, "client_hash": client_hash, "since": since},
-    )
-
-
 def is_token_used(token_hash: str) -> bool:
     return (
         db.session.scalar(select(Response.id).where(Response.receipt_token_hash == token_hash))
@@ -213,6 +246,47 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
             raise
     metrics.survey_submission_on_commit(db.session(), origin.channel)
     return result.inserted_primary_key[0]
+
+
+def tap(code: str, overall: int, origin: Origin) -> int | None:
+    """Store a one-tap rating at the counter with public code ``code``, in one statement.
+
+    The id of the new response, or ``None`` when nothing was stored: the counter
+    is unknown or does not take part (the caller tells which with
+    :func:`active_counter`), or the same client already rated it within
+    ``DUPLICATE_WINDOW_SECONDS``. For poster and web taps; a receipt's token and
+    a kiosk are checked before :func:`store_overall`.
+
+    :raises ValueError: if ``overall`` is not 1–5.
+    """
+    if overall not in (1, 2, 3, 4, 5):
+        raise ValueError("overall rating must be 1–5")
+    code = code.upper()
+    if not COUNTER_CODE_PATTERN.fullmatch(code):
+        return None
+    now = now_utc()
+    values = {
+        "code": code,
+        "questionnaire_version_id": questionnaire_version_id(current_questionnaire()),
+        "channel": origin.channel,
+        "language": origin.language,
+        "overall": overall,
+        "started_at": origin.started_at,
+        "submitted_at": now,
+        "client_hash": origin.client_hash,
+        "staff_flag": origin.staff_flag,
+        "wants_feedback": False,
+    }
+    window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
+    if window > 0:
+        statement = _TAP_UNLESS_DUPLICATE
+        values["since"] = now - timedelta(seconds=window)
+    else:
+        statement = _TAP
+    response_id = db.session.connection().execute(statement, values).scalar()
+    if response_id is not None:
+        metrics.survey_submission_on_commit(db.session(), origin.channel)
+    return response_id
 
 
 def record_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin) -> Response:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from flask import (
     Blueprint,
@@ -46,16 +46,30 @@ SESSION_KEY = "survey"  # the response this browser may still add steps 2 and 3 
 ANSWERED_KEY = "answered"  # counter code → when this browser last rated it
 
 
-@dataclass(frozen=True)
 class Flow:
     """Where one survey's steps live: ``/s/<code>/…`` (poster, web) or ``/k/<token>/…`` (kiosk).
 
     The steps are the same pages; only their addresses differ, and on a kiosk
     the pages return to the first screen after each citizen and when idle.
+    The counter is looked up when first needed: a tap stores its response
+    without a separate lookup (:func:`services.tap`).
     """
 
-    counter: SurveyCounter
-    kiosk_token: str | None = None
+    def __init__(
+        self,
+        code: str,
+        kiosk_token: str | None = None,
+        counter: SurveyCounter | None = None,
+    ) -> None:
+        self.code = code.upper()
+        self.kiosk_token = kiosk_token
+        if counter is not None:
+            self.counter = counter
+
+    @cached_property
+    def counter(self) -> SurveyCounter:
+        """The active counter, or 404."""
+        return _active_counter(self.code)
 
     @property
     def is_kiosk(self) -> bool:
@@ -65,9 +79,7 @@ class Flow:
         """The address of ``step``: ``start``, ``details``, ``comment`` or ``thanks``."""
         if self.kiosk_token is not None:
             return url_for(f"surveys.kiosk_{step}", token=self.kiosk_token)
-        return url_for(
-            "surveys." + ("counter" if step == "start" else step), code=self.counter.code
-        )
+        return url_for("surveys." + ("counter" if step == "start" else step), code=self.code)
 
 
 def _survey_rate_limit() -> str:
@@ -100,7 +112,7 @@ def _client_hash() -> str:
     )
 
 
-def _started_at(signed: str | None, counter: SurveyCounter) -> datetime | None:
+def _started_at(signed: str | None, counter_code: str) -> datetime | None:
     if not signed:
         return None
     try:
@@ -109,14 +121,14 @@ def _started_at(signed: str | None, counter: SurveyCounter) -> datetime | None:
         )
     except BadSignature:
         return None
-    if code != counter.code:
+    if code != counter_code:
         return None
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _answered_recently(counter: SurveyCounter) -> bool:
+def _answered_recently(counter_code: str) -> bool:
     window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
-    at = session.get(ANSWERED_KEY, {}).get(counter.code)
+    at = session.get(ANSWERED_KEY, {}).get(counter_code)
     return window > 0 and at is not None and time.time() - at < window
 
 
@@ -195,7 +207,6 @@ def _render_already(flow: Flow, can_continue: bool = False):
 
 
 def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
-    counter = flow.counter
     form = OverallForm()
     if not form.validate_on_submit():
         return _render_overall(flow, form, 400, token, origin_kwargs["channel"])
@@ -203,23 +214,31 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
         language=current_language(),
         client_hash=_client_hash(),
         staff_flag=_is_staff(),
-        started_at=_started_at(form.started.data, counter),
+        started_at=_started_at(form.started.data, flow.code),
         **origin_kwargs,
     )
-    # Receipts are answered once by their token; a kiosk serves one citizen after
-    # another on the same device, so "this phone already answered" means nothing there.
-    if origin.channel in (Channel.poster, Channel.web) and (
-        _answered_recently(counter) or services.recent_duplicate(counter, origin.client_hash)
-    ):
-        state = session.get(SESSION_KEY) or {}
-        return _render_already(flow, can_continue=state.get("c") == counter.code)
-    try:
-        response_id = services.store_overall(counter, form.overall.data, origin)
-    except services.TokenAlreadyUsed:
-        db.session.rollback()
-        return _render_already(flow)
+    if origin.channel in (Channel.poster, Channel.web):
+        # the counter lookup and the duplicate check are part of the one INSERT
+        response_id = (
+            None
+            if _answered_recently(flow.code)
+            else services.tap(flow.code, form.overall.data, origin)
+        )
+        if response_id is None:
+            # nothing stored: the page needs the counter, so an unknown or
+            # withdrawn one is a 404 here; otherwise the tap was a duplicate
+            state = session.get(SESSION_KEY) or {}
+            return _render_already(flow, can_continue=state.get("c") == flow.code)
+    else:
+        # Receipts are answered once by their token; a kiosk serves one citizen after
+        # another on the same device, so "this phone already answered" means nothing there.
+        try:
+            response_id = services.store_overall(flow.counter, form.overall.data, origin)
+        except services.TokenAlreadyUsed:
+            db.session.rollback()
+            return _render_already(flow)
     db.session.commit()
-    _remember_response(counter.code, response_id)
+    _remember_response(flow.code, response_id)
     return redirect(flow.url("details"), code=303)
 
 
@@ -238,7 +257,7 @@ def _channel_for_link() -> Channel:
 @limiter.limit(_survey_rate_limit, methods=["POST"])
 def counter(code: str):
     """Step 1 from the counter's QR poster: five faces; the tap alone is a response."""
-    flow = Flow(_active_counter(code))
+    flow = Flow(code)
     if request.method == "GET":
         return _render_overall(flow, OverallForm(formdata=None))
     channel = Channel.web if request.form.get("channel") == Channel.web else Channel.poster
@@ -277,7 +296,7 @@ def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str,
 def receipt(token: str):
     """Step 1 from a receipt link: signed, expiring and answered once."""
     counter, procedure, digest, dossier_hash = _receipt_or_error(token)
-    flow = Flow(counter)
+    flow = Flow(counter.code, counter=counter)
     if services.is_token_used(digest):
         return _render_already(flow)
     if request.method == "GET":
@@ -299,7 +318,7 @@ def receipt(token: str):
 @limiter.limit(_survey_rate_limit, methods=["POST"])
 def details(code: str):
     """Step 2 (optional): the five elements, the factual questions and the profile."""
-    return _details_page(Flow(_active_counter(code)))
+    return _details_page(Flow(code))
 
 
 @bp.route("/s/<code>/comment", methods=["GET", "POST"])
@@ -307,14 +326,14 @@ def details(code: str):
 @limiter.limit(_survey_rate_limit, methods=["POST"])
 def comment(code: str):
     """Step 3 (optional): a suggestion, with the offer to file it as formal feedback."""
-    return _comment_page(Flow(_active_counter(code)))
+    return _comment_page(Flow(code))
 
 
 @bp.get("/s/<code>/thanks")
 @public
 def thanks(code: str):
     """The end of the survey."""
-    return _thanks_page(Flow(_active_counter(code)))
+    return _thanks_page(Flow(code))
 
 
 def _details_page(flow: Flow):
@@ -429,7 +448,7 @@ def _kiosk_flow(token: str) -> Flow:
     counter = _active_counter(counter_code)
     if counter.id != kiosk.counter_id:
         abort(404)
-    return Flow(counter, kiosk_token=token)
+    return Flow(counter.code, kiosk_token=token, counter=counter)
 
 
 def _kiosk_idle(flow: Flow) -> int | None:

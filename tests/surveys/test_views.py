@@ -184,6 +184,59 @@ def test_unknown_and_disabled_counters_are_404(app, client, counter):
     assert "không còn tham gia khảo sát" in reply.get_data(as_text=True)
 
 
+def test_tap_on_a_counter_withdrawn_after_the_page_was_shown_is_404_and_stores_nothing(
+    app, client, counter, stored
+):
+    """The tap's INSERT itself checks the counter (and its agency) is still active."""
+    page = client.get(f"/s/{counter.code}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "overall": "5"}
+    with app.app_context():
+        db.session.get(Counter, counter.id).agency.is_active = False
+        db.session.commit()
+    reply = client.post(f"/s/{counter.code}", data=data)
+    assert reply.status_code == 404
+    assert "không còn tham gia khảo sát" in reply.get_data(as_text=True)
+    with app.app_context():
+        agency = db.session.get(Counter, counter.id).agency
+        agency.is_active = True
+        db.session.get(Counter, counter.id).is_active = False
+        db.session.commit()
+    assert client.post(f"/s/{counter.code}", data=data).status_code == 404
+    assert stored() == []
+
+
+def test_tap_at_a_code_typed_in_lower_case_is_stored_at_that_counter(client, counter, stored):
+    reply = tap(client, counter.code.lower(), 3)
+    assert reply.status_code == 303
+    assert reply.headers["Location"].endswith(f"/s/{counter.code}/more")
+    [response] = stored()
+    assert (response.counter_id, response.agency_id, response.overall) == (
+        counter.id,
+        counter.agency_id,
+        3,
+    )
+
+
+def test_without_a_duplicate_window_every_tap_is_stored(app, counter, stored, monkeypatch):
+    monkeypatch.setitem(app.config, "DUPLICATE_WINDOW_SECONDS", 0)
+    first, second = app.test_client(), app.test_client()
+    assert tap(first, counter.code, 5).status_code == 303
+    assert tap(second, counter.code, 4).status_code == 303
+    assert tap(first, counter.code, 3).status_code == 303
+    assert sorted(r.overall for r in stored()) == [3, 4, 5]
+
+
+def test_a_tap_at_another_counter_is_not_a_duplicate(app, counter, stored):
+    with app.app_context():
+        other = factories.counter(db.session.get(Counter, counter.id).agency, name="Quầy 2")
+        db.session.commit()
+        other_code = other.code
+    phone = app.test_client()
+    assert tap(phone, counter.code, 5).status_code == 303
+    assert tap(app.test_client(), other_code, 2).status_code == 303
+    assert sorted(r.overall for r in stored()) == [2, 5]
+
+
 def test_oversized_body_is_413(client, counter):
     html = client.get(f"/s/{counter.code}").get_data(as_text=True)
     reply = client.post(
