@@ -56,7 +56,7 @@ def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every model registered before Alembic looks)
     from .auth.services import load_user
     from .core.db import close_session_safely, install_sqlite_pragmas
-    from .core.i18n import select_locale, select_timezone
+    from .core.i18n import babel_locale, select_timezone
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         install_sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=babel_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 
@@ -15,7 +17,7 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    requested = request.args.get("lang")
+    requested = request.args.get("lang") if request.args else None
     if requested in languages:
         if session.get("lang") != requested:
             session["lang"] = requested
@@ -25,6 +27,17 @@ def select_locale() -> str:
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+@cache
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def babel_locale() -> Locale:
+    """:func:`select_locale` as a ``babel.Locale``, parsed once per language (Flask-Babel's
+    selector: ``Locale.parse`` looks for the locale's data file on disk every time)."""
+    return _babel_locale(select_locale())
 
 
 def select_timezone() -> str:

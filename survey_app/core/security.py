@@ -19,6 +19,17 @@ PERMISSIONS_POLICY = (
 )
 
 
+#: Every response gets these, unless the view set its own value.
+STATIC_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 def _https() -> bool:
     return request.is_secure or current_app.config.get("APP_ENV") == "production"
 
@@ -27,15 +38,14 @@ def register(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        present = {name.lower() for name, _ in headers.items()}
+        extra = [(name, value) for name, value in STATIC_HEADERS if name.lower() not in present]
         if _https() and app.config.get("HSTS_SECONDS"):
-            headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
+            if "strict-transport-security" not in present:
+                extra.append(("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"))
         if response.mimetype == "text/html" and request.endpoint != "static":
             # pages carry CSRF tokens and, for staff, personal data: never cache them
-            headers.setdefault("Cache-Control", "no-store")
+            if "cache-control" not in present:
+                extra.append(("Cache-Control", "no-store"))
+        headers.extend(extra)
         return response

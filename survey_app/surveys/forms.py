@@ -24,14 +24,17 @@ class OverallForm(FlaskForm):
         # to throw it away. The page renders the token with csrf_token().
         csrf = False
 
+    # Labels are explicit (the page shows the questionnaire's own question), so
+    # WTForms does not translate a default label for every tap.
     overall = IntegerField(
+        label="",
         validators=[
             InputRequired(message=_l("Please tap one of the five faces.")),
             NumberRange(1, 5, message=_l("Please tap one of the five faces.")),
-        ]
+        ],
     )
     #: Signed time the page was shown, for the completion time.
-    started = HiddenField()
+    started = HiddenField(label="")
 
 
 class DetailsFormBase(FlaskForm):

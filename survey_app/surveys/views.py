@@ -25,8 +25,9 @@ from sqlalchemy import select
 from ..agencies.models import Procedure
 from ..auth.permissions import public
 from ..core.i18n import current_language
+from ..core.ratelimit import rate_limit
 from ..core.time import local_today
-from ..extensions import db, limiter
+from ..extensions import db
 from . import services
 from .forms import CommentForm, OverallForm, details_form_class
 from .models import Channel, Kiosk, Response
@@ -82,10 +83,6 @@ class Flow:
         return url_for("surveys." + ("counter" if step == "start" else step), code=self.code)
 
 
-def _survey_rate_limit() -> str:
-    return current_app.config["SURVEY_RATE_LIMIT"]
-
-
 def _start_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hailong.survey-start")
 
@@ -103,7 +100,8 @@ def _active_counter(code: str) -> services.SurveyCounter:
 
 
 def _is_staff() -> bool:
-    return bool(current_user and current_user.is_authenticated)
+    """A staff member is logged in in this browser (only then is the user loaded)."""
+    return "_user_id" in session and bool(current_user and current_user.is_authenticated)
 
 
 def _client_hash() -> str:
@@ -254,7 +252,7 @@ def _channel_for_link() -> Channel:
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
 @public
-@limiter.limit(_survey_rate_limit, methods=["POST"])
+@rate_limit("SURVEY_RATE_LIMIT")
 def counter(code: str):
     """Step 1 from the counter's QR poster: five faces; the tap alone is a response."""
     flow = Flow(code)
@@ -292,7 +290,7 @@ def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str,
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
 @public
-@limiter.limit(_survey_rate_limit, methods=["POST"])
+@rate_limit("SURVEY_RATE_LIMIT")
 def receipt(token: str):
     """Step 1 from a receipt link: signed, expiring and answered once."""
     counter, procedure, digest, dossier_hash = _receipt_or_error(token)
@@ -315,7 +313,7 @@ def receipt(token: str):
 
 @bp.route("/s/<code>/more", methods=["GET", "POST"])
 @public
-@limiter.limit(_survey_rate_limit, methods=["POST"])
+@rate_limit("SURVEY_RATE_LIMIT")
 def details(code: str):
     """Step 2 (optional): the five elements, the factual questions and the profile."""
     return _details_page(Flow(code))
@@ -323,7 +321,7 @@ def details(code: str):
 
 @bp.route("/s/<code>/comment", methods=["GET", "POST"])
 @public
-@limiter.limit(_survey_rate_limit, methods=["POST"])
+@rate_limit("SURVEY_RATE_LIMIT")
 def comment(code: str):
     """Step 3 (optional): a suggestion, with the offer to file it as formal feedback."""
     return _comment_page(Flow(code))
@@ -456,10 +454,6 @@ def _kiosk_idle(flow: Flow) -> int | None:
     return current_app.config["KIOSK_IDLE_SECONDS"] if flow.is_kiosk else None
 
 
-def _kiosk_rate_limit() -> str:
-    return current_app.config["KIOSK_RATE_LIMIT"]
-
-
 def _kiosk_key() -> str:
     """Rate limits count per tablet: many people, one device, one address."""
     return "kiosk:" + token_digest(request.view_args["token"])
@@ -467,7 +461,7 @@ def _kiosk_key() -> str:
 
 @bp.route("/k/<token>", methods=["GET", "POST"])
 @public
-@limiter.limit(_kiosk_rate_limit, key_func=_kiosk_key, methods=["POST"])
+@rate_limit("KIOSK_RATE_LIMIT", key_func=_kiosk_key)
 def kiosk_start(token: str):
     """A kiosk's first screen: the five faces, full screen, ready for the next citizen."""
     flow = _kiosk_flow(token)
@@ -479,7 +473,7 @@ def kiosk_start(token: str):
 
 @bp.route("/k/<token>/more", methods=["GET", "POST"])
 @public
-@limiter.limit(_kiosk_rate_limit, key_func=_kiosk_key, methods=["POST"])
+@rate_limit("KIOSK_RATE_LIMIT", key_func=_kiosk_key)
 def kiosk_details(token: str):
     """Step 2 on a kiosk."""
     return _details_page(_kiosk_flow(token))
@@ -487,7 +481,7 @@ def kiosk_details(token: str):
 
 @bp.route("/k/<token>/comment", methods=["GET", "POST"])
 @public
-@limiter.limit(_kiosk_rate_limit, key_func=_kiosk_key, methods=["POST"])
+@rate_limit("KIOSK_RATE_LIMIT", key_func=_kiosk_key)
 def kiosk_comment(token: str):
     """Step 3 on a kiosk (without the offer of formal feedback)."""
     return _comment_page(_kiosk_flow(token))

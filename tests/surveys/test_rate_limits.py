@@ -73,3 +73,39 @@ def test_limits_are_shared_through_redis(app, database_url, counter_code):
     keys = store.keys("*surveys.counter*")
     assert keys, "the counts must be stored in Redis, where every worker sees them"
     assert max(int(store.get(k)) for k in keys) >= 3
+
+
+def test_a_tap_goes_through_when_the_limit_storage_is_down(
+    app, database_url, counter_code, monkeypatch, caplog
+):
+    """A citizen's rating is worth more than the limit: a dead Redis does not refuse it."""
+    from survey_app.extensions import limiter
+
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
+
+    def storage_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(limiter.limiter, "hit", storage_down)
+    replies = _hammer(limited, counter_code, 4)
+    assert [r.status_code for r in replies] == [303, 303, 303, 303]
+    assert "rate limit storage unavailable" in caplog.text
+
+
+def test_the_limit_counts_each_survey_step_separately(app, database_url, counter_code):
+    """Like Flask-Limiter's per-view limits: three taps do not use up step 2's allowance."""
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
+    client = limited.test_client()
+    html = client.get(f"/s/{counter_code}").get_data(as_text=True)
+    token = csrf_from(html)
+    assert (
+        client.post(f"/s/{counter_code}", data={"csrf_token": token, "overall": "4"}).status_code
+        == 303
+    )
+    statuses = [
+        client.post(
+            f"/s/{counter_code}/comment", data={"csrf_token": token, "comment": "Tốt"}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [303, 303, 303, 429]
