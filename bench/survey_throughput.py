@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -889,6 +889,8 @@ class Comparison:
     worker_class: str
     app_runs: list[Measurement]
     bare_runs: list[Measurement]
+    #: ``--ladder``: (layers added to the bare endpoint, measurement), mildest first.
+    ladder: list[tuple[tuple[str, ...], Measurement]] = field(default_factory=list)
 
     def _median(self, runs: list[Measurement], attr: str) -> float:
         return median([getattr(m, attr) for m in runs])
@@ -972,6 +974,16 @@ class Comparison:
                 "database_cpu_ms_per_request": self.cpu_ms("bare", "database_ms_per_request"),
                 "runs": [m.summary() for m in self.bare_runs],
             },
+            "ladder": [
+                {
+                    "layers": list(layers),
+                    "submissions_per_s": round(m.rps, 1),
+                    "p99_ms": round(m.p99_ms, 2),
+                    "server_cpu_ms_per_request": m.cpu["server_ms_per_request"],
+                    "share_of_bare": round(m.rps / self.bare_rps, 3) if self.bare_rps else None,
+                }
+                for layers, m in self.ladder
+            ],
             "ratio": round(self.ratio, 3),
             "cpu_ratio": round(self.cpu_ratio, 3) if self.cpu_ratio is not None else None,
             "target_ratio_met": self.ratio_met,
@@ -1054,6 +1066,10 @@ def bench_database(
                     finally:
                         server.stop()
             comparison = Comparison(db.kind, description, worker_class, runs["app"], runs["bare"])
+            if args.ladder:
+                comparison.ladder = climb_ladder(
+                    db, codes, targets, worker_class, args, wrk, work_dir, profile_dir
+                )
             log(
                 f"    app/bare {comparison.ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: "
                 f"{met(comparison.ratio_met)}); app p99 "
@@ -1064,6 +1080,103 @@ def bench_database(
         return results
     finally:
         db.drop()
+
+
+#: ``--ladder``: the survey's protections added to the bare endpoint one at a time
+#: (bench/ladder_app.py), to show what each costs against the baseline.
+LADDER = (
+    ("csrf",),
+    ("csrf", "session"),
+    ("csrf", "session", "limit"),
+    ("csrf", "session", "limit", "log"),
+    ("csrf", "session", "limit", "log", "headers"),
+)
+
+
+def climb_ladder(
+    db: Database,
+    codes: list[str],
+    targets: Path,
+    worker_class: str,
+    args: argparse.Namespace,
+    wrk: str,
+    work_dir: Path,
+    profile_dir: Path | None,
+) -> list[tuple[tuple[str, ...], Measurement]]:
+    """Measure bench/ladder_app.py with each rung of :data:`LADDER`, like the bare endpoint."""
+    rungs = []
+    for layers in LADDER:
+        port = free_port()
+        env = app_env(db, port) | {"LADDER": ",".join(layers)}
+        label = "+" + "+".join(layers)
+        server = Server(
+            "ladder", "ladder_app:app", BENCH_DIR, env, port, worker_class,
+            args.workers, args.threads, work_dir,
+        )  # fmt: skip
+        server.start("/")
+        try:
+            probe(port, targets, "/more")
+            measurement = measure(
+                label,
+                server,
+                db,
+                targets,
+                lambda: db.scalar("SELECT count(*) FROM bench_bare_rows"),
+                args,
+                wrk,
+                profile_dir,
+            )
+        finally:
+            server.stop()
+        rungs.append((layers, measurement))
+    return rungs
+
+
+def print_ladder(results: list[Comparison]) -> None:
+    for r in results:
+        if not r.ladder:
+            continue
+        log(
+            f"\nladder ({r.db}, 2 {r.worker_class}): the bare endpoint plus the survey's protections"
+        )
+        log(f"  {'layers':<44} {'sub/s':>8} {'of bare':>8} {'p99':>6} {'cpu/req':>7}")
+        log(f"  {'(bare)':<44} {r.bare_rps:8.1f} {1:8.0%} {r.p('bare', 'p99'):6.1f} "
+            f"{fmt_cpu(r.cpu_ms('bare')):>7}")  # fmt: skip
+        for layers, m in r.ladder:
+            log(
+                f"  {'+ ' + ' + '.join(layers):<44} {m.rps:8.1f} {m.rps / r.bare_rps:8.0%} "
+                f"{m.p99_ms:6.1f} {fmt_cpu(m.cpu['server_ms_per_request']):>7}"
+            )
+        log(f"  {'the app (all of the above and more)':<44} {r.app_rps:8.1f} {r.ratio:8.0%} "
+            f"{r.p('app', 'p99'):6.1f} {fmt_cpu(r.cpu_ms('app')):>7}")  # fmt: skip
+
+
+def ladder_markdown(results: list[Comparison]) -> str:
+    lines = []
+    for r in results:
+        if not r.ladder:
+            continue
+        name = "SQLite (WAL)" if r.db == "sqlite" else "PostgreSQL"
+        lines += [
+            "",
+            f"{name}, 2 × {r.worker_class}: the bare endpoint with the survey's protections "
+            "added one at a time (`--ladder`, bench/ladder_app.py), same run:",
+            "",
+            "| Endpoint | Submissions/s | Share of bare | p99 | CPU/req |",
+            "|---|--:|--:|--:|--:|",
+            f"| bare | {r.bare_rps:.0f} | 100% | {r.p('bare', 'p99'):.1f} ms "
+            f"| {fmt_cpu(r.cpu_ms('bare'))} ms |",
+        ]
+        for layers, m in r.ladder:
+            lines.append(
+                f"| + {' + '.join(layers)} | {m.rps:.0f} | {m.rps / r.bare_rps:.0%} "
+                f"| {m.p99_ms:.1f} ms | {fmt_cpu(m.cpu['server_ms_per_request'])} ms |"
+            )
+        lines.append(
+            f"| the app | {r.app_rps:.0f} | {r.ratio:.0%} | {r.p('app', 'p99'):.1f} ms "
+            f"| {fmt_cpu(r.cpu_ms('app'))} ms |"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- report
@@ -1212,6 +1325,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="PostgreSQL admin URL on 127.0.0.1 (default $BENCH_PG_URL or %(default)s)",
     )
     p.add_argument(
+        "--ladder",
+        action="store_true",
+        help="also measure the bare endpoint with the survey's protections added one at a time",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help="record gunicorn with py-spy during each measurement (.venv/bin/pip install py-spy)",
@@ -1279,7 +1397,8 @@ def main(argv: list[str] | None = None) -> int:
             db.drop()
 
     print_table(results)
-    markdown = markdown_table(results, args)
+    print_ladder(results)
+    markdown = markdown_table(results, args) + ladder_markdown(results)
     log("\nMarkdown for the README:\n\n" + markdown + "\n")
 
     if profile_dir:

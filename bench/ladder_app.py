@@ -1,0 +1,133 @@
+"""The bare endpoint plus the survey's protections, one at a time: where the throughput goes.
+
+``LADDER`` (environment) lists the layers to add to ``bare_app``'s endpoint,
+each the same library and settings the app uses:
+
+``csrf``
+    Flask-WTF's CSRFProtect: the session cookie is read and the form's token
+    checked against it (the app refuses a tap without one, as the issue asks).
+``session``
+    the new row's id is kept in the signed session cookie, as step 1 does so
+    that steps 2 and 3 can add to the same response.
+``limit``
+    a per-address rate limit counted with ``limits`` in memory, as
+    ``survey_app.core.ratelimit`` does.
+``log``
+    the app's JSON access line with a request id (``survey_app.core.logs``).
+``headers``
+    the app's security headers (``survey_app.core.security``).
+
+``bench/survey_throughput.py --ladder`` serves it under gunicorn with the same
+settings as the app and the bare endpoint and with the same ``SECRET_KEY``, so
+the app's session cookies and CSRF tokens (harvested from its pages) are valid
+here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import uuid
+
+import bare_app  # bench/ is the working directory under gunicorn; survey_app is on PYTHONPATH
+from flask import Flask, abort, g, request, session
+
+LAYERS = ("csrf", "session", "limit", "log", "headers")
+
+
+def create_app(layers: set[str]) -> Flask:
+    unknown = layers - set(LAYERS)
+    if unknown:
+        raise SystemExit(f"LADDER: unknown layers {sorted(unknown)}; known: {', '.join(LAYERS)}")
+    app = bare_app.create_app()
+    app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # as the app
+    if "csrf" in layers:
+        from flask_wtf import CSRFProtect
+
+        CSRFProtect(app)
+    if "session" in layers:
+
+        @app.after_request
+        def remember(response):
+            if request.method == "POST" and response.status_code == 303:
+                now = int(time.time())
+                # a row id of the size the app stores (bare_app does not read its
+                # id back: that would cost the baseline a SELECT after the commit)
+                session["survey"] = {
+                    "r": 1_000_000 + now % 1_000_000,
+                    "c": request.path[3:],
+                    "at": now,
+                }
+                session["answered"] = {request.path[3:]: now}
+            return response
+
+    if "limit" in layers:
+        from limits import parse_many
+        from limits.storage import MemoryStorage
+        from limits.strategies import FixedWindowRateLimiter
+
+        strategy = FixedWindowRateLimiter(MemoryStorage())
+        items = sorted(parse_many(os.environ.get("SURVEY_RATE_LIMIT", "1000000/minute")))
+
+        @app.before_request
+        def limit():
+            if request.method == "POST":
+                for item in items:
+                    if not strategy.hit(item, request.remote_addr or "", "submit"):
+                        abort(429)
+
+    if "log" in layers:
+        from survey_app.core.logs import make_formatter
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(make_formatter("json"))
+        access = logging.getLogger("ladder.access")
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+
+        @app.before_request
+        def start():
+            g.started = time.perf_counter()
+            g.request_id = uuid.uuid4().hex
+
+        @app.after_request
+        def finish(response):
+            duration_ms = round((time.perf_counter() - g.started) * 1000, 2)
+            response.headers["X-Request-ID"] = g.request_id
+            access.info(
+                "%s %s %s %sms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "endpoint": request.endpoint,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                    "request_id": g.request_id,
+                },
+            )
+            return response
+
+    if "headers" in layers:
+        from survey_app.core.security import STATIC_HEADERS
+
+        @app.after_request
+        def security_headers(response):
+            response.headers.extend(STATIC_HEADERS)
+            return response
+
+    return app
+
+
+app = (
+    create_app({layer for layer in os.environ.get("LADDER", "").split(",") if layer})
+    if "DATABASE_URL" in os.environ
+    else None
+)
