@@ -57,8 +57,10 @@ def register_extensions(app: Flask) -> None:
     from .auth.services import load_user
     from .core.db import close_session_safely, install_sqlite_pragmas
     from .core.i18n import babel_locale, select_timezone
+    from .core.sessions import CachedSerializerSessionInterface
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    app.session_interface = CachedSerializerSessionInterface()
     db.init_app(app)
     # registered after Flask-SQLAlchemy's teardown, so it runs before it (Flask runs
     # them in reverse) and closes the session whatever state its connection is in

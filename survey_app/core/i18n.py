@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 
 def select_locale() -> str:
@@ -25,8 +27,16 @@ def select_locale() -> str:
     if session.get("lang") in languages:
         return session["lang"]
     return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        _best_language(request.headers.get("Accept-Language", ""), tuple(languages))
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+@lru_cache(maxsize=512)
+def _best_language(accept_language: str, languages: tuple[str, ...]) -> str | None:
+    """The best of ``languages`` for an ``Accept-Language`` header, parsed once per distinct
+    header (phones send a handful of different ones)."""
+    return parse_accept_header(accept_language, LanguageAccept).best_match(languages)
 
 
 @cache

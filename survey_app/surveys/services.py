@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -20,6 +21,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 
 from ..agencies.importers import COUNTER_CODE_PATTERN
@@ -128,7 +130,7 @@ def current_questionnaire() -> Questionnaire:
 
 #: (database URL, version, checksum) → row id. Rows are never deleted, so once a
 #: version is known to be in a database its id can be reused without a query.
-_version_ids: dict[tuple[str, str, str], int] = {}
+_version_ids: dict[tuple[URL, str, str], int] = {}
 
 
 def forget_cached_ids() -> None:
@@ -138,7 +140,7 @@ def forget_cached_ids() -> None:
 
 def questionnaire_version_id(questionnaire: Questionnaire) -> int:
     """The id of the questionnaire's row, from the process cache after the first call."""
-    key = (str(db.engine.url), questionnaire.version, questionnaire.checksum)
+    key = (db.engine.url, questionnaire.version, questionnaire.checksum)
     if key not in _version_ids:
         _version_ids[key] = questionnaire_row(questionnaire).id
     return _version_ids[key]
@@ -182,9 +184,15 @@ def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: dat
     Good enough to spot a burst of taps from one device at one counter on one
     day; useless to identify a person or to follow them across days.
     """
-    key = hashlib.sha256(("client:" + current_app.config["SECRET_KEY"]).encode()).digest()
     message = f"{day.isoformat()}|{remote_addr or ''}|{user_agent or ''}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(
+        _client_key(current_app.config["SECRET_KEY"]), message, hashlib.sha256
+    ).hexdigest()[:32]
+
+
+@cache
+def _client_key(secret_key: str) -> bytes:
+    return hashlib.sha256(("client:" + secret_key).encode()).digest()
 
 
 def is_token_used(token_hash: str) -> bool:

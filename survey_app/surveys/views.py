@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cache, cached_property
 
 from flask import (
     Blueprint,
@@ -84,7 +84,13 @@ class Flow:
 
 
 def _start_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hailong.survey-start")
+    return _signer_for(current_app.config["SECRET_KEY"])
+
+
+@cache
+def _signer_for(secret_key: str) -> URLSafeTimedSerializer:
+    """Signs the time the survey page was shown (built once per key: it is used on every tap)."""
+    return URLSafeTimedSerializer(secret_key, salt="hailong.survey-start")
 
 
 def _active_counter(code: str) -> services.SurveyCounter:
