@@ -44,41 +44,7 @@ def create_app(layers: set[str]) -> Flask:
     app = bare_app.create_app()
     app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # as the app
-    if "csrf" in layers:
-        from flask_wtf import CSRFProtect
-
-        CSRFProtect(app)
-    if "session" in layers:
-
-        @app.after_request
-        def remember(response):
-            if request.method == "POST" and response.status_code == 303:
-                now = int(time.time())
-                # a row id of the size the app stores (bare_app does not read its
-                # id back: that would cost the baseline a SELECT after the commit)
-                session["survey"] = {
-                    "r": 1_000_000 + now % 1_000_000,
-                    "c": request.path[3:],
-                    "at": now,
-                }
-                session["answered"] = {request.path[3:]: now}
-            return response
-
-    if "limit" in layers:
-        from limits import parse_many
-        from limits.storage import MemoryStorage
-        from limits.strategies import FixedWindowRateLimiter
-
-        strategy = FixedWindowRateLimiter(MemoryStorage())
-        items = sorted(parse_many(os.environ.get("SURVEY_RATE_LIMIT", "1000000/minute")))
-
-        @app.before_request
-        def limit():
-            if request.method == "POST":
-                for item in items:
-                    if not strategy.hit(item, request.remote_addr or "", "submit"):
-                        abort(429)
-
+    # as in the app, the access log's hooks run first (a refused request is logged too)
     if "log" in layers:
         from survey_app.core.logs import make_formatter
 
@@ -114,6 +80,41 @@ def create_app(layers: set[str]) -> Flask:
                 },
             )
             return response
+
+    if "csrf" in layers:
+        from flask_wtf import CSRFProtect
+
+        CSRFProtect(app)
+    if "session" in layers:
+
+        @app.after_request
+        def remember(response):
+            if request.method == "POST" and response.status_code == 303:
+                now = int(time.time())
+                # a row id of the size the app stores (bare_app does not read its
+                # id back: that would cost the baseline a SELECT after the commit)
+                session["survey"] = {
+                    "r": 1_000_000 + now % 1_000_000,
+                    "c": request.path[3:],
+                    "at": now,
+                }
+                session["answered"] = {request.path[3:]: now}
+            return response
+
+    if "limit" in layers:
+        from limits import parse_many
+        from limits.storage import MemoryStorage
+        from limits.strategies import FixedWindowRateLimiter
+
+        strategy = FixedWindowRateLimiter(MemoryStorage())
+        items = sorted(parse_many(os.environ.get("SURVEY_RATE_LIMIT", "1000000/minute")))
+
+        @app.before_request
+        def limit():
+            if request.method == "POST":
+                for item in items:
+                    if not strategy.hit(item, request.remote_addr or "", "submit"):
+                        abort(429)
 
     if "headers" in layers:
         from survey_app.core.security import STATIC_HEADERS

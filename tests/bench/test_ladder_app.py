@@ -1,0 +1,72 @@
+"""bench/ladder_app.py really adds the protections it claims to measure."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture
+def ladder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ladder.db'}")
+    monkeypatch.setenv("SECRET_KEY", "ladder-test-secret-key-0123456789abcdef")
+    monkeypatch.setenv("SURVEY_RATE_LIMIT", "2/minute")
+    monkeypatch.syspath_prepend(str(BENCH))
+    for name in ("bare_app", "ladder_app"):
+        sys.modules.pop(name, None)
+    import bare_app
+    import ladder_app
+
+    def make(*layers):
+        app = ladder_app.create_app(set(layers))
+        with app.app_context():
+            bare_app.db.create_all()
+        return app
+
+    yield make
+    for name in ("bare_app", "ladder_app"):
+        sys.modules.pop(name, None)
+
+
+def _token(client) -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    with client.application.test_request_context():
+        token = generate_csrf()
+        from flask import session
+
+        with client.session_transaction() as s:
+            s.update(session)
+    return token
+
+
+def test_the_bare_rung_takes_any_post(ladder):
+    client = ladder().test_client()
+    assert client.post("/s/ABC123", data={"overall": "4"}).status_code == 303
+
+
+def test_csrf_refuses_a_post_without_the_token_and_takes_one_with_it(ladder):
+    client = ladder("csrf").test_client()
+    assert client.post("/s/ABC123", data={"overall": "4"}).status_code == 400
+    token = _token(client)
+    assert client.post("/s/ABC123", data={"overall": "4", "csrf_token": token}).status_code == 303
+
+
+def test_session_rung_sets_the_cookie_and_limit_rung_refuses_the_third(ladder):
+    client = ladder("session", "limit", "log", "headers").test_client()
+    first = client.post("/s/ABC123", data={"overall": "4"})
+    assert first.status_code == 303
+    assert "session=" in first.headers["Set-Cookie"]
+    assert first.headers["X-Request-ID"]
+    assert first.headers["Content-Security-Policy"]
+    assert client.post("/s/ABC123", data={"overall": "4"}).status_code == 303
+    assert client.post("/s/ABC123", data={"overall": "4"}).status_code == 429
+
+
+def test_an_unknown_layer_is_refused(ladder):
+    with pytest.raises(SystemExit, match="unknown layers"):
+        ladder("csrf", "gzip")
