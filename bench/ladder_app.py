@@ -46,10 +46,13 @@ def create_app(layers: set[str]) -> Flask:
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # as the app
     # as in the app, the access log's hooks run first (a refused request is logged too)
     if "log" in layers:
-        from survey_app.core.logs import make_formatter
+        from survey_app.core import logs
+
+        # the app's record factory puts g.request_id on every record, as in the app
+        logging.setLogRecordFactory(logs._record_factory)
 
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(make_formatter("json"))
+        handler.setFormatter(logs.make_formatter("json"))
         access = logging.getLogger("ladder.access")
         access.addHandler(handler)
         access.setLevel(logging.INFO)
@@ -76,7 +79,6 @@ def create_app(layers: set[str]) -> Flask:
                     "endpoint": request.endpoint,
                     "status": response.status_code,
                     "duration_ms": duration_ms,
-                    "request_id": g.request_id,
                 },
             )
             return response

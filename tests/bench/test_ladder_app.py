@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def ladder(tmp_path, monkeypatch):
             bare_app.db.create_all()
         return app
 
+    factory = logging.getLogRecordFactory()
     yield make
+    logging.setLogRecordFactory(factory)
     for name in ("bare_app", "ladder_app"):
         sys.modules.pop(name, None)
 
@@ -56,7 +59,8 @@ def test_csrf_refuses_a_post_without_the_token_and_takes_one_with_it(ladder):
     assert client.post("/s/ABC123", data={"overall": "4", "csrf_token": token}).status_code == 303
 
 
-def test_session_rung_sets_the_cookie_and_limit_rung_refuses_the_third(ladder):
+def test_session_rung_sets_the_cookie_and_limit_rung_refuses_the_third(ladder, app):
+    """(``app``: the survey app's logging is set up in this process, as in most test runs.)"""
     client = ladder("session", "limit", "log", "headers").test_client()
     first = client.post("/s/ABC123", data={"overall": "4"})
     assert first.status_code == 303
