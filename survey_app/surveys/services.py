@@ -216,6 +216,23 @@ class Origin:
     dossier_ref_hash: str | None = None
 
 
+def _rating_values(overall: int, origin: Origin, now: datetime) -> dict[str, Any]:
+    """The columns of a new response that come from the tap itself, whatever the channel."""
+    if overall not in (1, 2, 3, 4, 5):
+        raise ValueError("overall rating must be 1–5")
+    return {
+        "questionnaire_version_id": questionnaire_version_id(current_questionnaire()),
+        "channel": origin.channel,
+        "language": origin.language,
+        "overall": overall,
+        "started_at": origin.started_at,
+        "submitted_at": now,
+        "client_hash": origin.client_hash,
+        "staff_flag": origin.staff_flag,
+        "wants_feedback": False,
+    }
+
+
 def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin) -> int:
     """Store the one-tap rating (this alone is a complete response); its id.
 
@@ -225,20 +242,10 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
     :raises TokenAlreadyUsed: if the receipt token has been answered meanwhile
         (the unique column decides races between two taps).
     """
-    if overall not in (1, 2, 3, 4, 5):
-        raise ValueError("overall rating must be 1–5")
-    values = {
+    values = _rating_values(overall, origin, now_utc()) | {
         "counter_id": counter.id,
         "agency_id": counter.agency_id,
         "procedure_id": origin.procedure.id if origin.procedure is not None else None,
-        "questionnaire_version_id": questionnaire_version_id(current_questionnaire()),
-        "channel": origin.channel,
-        "language": origin.language,
-        "overall": overall,
-        "started_at": origin.started_at,
-        "submitted_at": now_utc(),
-        "client_hash": origin.client_hash,
-        "staff_flag": origin.staff_flag,
         "receipt_token_hash": origin.receipt_token_hash,
         "dossier_ref_hash": origin.dossier_ref_hash,
     }
@@ -267,24 +274,10 @@ def tap(code: str, overall: int, origin: Origin) -> int | None:
 
     :raises ValueError: if ``overall`` is not 1–5.
     """
-    if overall not in (1, 2, 3, 4, 5):
-        raise ValueError("overall rating must be 1–5")
-    code = code.upper()
-    if not COUNTER_CODE_PATTERN.fullmatch(code):
-        return None
     now = now_utc()
-    values = {
-        "code": code,
-        "questionnaire_version_id": questionnaire_version_id(current_questionnaire()),
-        "channel": origin.channel,
-        "language": origin.language,
-        "overall": overall,
-        "started_at": origin.started_at,
-        "submitted_at": now,
-        "client_hash": origin.client_hash,
-        "staff_flag": origin.staff_flag,
-        "wants_feedback": False,
-    }
+    values = _rating_values(overall, origin, now) | {"code": code.upper()}
+    if not COUNTER_CODE_PATTERN.fullmatch(values["code"]):
+        return None
     window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
     if window > 0:
         statement = _TAP_UNLESS_DUPLICATE
