@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -16,7 +16,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     bindparam,
-    exists,
     func,
     insert,
     select,
@@ -68,13 +67,11 @@ _ACTIVE_COUNTER = (
 _INSERT_RESPONSE = insert(Response.__table__)
 
 
-def _tap_statement(check_duplicates: bool):
+def _tap_statement():
     """``INSERT … SELECT`` of a one-tap response at the counter with code ``:code``.
 
-    The counter lookup, the duplicate check and the insert in one round trip: it
-    inserts nothing, and returns no id, when the counter or its agency is not
-    active, or (``check_duplicates``) when the same client already rated this
-    counter since ``:since``.
+    The counter lookup and the insert in one round trip: it inserts nothing,
+    and returns no id, when the counter or its agency is not active.
     """
     responses = Response.__table__
     values = {
@@ -99,19 +96,10 @@ def _tap_statement(check_duplicates: bool):
             Agency.is_active.is_(True),
         )
     )
-    if check_duplicates:
-        source = source.where(
-            ~exists().where(
-                responses.c.client_hash == bindparam("client_hash"),
-                responses.c.counter_id == Counter.id,
-                responses.c.submitted_at >= bindparam("since", type_=UTCDateTime),
-            )
-        )
     return insert(responses).from_select(list(values), source).returning(responses.c.id)
 
 
-_TAP = _tap_statement(check_duplicates=False)
-_TAP_UNLESS_DUPLICATE = _tap_statement(check_duplicates=True)
+_TAP = _tap_statement()
 
 
 def active_counter(code: str) -> SurveyCounter | None:
@@ -266,25 +254,24 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
 def tap(code: str, overall: int, origin: Origin) -> int | None:
     """Store a one-tap rating at the counter with public code ``code``, in one statement.
 
-    The id of the new response, or ``None`` when nothing was stored: the counter
-    is unknown or does not take part (the caller tells which with
-    :func:`active_counter`), or the same client already rated it within
-    ``DUPLICATE_WINDOW_SECONDS``. For poster and web taps; a receipt's token and
-    a kiosk are checked before :func:`store_overall`.
+    The id of the new response, or ``None`` when nothing was stored because the
+    counter is unknown or does not take part. For poster and web taps; a
+    receipt's token and a kiosk are checked before :func:`store_overall`.
+
+    A second tap from the same browser is turned away before this, by the
+    browser's session (``DUPLICATE_WINDOW_SECONDS``). Nothing here refuses a tap
+    because another one came from the same address and browser type: phones on
+    an office's Wi-Fi share one address, and most Android phones send the same
+    User-Agent, so that would turn away different citizens. The client hash is
+    stored for later fraud analysis, and the rate limit bounds what one address
+    can send.
 
     :raises ValueError: if ``overall`` is not 1–5.
     """
-    now = now_utc()
-    values = _rating_values(overall, origin, now) | {"code": code.upper()}
+    values = _rating_values(overall, origin, now_utc()) | {"code": code.upper()}
     if not COUNTER_CODE_PATTERN.fullmatch(values["code"]):
         return None
-    window = current_app.config["DUPLICATE_WINDOW_SECONDS"]
-    if window > 0:
-        statement = _TAP_UNLESS_DUPLICATE
-        values["since"] = now - timedelta(seconds=window)
-    else:
-        statement = _TAP
-    response_id = db.session.connection().execute(statement, values).scalar()
+    response_id = db.session.connection().execute(_TAP, values).scalar()
     if response_id is not None:
         metrics.survey_submission_on_commit(db.session(), origin.channel)
     return response_id

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import UTC, datetime
 from functools import cache, cached_property
+from typing import NoReturn
 
 from flask import (
     Blueprint,
@@ -96,13 +97,17 @@ def _signer_for(secret_key: str) -> URLSafeTimedSerializer:
 def _active_counter(code: str) -> services.SurveyCounter:
     counter = services.active_counter(code)
     if counter is None:
-        abort(
-            404,
-            description=_(
-                "This counter does not exist or no longer takes part in the survey. Please check the code on the poster."
-            ),
-        )
+        _counter_not_found()
     return counter
+
+
+def _counter_not_found() -> NoReturn:
+    abort(
+        404,
+        description=_(
+            "This counter does not exist or no longer takes part in the survey. Please check the code on the poster."
+        ),
+    )
 
 
 def _is_staff() -> bool:
@@ -222,17 +227,13 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
         **origin_kwargs,
     )
     if origin.channel in (Channel.poster, Channel.web):
-        # the counter lookup and the duplicate check are part of the one INSERT
-        response_id = (
-            None
-            if _answered_recently(flow.code)
-            else services.tap(flow.code, form.overall.data, origin)
-        )
-        if response_id is None:
-            # nothing stored: the page needs the counter, so an unknown or
-            # withdrawn one is a 404 here; otherwise the tap was a duplicate
+        if _answered_recently(flow.code):  # this browser rated this counter a moment ago
             state = session.get(SESSION_KEY) or {}
             return _render_already(flow, can_continue=state.get("c") == flow.code)
+        # the counter lookup is part of the one INSERT
+        response_id = services.tap(flow.code, form.overall.data, origin)
+        if response_id is None:  # nothing stored: the counter is unknown or withdrawn
+            _counter_not_found()
     else:
         # Receipts are answered once by their token; a kiosk serves one citizen after
         # another on the same device, so "this phone already answered" means nothing there.
