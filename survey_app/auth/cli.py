@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency
 from ..extensions import db
 from .models import Role
-from .services import create_user
+from .services import MIN_PASSWORD_LENGTH, create_user
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -19,7 +19,9 @@ users_cli = AppGroup("users", help="Staff accounts.")
 @click.option("--name", "full_name", required=True, help="Full name.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--agency", "agency_code", help="Agency code (required for handler and viewer).")
-@click.password_option(help="Password (asked for if not given; at least 10 characters).")
+@click.password_option(
+    help=f"Password (asked for if not given; at least {MIN_PASSWORD_LENGTH} characters)."
+)
 def create(email: str, full_name: str, role: str, agency_code: str | None, password: str) -> None:
     """Create a staff account, e.g. the first admin."""
     agency = None

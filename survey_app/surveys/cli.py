@@ -8,11 +8,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..agencies.models import Counter, Procedure
+from ..agencies.models import Procedure
 from ..extensions import db
 from . import qr
 from .questionnaire import available_versions, load_questionnaire
-from .services import questionnaire_row
+from .services import active_counter, questionnaire_row
 from .tokens import issue_receipt_token
 
 survey_cli = AppGroup("survey", help="Survey links and questionnaires.")
@@ -32,8 +32,8 @@ def link(
     counter_code: str, procedure_code: str | None, dossier_ref: str | None, qr_path: Path | None
 ) -> None:
     """Print a signed, single-use survey link for one transaction."""
-    counter = db.session.scalar(select(Counter).where(Counter.code == counter_code.upper()))
-    if counter is None or not counter.is_active:
+    counter = active_counter(counter_code)
+    if counter is None:  # unknown, withdrawn, or its agency no longer takes part
         raise click.UsageError(f"no active counter with code {counter_code!r}")
     if (
         procedure_code

@@ -8,6 +8,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from survey_app.agencies.models import Counter
 from survey_app.extensions import db
 from survey_app.surveys.models import Channel, Response
 from survey_app.surveys.tokens import (
@@ -120,8 +121,6 @@ def test_tampered_link_is_400_and_expired_link_is_410(app, client, setup):
 
 
 def test_receipt_for_a_disabled_counter_is_404(app, client, setup):
-    from survey_app.agencies.models import Counter
-
     with app.app_context():
         db.session.scalar(select(Counter).where(Counter.code == setup.code)).is_active = False
         db.session.commit()
@@ -157,3 +156,20 @@ def test_cli_prints_a_working_link_and_writes_the_qr(app, runner, setup, tmp_pat
 def test_cli_refuses_unknown_counter(runner, setup):
     result = runner.invoke(args=["survey", "link", "--counter", "NOPE42"])
     assert result.exit_code != 0 and "no active counter" in result.output
+
+
+def test_cli_refuses_a_counter_whose_agency_no_longer_takes_part(app, runner, setup):
+    """The link would only lead to the 404 page."""
+    with app.app_context():
+        counter = db.session.scalar(select(Counter).where(Counter.code == setup.code))
+        counter.agency.is_active = False
+        db.session.commit()
+    result = runner.invoke(args=["survey", "link", "--counter", setup.code])
+    assert result.exit_code != 0 and "no active counter" in result.output
+
+
+def test_cli_help_states_the_password_rule_that_is_enforced(runner):
+    from survey_app.auth.services import MIN_PASSWORD_LENGTH
+
+    result = runner.invoke(args=["users", "create", "--help"])
+    assert f"at least {MIN_PASSWORD_LENGTH} characters" in " ".join(result.output.split())
