@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from flask import Flask
 
 from survey_app import create_app
 from survey_app.config import TestConfig
@@ -14,16 +21,68 @@ def test_testing_config(app):
 
 
 def test_defaults_without_environment(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "SECRET_KEY", "APP_ENV", "PUBLIC_BASE_URL", "TIMEZONE"):
-        monkeypatch.delenv(name, raising=False)
+    # (the instance folder is a temporary one: nothing is written into the checkout's)
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path))
     app = create_app(
         {"APP_ENV": "development", "SQLALCHEMY_DATABASE_URI": None, "SECRET_KEY": None}
     )
-    app.instance_path = str(tmp_path)  # already finalised; check the generated values instead
-    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
-    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/hailong.sqlite3")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'hailong.sqlite3'}"
+    assert app.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
     assert len(app.config["SECRET_KEY"]) >= 32
     assert app.config["TIMEZONE"] == "Asia/Ho_Chi_Minh"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+_PRINT_CONFIG = """
+import json
+from survey_app import create_app
+app = create_app()
+print(json.dumps({k: str(app.config[k]) for k in (
+    "APP_ENV", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "PUBLIC_BASE_URL", "TIMEZONE",
+    "RATELIMIT_STORAGE_URI", "SESSION_COOKIE_SECURE", "DUPLICATE_WINDOW_SECONDS",
+)}))
+"""
+
+
+def _config_from_environment(env: dict[str, str]) -> dict:
+    """``create_app()`` in a fresh interpreter with just these settings in its environment."""
+    root = Path(__file__).resolve().parents[2]
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    result = subprocess.run(
+        [sys.executable, "-c", _PRINT_CONFIG],
+        env=clean | {"PYTHONPATH": str(root)} | env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_settings_come_from_the_environment(tmp_path):
+    config = _config_from_environment(
+        {
+            "APP_ENV": "production",
+            "DATABASE_URL": "postgres://hailong@db.internal:5432/hailong",
+            "SECRET_KEY": "s" * 40,
+            "PUBLIC_BASE_URL": "https://hailong.haiduong.gov.vn/",
+            "TIMEZONE": "Asia/Bangkok",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/3",
+            "DUPLICATE_WINDOW_SECONDS": "120",
+        }
+    )
+    assert config == {
+        "APP_ENV": "production",
+        # psycopg 3, the driver shipped
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://hailong@db.internal:5432/hailong",
+        "SECRET_KEY": "s" * 40,
+        "PUBLIC_BASE_URL": "https://hailong.haiduong.gov.vn",
+        "TIMEZONE": "Asia/Bangkok",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/3",
+        "SESSION_COOKIE_SECURE": "True",
+        "DUPLICATE_WINDOW_SECONDS": "120",
+    }
 
 
 def test_development_secret_key_is_generated_once_and_kept(tmp_path):

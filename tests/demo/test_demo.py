@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter as Tally
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -45,11 +44,9 @@ def by_code(code: str) -> Agency:
     return db.session.scalars(select(Agency).where(Agency.code == code)).one()
 
 
-def test_structure_loads_fast_and_a_second_load_changes_nothing(app_ctx):
-    started = time.perf_counter()
+def test_structure_loads_and_a_second_load_changes_nothing(app_ctx):
     summary = load_demo(with_responses=False)
     db.session.commit()
-    assert time.perf_counter() - started < 10
     first = structure_counts()
     match = SUMMARY.fullmatch(summary)
     assert match, summary
@@ -293,11 +290,8 @@ def test_responses_are_not_regenerated_and_the_seed_reproduces_them(small_year):
 
 
 def test_the_full_year_has_a_realistic_size(app_ctx):
-    started = time.perf_counter()
     summary = load_demo()
     db.session.commit()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 60, elapsed
     n = count(Response)
     assert 20_000 <= n <= 40_000
     assert summary.endswith(f"{n:,} responses")

@@ -16,7 +16,7 @@ from tests.helpers import csrf_from
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
-def _limited_app(database_url, storage, prefix):
+def _limited_app(database_url, storage, prefix, proxies=0):
     class Limited(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
         RATELIMIT_ENABLED = True
@@ -24,17 +24,22 @@ def _limited_app(database_url, storage, prefix):
         RATELIMIT_KEY_PREFIX = prefix
         SURVEY_RATE_LIMIT = "3/minute"
         DUPLICATE_WINDOW_SECONDS = 0  # so only the rate limit stops the taps
+        PROXY_FIX_X_FOR = proxies
 
     return create_app(Limited)
 
 
-def _hammer(app, code, times):
+def _hammer(app, code, times, headers=None):
     statuses = []
     for _ in range(times):
         client = app.test_client()
-        html = client.get(f"/s/{code}").get_data(as_text=True)
+        html = client.get(f"/s/{code}", headers=headers).get_data(as_text=True)
         statuses.append(
-            client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "4"})
+            client.post(
+                f"/s/{code}",
+                data={"csrf_token": csrf_from(html), "overall": "4"},
+                headers=headers,
+            )
         )
     return statuses
 
@@ -109,3 +114,21 @@ def test_the_limit_counts_each_survey_step_separately(app, database_url, counter
         for _ in range(4)
     ]
     assert statuses == [303, 303, 303, 429]
+
+
+def test_behind_the_proxy_each_citizens_address_counts(app, database_url, counter_code):
+    """With PROXY_FIX_X_FOR=1 (nginx in front), the limit and the client hash use the
+    address nginx saw, not nginx's own: one address's fourth tap is refused, another
+    address still gets through, and their taps hash differently."""
+    from survey_app.surveys.models import Response
+
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}", proxies=1)
+    first = {"X-Forwarded-For": "203.0.113.7"}
+    replies = _hammer(limited, counter_code, 4, headers=first)
+    assert [r.status_code for r in replies] == [303, 303, 303, 429]
+    other = _hammer(limited, counter_code, 1, headers={"X-Forwarded-For": "198.51.100.20"})
+    assert [r.status_code for r in other] == [303]
+    with limited.app_context():
+        hashes = db.session.scalars(db.select(Response.client_hash).order_by(Response.id)).all()
+    assert len(hashes) == 4
+    assert len(set(hashes[:3])) == 1 and hashes[3] != hashes[0]
