@@ -25,6 +25,8 @@ def pytest_collection_modifyitems(config, items):
 def browser():
     reason = browser_unavailable()
     if reason:
+        if os.environ.get("REQUIRE_BROWSER"):  # set by .ci/run: CI runs everything
+            pytest.fail(f"REQUIRE_BROWSER is set but {reason}")
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 

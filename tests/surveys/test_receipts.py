@@ -91,6 +91,26 @@ def test_token_used_twice_shows_already_answered_and_stores_nothing(app, client,
     assert len(_responses(app)) == 1
 
 
+def test_bad_links_are_explained_in_english_to_an_english_browser(app, setup):
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    client = app.test_client()
+    reply = client.get(f"/r/{setup.token[:-3]}xyz", headers=english)
+    assert reply.status_code == 400
+    assert "This survey link is not valid" in reply.get_data(as_text=True)
+    with app.app_context(), freeze_time("2020-01-01"):
+        old = issue_receipt_token(setup.code)
+    reply = client.get(f"/r/{old}", headers=english)
+    assert reply.status_code == 410
+    assert "has expired" in reply.get_data(as_text=True)
+    assert _tap(client, setup.token).status_code == 303
+    again = app.test_client().get(f"/r/{setup.token}", headers=english)
+    assert again.status_code == 409
+    assert 'lang="en"' in again.get_data(as_text=True)
+    unknown = app.test_client().get("/s/ZZZZ99", headers=english)
+    assert unknown.status_code == 404
+    assert "This counter does not exist" in unknown.get_data(as_text=True)
+
+
 def test_concurrent_second_post_with_the_same_token_is_refused(app, setup):
     """Both browsers opened the link before either answered: the database decides."""
     first, second = app.test_client(), app.test_client()

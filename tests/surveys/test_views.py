@@ -166,6 +166,34 @@ def test_out_of_range_item_is_refused_and_nothing_is_half_saved(client, counter,
     assert [(a.item_code, a.value) for a in response.answers] == [("A1", 4)]
 
 
+def test_a_database_failure_while_replacing_answers_keeps_the_earlier_ones(
+    client, counter, stored, monkeypatch
+):
+    """The old answers are deleted and the new ones written in the same transaction as
+    the rest of step 2: if the database fails before the commit, nothing of it stays."""
+    from sqlalchemy.exc import OperationalError
+
+    from survey_app.surveys import services
+
+    tap(client, counter.code, 5)
+    token = csrf_from(client.get(f"/s/{counter.code}/more").get_data(as_text=True))
+    client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "4", "trips": "1"})
+    record_details = services.record_details
+
+    def fails_after_writing(*args, **kwargs):
+        record_details(*args, **kwargs)  # old answers deleted, new ones flushed
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(services, "record_details", fails_after_writing)
+    reply = client.post(
+        f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "1", "B1": "2", "trips": "2"}
+    )
+    assert reply.status_code == 503
+    (response,) = stored()
+    assert [(a.item_code, a.value) for a in response.answers] == [("A1", 4)]
+    assert response.trips == 1
+
+
 def test_missing_csrf_token_is_a_clear_400(client, counter, stored):
     reply = client.post(f"/s/{counter.code}", data={"overall": "5"})
     assert reply.status_code == 400
@@ -237,13 +265,25 @@ def test_a_tap_at_another_counter_is_not_a_duplicate(app, counter, stored):
     assert sorted(r.overall for r in stored()) == [2, 5]
 
 
-def test_oversized_body_is_413(client, counter):
-    html = client.get(f"/s/{counter.code}").get_data(as_text=True)
-    reply = client.post(
-        f"/s/{counter.code}/comment",
-        data={"csrf_token": csrf_from(html), "comment": "x" * 200_000},
-    )
+@pytest.mark.parametrize(
+    "size, content_type",
+    [
+        (200_000, "application/x-www-form-urlencoded"),  # over MAX_CONTENT_LENGTH
+        (40_000, "multipart/form-data"),  # a text part over MAX_FORM_MEMORY_SIZE
+    ],
+)
+def test_oversized_body_is_413_with_a_message_in_the_visitors_language(
+    client, counter, size, content_type
+):
+    tap(client, counter.code, 5)
+    html = client.get(f"/s/{counter.code}/comment").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "comment": "x" * size}
+    reply = client.post(f"/s/{counter.code}/comment", data=data, content_type=content_type)
     assert reply.status_code == 413
+    assert "Nội dung Ông/Bà gửi quá lớn" in reply.get_data(as_text=True)
+    reply = client.post(f"/s/{counter.code}/comment?lang=en", data=data, content_type=content_type)
+    assert reply.status_code == 413
+    assert "What you sent is too large" in reply.get_data(as_text=True)
 
 
 def test_comment_too_long_is_refused(client, counter, stored):
