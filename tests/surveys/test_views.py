@@ -136,6 +136,23 @@ def test_full_questionnaire_then_comment(client, counter, stored):
     assert "Cảm ơn" in thanks
 
 
+def test_each_point_of_the_scale_is_named_for_screen_readers(client, counter):
+    """A label of just "4" tells a blind citizen nothing: each says what it means."""
+    tap(client, counter.code, 5)
+    html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
+    labels = re.findall(r'<label><input type="radio" name="A1" value="(\d)">(.*?)</label>', html)
+    names = {value: re.sub(r"<[^>]+>", "", text) for value, text in labels}
+    assert names == {
+        "1": "1 – Rất không hài lòng",
+        "2": "2 – Không hài lòng",
+        "3": "3 – Bình thường",
+        "4": "4 – Hài lòng",
+        "5": "5 – Rất hài lòng",
+    }
+    html = client.get(f"/s/{counter.code}/more?lang=en").get_data(as_text=True)
+    assert '<span class="vh"> – Satisfied</span>' in html
+
+
 def test_resubmitting_step_two_replaces_answers(client, counter, stored):
     tap(client, counter.code, 5)
     html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
