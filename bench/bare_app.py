@@ -69,6 +69,17 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.close()
 
 
+def posted_rating() -> int:
+    """The form's ``overall``, 1–5, or 400."""
+    try:
+        overall = int(request.form.get("overall", ""))
+    except ValueError:
+        abort(400)
+    if not 1 <= overall <= 5:
+        abort(400)
+    return overall
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(os.environ["DATABASE_URL"])
@@ -79,12 +90,7 @@ def create_app() -> Flask:
 
     @app.post("/s/<code>")
     def submit(code: str):
-        try:
-            overall = int(request.form.get("overall", ""))
-        except ValueError:
-            abort(400)
-        if not 1 <= overall <= 5:
-            abort(400)
+        overall = posted_rating()
         db.session.add(
             BareRow(
                 code=code[:16],

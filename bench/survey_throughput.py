@@ -1083,16 +1083,25 @@ def bench_database(
 
 
 #: ``--ladder``: the survey's protections added to the bare endpoint one at a time
-#: (bench/ladder_app.py), to show what each costs against the baseline; the second
-#: rung has just the two the issue itself requires of every submission.
+#: (bench/ladder_app.py), to show what each costs against the baseline. The rungs
+#: with ``row`` store the bare endpoint's row in the app's ``responses`` table
+#: instead of its own; the third is only what the issue itself requires of every
+#: submission: the CSRF check, the rate limit and a stored response.
 LADDER = (
+    ("row",),
     ("csrf",),
-    ("csrf", "limit"),  # the two the issue names, without the session write
+    ("csrf", "limit", "row"),  # what the issue requires, without the session write
+    ("csrf", "limit"),
     ("csrf", "session"),
     ("csrf", "session", "limit"),
     ("csrf", "session", "limit", "log"),
     ("csrf", "session", "limit", "log", "headers"),
 )
+
+
+def ladder_table(layers: tuple[str, ...]) -> str:
+    """The table a rung of the ladder stores its rows in."""
+    return "responses" if "row" in layers else "bench_bare_rows"
 
 
 def climb_ladder(
@@ -1111,6 +1120,7 @@ def climb_ladder(
         port = free_port()
         env = app_env(db, port) | {"LADDER": ",".join(layers)}
         label = "+" + "+".join(layers)
+        table = ladder_table(layers)
         server = Server(
             "ladder", "ladder_app:app", BENCH_DIR, env, port, worker_class,
             args.workers, args.threads, work_dir,
@@ -1123,7 +1133,7 @@ def climb_ladder(
                 server,
                 db,
                 targets,
-                lambda: db.scalar("SELECT count(*) FROM bench_bare_rows"),
+                lambda t=table: db.scalar(f"SELECT count(*) FROM {t}"),
                 args,
                 wrk,
                 profile_dir,

@@ -74,3 +74,53 @@ def test_session_rung_sets_the_cookie_and_limit_rung_refuses_the_third(ladder, a
 def test_an_unknown_layer_is_refused(ladder):
     with pytest.raises(SystemExit, match="unknown layers"):
         ladder("csrf", "gzip")
+
+
+def test_row_rung_stores_a_response_at_the_counter_in_the_url(app, database_url, monkeypatch):
+    """``row``: the bare endpoint's INSERT goes into the app's ``responses`` table."""
+    import gc
+
+    from survey_app.extensions import db
+    from survey_app.surveys import services
+    from survey_app.surveys.models import Channel, Response
+    from tests import factories
+
+    with app.app_context():
+        counter = factories.counter()
+        services.questionnaire_row(services.current_questionnaire())
+        db.session.commit()
+        code, counter_id, agency_id = counter.code, counter.id, counter.agency_id
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", "ladder-test-secret-key-0123456789abcdef")
+    monkeypatch.syspath_prepend(str(BENCH))
+    for name in ("bare_app", "ladder_app"):
+        sys.modules.pop(name, None)
+    import bare_app
+    import ladder_app
+
+    ladder_app_ = ladder_app.create_app({"row"})
+    try:
+        client = ladder_app_.test_client()
+        assert client.post(f"/s/{code}", data={"overall": "2"}).status_code == 303
+        assert client.post("/s/NOPE99", data={"overall": "2"}).status_code == 404
+        assert client.post(f"/s/{code}", data={"overall": "6"}).status_code == 400
+    finally:
+        with ladder_app_.app_context():
+            bare_app.db.session.remove()
+            gc.collect()
+            bare_app.db.engine.dispose()
+        for name in ("bare_app", "ladder_app"):
+            sys.modules.pop(name, None)
+    with app.app_context():
+        (response,) = db.session.scalars(db.select(Response)).all()
+        assert (response.counter_id, response.agency_id, response.overall) == (
+            counter_id,
+            agency_id,
+            2,
+        )
+        assert response.channel == Channel.poster
+
+
+def test_row_rung_needs_the_apps_database(ladder):
+    with pytest.raises(SystemExit, match="needs the app's database"):
+        ladder("row")
