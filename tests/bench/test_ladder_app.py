@@ -124,3 +124,50 @@ def test_row_rung_stores_a_response_at_the_counter_in_the_url(app, database_url,
 def test_row_rung_needs_the_apps_database(ladder):
     with pytest.raises(SystemExit, match="needs the app's database"):
         ladder("row")
+
+
+def test_instruction_benchmark_child_answers_every_request_with_303(
+    app, database_url, tmp_path, monkeypatch
+):
+    """bench/instructions.py's child (run here without valgrind: its go and end files
+    are there from the start) sends the harvested POSTs and records every answer."""
+    import json
+    import re
+    import subprocess
+    import urllib.parse
+
+    from survey_app.extensions import db
+    from survey_app.surveys import services
+    from tests import factories
+
+    with app.app_context():
+        code = factories.counter().code
+        services.questionnaire_row(services.current_questionnaire())
+        db.session.commit()
+    client = app.test_client()
+    page = client.get(f"/s/{code}")
+    html = page.get_data(as_text=True)
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    csrf, started = (
+        urllib.parse.quote(re.search(rf'name="{name}"[^>]*value="([^"]+)"', html).group(1))
+        for name in ("csrf_token", "started")
+    )
+    targets = tmp_path / "targets.tsv"
+    targets.write_text(f"/s/{code}\t{cookie}\t{csrf}\t{started}\n")
+    for name in ("go", "end"):
+        (tmp_path / name).touch()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "APP_ENV": "testing",
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "DATABASE_URL": database_url,
+        "SURVEY_RATE_LIMIT": "1000/minute",
+    }
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "instructions.py"), "--child", "app", "--requests", "5",
+         "--sync-dir", str(tmp_path), "--targets", str(targets)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    statuses = json.loads((tmp_path / "done").read_text())
+    assert [s.split()[0] for s in statuses] == ["303"] * 5
