@@ -34,6 +34,7 @@ database with the defaults, mostly valgrind starting the interpreter.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -104,9 +105,8 @@ def child(target: str, requests: int, sync_dir: Path, targets: Path) -> int:
 
 def _build(target: str):
     if target == "app":
-        from wsgi import app
-
-        return app
+        module, _, name = os.environ.get("BENCH_APP", "wsgi:app").partition(":")
+        return getattr(importlib.import_module(module), name or "app")
     import bare_app
 
     if target == "bare":
@@ -219,7 +219,8 @@ def bench_database(db: st.Database, args: argparse.Namespace, work_dir: Path) ->
         for name in names:
             table = "responses" if name == "app" else st.ladder_table(tuple(name[1:].split("+")))
             before = db.scalar(f"SELECT count(*) FROM {table}")
-            figures[name] = per_request(name, args.requests, env | {"LADDER": ""}, targets)
+            child_env = env | {"LADDER": "", "BENCH_APP": args.app}
+            figures[name] = per_request(name, args.requests, child_env, targets)
             stored = db.scalar(f"SELECT count(*) FROM {table}") - before
             expected = 2 * WARMUP + args.requests + max(1, args.requests // 3)
             if stored != expected:
@@ -258,6 +259,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=300, help="measured requests (default 300)")
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
     p.add_argument("--ladder", action="store_true", help="also every rung of the ladder")
+    p.add_argument(
+        "--app",
+        default="wsgi:app",
+        metavar="MODULE:VAR",
+        help="the WSGI app measured as 'app', e.g. a variant with a proposed change",
+    )
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", st.DEFAULT_PG_URL))
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--sync-dir", type=Path, help=argparse.SUPPRESS)
