@@ -95,10 +95,10 @@ def child(target: str, requests: int, sync_dir: Path, targets: Path) -> int:
     send([environ(i) for i in range(WARMUP)])
     measured = [environ(WARMUP + i) for i in range(requests)]
     statuses.clear()
-    (sync_dir / "ready").write_text(str(os.getpid()))
+    _signal(sync_dir / "ready", str(os.getpid()))
     _wait_for(sync_dir / "go")
     send(measured)
-    (sync_dir / "done").write_text(json.dumps(statuses))
+    _signal(sync_dir / "done", json.dumps(statuses))
     _wait_for(sync_dir / "end")
     return 0
 
@@ -114,6 +114,13 @@ def _build(target: str):
     import ladder_app
 
     return ladder_app.create_app(set(target.removeprefix("+").split("+")))
+
+
+def _signal(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: the parent acts as soon as it exists."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def _wait_for(path: Path) -> None:
