@@ -216,3 +216,71 @@ def test_back_and_tap_again_is_not_a_second_response(live, phone):
         more.tap()
     complete_optional_steps(phone, counter.code)
     assert_complete_response(responses_at(live, counter.id), "vi")
+
+
+#: For every visible element with its own text: its contrast ratio against the
+#: background it is drawn on (WCAG 2 relative luminance), and its font size.
+_TEXT_CONTRAST_JS = """
+() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (!own || style.visibility === "hidden" || box.width <= 1 || box.height <= 1) continue;
+    const [a, b] = [lum(rgb(style.color)), lum(background(el))];
+    out.push({
+      text: el.textContent.trim().slice(0, 40),
+      ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
+      size: parseFloat(style.fontSize),
+    });
+  }
+  return out;
+}
+"""
+
+_UNLABELLED_JS = """
+() => [...document.querySelectorAll("input, select, textarea, button")]
+  .filter((el) => el.type !== "hidden")
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                  && !(el.tagName === "BUTTON" && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 80))
+"""
+
+
+def test_every_step_is_readable_and_easy_to_tap_for_older_people(live, phone):
+    """Text contrast at least 4.5:1 (WCAG AA) and text at least 14 px on every step; every
+    control labelled; the choices of step 2 at least 44 px high to tap."""
+    counter = live.counter()
+    pages = {}
+    phone.goto(f"{live.url}/s/{counter.code}")
+    pages["step 1"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
+    rate(phone, 4)
+    pages["step 2"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    targets = phone.locator("form.details fieldset label").all()
+    assert targets
+    small = [box for box in (t.bounding_box() for t in targets) if box["height"] < 44]
+    assert small == [], small[:3]
+    submit(phone, DETAILS_SUBMIT)
+    pages["step 3"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
+    submit(phone, COMMENT_SUBMIT)
+    pages["thanks"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
+    for name, (texts, unlabelled) in pages.items():
+        assert texts, name
+        low = [t for t in texts if t["ratio"] < 4.5]
+        tiny = [t for t in texts if t["size"] < 14]
+        assert low == [] and tiny == [] and unlabelled == [], (name, low, tiny, unlabelled)
+    assert phone.watch.problems == []
