@@ -65,7 +65,6 @@ class Response(db.Model):
         CheckConstraint("overall BETWEEN 1 AND 5", name="overall_range"),
         Index("ix_responses_counter_submitted", "counter_id", "submitted_at"),
         Index("ix_responses_agency_submitted", "agency_id", "submitted_at"),
-        Index("ix_responses_client_counter", "client_hash", "counter_id", "submitted_at"),
         # reports and exports read a whole period across every agency
         Index("ix_responses_submitted_at", "submitted_at"),
     )

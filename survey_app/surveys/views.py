@@ -219,6 +219,10 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
     form = OverallForm()
     if not form.validate_on_submit():
         return _render_overall(flow, form, 400, token, origin_kwargs["channel"])
+    by_browser = origin_kwargs["channel"] in (Channel.poster, Channel.web)
+    if by_browser and _answered_recently(flow.code):  # this browser rated it a moment ago
+        state = session.get(SESSION_KEY) or {}
+        return _render_already(flow, can_continue=state.get("c") == flow.code)
     origin = services.Origin(
         language=current_language(),
         client_hash=_client_hash(),
@@ -226,10 +230,7 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
         started_at=_started_at(form.started.data, flow.code),
         **origin_kwargs,
     )
-    if origin.channel in (Channel.poster, Channel.web):
-        if _answered_recently(flow.code):  # this browser rated this counter a moment ago
-            state = session.get(SESSION_KEY) or {}
-            return _render_already(flow, can_continue=state.get("c") == flow.code)
+    if by_browser:
         # the counter lookup is part of the one INSERT
         response_id = services.tap(flow.code, form.overall.data, origin)
         if response_id is None:  # nothing stored: the counter is unknown or withdrawn
