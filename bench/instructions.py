@@ -224,7 +224,11 @@ def bench_database(db: st.Database, args: argparse.Namespace, work_dir: Path) ->
             names += ["+" + "+".join(layers) for layers in st.LADDER]
         figures: dict[str, float] = {}
         for name in names:
-            table = "responses" if name == "app" else st.ladder_table(tuple(name[1:].split("+")))
+            table = (
+                "responses"
+                if name == "app"
+                else st.ladder_table(tuple(name.removeprefix("+").split("+")))
+            )
             before = db.scalar(f"SELECT count(*) FROM {table}")
             child_env = env | {"LADDER": "", "BENCH_APP": args.app}
             figures[name] = per_request(name, args.requests, child_env, targets)
