@@ -57,8 +57,9 @@ def register_extensions(app: Flask) -> None:
     from .auth.services import load_user
     from .core.db import close_session_safely, install_sqlite_pragmas
     from .core.i18n import babel_locale, select_timezone
+    from .core.ratelimit import init_limiter
     from .core.sessions import CachedSerializerSessionInterface
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager, migrate
 
     app.session_interface = CachedSerializerSessionInterface()
     db.init_app(app)
@@ -70,7 +71,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=babel_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_user)

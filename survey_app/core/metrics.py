@@ -135,6 +135,11 @@ def survey_submission_on_commit(session: Session, channel) -> None:
     session.info.setdefault(_PENDING, []).append((SURVEY_SUBMISSIONS, channel))
 
 
+def count_survey_submission(channel) -> None:
+    """Count a response stored and committed outside the ORM session (the one-tap INSERT)."""
+    SURVEY_SUBMISSIONS.labels(str(getattr(channel, "value", channel))).inc()
+
+
 def _after_commit(session: Session) -> None:
     for counter, channel in session.info.pop(_PENDING, ()):
         counter.labels(str(getattr(channel, "value", channel))).inc()

@@ -6,8 +6,8 @@ context lookups each time: about 0.15 ms per request, more than storing the
 citizen's rating. The survey steps are the hottest views of the service, so
 :func:`rate_limit` checks their limits with ``limits``, the library Flask-Limiter
 is built on, in Flask-Limiter's own storage (memory, or Redis when
-``RATELIMIT_STORAGE_URI`` says so) and strategy, under the same keys, and tells
-Flask-Limiter to skip these views. Everything else keeps ``@limiter.limit``.
+``RATELIMIT_STORAGE_URI`` says so) and strategy, under the same keys, and Flask-Limiter's
+request hooks skip these views (:func:`init_limiter`). Everything else keeps ``@limiter.limit``.
 
 A refused request is a 429 with ``Retry-After``, rendered by the error pages.
 If the storage cannot be reached the request goes on (and a warning is
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import cache, wraps
 from typing import TypeVar
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable)
 
-#: Marks a view limited here, so Flask-Limiter's hooks leave it alone.
+#: Marks a view limited here, so Flask-Limiter's hooks leave it alone (:func:`init_limiter`).
 _MARK = "_direct_rate_limit"
 
 
@@ -87,8 +87,34 @@ def _hit(spec: str, key: str) -> None:
         )
 
 
-@limiter.request_filter
-def _limited_directly() -> bool:
-    """Flask-Limiter skips the views :func:`rate_limit` takes care of."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and getattr(view, _MARK, False)
+def init_limiter(app: Flask) -> None:
+    """``limiter.init_app(app)``, its request hooks skipped for the views limited here.
+
+    Flask-Limiter adds three hooks to every request (a check before it, the rate
+    limit headers after it, a context reset at teardown), each of which sets up
+    its per-request context before anything else. A view limited by
+    :func:`rate_limit` needs none of them, so they are wrapped to return at once
+    for such a view; every other view gets them unchanged.
+    """
+    hook_lists = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    before = [len(hooks.get(None, ())) for hooks in hook_lists]
+    limiter.init_app(app)
+    for hooks, count in zip(hook_lists, before, strict=True):
+        if None in hooks:
+            hooks[None][count:] = [_unless_limited_here(hook) for hook in hooks[None][count:]]
+
+
+def _unless_limited_here(hook: Callable) -> Callable:
+    @wraps(hook)
+    def guarded(*args):
+        if _limited_here():
+            return args[0] if args else None  # an after_request hook returns the response
+        return hook(*args)
+
+    return guarded
+
+
+def _limited_here() -> bool:
+    endpoint = request.endpoint
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return getattr(view, _MARK, False)

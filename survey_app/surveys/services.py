@@ -271,9 +271,10 @@ def tap(code: str, overall: int, origin: Origin) -> int | None:
     values = _rating_values(overall, origin, now_utc()) | {"code": code.upper()}
     if not COUNTER_CODE_PATTERN.fullmatch(values["code"]):
         return None
-    response_id = db.session.connection().execute(_TAP, values).scalar()
+    with db.engine.begin() as connection:  # its own short transaction: no ORM session
+        response_id = connection.execute(_TAP, values).scalar()
     if response_id is not None:
-        metrics.survey_submission_on_commit(db.session(), origin.channel)
+        metrics.count_survey_submission(origin.channel)
     return response_id
 
 

@@ -232,7 +232,7 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
     )
     if by_browser:
         # the counter lookup is part of the one INSERT
-        response_id = services.tap(flow.code, form.overall.data, origin)
+        response_id = services.tap(flow.code, form.overall.data, origin)  # committed
         if response_id is None:  # nothing stored: the counter is unknown or withdrawn
             _counter_not_found()
     else:
@@ -243,7 +243,7 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
         except services.TokenAlreadyUsed:
             db.session.rollback()
             return _render_already(flow)
-    db.session.commit()
+        db.session.commit()
     _remember_response(flow.code, response_id)
     return redirect(flow.url("details"), code=303)
 

@@ -132,3 +132,20 @@ def test_behind_the_proxy_each_citizens_address_counts(app, database_url, counte
         hashes = db.session.scalars(db.select(Response.client_hash).order_by(Response.id)).all()
     assert len(hashes) == 4
     assert len(set(hashes[:3])) == 1 and hashes[3] != hashes[0]
+
+
+def test_flask_limiters_hooks_skip_the_survey_but_not_other_views(app, database_url, counter_code):
+    """Flask-Limiter's request hooks leave the views limited by ``rate_limit`` alone (they
+    would only repeat the work); a view with ``@limiter.limit`` still goes through them."""
+    from flask.globals import request_ctx
+
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
+    client = limited.test_client()
+    token = csrf_from(client.get(f"/s/{counter_code}").get_data(as_text=True))
+    with client:
+        reply = client.post(f"/s/{counter_code}", data={"csrf_token": token, "overall": "4"})
+        assert reply.status_code == 303
+        assert not hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+    with client:
+        client.post("/login", data={"csrf_token": token, "email": "x@example.org", "password": "x"})
+        assert hasattr(request_ctx._get_current_object(), "_limiter_request_context")
