@@ -136,14 +136,15 @@ def _finish_request(response: Response) -> Response:
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     path = logged_path()
-    logging.getLogger(ACCESS_LOGGER).info(
+    method = request.method
+    _access_log.info(
         "%s %s %s %sms",
-        request.method,
+        method,
         path,
         response.status_code,
         duration_ms,
         extra={
-            "method": request.method,
+            "method": method,
             "path": path,
             "endpoint": request.endpoint,
             "status": response.status_code,
@@ -151,3 +152,6 @@ def _finish_request(response: Response) -> Response:
         },
     )
     return response
+
+
+_access_log = logging.getLogger(ACCESS_LOGGER)

@@ -1,11 +1,16 @@
-"""The session cookie: Flask's format and keys, with the signing serializer reused."""
+"""The session cookie: Flask's format and keys, the signing serializer reused, plain JSON."""
 
 from __future__ import annotations
 
 import pytest
 from itsdangerous import BadSignature
 
-from survey_app.core.sessions import CachedSerializerSessionInterface
+from datetime import UTC, datetime
+
+from flask import get_flashed_messages
+from flask.sessions import session_json_serializer
+
+from survey_app.core.sessions import CachedSerializerSessionInterface, PlainJSONSessionSerializer
 
 
 def test_the_app_uses_the_caching_interface(app):
@@ -38,4 +43,35 @@ def test_a_session_survives_a_round_trip_through_the_client(app, client):
         s["_flashes"] = [("info", "Xin chào")]
     with client.session_transaction() as s:
         assert s["survey"] == {"r": 12, "c": "ABC123", "at": 1700000000}
-        assert s["_flashes"] == [("info", "Xin chào")]
+        assert [tuple(f) for f in s["_flashes"]] == [("info", "Xin chào")]
+
+
+def test_flashed_messages_come_back_with_their_category(app):
+    """Flask stores flashes as tuples; written as JSON lists they still unpack the same."""
+    serializer = PlainJSONSessionSerializer()
+    stored = serializer.loads(serializer.dumps({"_flashes": [("info", "Đã lưu")]}))
+    with app.test_request_context("/"):
+        from flask import session
+
+        session.update(stored)
+        assert [(c, m) for c, m in get_flashed_messages(with_categories=True)] == [
+            ("info", "Đã lưu")
+        ]
+
+
+def test_plain_values_are_written_as_plain_json():
+    text = PlainJSONSessionSerializer.dumps({"answered": {"ABC123": 1}, "lang": "vi"})
+    assert text == '{"answered":{"ABC123":1},"lang":"vi"}'
+
+
+def test_values_json_cannot_carry_fall_back_to_flasks_tagged_form():
+    value = {"at": datetime(2026, 11, 25, 8, 30, tzinfo=UTC), "raw": b"\x00\x01"}
+    text = PlainJSONSessionSerializer.dumps(value)
+    assert text == session_json_serializer.dumps(value)
+    assert PlainJSONSessionSerializer.loads(text) == value
+
+
+def test_cookies_written_by_flasks_own_serializer_are_still_read():
+    """Sessions from before the change (tagged JSON) keep working."""
+    value = {"_flashes": [("info", "Xin chào")], "survey": {"r": 1, "c": "ABC123", "at": 5}}
+    assert PlainJSONSessionSerializer.loads(session_json_serializer.dumps(value)) == value
