@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from itsdangerous import BadSignature
-
 from datetime import UTC, datetime
 
+import pytest
 from flask import get_flashed_messages
 from flask.sessions import session_json_serializer
+from itsdangerous import BadSignature
 
 from survey_app.core.sessions import CachedSerializerSessionInterface, PlainJSONSessionSerializer
 
