@@ -20,7 +20,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..agencies.importers import COUNTER_CODE_PATTERN
@@ -126,12 +126,60 @@ def forget_cached_ids() -> None:
     _version_ids.clear()
 
 
-def questionnaire_version_id(questionnaire: Questionnaire) -> int:
-    """The id of the questionnaire's row, from the process cache after the first call."""
+def questionnaire_version_id(
+    questionnaire: Questionnaire, connection: Connection | None = None
+) -> int:
+    """The id of the questionnaire's row, from the process cache once it is committed.
+
+    On a miss the row is looked for on a connection of its own, which sees only
+    committed rows: if it is there its id is cached. Otherwise it is created on
+    ``connection`` (by default the ORM session's), in the caller's transaction,
+    and its id is returned but not cached, so a transaction that is then rolled
+    back leaves no id of a row that does not exist; the next call finds the row
+    once it is committed.
+
+    :raises RuntimeError: as :func:`questionnaire_row`.
+    """
     key = (db.engine.url, questionnaire.version, questionnaire.checksum)
-    if key not in _version_ids:
-        _version_ids[key] = questionnaire_row(questionnaire).id
-    return _version_ids[key]
+    if key in _version_ids:
+        return _version_ids[key]
+    with db.engine.connect() as reader:
+        row = reader.execute(_find_version(questionnaire)).first()
+    if row is not None:
+        _refuse_changed_file(row.checksum, questionnaire)
+        _version_ids[key] = row.id
+        return row.id
+    return _create_version(questionnaire, connection or db.session.connection())
+
+
+def _find_version(questionnaire: Questionnaire):
+    table = QuestionnaireVersion.__table__
+    return select(table.c.id, table.c.checksum).where(table.c.version == questionnaire.version)
+
+
+def _create_version(questionnaire: Questionnaire, connection: Connection) -> int:
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(QuestionnaireVersion.__table__).values(
+                    version=questionnaire.version,
+                    checksum=questionnaire.checksum,
+                    definition=questionnaire.definition,
+                )
+            )
+    except IntegrityError:  # another worker stored it at the same moment
+        pass
+    row = connection.execute(_find_version(questionnaire)).one()
+    _refuse_changed_file(row.checksum, questionnaire)
+    return row.id
+
+
+def _refuse_changed_file(stored_checksum: str, questionnaire: Questionnaire) -> None:
+    if stored_checksum != questionnaire.checksum:
+        raise RuntimeError(
+            f"questionnaire file {questionnaire.version} changed after it was first used; "
+            "save the change under a new version name"
+        )
 
 
 def questionnaire_row(questionnaire: Questionnaire) -> QuestionnaireVersion:
@@ -158,11 +206,7 @@ def questionnaire_row(questionnaire: Questionnaire) -> QuestionnaireVersion:
                     QuestionnaireVersion.version == questionnaire.version
                 )
             ).one()
-    if row.checksum != questionnaire.checksum:
-        raise RuntimeError(
-            f"questionnaire file {questionnaire.version} changed after it was first used; "
-            "save the change under a new version name"
-        )
+    _refuse_changed_file(row.checksum, questionnaire)
     return row
 
 
@@ -204,12 +248,18 @@ class Origin:
     dossier_ref_hash: str | None = None
 
 
-def _rating_values(overall: int, origin: Origin, now: datetime) -> dict[str, Any]:
-    """The columns of a new response that come from the tap itself, whatever the channel."""
+def _rating_values(
+    overall: int, origin: Origin, now: datetime, connection: Connection | None = None
+) -> dict[str, Any]:
+    """The columns of a new response that come from the tap itself, whatever the channel.
+
+    :param connection: the connection the response is inserted on (default: the ORM
+        session's), on which the questionnaire's row is created if need be.
+    """
     if overall not in (1, 2, 3, 4, 5):
         raise ValueError("overall rating must be 1–5")
     return {
-        "questionnaire_version_id": questionnaire_version_id(current_questionnaire()),
+        "questionnaire_version_id": questionnaire_version_id(current_questionnaire(), connection),
         "channel": origin.channel,
         "language": origin.language,
         "overall": overall,
@@ -268,10 +318,11 @@ def tap(code: str, overall: int, origin: Origin) -> int | None:
 
     :raises ValueError: if ``overall`` is not 1–5.
     """
-    values = _rating_values(overall, origin, now_utc()) | {"code": code.upper()}
-    if not COUNTER_CODE_PATTERN.fullmatch(values["code"]):
+    code = code.upper()
+    if not COUNTER_CODE_PATTERN.fullmatch(code):
         return None
     with db.engine.begin() as connection:  # its own short transaction: no ORM session
+        values = _rating_values(overall, origin, now_utc(), connection) | {"code": code}
         response_id = connection.execute(_TAP, values).scalar()
     if response_id is not None:
         metrics.count_survey_submission(origin.channel)

@@ -17,6 +17,7 @@ from survey_app.surveys.questionnaire import (
     parse_questionnaire,
 )
 from tests import factories
+from tests.helpers import csrf_from
 
 ORIGIN = services.Origin(Channel.poster, "vi", "c" * 32)
 
@@ -53,6 +54,45 @@ def test_edited_questionnaire_file_under_an_old_version_is_refused(app_ctx):
     services.questionnaire_row(q).checksum = "0" * 64
     with pytest.raises(RuntimeError, match="new version name"):
         services.questionnaire_row(q)
+
+
+def test_a_rolled_back_version_row_leaves_no_id_behind(app_ctx):
+    """The row is created in the caller's transaction; if that is rolled back, the
+    next call does not hand out the id of a row that is not there."""
+    services.forget_cached_ids()
+    q = services.current_questionnaire()
+    services.questionnaire_version_id(q)
+    db.session.rollback()
+    version_id = services.questionnaire_version_id(q)
+    db.session.commit()
+    assert db.session.get(QuestionnaireVersion, version_id).version == q.version
+    assert services.questionnaire_version_id(q) == version_id
+
+
+def test_the_version_id_refuses_an_edited_file_under_an_old_version(app_ctx):
+    services.forget_cached_ids()
+    q = services.current_questionnaire()
+    services.questionnaire_row(q).checksum = "0" * 64
+    db.session.commit()
+    with pytest.raises(RuntimeError, match="new version name"):
+        services.questionnaire_version_id(q)
+
+
+def test_the_first_tap_of_a_new_database_at_a_withdrawn_counter_harms_no_later_tap(app, client):
+    """The first tap ever creates the questionnaire's row; if that tap is refused (404),
+    the next one at a real counter is still stored."""
+    with app.app_context():
+        services.forget_cached_ids()
+        code = factories.counter().code
+        db.session.commit()
+    page = client.get(f"/s/{code}").get_data(as_text=True)
+    token = csrf_from(page)
+    services.forget_cached_ids()
+    with app.app_context():
+        db.session.execute(db.delete(QuestionnaireVersion))
+        db.session.commit()
+    assert client.post("/s/ZZZZZZ", data={"csrf_token": token, "overall": "4"}).status_code == 404
+    assert client.post(f"/s/{code}", data={"csrf_token": token, "overall": "4"}).status_code == 303
 
 
 def test_record_overall_refuses_out_of_range(app_ctx):
