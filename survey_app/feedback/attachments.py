@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from ..extensions import db
 from .models import Attachment, FeedbackCase
 
 #: What citizens may attach: photos of papers and PDFs.
 ALLOWED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+#: The names :func:`store` gives files; nothing else in the folder is ever deleted here.
+STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|pdf)")
+#: A file younger than this may belong to a case being stored at this moment.
+ORPHAN_GRACE = timedelta(days=1)
 
 
 class AttachmentError(ValueError):
@@ -77,6 +86,29 @@ def discard(stored: list[Attachment]) -> None:
     """Delete the files of attachments whose case was not stored after all."""
     for attachment in stored:
         path_of(attachment).unlink(missing_ok=True)
+
+
+def sweep_orphans(grace: timedelta = ORPHAN_GRACE) -> int:
+    """Delete attachment files that no case refers to, written more than ``grace`` ago.
+
+    A worker killed between writing a citizen's file and committing the case
+    leaves the file behind with no row: personal data that no retention rule
+    would ever reach. Returns how many files were deleted.
+    """
+    folder = storage_dir()
+    known = set(db.session.scalars(select(Attachment.stored_name)))
+    cutoff = time.time() - grace.total_seconds()
+    removed = 0
+    for path in folder.iterdir():
+        if (
+            STORED_NAME.fullmatch(path.name)
+            and path.name not in known
+            and path.is_file()
+            and path.stat().st_mtime < cutoff
+        ):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def path_of(attachment: Attachment) -> Path:

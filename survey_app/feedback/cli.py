@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from ..core.time import local_today
 from ..extensions import db
-from . import notify, outbox
+from . import attachments, notify, outbox
 
 feedback_cli = AppGroup("feedback", help="Feedback deadlines and retention.")
 outbox_cli = AppGroup("outbox", help="Notification outbox.")
@@ -30,11 +30,14 @@ def remind() -> None:
     "--days", type=int, default=None, help="Retention in days (default FEEDBACK_RETENTION_DAYS)."
 )
 def purge(days: int | None) -> None:
-    """Erase contact data of cases closed longer than the retention period."""
+    """Erase contact data of cases closed longer than the retention period, and attachment
+    files left without their case (a worker stopped while storing it) for over a day."""
     days = days if days is not None else current_app.config["FEEDBACK_RETENTION_DAYS"]
     erased = notify.purge_contacts(local_today(), days)
     db.session.commit()
     click.echo(f"contact data erased from {erased} case(s) closed more than {days} days ago")
+    orphans = attachments.sweep_orphans()
+    click.echo(f"attachment files without a case deleted: {orphans}")
 
 
 @outbox_cli.command("send")

@@ -157,3 +157,35 @@ def test_purge_erases_contact_data_but_keeps_the_case(world, runner):
         )
         == 1
     )
+
+
+def test_purge_deletes_attachment_files_left_without_their_case(
+    world, runner, app, tmp_path, monkeypatch
+):
+    """A worker killed between writing a file and committing its case leaves the file
+    behind: the daily purge deletes it once it is a day old, and nothing else."""
+    import os
+    import time
+
+    from werkzeug.datastructures import FileStorage
+
+    from survey_app.feedback import attachments
+
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(tmp_path))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    kept = attachments.store(world["case"], FileStorage(filename="giay.png"), png, "image/png")
+    db.session.commit()
+    old = time.time() - 2 * 86400
+    orphan = tmp_path / f"{'a' * 32}.jpg"
+    young_orphan = tmp_path / f"{'b' * 32}.pdf"
+    not_ours = tmp_path / "README.txt"
+    for path in (orphan, young_orphan, not_ours):
+        path.write_bytes(b"x")
+    for path in (orphan, not_ours, attachments.path_of(kept)):
+        os.utime(path, (old, old))
+
+    result = runner.invoke(args=["feedback", "purge"])
+
+    assert "attachment files without a case deleted: 1" in result.output
+    assert not orphan.exists()
+    assert young_orphan.exists() and not_ours.exists() and attachments.path_of(kept).exists()
