@@ -6,6 +6,8 @@ each the same library and settings the app uses:
 ``csrf``
     Flask-WTF's CSRFProtect: the session cookie is read and the form's token
     checked against it (the app refuses a tap without one, as the issue asks).
+    With ``csrf`` or ``session`` the app's session interface is used
+    (``survey_app.core.sessions``: Flask's cookie, written as plain JSON).
 ``session``
     the new row's id is kept in the signed session cookie, as step 1 does so
     that steps 2 and 3 can add to the same response.
@@ -90,6 +92,10 @@ def create_app(layers: set[str]) -> Flask:
             )
             return response
 
+    if layers & {"csrf", "session"}:
+        from survey_app.core.sessions import CachedSerializerSessionInterface
+
+        app.session_interface = CachedSerializerSessionInterface()  # the app's cookie session
     if "csrf" in layers:
         from flask_wtf import CSRFProtect
 
