@@ -211,6 +211,35 @@ def test_a_database_failure_while_replacing_answers_keeps_the_earlier_ones(
     assert response.trips == 1
 
 
+def test_a_database_failure_on_the_tap_is_a_503_and_the_citizen_can_tap_again(
+    app, client, counter, stored, monkeypatch
+):
+    """The tap is stored in a transaction of its own: if the database fails there the
+    citizen gets the 503 page, nothing is stored, and this phone is not marked as having
+    answered, so the same tap goes through once the database is back."""
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import OperationalError
+
+    with app.app_context():
+        engine = db.engine
+    token = csrf_from(client.get(f"/s/{counter.code}").get_data(as_text=True))
+
+    @contextmanager
+    def database_down():
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        yield  # pragma: no cover
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "begin", database_down)
+        reply = client.post(f"/s/{counter.code}", data={"csrf_token": token, "overall": "2"})
+    assert reply.status_code == 503
+    assert stored() == []
+    reply = client.post(f"/s/{counter.code}", data={"csrf_token": token, "overall": "2"})
+    assert reply.status_code == 303
+    assert [r.overall for r in stored()] == [2]
+
+
 def test_missing_csrf_token_is_a_clear_400(client, counter, stored):
     reply = client.post(f"/s/{counter.code}", data={"overall": "5"})
     assert reply.status_code == 400
