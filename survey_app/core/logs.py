@@ -27,6 +27,7 @@ from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 ACCESS_LOGGER = "survey_app.access"
+_access_log = logging.getLogger(ACCESS_LOGGER)
 #: A request id we accept from the proxy: short, and only characters safe in a log line.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 #: URL arguments that are credentials: the access log shows them masked.
@@ -152,6 +153,3 @@ def _finish_request(response: Response) -> Response:
         },
     )
     return response
-
-
-_access_log = logging.getLogger(ACCESS_LOGGER)
