@@ -137,12 +137,16 @@ def survey_submission_on_commit(session: Session, channel) -> None:
 
 def count_survey_submission(channel) -> None:
     """Count a response stored and committed outside the ORM session (the one-tap INSERT)."""
-    SURVEY_SUBMISSIONS.labels(str(getattr(channel, "value", channel))).inc()
+    _count(SURVEY_SUBMISSIONS, channel)
+
+
+def _count(counter: Counter, channel) -> None:
+    counter.labels(str(getattr(channel, "value", channel))).inc()
 
 
 def _after_commit(session: Session) -> None:
     for counter, channel in session.info.pop(_PENDING, ()):
-        counter.labels(str(getattr(channel, "value", channel))).inc()
+        _count(counter, channel)
 
 
 def _after_rollback(session: Session) -> None:
