@@ -149,7 +149,7 @@ def questionnaire_version_id(
         _refuse_changed_file(row.checksum, questionnaire)
         _version_ids[key] = row.id
         return row.id
-    return _create_version(questionnaire, connection or db.session.connection())
+    return _version_row_id(questionnaire, connection or db.session.connection())
 
 
 def _find_version(questionnaire: Questionnaire):
@@ -157,19 +157,22 @@ def _find_version(questionnaire: Questionnaire):
     return select(table.c.id, table.c.checksum).where(table.c.version == questionnaire.version)
 
 
-def _create_version(questionnaire: Questionnaire, connection: Connection) -> int:
-    try:
-        with connection.begin_nested():
-            connection.execute(
-                insert(QuestionnaireVersion.__table__).values(
-                    version=questionnaire.version,
-                    checksum=questionnaire.checksum,
-                    definition=questionnaire.definition,
+def _version_row_id(questionnaire: Questionnaire, connection: Connection) -> int:
+    """The id of the questionnaire's row as ``connection`` sees it, created if missing."""
+    row = connection.execute(_find_version(questionnaire)).first()
+    if row is None:
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(QuestionnaireVersion.__table__).values(
+                        version=questionnaire.version,
+                        checksum=questionnaire.checksum,
+                        definition=questionnaire.definition,
+                    )
                 )
-            )
-    except IntegrityError:  # another worker stored it at the same moment
-        pass
-    row = connection.execute(_find_version(questionnaire)).one()
+        except IntegrityError:  # another worker stored it at the same moment
+            pass
+        row = connection.execute(_find_version(questionnaire)).one()
     _refuse_changed_file(row.checksum, questionnaire)
     return row.id
 
@@ -188,26 +191,9 @@ def questionnaire_row(questionnaire: Questionnaire) -> QuestionnaireVersion:
     :raises RuntimeError: if the file changed after the version was first loaded;
         a published version must never change, give the edit a new version name.
     """
-    row = db.session.scalar(
-        select(QuestionnaireVersion).where(QuestionnaireVersion.version == questionnaire.version)
-    )
-    if row is None:
-        row = QuestionnaireVersion(
-            version=questionnaire.version,
-            checksum=questionnaire.checksum,
-            definition=questionnaire.definition,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-        except IntegrityError:  # another worker loaded it at the same moment
-            row = db.session.scalars(
-                select(QuestionnaireVersion).where(
-                    QuestionnaireVersion.version == questionnaire.version
-                )
-            ).one()
-    _refuse_changed_file(row.checksum, questionnaire)
-    return row
+    db.session.flush()  # the row as this session last left it
+    version_id = _version_row_id(questionnaire, db.session.connection())
+    return db.session.get_one(QuestionnaireVersion, version_id)
 
 
 def client_fingerprint(remote_addr: str | None, user_agent: str | None, day: date) -> str:
