@@ -22,6 +22,8 @@ TITLE = "ĐÁNH GIÁ SỰ HÀI LÒNG"
 INSTRUCTION = "Quét mã QR bằng điện thoại để đánh giá sự phục vụ — chỉ mất 10 giây."
 ANONYMOUS = "Ý kiến của Ông/Bà được giữ bí mật, không cần cung cấp thông tin cá nhân."
 TYPE_URL = "Hoặc nhập địa chỉ:"
+#: The smallest QR side on A5, in mm: still read from a metre away.
+MIN_QR_MM = 50.0
 
 
 def render_posters(counters: Sequence[Counter], size: str = "A5") -> bytes:
@@ -51,12 +53,26 @@ def _centered(
     """Write wrapped, centred text starting at ``y``; return the y below it."""
     pdf.set_font("DejaVu", style, size)
     pdf.set_xy(margin, y)
-    line_height = size * 0.5
-    pdf.multi_cell(pdf.w - 2 * margin, line_height, text, align="C")
+    pdf.multi_cell(pdf.w - 2 * margin, size * 0.5, text, align="C")
     return pdf.get_y()
 
 
+def _height(pdf: FPDF, text: str, size: float, style: str = "", margin: float = 12) -> float:
+    """How tall :func:`_centered` would write ``text``."""
+    pdf.set_font("DejaVu", style, size)
+    return pdf.multi_cell(
+        pdf.w - 2 * margin, size * 0.5, text, align="C", dry_run=True, output="HEIGHT"
+    )
+
+
 def _poster_page(pdf: FPDF, counter: Counter, width: float, height: float, scale: float) -> None:
+    """One poster: the band, the names, the QR, how to use it, the counter code, privacy.
+
+    Every text is measured first. The QR takes the height left between the
+    names and the texts below it (at most 10 cm on A5), so long names make it
+    smaller, never overlapping; names so long that it would drop under 5 cm
+    are set smaller instead.
+    """
     pdf.add_page()
     margin = 12 * scale
     # a green band at the top, so the poster is recognisable across the hall
@@ -66,21 +82,52 @@ def _poster_page(pdf: FPDF, counter: Counter, width: float, height: float, scale
     _centered(pdf, 8 * scale, TITLE, 20 * scale, "B", margin)
     pdf.set_text_color(0, 0, 0)
 
-    y = _centered(pdf, 32 * scale, counter.agency.name, 14 * scale, "B", margin)
     label = counter.name + (f" — {counter.location}" if counter.location else "")
-    y = _centered(pdf, y + 2 * scale, label, 12 * scale, "", margin)
-
     url = counter_url(counter.code)
-    qr = make_qr(url)
-    side = min(width - 2 * margin, 100 * scale)
-    x0 = (width - side) / 2
+    code_line = f"Mã quầy: {counter.code}"
+    footer_y = height - 8 * scale - _height(pdf, ANONYMOUS, 8.5 * scale, "", margin)
+    below_qr = (
+        _height(pdf, INSTRUCTION, 12 * scale, "B", margin)
+        + 3 * scale
+        + _height(pdf, TYPE_URL, 10 * scale, "", margin)
+        + 1
+        + _height(pdf, url, 11 * scale, "B", margin)
+        + 3 * scale
+        + _height(pdf, code_line, 10 * scale, "", margin)
+    )
+    qr_bottom = footer_y - 4 * scale - below_qr - 4 * scale  # where the QR must end
+    # very long names are set smaller, so that the QR keeps a readable size
+    for shrink in (1.0, 0.9, 0.8, 0.7, 0.6):
+        agency_size, label_size = 14 * scale * shrink, 12 * scale * shrink
+        names = _height(pdf, counter.agency.name, agency_size, "B", margin) + _height(
+            pdf, label, label_size, "", margin
+        )
+        room = qr_bottom - (32 + 2 + 6) * scale - names
+        if room >= MIN_QR_MM * scale:
+            break
+    y = _centered(pdf, 32 * scale, counter.agency.name, agency_size, "B", margin)
+    y = _centered(pdf, y + 2 * scale, label, label_size, "", margin)
     y0 = y + 6 * scale
-    modules = len(qr.matrix) + 8  # with a 4-module quiet zone on each side
+    side = max(min(width - 2 * margin, 100 * scale, room), MIN_QR_MM * scale)
+    _draw_qr(pdf, make_qr(url).matrix, (width - side) / 2, y0, side)
+
+    y = _centered(pdf, y0 + side + 4 * scale, INSTRUCTION, 12 * scale, "B", margin)
+    y = _centered(pdf, y + 3 * scale, TYPE_URL, 10 * scale, "", margin)
+    y = _centered(pdf, y + 1, url, 11 * scale, "B", margin)
+    _centered(pdf, y + 3 * scale, code_line, 10 * scale, "", margin)
+    pdf.set_text_color(90, 90, 90)
+    _centered(pdf, footer_y, ANONYMOUS, 8.5 * scale, "", margin)
+    pdf.set_text_color(0, 0, 0)
+
+
+def _draw_qr(pdf: FPDF, matrix, x0: float, y0: float, side: float) -> None:
+    """The QR as filled rectangles, one per horizontal run of dark modules."""
+    modules = len(matrix) + 8  # with a 4-module quiet zone on each side
     cell = side / modules
     pdf.set_fill_color(0, 0, 0)
-    for row_index, row in enumerate(qr.matrix):
+    for row_index, row in enumerate(matrix):
         col = 0
-        while col < len(row):  # one rectangle per horizontal run of dark modules
+        while col < len(row):
             if row[col]:
                 start = col
                 while col < len(row) and row[col]:
@@ -94,12 +141,3 @@ def _poster_page(pdf: FPDF, counter: Counter, width: float, height: float, scale
                 )
             else:
                 col += 1
-    y = y0 + side + 4 * scale
-
-    y = _centered(pdf, y, INSTRUCTION, 12 * scale, "B", margin)
-    y = _centered(pdf, y + 3 * scale, TYPE_URL, 10 * scale, "", margin)
-    y = _centered(pdf, y + 1, url, 11 * scale, "B", margin)
-    _centered(pdf, y + 3 * scale, f"Mã quầy: {counter.code}", 10 * scale, "", margin)
-    pdf.set_text_color(90, 90, 90)
-    _centered(pdf, height - 16 * scale, ANONYMOUS, 8.5 * scale, "", margin)
-    pdf.set_text_color(0, 0, 0)

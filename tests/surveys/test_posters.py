@@ -73,3 +73,53 @@ def test_agency_posters_one_page_per_counter_each_with_its_own_qr(counters):
     assert len(pdf) == 2
     decoded = [_decode(pdf[i].render(scale=2).to_pil()) for i in range(2)]
     assert decoded == [[counter_url(c.code)] for c in counters]
+
+
+def _text_box(page, text: str) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) in points around the first occurrence of ``text``."""
+    textpage = page.get_textpage()
+    found = textpage.search(text).get_next()
+    assert found is not None, text
+    start, count = found
+    boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+LONG_AGENCY = "Trung tâm Phục vụ hành chính công tỉnh Hải Dương — Sở Tài nguyên và Môi trường"
+LONG_COUNTER = "Quầy tiếp nhận và trả kết quả lĩnh vực Đất đai, Môi trường, Tài nguyên nước"
+
+
+@pytest.mark.parametrize("size", ["A5", "A4"])
+@pytest.mark.parametrize(
+    "agency_name, counter_name, location",
+    [
+        (LONG_AGENCY, LONG_COUNTER, "Tầng 1, Khu liên cơ quan số 2, đường Tôn Đức Thắng"),
+        ("Sở " + "Tài nguyên và Môi trường " * 10, "Quầy " + "Đất đai " * 30, "Tầng " * 50),
+    ],
+    ids=["long names", "names at their limit"],
+)
+def test_long_names_never_push_the_texts_into_each_other(
+    app_ctx, size, agency_name, counter_name, location
+):
+    counter = factories.counter(factories.agency(agency_name[:255]), name=counter_name[:255])
+    counter.location = location[:255]
+    db.session.commit()
+    page = pdfium.PdfDocument(render_posters([counter], size=size))[0]
+    _, page_height = page.get_size()
+    url = counter_url(counter.code)
+    # from the top of the page down: url, counter code, privacy line, all on the page
+    boxes = [
+        _text_box(page, text)
+        for text in (url, f"Mã quầy: {counter.code}", "Ý kiến của Ông/Bà được giữ bí mật")
+    ]
+    for upper, lower in zip(boxes, boxes[1:]):
+        assert upper[1] > lower[3], "texts overlap"
+    assert boxes[-1][1] > 0 and boxes[0][3] < page_height
+    # the QR is drawn between the names and the texts below it, and still reads
+    image = page.render(scale=150 / 72).to_pil()
+    assert _decode(image) == [url]
