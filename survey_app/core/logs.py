@@ -75,6 +75,12 @@ def log_format(app: Flask) -> str:
     )
 
 
+#: Libraries that tell at INFO what is routine here: alembic the revision
+#: /readyz reads on every probe (``flask db upgrade`` configures its own logging
+#: from alembic.ini), fontTools some forty lines for each PDF it subsets a font into.
+QUIET_LIBRARIES = ("alembic", "fontTools")
+
+
 def configure_logging(app: Flask) -> None:
     """Install the record factory, one stderr handler on the root logger, and the hooks."""
     if logging.getLogRecordFactory() is not _record_factory:
@@ -90,11 +96,10 @@ def configure_logging(app: Flask) -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
         root.setLevel(app.config.get("LOG_LEVEL") or "INFO")
-    alembic = logging.getLogger("alembic")
-    if alembic.level == logging.NOTSET:
-        # /readyz reads the revision on every probe; alembic tells that at INFO
-        # (`flask db upgrade` configures its own logging from alembic.ini)
-        alembic.setLevel(logging.WARNING)
+    for name in QUIET_LIBRARIES:
+        library = logging.getLogger(name)
+        if library.level == logging.NOTSET:  # unless the deployment set a level of its own
+            library.setLevel(logging.WARNING)
     # Flask's own handler would write every app.logger record a second time.
     from flask.logging import default_handler
 

@@ -167,3 +167,15 @@ def test_an_unknown_log_format_is_refused_at_start_up():
 
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         create_app(Wrong)
+
+
+def test_a_poster_pdf_adds_no_lines_of_font_subsetting_to_the_log(app, caplog):
+    """fontTools tells at INFO how it subsets the font into every PDF: about forty
+    lines per poster or report, which would bury the access log."""
+    from survey_app.surveys.posters import render_posters
+    from tests import factories
+
+    with app.app_context(), caplog.at_level(logging.INFO):
+        counter = factories.counter()
+        render_posters([counter])
+    assert not [r for r in caplog.records if r.name.startswith("fontTools")]
