@@ -28,6 +28,7 @@ from .models import AnswerTemplate, CaseChannel, CaseKind, CaseState, FeedbackCa
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
 from .workflow import (
     STATE_LABELS,
+    STEP_ORDER,
     TRANSITIONS,
     TransitionError,
     explain_due,
@@ -239,29 +240,44 @@ def _handlers_for(case: FeedbackCase) -> list[User]:
 @requires(Permission.handle_feedback)
 def case(case_id: int):
     """A case: content, personal data (the read is audited), timeline, due date and actions."""
-    case = _case_or_404(case_id)
+    return _case_page(_case_or_404(case_id))
+
+
+def _case_page(case: FeedbackCase, error: str | None = None):
+    """The case's page; after a refused step, with the message and what was typed in the form."""
     audit.record(current_user, "read_personal_data", case)
     db.session.commit()
-    allowed = [s for s in sorted(TRANSITIONS[case.state]) if may_transition(current_user, case, s)]
+    handlers = _handlers_for(case)
+    allowed = [
+        s
+        for s in STEP_ORDER
+        if s in TRANSITIONS[case.state]
+        and may_transition(current_user, case, s)
+        and (s != CaseState.assigned or handlers)  # nobody to assign it to
+    ]
     templates = db.session.scalars(
         select(AnswerTemplate)
         .where((AnswerTemplate.agency_id == case.agency_id) | AnswerTemplate.agency_id.is_(None))
         .order_by(AnswerTemplate.title)
     ).all()
-    return render_template(
+    page = render_template(
         "feedback/staff/case.html",
         case=case,
         labels=STATE_LABELS,
         allowed=allowed,
+        no_handlers=CaseState.assigned in TRANSITIONS[case.state] and not handlers,
         deadline=explain_due(case),
         cal=work_calendar(),
         agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
-        handlers=_handlers_for(case),
+        handlers=handlers,
         templates=templates,
         today=local_today(),
         can_coordinate=has_permission(current_user, Permission.coordinate_feedback),
         channel_labels=CHANNEL_LABELS,
+        step=request.form if error else {},
+        step_error=error,
     )
+    return (page, 400) if error else page
 
 
 def _check_version(case: FeedbackCase) -> None:
@@ -299,7 +315,7 @@ def do_transition(case_id: int):
     _check_version(case)
     to = request.form.get("to_state", "")
     if to not in CaseState.__members__:
-        abort(400)
+        return _case_page(case, _("Choose the new state."))
     agency = assignee = None
     if (agency_id := parse_id(request.form.get("agency_id"))) is not None:
         agency = db.session.get(Agency, agency_id)
@@ -319,8 +335,7 @@ def do_transition(case_id: int):
         )
     except TransitionError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".case", case_id=case_id), code=303)
+        return _case_page(case, str(exc))
     audit.record(current_user, "transition", case, f"→ {to}")
     if case.state in (CaseState.needs_info, CaseState.rejected, CaseState.redirected_complaint):
         notify.citizen_state_changed(case, case.public_reason or "")
@@ -374,8 +389,7 @@ def do_extend(case_id: int):
         )
     except TransitionError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".case", case_id=case_id), code=303)
+        return _case_page(case, str(exc))
     audit.record(current_user, "extend", case, days)
     notify.citizen_state_changed(
         case,

@@ -41,6 +41,23 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     S.redirected_complaint: frozenset(),
 }
 
+#: The order next steps are offered in: along the usual way first, then the
+#: detours, and the steps that end a case without an answer last.
+STEP_ORDER: tuple[CaseState, ...] = (
+    S.screening,
+    S.accepted,
+    S.assigned,
+    S.in_progress,
+    S.answered,
+    S.approved,
+    S.published,
+    S.closed,
+    S.needs_info,
+    S.transferred,
+    S.rejected,
+    S.redirected_complaint,
+)
+
 #: Transitions an agency handler may make on a case of their agency; coordinators
 #: and admins may make every allowed transition.
 HANDLER_TRANSITIONS: frozenset[tuple[CaseState, CaseState]] = frozenset(

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from survey_app.auth.models import Role
+from survey_app.auth.models import Role, User
 from survey_app.extensions import db
 from survey_app.feedback.models import AuditLog, CaseChannel, CaseKind, CaseState, FeedbackCase
 from survey_app.feedback.services import Submission, submit
@@ -174,11 +174,72 @@ def test_illegal_transition_shows_a_message_and_changes_nothing(app, world):
     reply = client.post(
         f"/staff/feedback/{world.a}/transition",
         data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": "published"},
-        follow_redirects=True,
     )
+    assert reply.status_code == 400
     assert "không thể chuyển sang" in reply.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
+
+
+def _offered_steps(html: str) -> list[str]:
+    select_ = re.search(r'<select id="to_state".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="([^"]*)"', select_)
+
+
+def test_no_step_is_chosen_for_the_user_and_the_usual_one_comes_first(app, world):
+    """The first option used to be "redirect as a complaint": a coordinator who
+    pressed Save without choosing sent the citizen's case away."""
+    client = as_user(app, world, "coordinator")
+    page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    assert _offered_steps(page) == ["", "screening", "rejected", "redirected_complaint"]
+    assert '<select id="to_state" name="to_state" required>' in page
+    reply = client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": ""},
+    )
+    assert reply.status_code == 400 and "Vui lòng chọn trạng thái mới." in reply.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
+
+
+def test_a_refused_step_keeps_what_was_typed(app, world):
+    client = as_user(app, world, "coordinator")
+    page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    reply = client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data={
+            "csrf_token": csrf_from(page),
+            "version": _version(page),
+            "to_state": "rejected",
+            "reason": "",
+            "note": "Đã gọi điện cho công dân <b>hôm qua</b>",
+        },
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and "Vui lòng nêu lý do" in html
+    assert '<option value="rejected" selected>' in html
+    assert "Đã gọi điện cho công dân &lt;b&gt;hôm qua&lt;/b&gt;</textarea>" in html
+    with app.app_context():
+        assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
+
+
+def test_a_case_is_not_offered_for_assignment_when_its_agency_has_no_handler(app, world):
+    client = as_user(app, world, "coordinator")
+    for to, extra in [("screening", {}), ("accepted", {"agency_id": str(world.agency_b)})]:
+        page = client.get(f"/staff/feedback/{world.b}").get_data(as_text=True)
+        reply = client.post(
+            f"/staff/feedback/{world.b}/transition",
+            data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": to} | extra,
+        )
+        assert reply.status_code == 303, reply.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(User, world.ids["handler_b"]).active = False
+        db.session.commit()
+    page = client.get(f"/staff/feedback/{world.b}").get_data(as_text=True)
+    assert _offered_steps(page) == ["", "transferred"]
+    assert "Chưa có ai xử lý hồ sơ tại cơ quan này" in page
 
 
 def test_stale_page_cannot_overwrite_a_colleagues_change(app, world):

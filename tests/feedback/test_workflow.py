@@ -13,7 +13,13 @@ from survey_app.auth.models import Role
 from survey_app.extensions import db
 from survey_app.feedback import services
 from survey_app.feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase, RoutingRule
-from survey_app.feedback.workflow import TransitionError, extend, transition
+from survey_app.feedback.workflow import (
+    STEP_ORDER,
+    TRANSITIONS,
+    TransitionError,
+    extend,
+    transition,
+)
 from tests import factories
 
 S = CaseState
@@ -214,3 +220,8 @@ def test_concurrent_update_of_the_same_case_is_detected(app, world):
     with pytest.raises(StaleDataError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_every_step_a_case_can_take_has_its_place_in_the_offered_order():
+    targets = set().union(*TRANSITIONS.values())
+    assert targets <= set(STEP_ORDER) and len(STEP_ORDER) == len(set(STEP_ORDER))
