@@ -100,6 +100,6 @@ class VerdictForm(FlaskForm):
             SelectChoice("agree", _l("I agree with the answer")),
             SelectChoice("disagree", _l("I do not agree: please look at it again")),
         ],
-        validators=[InputRequired(message=_l("Choose one."))],
+        validators=[InputRequired(message=_l("Say whether you agree with the answer."))],
     )
     reason = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=2000)])

@@ -182,10 +182,11 @@ def _remember_tracked(case_id: int) -> None:
     session[TRACKED_KEY] = [*tracked, case_id]
 
 
-def _tracked_case(code: str) -> FeedbackCase:
+def _tracked_case(code: str) -> FeedbackCase | None:
+    """The case, if this browser has shown its tracking number (``None`` otherwise)."""
     case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code.strip().upper()))
     if case is None or case.id not in session.get(TRACKED_KEY, []):
-        abort(404)
+        return None
     return case
 
 
@@ -195,6 +196,8 @@ def _tracked_case(code: str) -> FeedbackCase:
 def track():
     """Look a case up with its code and tracking number (no account needed)."""
     form = TrackForm()
+    if request.method == "GET":  # from a case's own address: the code is filled in
+        form.code.data = request.args.get("code", "")[:20]
     if form.validate_on_submit():
         case = db.session.scalar(
             select(FeedbackCase).where(FeedbackCase.code == form.code.data.strip().upper())
@@ -214,6 +217,11 @@ def track():
 def status(code: str):
     """A case's state, due date and, once published, its answer; the citizen's verdict."""
     case = _tracked_case(code)
+    if case is None:
+        # A bookmark, a link opened on another phone, or an expired session: ask for
+        # the tracking number, the same way whether or not the code exists.
+        flash(_("Enter the tracking number to see this case."), "info")
+        return redirect(url_for(".track", code=code.strip().upper()[:20]), code=303)
     form = VerdictForm()
     http_status = 200
     if request.method == "POST":

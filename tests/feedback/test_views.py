@@ -69,9 +69,13 @@ def test_submit_shows_code_and_secret_once_then_tracking_works(app, client, worl
         case = db.session.scalar(select(FeedbackCase))
         assert (case.code, case.channel, case.agency_id) == (code, CaseChannel.web, world.agency)
         assert case.contact_phone == "0912345678"
-    other = app.test_client()
-    assert other.get(f"/feedback/track/{code}").status_code == 404  # not proven yet
-    html = other.get("/feedback/track").get_data(as_text=True)
+    other = app.test_client()  # another phone: a shared link, a bookmark
+    asked = other.get(f"/feedback/track/{code.lower()}")
+    assert asked.status_code == 303  # not proven yet: the tracking number is asked for
+    assert asked.headers["Location"] == f"/feedback/track?code={code}"
+    html = other.get(asked.headers["Location"]).get_data(as_text=True)
+    assert f'value="{code}"' in html and "Vui lòng nhập số theo dõi" in html
+    assert "Mới gửi" not in html
     reply = other.post(
         "/feedback/track",
         data={"csrf_token": csrf_from(html), "code": code.lower(), "secret": secret},
@@ -95,6 +99,12 @@ def test_wrong_secret_reveals_nothing(app, client, world):
         data={"csrf_token": csrf_from(html), "code": "PA-26-ZZZZZZ", "secret": "1"},
     )
     assert wrong.status_code == unknown.status_code == 404
+    # a case's address tells nothing either: the same answer for a real and an unknown code
+    real, made_up = other.get(f"/feedback/track/{code}"), other.get("/feedback/track/PA-26-ZZZZZZ")
+    assert real.status_code == made_up.status_code == 303
+    assert real.headers["Location"].replace(code, "X") == made_up.headers["Location"].replace(
+        "PA-26-ZZZZZZ", "X"
+    )
     assert wrong.get_data(as_text=True).replace(code, "X") == unknown.get_data(
         as_text=True
     ).replace("PA-26-ZZZZZZ", "X")
@@ -237,6 +247,12 @@ def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(ap
         "/feedback/track", data={"csrf_token": csrf_from(html), "code": code, "secret": secret}
     )
     page = client.get(f"/feedback/track/{code}").get_data(as_text=True)
+    undecided = client.post(
+        f"/feedback/track/{code}", data={"csrf_token": csrf_from(page), "reason": "Vẫn chậm"}
+    )
+    html = undecided.get_data(as_text=True)
+    assert undecided.status_code == 400 and "cho biết Ông/Bà có đồng ý" in html
+    assert ">Vẫn chậm</textarea>" in html  # what the citizen wrote is kept
     reply = client.post(
         f"/feedback/track/{code}",
         data={"csrf_token": csrf_from(page), "verdict": "disagree", "reason": "Vẫn chậm"},
