@@ -1,5 +1,7 @@
 """Fill Vietnamese msgstrs from a JSON file {msgid: msgstr}, clearing fuzzy flags on those.
 
+A plural entry is given by its singular msgid and a list of forms (one for Vietnamese).
+
     python tools/fill_translations.py translations.json
 
 Used after ``flask translate update``: write the new entries' translations into a
@@ -23,8 +25,11 @@ def main(path: str) -> int:
         catalog = read_po(f)
     filled = 0
     for message in catalog:
-        if message.id and message.id in table:
-            message.string = table[message.id]
+        # a plural entry is keyed by its singular msgid, its value a list of forms
+        key = message.id[0] if message.pluralizable else message.id
+        if key and key in table:
+            value = table[key]
+            message.string = tuple(value) if message.pluralizable else value
             message.flags.discard("fuzzy")
             filled += 1
     with PO.open("wb") as f:

@@ -76,8 +76,18 @@ def error_response(status: int, message: str | None = None, title: str | None = 
             title=title,
             message=message,
             kiosk_reset_url=_kiosk_reset_url(status),
+            staff_page=_in_staff_layout(status),
         )
     return make_response(body, status)
+
+
+def _in_staff_layout(status: int) -> bool:
+    """A staff page's mistake (4xx) keeps the staff header and its way back.
+
+    Server errors use the public layout: the staff header reads the logged-in
+    user, which may be what just failed (a database outage).
+    """
+    return status < 500 and request.path.startswith("/staff/")
 
 
 def _kiosk_reset_url(status: int) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..agencies import services as agency_services
 from ..agencies.models import Agency, AgencyKind, Counter
@@ -118,10 +118,7 @@ def agency_posters(agency_id: int):
     """Every active counter's poster in this agency and below, one per page."""
     agency = _agency_or_404(agency_id)
     counters = db.session.scalars(
-        select(Counter)
-        .join(Agency)
-        .where(agency_services.subtree_filter(agency), Counter.is_active.is_(True))
-        .order_by(Agency.path, Counter.name)
+        _printable_counters(agency).order_by(Agency.path, Counter.name)
     ).all()
     if not counters:
         abort(404, description=_("This agency has no active counters to print posters for."))
@@ -130,6 +127,15 @@ def agency_posters(agency_id: int):
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="posters-{agency.code}.pdf"'},
+    )
+
+
+def _printable_counters(agency: Agency):
+    """The active counters of ``agency`` and the agencies below it."""
+    return (
+        select(Counter)
+        .join(Agency)
+        .where(agency_services.subtree_filter(agency), Counter.is_active.is_(True))
     )
 
 
@@ -156,6 +162,9 @@ def agency(agency_id: int):
         counters=counters,
         counts=count_today([c.id for c in counters]),
         ancestors=agency.ancestors(),
+        printable=db.session.scalar(
+            select(func.count()).select_from(_printable_counters(agency).subquery())
+        ),
     )
 
 

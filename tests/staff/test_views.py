@@ -122,6 +122,22 @@ def test_handler_prints_posters_for_own_agency(app, world):
     assert client.get(f"/staff/counters/{world.counter_a}/poster.pdf?size=B3").status_code == 400
 
 
+def test_the_agency_page_offers_posters_only_when_there_is_something_to_print(app, world):
+    client = as_user(app, world, "admin")
+    district = client.get(f"/staff/agencies/{world.a}").get_data(as_text=True)
+    assert f"/staff/agencies/{world.a}/posters.pdf?size=A5" in district and "2 áp phích" in district
+    with app.app_context():
+        db.session.get(Counter, world.counter_b).is_active = False
+        db.session.commit()
+    empty = client.get(f"/staff/agencies/{world.b}").get_data(as_text=True)
+    assert "posters.pdf" not in empty and "không có áp phích nào để in" in empty
+    # the address itself still answers, in the staff layout with its way back
+    reply = client.get(f"/staff/agencies/{world.b}/posters.pdf")
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 404 and "không có quầy đang hoạt động nào" in html
+    assert "staff.css" in html and 'href="/staff/"' in html
+
+
 def test_viewer_cannot_print_or_manage(app, world):
     client = as_user(app, world, "viewer_a")
     assert client.get(f"/staff/counters/{world.counter_a}").status_code == 200
