@@ -97,3 +97,14 @@ class CommentForm(FlaskForm):
         ]
     )
     wants_feedback = BooleanField()
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if self.wants_feedback.data and not (self.comment.data or "").strip():
+            # (not an inline validator: Optional() stops the field's chain when it is empty)
+            self.comment.errors = [
+                _l("Write your suggestion first: it is what would be handled as a report.")
+            ]
+            return False
+        return True

@@ -47,7 +47,7 @@ PHONE_TYPED, PHONE_STORED = "0912 345 678", "0912345678"
 SUBMIT_FEEDBACK = "form.feedback button.primary"
 SUBMIT_TRACK = "form.code button.primary"
 SUBMIT_LOGIN = "form:has(input[name=password]) button[type=submit]"
-TRANSITION_FORM = "form[action$='/transition']"
+TRANSITION_FORM = "form[action*='/transition']"
 ANSWER_FORM = "form[action$='/answer']"
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -287,8 +287,12 @@ def assert_filed(live, procedure, code: str) -> None:
 def track_from_another_phone(browser, live, code: str, secret: str, **options) -> None:
     context, page = new_page(browser, PHONE, **options)
     try:
-        # the code alone shows nothing: this browser has not proved it holds the number
-        assert page.goto(f"{live.url}/feedback/track/{code}").status == 404
+        # the code alone shows nothing: this browser has not proved it holds the number,
+        # so the case's address asks for it, with the code filled in
+        assert page.goto(f"{live.url}/feedback/track/{code}").status == 200
+        assert page.url == f"{live.url}/feedback/track?code={code}"
+        assert page.locator("#code").input_value() == code
+        assert page.locator("#case-state").count() == 0
         reply = track(page, live, code, secret)
         assert reply.status == 200
         assert page.locator("#case-state").count() == 1
@@ -342,7 +346,8 @@ def test_handler_answers_coordinator_publishes_citizen_disagrees(browser, live):
         # marking it answered before writing the answer is refused, and nothing changes
         page.locator(f"{TRANSITION_FORM} select[name=to_state]").select_option("answered")
         reply = submit_form(page, f"{TRANSITION_FORM} button[type=submit]")
-        assert reply.status == 200
+        assert reply.status == 400
+        assert page.locator("[role=alert]").count() == 1
         assert the_case(live, world.case_id)["state"] == CaseState.in_progress
 
         page.locator(f"{ANSWER_FORM} textarea[name=answer]").fill(answer)

@@ -69,6 +69,8 @@ def test_kiosk_page_is_full_screen_survey_of_its_counter_with_reset_script(clien
     assert 'data-idle-seconds=""' in html and "http-equiv" not in html
     # the form posts back to the kiosk, not to the poster's address
     assert f'action="{kiosk.path}"' in html and 'name="channel"' not in html
+    # nothing leads away from the survey on a shared tablet, not even the name in the header
+    assert 'class="brand" href' not in html
 
 
 def test_each_citizen_on_the_same_tablet_is_counted_as_kiosk(app, client, kiosk):

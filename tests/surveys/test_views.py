@@ -342,6 +342,22 @@ def test_comment_too_long_is_refused(client, counter, stored):
     assert stored()[0].comment is None
 
 
+def test_asking_for_formal_handling_of_an_empty_suggestion_says_what_is_missing(
+    client, counter, stored
+):
+    tap(client, counter.code, 5)
+    html = client.get(f"/s/{counter.code}/comment").get_data(as_text=True)
+    reply = client.post(
+        f"/s/{counter.code}/comment",
+        data={"csrf_token": csrf_from(html), "comment": "  ", "wants_feedback": "y"},
+    )
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    assert "Vui lòng viết góp ý trước" in html
+    assert 'name="wants_feedback" value="y" checked' in html  # the choice is kept
+    assert stored()[0].wants_feedback is False
+
+
 def test_steps_two_and_three_need_a_rating_from_this_browser(client, app, counter):
     assert client.get(f"/s/{counter.code}/more").status_code == 404
     tap(client, counter.code, 5)
