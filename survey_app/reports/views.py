@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -110,7 +111,15 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         else "",
         snapshots=services.published_snapshots(period),
         below=[r for r in rows if r["verdict"] == "below_target"],
+        ends_on=_ends_on(period),
     )
+
+
+def _ends_on(period: Period):
+    """The period's last day while it is still running, else ``None``."""
+    if now_utc() >= period.window()[1]:
+        return None
+    return period.local_days()[1]
 
 
 @bp.get("/")
@@ -190,6 +199,16 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
 def publish():
     """Freeze the period's report as published."""
     period = _period()
+    if (ends_on := _ends_on(period)) is not None and request.form.get("interim") != "y":
+        abort(
+            400,
+            description=_(
+                "The period %(period)s runs until %(date)s and its figures still change. "
+                "To publish an interim report, tick the box that says so.",
+                period=period.label,
+                date=format_date(ends_on),
+            ),
+        )
     snapshot = services.publish(period, current_user)
     db.session.commit()
     flash(_("Report %(period)s published.", period=period.label), "success")

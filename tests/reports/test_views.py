@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from survey_app.agencies.models import Agency
 from survey_app.auth.models import Role
+from survey_app.core.time import now_utc
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
 from survey_app.reports.models import ReportSnapshot
@@ -112,6 +114,26 @@ def test_publish_freezes_and_changes_shows_late_responses(app, demo):
     assert 'id="new-responses"' in changes and ": 3." in changes
     listing = client.get("/staff/reports/snapshots").get_data(as_text=True)
     assert "2022-03" in listing
+
+
+def test_a_running_period_is_published_only_as_an_interim_report_when_asked(app, demo):
+    client = as_user(app, demo, "coordinator")
+    with app.app_context():
+        counter = db.session.get(Agency, demo.ids["H-THANHHA"]).counters[0]
+        respond(counter, 5, when=now_utc())  # in the period now running
+        db.session.commit()
+    page = client.get("/staff/reports/").get_data(as_text=True)  # the current month
+    period = re.search(r'name="period" value="([^"]+)"', page).group(1)
+    assert 'name="interim" value="y" required' in page and "báo cáo tạm thời" in page
+    data = {"period": period, "csrf_token": csrf_from(page)}
+    refused = client.post("/staff/reports/publish", data=data)
+    assert refused.status_code == 400 and "vẫn còn thay đổi" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(ReportSnapshot)).all() == []
+    assert client.post("/staff/reports/publish", data=data | {"interim": "y"}).status_code == 303
+    # a period that has ended is published without the question
+    past = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    assert 'name="interim"' not in past and "Công bố báo cáo" in past
 
 
 def test_downloads(app, demo):
