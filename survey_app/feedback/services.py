@@ -44,6 +44,10 @@ class IntakeError(Exception):
         self.errors = errors
 
 
+#: Fewer characters than this cannot say what is wrong or what should change.
+CONTENT_MIN = 10
+
+
 @dataclass
 class Submission:
     """What a citizen (or staff on their behalf) submits, from any channel."""
@@ -81,7 +85,7 @@ def validate_submission(sub: Submission) -> None:
     """
     errors: dict[str, str] = {}
     content = (sub.content or "").strip()
-    if len(content) < 10:
+    if len(content) < CONTENT_MIN:
         errors["content"] = str(
             _l(
                 "Describe the problem or proposal clearly (Decree 20/2008, Art. 7: the content must be clear)."

@@ -155,6 +155,7 @@ def new():
         render_template(
             "feedback/new.html",
             form=form,
+            content_min=services.CONTENT_MIN,
             matches=matches,
             errors=errors,
             from_survey=response is not None,

@@ -130,6 +130,19 @@ def test_missing_art7_parts_get_the_lawful_reason_and_nothing_is_stored(
     assert _count(app) == 0
 
 
+def test_a_wrong_phone_number_is_told_once_next_to_its_field(app, client, world):
+    reply = _post(client, {**GOOD, "contact_phone": "12345"})
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert html.count("Vui lòng nhập số điện thoại Việt Nam") == 1
+    assert _count(app) == 0
+
+
+def test_the_form_says_which_items_are_required_and_how_long_the_content_must_be(client, world):
+    html = client.get("/feedback/new").get_data(as_text=True)
+    assert "Các mục có dấu * là bắt buộc." in html and "Ít nhất 10 ký tự." in html
+
+
 def test_complaint_choice_gets_the_explanation_and_is_recorded(app, client, world):
     reply = _post(client, {**GOOD, "kind": "complaint"})
     assert reply.status_code == 303
