@@ -243,8 +243,9 @@ def case(case_id: int):
     return _case_page(_case_or_404(case_id))
 
 
-def _case_page(case: FeedbackCase, error: str | None = None):
-    """The case's page; after a refused step, with the message and what was typed in the form."""
+def _case_page(case: FeedbackCase, error: str | None = None, refused: str = "step"):
+    """The case's page; after a refused ``step`` or ``extension``, with the message and
+    what was typed in that form."""
     audit.record(current_user, "read_personal_data", case)
     db.session.commit()
     handlers = _handlers_for(case)
@@ -274,8 +275,10 @@ def _case_page(case: FeedbackCase, error: str | None = None):
         today=local_today(),
         can_coordinate=has_permission(current_user, Permission.coordinate_feedback),
         channel_labels=CHANNEL_LABELS,
-        step=request.form if error else {},
-        step_error=error,
+        step=request.form if error and refused == "step" else {},
+        extension=request.form if error and refused == "extension" else {},
+        refused=refused if error else None,
+        error=error,
     )
     return (page, 400) if error else page
 
@@ -389,7 +392,7 @@ def do_extend(case_id: int):
         )
     except TransitionError as exc:
         db.session.rollback()
-        return _case_page(case, str(exc))
+        return _case_page(case, str(exc), refused="extension")
     audit.record(current_user, "extend", case, days)
     notify.citizen_state_changed(
         case,

@@ -415,3 +415,36 @@ def test_lists_mask_names_for_every_role_and_only_the_case_page_shows_them(app, 
         as_user(app, world, "coordinator").get("/staff/feedback/?scope=all").get_data(as_text=True)
     )
     assert "Nguyễn V. A." in html and "Nguyễn Văn An" not in html and "0912345678" not in html
+
+
+def test_the_answer_deadline_is_extended_once_and_a_refusal_keeps_what_was_typed(app, world):
+    client = as_user(app, world, "handler_a")
+    for to, extra in [
+        ("screening", {}),
+        ("accepted", {}),
+        ("assigned", {"assignee_id": str(world.ids["handler_a"])}),
+    ]:
+        page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+        data = {"csrf_token": csrf_from(page), "version": _version(page), "to_state": to}
+        assert (
+            client.post(f"/staff/feedback/{world.a}/transition", data=data | extra).status_code
+            == 303
+        )
+    with app.app_context():
+        due = db.session.get(FeedbackCase, world.a).due_on
+    page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "version": _version(page), "days": "5"}
+    refused = client.post(f"/staff/feedback/{world.a}/extend", data=data | {"reason": ""})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Vui lòng nêu lý do" in html
+    assert 'name="days" type="number" min="1" max="30" value="5"' in html
+    assert '<option value="in_progress" selected>' not in html  # the other form is untouched
+    reply = client.post(
+        f"/staff/feedback/{world.a}/extend", data=data | {"reason": "Cần xác minh tại xã"}
+    )
+    assert reply.status_code == 303
+    with app.app_context():
+        case = db.session.get(FeedbackCase, world.a)
+        assert case.due_on > due and case.extension_reason == "Cần xác minh tại xã"
+    page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    assert f"/staff/feedback/{world.a}/extend" not in page  # once only
