@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -76,15 +76,54 @@ def url_with_lang(lang: str) -> str:
     return url_with(lang=lang)
 
 
-def local_datetime(value: datetime | None, fmt: str = "short") -> str:
+#: Dates as Vietnamese offices write them (27/11/2026); in English, with the month's
+#: name, so that 11/12 cannot be read either way.
+DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+DATETIME_PATTERNS = {"vi": "HH:mm dd/MM/yyyy", "en": "d MMM yyyy, HH:mm"}
+
+
+def local_date(value: date | str | None, fmt: str | None = None) -> str:
+    """A date (or an ISO date string) in the current language's way of writing dates."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, fmt or DATE_PATTERNS.get(current_language(), "medium"))
+
+
+def local_datetime(value: datetime | None, fmt: str | None = None) -> str:
     """A UTC datetime shown in the configured time zone and the current language."""
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    return format_datetime(value, fmt or DATETIME_PATTERNS.get(current_language(), "short"))
+
+
+def number(value: float | int | None, digits: int = 0, signed: bool = False) -> str:
+    """A number with the current language's separators (25.654 and 86,7 in Vietnamese)."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(value, pattern)
+
+
+def percent(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A share (0.867) as a percentage in the current language (86,7% in Vietnamese)."""
+    return "—" if value is None else number(100 * value, digits, signed) + "%"
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
-        pick=pick, url_with=url_with, url_with_lang=url_with_lang, current_language=current_language
+        pick=pick,
+        url_with=url_with,
+        url_with_lang=url_with_lang,
+        current_language=current_language,
+        pct=percent,
+        number=number,
     )
-    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime,
+        dateformat=local_date,  # (Flask-Babel's, in the house pattern)
+        number=number,
+    )

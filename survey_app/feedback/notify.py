@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency
 from ..agencies.services import subtree_filter
 from ..auth.models import Role, User
+from ..core.i18n import local_date
 from ..extensions import db
 from .models import FeedbackCase
 from .outbox import enqueue
@@ -116,7 +117,7 @@ def remind(today: date) -> RemindResult:
                     _(
                         "Overdue: case %(code)s was due on %(date)s",
                         code=case.code,
-                        date=case.due_on.isoformat(),
+                        date=local_date(case.due_on),
                     ),
                     _(
                         "The case %(code)s (%(agency)s, %(state)s) is overdue.\n%(url)s",
@@ -140,7 +141,7 @@ def remind(today: date) -> RemindResult:
                     "The case %(code)s (%(state)s) is due on %(date)s.\n%(url)s",
                     code=case.code,
                     state=STATE_LABELS[case.state],
-                    date=case.due_on.isoformat(),
+                    date=local_date(case.due_on),
                     url=_staff_url(case),
                 ),
                 dedupe_key=f"remind:{case.id}:{case.due_on.isoformat()}:{left}:{user.id}",

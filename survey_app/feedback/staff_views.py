@@ -19,6 +19,7 @@ from ..agencies.models import Agency, Procedure
 from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core.i18n import local_date
 from ..core.params import parse_id
 from ..core.time import local_today
 from ..extensions import db
@@ -398,7 +399,7 @@ def do_extend(case_id: int):
         case,
         _(
             "The deadline was extended to %(date)s: %(reason)s",
-            date=case.due_on.isoformat() if case.due_on else "-",
+            date=local_date(case.due_on) if case.due_on else "-",
             reason=case.extension_reason,
         ),
     )

@@ -47,7 +47,6 @@ def _helpers():
         "verdict_label": lambda v: VERDICTS.get(v, v or "—"),
         "kind_label_period": lambda k: KIND_LABELS.get(k, k),
         "quality_label": lambda k: QUALITY_LABELS.get(k, k),
-        "pct": lambda v: "—" if v is None else f"{100 * v:.1f}%",
     }
 
 

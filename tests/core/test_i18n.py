@@ -64,3 +64,27 @@ def test_locale_order_query_then_session_then_header(client, app):
     # the explicit choice is remembered over the header
     assert 'lang="vi"' in english.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'lang="vi"' in client.get("/?lang=fr").get_data(as_text=True)
+
+
+def test_dates_and_numbers_are_written_the_way_each_language_writes_them(app):
+    from datetime import UTC, date, datetime
+
+    from survey_app.core.i18n import local_date, local_datetime, number, percent
+
+    when = datetime(2026, 11, 27, 6, 23, tzinfo=UTC)  # 13:23 in Hà Nội
+    expected = {
+        "vi": ("27/11/2026", "13:23 27/11/2026", "25.654", "86,7%", "+1,5", "0,81"),
+        "en": ("27 Nov 2026", "27 Nov 2026, 13:23", "25,654", "86.7%", "+1.5", "0.81"),
+    }
+    for lang, figures in expected.items():
+        with app.test_request_context(f"/?lang={lang}"):
+            assert (
+                local_date(date(2026, 11, 27)),
+                local_datetime(when),
+                number(25654),
+                percent(0.8667),
+                number(1.5, 1, signed=True),
+                number(0.8125, 2),
+            ) == figures, lang
+            assert local_date("2026-11-27") == figures[0]  # the reports keep ISO strings
+            assert number(None) == percent(None) == "—"

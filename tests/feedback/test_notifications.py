@@ -125,6 +125,8 @@ def test_reminders_at_three_and_one_working_days_and_escalation(world):
     assert result.escalations == 1
     recipients = [m.recipient for m in _outbox()]
     assert recipients.count("handler@stp.vn") == 2 and "dieuphoi@vp.vn" in recipients
+    [overdue] = [m for m in _outbox() if m.recipient == "dieuphoi@vp.vn"]
+    assert overdue.subject.endswith(due.strftime("%d/%m/%Y"))  # as Vietnamese offices write dates
 
 
 def test_remind_command(world, runner):
