@@ -37,11 +37,12 @@ NEW_CASE_KEY = "new_case"  # code and secret shown once after submission
 PUBLISHED_STATES = (CaseState.published, CaseState.closed)
 
 
-def _agency_choices():
+def _agency_choices(empty: str | None = None):
+    """The active agencies, indented by depth, after an empty choice labelled ``empty``."""
     agencies = db.session.scalars(
         select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.path)
     ).all()
-    return [SelectChoice("", _("(I don't know)"))] + [
+    return [SelectChoice("", empty or _("(I don't know)"))] + [
         SelectChoice(str(a.id), "— " * a.depth + a.name) for a in agencies
     ]
 
@@ -280,6 +281,6 @@ def answers():
         page=page,
         query=query,
         agency_id=agency_id,
-        agencies=_agency_choices(),
+        agencies=_agency_choices(_("(All agencies)")),
         redact=redact,
     )

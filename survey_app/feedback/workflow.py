@@ -138,6 +138,17 @@ def refresh_due(case: FeedbackCase) -> None:
     case.due_on = explain_due(case).due
 
 
+def deadline_title(case: FeedbackCase) -> str:
+    """What the running deadline is for: screening, a transfer, the answer or publication."""
+    if case.state in (S.submitted, S.screening, S.needs_info):
+        return _l("Screening deadline")
+    if case.state == S.transferred and case.agency is None:
+        return _l("Transfer deadline")
+    if case.state == S.approved:
+        return _l("Publication deadline")
+    return _l("Answer deadline")
+
+
 def explain_due(case: FeedbackCase):
     """The :class:`~.workdays.Deadline` of the current step: the due date and its reasons."""
     return compute_deadline(

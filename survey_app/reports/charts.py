@@ -93,7 +93,9 @@ def interval_chart(rows: list[dict], target: float = 0.90, title: str = "") -> s
     return _svg(width, height, title, body)
 
 
-def funnel_chart(funnel: dict | None, target: float = 0.90, title: str = "") -> str:
+def funnel_chart(
+    funnel: dict | None, target: float = 0.90, title: str = "", axis_label: str = "n_eff"
+) -> str:
     """Index against effective size (log scale), the target line and the 95% / 99.8% limits."""
     width, height, left, right, top, bottom = 700, 380, 56, 20, 20, 44
     if not funnel:
@@ -147,7 +149,7 @@ def funnel_chart(funnel: dict | None, target: float = 0.90, title: str = "") -> 
             f'fill="{colour}" fill-opacity="0.8"><title>{escape(p["code"])}: '
             f"{_percent(p['index'])}, n_eff {p['n_eff']:.0f}</title></circle>"
         )
-    body.append(_text((left + width - right) / 2, height - 6, "n_eff", "middle", 11, "#333"))
+    body.append(_text((left + width - right) / 2, height - 6, axis_label, "middle", 11, "#333"))
     return _svg(width, height, title, body)
 
 

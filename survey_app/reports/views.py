@@ -105,7 +105,12 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         interval_svg=charts.interval_chart(ordered, target, _("Agencies: index and interval"))
         if ordered
         else "",
-        funnel_svg=charts.funnel_chart(services.funnel(rows), target, _("Funnel plot"))
+        funnel_svg=charts.funnel_chart(
+            services.funnel(rows),
+            target,
+            _("Funnel plot"),
+            _("Effective number of responses (n_eff)"),
+        )
         if rows
         else "",
         snapshots=services.published_snapshots(period),

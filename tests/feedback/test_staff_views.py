@@ -192,6 +192,7 @@ def test_no_step_is_chosen_for_the_user_and_the_usual_one_comes_first(app, world
     client = as_user(app, world, "coordinator")
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
     assert _offered_steps(page) == ["", "screening", "rejected", "redirected_complaint"]
+    assert "<h2>Hạn xem xét tiếp nhận</h2>" in page
     assert '<select id="to_state" name="to_state" required>' in page
     reply = client.post(
         f"/staff/feedback/{world.a}/transition",
@@ -433,6 +434,7 @@ def test_the_answer_deadline_is_extended_once_and_a_refusal_keeps_what_was_typed
     with app.app_context():
         due = db.session.get(FeedbackCase, world.a).due_on
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    assert "<h2>Hạn trả lời</h2>" in page
     data = {"csrf_token": csrf_from(page), "version": _version(page), "days": "5"}
     refused = client.post(f"/staff/feedback/{world.a}/extend", data=data | {"reason": ""})
     html = refused.get_data(as_text=True)

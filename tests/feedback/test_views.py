@@ -254,6 +254,7 @@ def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(ap
         code = case.code
     listing = client.get("/feedback/answers?q=khai sinh").get_data(as_text=True)
     assert "Sở đã chấn chỉnh" in listing
+    assert '<option value="" selected>(Tất cả cơ quan)</option>' in listing
     assert "Lê Thị Cúc" not in listing and "0912345678" not in listing
     html = client.get("/feedback/track").get_data(as_text=True)
     client.post(

@@ -52,6 +52,7 @@ def test_province_overview_with_chart_and_sorting(app, demo):
     assert "UBND huyện Thanh Hà" in html and "Dưới mục tiêu" in html
     assert 'id="weighting"' in html and "gia quyền" in html.lower()
     assert html.count("<svg") == 2 and "stroke-dasharray" in html
+    assert ">Số phiếu hiệu dụng (n_eff)</text>" in html  # the funnel's axis, translated
     assert ' style="' not in html  # the CSP forbids inline styles
     table = html[html.index('id="agencies"') :]
     # sorted by index, descending: Thanh Hà (≈65%) is last
