@@ -484,3 +484,28 @@ def test_user_text_never_runs_on_staff_or_citizen_pages(browser, live):
         assert article.locator("div.answer").inner_text() == XSS
     finally:
         context.close()
+
+
+def test_staff_pages_fit_a_phone_and_wide_tables_scroll_by_themselves(browser, live):
+    """A coordinator on a phone: the page itself never scrolls sideways; a table
+    wider than the screen scrolls inside its own box."""
+    world = staff_world(live)
+    context, page = new_page(browser, PHONE)
+    try:
+        log_in(page, live, world.coordinator_email)
+        width = page.viewport_size["width"]
+        for path in (
+            "/staff/feedback/?scope=all",
+            f"/staff/feedback/{world.case_id}",
+            "/staff/",
+            "/staff/agencies",
+            "/staff/reports/",
+        ):
+            assert page.goto(f"{live.url}{path}").status == 200, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        page.goto(f"{live.url}/staff/feedback/?scope=all")
+        table = page.locator("main table").first
+        assert table.evaluate("t => getComputedStyle(t).overflowX") == "auto"
+        assert page.watch.problems == []
+    finally:
+        context.close()
