@@ -30,6 +30,11 @@ _COUNT = {"month": 12, "quarter": 4, "half": 2, "year": 1}
 _LABEL = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$")
 
 
+#: The years a period may be asked for: the service's own, with room for the
+#: periods a report reads around its own.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 class PeriodError(ValueError):
     """A period label that cannot be read."""
 
@@ -65,6 +70,9 @@ class Period:
         if not match:
             raise PeriodError(f"not a period: {label!r} (use 2022-03, 2022-Q1, 2022-H1 or 2022)")
         year, month, quarter, half = match.groups()
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            # (the report also reads the periods around it: 12 back, one ahead)
+            raise PeriodError(f"not a reporting year: {label!r} ({FIRST_YEAR}–{LAST_YEAR})")
         if month is not None:
             if not 1 <= int(month) <= 12:
                 raise PeriodError(f"not a month: {label!r}")

@@ -68,7 +68,7 @@ def test_calendar_setting_is_read_from_the_app(app):
             app.config["REPORT_CALENDAR_MONTHS"] = False
 
 
-@pytest.mark.parametrize("label", ["2022-03", "2022-Q1", "2022-H2", "2022", "1999-12"])
+@pytest.mark.parametrize("label", ["2022-03", "2022-Q1", "2022-H2", "2022", "2000-12"])
 def test_labels_round_trip(label):
     assert Period.parse(label).label == label
     assert Period.parse(label.lower()).label == label
@@ -111,3 +111,15 @@ def test_period_containing_an_instant():
 
 def test_months_covered_are_the_volume_keys():
     assert [d.month for d in Period.parse("2022-Q2").months()] == [4, 5, 6]
+
+
+@pytest.mark.parametrize("label", ["1900", "1999-12", "1900-Q1", "2101-H1", "9998"])
+def test_years_outside_the_service_are_refused(label):
+    with pytest.raises(PeriodError, match="reporting year"):
+        Period.parse(label)
+
+
+@pytest.mark.parametrize("label", ["2000-01", "2000", "2100-12", "2100"])
+def test_the_first_and_last_years_have_the_periods_a_report_reads_around_them(label):
+    period = Period.parse(label)
+    assert len(period.last(12)) == 12 and period.next().year >= period.year

@@ -196,3 +196,12 @@ def test_published_agency_page_keeps_its_comments_and_trend(app, demo):
     other = as_user(app, demo, "handler_thanhha")
     gia_loc = f"/staff/reports/snapshots/{snapshot_id}/agencies/{demo.ids['H-GIALOC']}"
     assert other.get(gia_loc).status_code == 404
+
+
+@pytest.mark.parametrize("period", ["1900", "1900-01", "9998-12", "2022-13"])
+def test_a_period_outside_the_service_is_a_400_on_every_report_address(app, demo, period):
+    client = as_user(app, demo, "coordinator")
+    for path in ("/staff/reports/", "/staff/reports/report.pdf", "/staff/reports/report.xlsx"):
+        reply = client.get(f"{path}?period={period}")
+        assert reply.status_code == 400, path
+        assert "Không phải kỳ báo cáo" in reply.get_data(as_text=True), path
