@@ -27,6 +27,8 @@ def extract_messages(output: Path) -> None:
         "babel.cfg",
         "-k",
         "_l",
+        "-k",
+        "_nl:1,2",
         "--no-location",
         "--sort-output",
         "--omit-header",

@@ -12,8 +12,9 @@ from functools import cache
 
 from babel import support
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm as _FlaskForm
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.i18n import messages_path
 
 from .params import clean_text
@@ -26,12 +27,22 @@ def wtforms_translations(locale: str) -> support.Translations:
 
 
 class _CachedTranslations:
-    """The object WTForms asks for messages; resolves the request's locale at call time."""
+    """The object WTForms asks for messages; resolves the request's locale at call time.
+
+    The app's catalogue first (it holds WTForms' messages in Vietnamese, see
+    :mod:`.wtforms_messages`), then WTForms' own.
+    """
 
     def gettext(self, string: str) -> str:
+        own = get_translations().ugettext(string)
+        if own != string:
+            return own
         return wtforms_translations(str(get_locale())).ugettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
+        own = get_translations().ungettext(singular, plural, n)
+        if own not in (singular, plural):
+            return own
         return wtforms_translations(str(get_locale())).ungettext(singular, plural, n)
 
 
@@ -42,16 +53,24 @@ def _clean(value):
     return clean_text(value) if isinstance(value, str) else value
 
 
+def _choice(value):
+    # A choice of only spaces counts as none: Optional() would let it through as a value.
+    return value.strip() if isinstance(value, str) else value
+
+
 class FlaskForm(_FlaskForm):
     """Every form of the app derives from this (CSRF, file data and i18n as Flask-WTF's).
 
     Every field's text goes through :func:`~survey_app.core.params.clean_text`
-    (no NUL or control characters, NFC) before validation.
+    (no NUL or control characters, NFC) before validation, and a choice made of
+    spaces is no choice.
     """
 
     class Meta(_FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):
             filters = (*unbound_field.kwargs.get("filters", ()), _clean)
+            if issubclass(unbound_field.field_class, SelectFieldBase):
+                filters = (*filters, _choice)
             return unbound_field.bind(form=form, filters=filters, **options)
 
         def get_translations(self, form):

@@ -379,3 +379,16 @@ def test_commit_failing_leaves_no_attachment_file_behind(app, client, world, mon
     assert reply.status_code == 503
     assert _count(app) == 0
     assert set(folder.iterdir()) == before
+
+
+def test_wtforms_own_messages_are_in_vietnamese(client, world):
+    html = client.get("/feedback/track").get_data(as_text=True)
+    reply = client.post(
+        "/feedback/track", data={"csrf_token": csrf_from(html), "code": "P" * 30, "secret": "1"}
+    )
+    text = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert "Vui lòng nhập không quá 20 ký tự." in text and "cannot be longer" not in text
+    reply = _post(client, {**GOOD, "kind": "x"})
+    assert reply.status_code == 400
+    assert "Vui lòng chọn một trong các lựa chọn có sẵn." in reply.get_data(as_text=True)

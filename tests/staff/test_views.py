@@ -179,6 +179,15 @@ def test_admin_creates_agency_under_a_district_and_it_is_placed_in_the_tree(app,
         assert agency.path == f"/{world.province}/{world.a}/{agency.id}/"
 
 
+def test_a_parent_of_only_spaces_is_no_parent(app, world):
+    client = as_user(app, world, "admin")
+    page = client.get("/staff/agencies/new").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "code": "S-MOI", "name": "Sở Mới", "kind": "department"}
+    assert client.post("/staff/agencies/new", data=data | {"parent_id": " \t"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Agency).where(Agency.code == "S-MOI")).parent_id is None
+
+
 def test_admin_moves_an_agency_and_its_subtree_follows(app, world):
     client = as_user(app, world, "admin")
     page = client.get(f"/staff/agencies/{world.a}/edit").get_data(as_text=True)

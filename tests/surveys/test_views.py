@@ -332,6 +332,26 @@ def test_oversized_body_is_413_with_a_message_in_the_visitors_language(
     assert "What you sent is too large" in reply.get_data(as_text=True)
 
 
+def test_answers_of_only_spaces_count_as_unanswered(client, counter, stored):
+    tap(client, counter.code, 4)
+    html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "A1": " ", "A2": "\t", "trips": "\u00a0", "gender": " "}
+    reply = client.post(f"/s/{counter.code}/more", data=data | {"C5": "3"})
+    assert reply.status_code == 303
+    (response,) = stored()
+    assert {(a.item_code, a.value) for a in response.answers} == {("C5", 3)}
+    assert response.trips is None
+
+
+def test_an_answer_not_offered_is_refused_in_vietnamese(client, counter, stored):
+    tap(client, counter.code, 4)
+    html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
+    reply = client.post(f"/s/{counter.code}/more", data={"csrf_token": csrf_from(html), "A1": "9"})
+    assert reply.status_code == 400
+    assert "Not a valid choice" not in reply.get_data(as_text=True)
+    assert stored()[0].answers == []
+
+
 def test_comment_too_long_is_refused(client, counter, stored):
     tap(client, counter.code, 5)
     html = client.get(f"/s/{counter.code}/comment").get_data(as_text=True)
