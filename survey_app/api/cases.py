@@ -17,7 +17,7 @@ from ..agencies.importers import CODE_PATTERN
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.permissions import api_key, public
 from ..core.errors import error_response
-from ..core.params import clean_json
+from ..core.params import json_body
 from ..extensions import db, limiter
 from ..feedback import notify
 from ..feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
@@ -57,7 +57,7 @@ def case_status(case: FeedbackCase) -> dict:
 @api_key()
 def create_case():
     """Create a case on a citizen's behalf (an integrating portal that collected consent)."""
-    body = clean_json(request.get_json(silent=True))
+    body = json_body()
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
     text_fields = (

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency, Counter, Procedure
 from ..auth.permissions import api_key
 from ..core.errors import error_response
-from ..core.params import clean_json
+from ..core.params import json_body
 from ..extensions import db, limiter
 from ..surveys import qr
 from ..surveys.tokens import issue_receipt_token, read_receipt_token, token_expires_at
@@ -36,7 +36,7 @@ def create_survey_link():
     "qr": "svg" | "png"}``; only ``counter`` is required.
     """
     client = g.api_client
-    body = clean_json(request.get_json(silent=True))
+    body = json_body()
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
     counter_code = body.get("counter")

@@ -31,6 +31,7 @@ def _safe_next(target: str | None) -> str:
     """Only local paths, so a crafted link cannot send a user elsewhere after login."""
     if (
         target
+        and target.isprintable()  # no line breaks to smuggle into the Location header
         and target.startswith("/")
         and not target.startswith("//")
         and not urlsplit(target).netloc

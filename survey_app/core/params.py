@@ -47,6 +47,17 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+#: No listing has this many pages; a larger number would only overflow the OFFSET.
+MAX_PAGE = 100_000
+
+
+def page_number(value: object) -> int:
+    """``?page=`` as 1…:data:`MAX_PAGE`; anything else is the first page."""
+    if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value):
+        return min(max(int(value), 1), MAX_PAGE)
+    return 1
+
+
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
@@ -64,3 +75,14 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {clean_json(k): clean_json(v) for k, v in value.items()}
     return value
+
+
+def json_body() -> Any:
+    """The request's JSON body, cleaned as :func:`clean_json`; ``None`` if it is not
+    JSON, or is nested deeper than Python reads (``[[[[…`` thousands deep)."""
+    from flask import request
+
+    try:
+        return clean_json(request.get_json(silent=True))
+    except RecursionError:
+        return None

@@ -14,7 +14,7 @@ from ..agencies.models import Agency, Procedure, ProcedureField
 from ..agencies.services import subtree_filter
 from ..auth.models import User
 from ..auth.permissions import Permission, has_permission, requires
-from ..core.params import parse_id
+from ..core.params import page_number, parse_id
 from ..extensions import db
 from .models import AnswerTemplate, AuditLog, CalendarOverride, FeedbackCase, RoutingRule
 from .workflow import recompute_open_deadlines, work_calendar
@@ -173,7 +173,7 @@ def calendar():
 @requires(Permission.view_audit)
 def audit_log():
     """Who read personal data or changed a case, newest first (admins)."""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     stmt = (
         select(AuditLog)
         .options(joinedload(AuditLog.user), joinedload(AuditLog.case))

@@ -20,7 +20,7 @@ from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
 from ..core.i18n import local_date
-from ..core.params import parse_id
+from ..core.params import page_number, parse_id
 from ..core.time import local_today
 from ..extensions import db
 from . import audit, notify, services
@@ -106,7 +106,7 @@ def queue():
             local_today(),
         )
     )
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     rows = (
         db.session.scalars(
             stmt.options(

@@ -16,12 +16,13 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
 from ..agencies.models import Agency, Procedure
 from ..agencies.services import search_procedures
 from ..auth.permissions import public
-from ..core.params import parse_id
+from ..core.params import page_number, parse_id
 from ..core.redact import redact
 from ..extensions import db, limiter
 from ..surveys.models import Response
@@ -95,6 +96,16 @@ def new():
     )
     from_survey = request.args.get("from") == "survey"
     response = _survey_response_for_conversion() if from_survey else None
+    if response is not None and db.session.scalar(
+        select(FeedbackCase.id).where(FeedbackCase.response_id == response.id)
+    ):  # sent already: the back button, or a second press of Send
+        abort(
+            409,
+            description=_(
+                "Your suggestion has already been sent as a report or proposal. "
+                "Follow it with the case code and tracking number you were given."
+            ),
+        )
     form = FeedbackForm()
     form.agency_id.choices = _agency_choices()
     if request.method == "GET":
@@ -119,7 +130,10 @@ def new():
     errors: dict[str, str] = {}
     if request.method == "POST" and "search" not in request.form:
         status = 400
-        uploads = [f for f in form.attachments.data or [] if f and f.filename]
+        # (a text field of that name is not a file: only uploads count)
+        uploads = [
+            f for f in form.attachments.data or [] if isinstance(f, FileStorage) and f.filename
+        ]
         if form.validate_on_submit():
             try:
                 if len(uploads) > current_app.config["ATTACHMENT_MAX_FILES"]:
@@ -272,7 +286,7 @@ def answers():
     if query:
         ids = [p.id for p in search_procedures(query, limit=500)]
         stmt = stmt.where(FeedbackCase.procedure_id.in_(ids or [-1]))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     cases = db.session.scalars(stmt.limit(21).offset((page - 1) * 20)).all()
     return render_template(
         "feedback/answers.html",

@@ -81,6 +81,13 @@ def test_invalid_cases_are_422_naming_the_field(app, client, world, body, field)
         assert db.session.scalars(select(FeedbackCase)).all() == []
 
 
+@pytest.mark.parametrize("path", ["/api/v1/cases", "/api/v1/survey-links"])
+def test_json_nested_past_what_python_reads_is_a_400(client, world, path):
+    body = "[" * 5_000 + "]" * 5_000  # deeper than Python parses (its recursion limit)
+    reply = client.post(path, data=body, content_type="application/json", headers=auth(world))
+    assert reply.status_code == 400 and reply.json["error"]["status"] == 400
+
+
 def test_cases_api_needs_a_key(client, world):
     for reply, path, method in [
         (client.post("/api/v1/cases", json=GOOD), "/api/v1/cases", "POST"),

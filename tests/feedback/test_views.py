@@ -211,22 +211,24 @@ def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
     assert "/feedback/new?from=survey" in thanks
     form = client.get("/feedback/new?from=survey").get_data(as_text=True)
     assert "Cán bộ yêu cầu giấy tờ không có trong quy định." in form
-    reply = client.post(
-        "/feedback/new?from=survey",
-        data={
-            "csrf_token": csrf_from(form),
-            "kind": "report",
-            "content": "Cán bộ yêu cầu giấy tờ không có trong quy định.",
-            "agency_id": str(world.agency),
-            "submitter_name": "Trần B",
-            "contact_email": "b@example.vn",
-            "consent": "y",
-        },
-    )
+    data = {
+        "csrf_token": csrf_from(form),
+        "kind": "report",
+        "content": "Cán bộ yêu cầu giấy tờ không có trong quy định.",
+        "agency_id": str(world.agency),
+        "submitter_name": "Trần B",
+        "contact_email": "b@example.vn",
+        "consent": "y",
+    }
+    reply = client.post("/feedback/new?from=survey", data=data)
     assert reply.status_code == 303
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase))
         assert case.channel == CaseChannel.survey and case.response_id is not None
+    # Send pressed twice, or the back button: one case, and the citizen is told
+    again = client.post("/feedback/new?from=survey", data=data)
+    assert again.status_code == 409 and "đã được gửi" in again.get_data(as_text=True)
+    assert _count(app) == 1
 
 
 def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(app, client, world):
@@ -392,3 +394,13 @@ def test_wtforms_own_messages_are_in_vietnamese(client, world):
     reply = _post(client, {**GOOD, "kind": "x"})
     assert reply.status_code == 400
     assert "Vui lòng chọn một trong các lựa chọn có sẵn." in reply.get_data(as_text=True)
+
+
+def test_a_text_value_where_files_are_expected_is_no_file(app, client, world):
+    assert _post(client, {**GOOD, "attachments": "abc"}).status_code == 303
+    assert _count(app) == 1
+
+
+def test_a_huge_page_number_is_the_last_page_not_an_error(client, world):
+    for page in ("99999999999999999999", "9999999999", "-3", "x"):
+        assert client.get(f"/feedback/answers?page={page}").status_code == 200, page

@@ -82,6 +82,19 @@ def test_login_redirect_only_to_local_pages(client, world):
     assert reply.headers["Location"].endswith("/staff/")
 
 
+def test_a_login_next_with_a_line_break_goes_to_the_dashboard(client, world):
+    page = client.get("/login")
+    reply = client.post(
+        "/login?next=/%0D%0AX:%20y",
+        data={
+            "email": world.users["admin"],
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+    assert reply.status_code == 303 and reply.headers["Location"].endswith("/staff/")
+
+
 def test_logout_is_a_post(app, world):
     client = as_user(app, world, "viewer_a")
     page = client.get("/staff/").get_data(as_text=True)
