@@ -404,3 +404,10 @@ def test_a_text_value_where_files_are_expected_is_no_file(app, client, world):
 def test_a_huge_page_number_is_the_last_page_not_an_error(client, world):
     for page in ("99999999999999999999", "9999999999", "-3", "x"):
         assert client.get(f"/feedback/answers?page={page}").status_code == 200, page
+
+
+def test_every_refused_field_of_the_form_says_why(app, client, world):
+    reply = _post(client, {**GOOD, "address": "x" * 501})
+    assert reply.status_code == 400
+    assert "Vui lòng nhập không quá 500 ký tự." in reply.get_data(as_text=True)
+    assert _count(app) == 0
