@@ -78,11 +78,32 @@ class AgencyForm(FlaskForm):
     parent_id = SelectField(_l("Parent agency"), validators=[Optional()])
     is_active = BooleanField(_l("Active"), default=True)
 
-    def __init__(self, *args, agency: Agency | None = None, **kwargs):
+    def __init__(self, *args, agency: Agency | None = None, editor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.agency = agency
         self.kind.choices = [SelectChoice(k.value, kind_label(k)) for k in AgencyKind]
-        self.parent_id.choices = agency_choices(True, _l("(none: top level)"))
+        # An admin of one agency places agencies within it only; the agency's
+        # present parent stays a choice, so that it can be saved where it is.
+        choices = agency_choices(True, _l("(none: top level)"), within=editor)
+        if agency is not None and not any(c.value == str(agency.parent_id or "") for c in choices):
+            parent = agency.parent
+            choices.insert(
+                0,
+                SelectChoice(
+                    str(agency.parent_id or ""), parent.name if parent else _l("(none: top level)")
+                ),
+            )
+        self.parent_id.choices = choices
+        self._may_be_top_level = any(c.value == "" for c in choices)
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.parent_id.data and not self._may_be_top_level:
+            # (Optional() lets an empty choice through before the choices are checked)
+            self.parent_id.errors = [_l("Choose the parent agency.")]
+            return False
+        return True
 
     def validate_code(self, field) -> None:
         existing = db.session.scalar(select(Agency).where(Agency.code == field.data.strip()))

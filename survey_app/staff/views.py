@@ -187,7 +187,7 @@ def _apply_agency_form(form: AgencyForm, agency: Agency | None) -> Agency:
 @requires(Permission.manage_agencies)
 def agency_new():
     """Add an agency anywhere in the tree."""
-    form = AgencyForm()
+    form = AgencyForm(editor=current_user)
     if request.method == "GET" and parse_id(request.args.get("parent")) is not None:
         form.parent_id.data = request.args["parent"]
     if form.validate_on_submit():
@@ -204,7 +204,7 @@ def agency_new():
 def agency_edit(agency_id: int):
     """Rename, move, enable or disable an agency."""
     agency = _agency_or_404(agency_id)
-    form = AgencyForm(obj=agency, agency=agency)
+    form = AgencyForm(obj=agency, agency=agency, editor=current_user)
     if request.method == "GET":
         form.parent_id.data = str(agency.parent_id or "")
         form.kind.data = agency.kind.value

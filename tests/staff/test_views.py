@@ -201,6 +201,48 @@ def test_a_parent_of_only_spaces_is_no_parent(app, world):
         assert db.session.scalar(select(Agency).where(Agency.code == "S-MOI")).parent_id is None
 
 
+def test_an_admin_of_one_district_places_agencies_only_inside_it(app, world):
+    with app.app_context():
+        email = factories.user(Role.admin, db.session.get(Agency, world.a)).email
+        db.session.commit()
+    client = logged_in(app, email)
+    page = client.get("/staff/agencies/new").get_data(as_text=True)
+    assert "UBND huyện Thanh Hà" not in page  # not offered as a parent
+    data = {"csrf_token": csrf_from(page), "name": "Xã Mới", "kind": "commune"}
+    for code, parent in (("X-1", str(world.b)), ("X-2", ""), ("X-3", str(world.province))):
+        reply = client.post("/staff/agencies/new", data=data | {"code": code, "parent_id": parent})
+        assert reply.status_code == 400, parent
+    reply = client.post(
+        "/staff/agencies/new", data=data | {"code": "X-4", "parent_id": str(world.a)}
+    )
+    assert reply.status_code == 303
+    # its own district stays where it is (under the province it cannot choose)
+    page = client.get(f"/staff/agencies/{world.a}/edit").get_data(as_text=True)
+    edit = {
+        "csrf_token": csrf_from(page),
+        "code": "H-NS",
+        "name": "UBND huyện Nam Sách",
+        "kind": "district",
+        "is_active": "y",
+    }
+    assert (
+        client.post(
+            f"/staff/agencies/{world.a}/edit", data=edit | {"parent_id": str(world.province)}
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"/staff/agencies/{world.a}/edit", data=edit | {"parent_id": str(world.b)}
+        ).status_code
+        == 400
+    )
+    with app.app_context():
+        assert db.session.get(Agency, world.a).parent_id == world.province
+        codes = set(db.session.scalars(select(Agency.code)))
+        assert "X-4" in codes and not {"X-1", "X-2", "X-3"} & codes
+
+
 def test_admin_moves_an_agency_and_its_subtree_follows(app, world):
     client = as_user(app, world, "admin")
     page = client.get(f"/staff/agencies/{world.a}/edit").get_data(as_text=True)
