@@ -221,7 +221,7 @@ def bench_database(db: st.Database, args: argparse.Namespace, work_dir: Path) ->
             server.stop()
         names = ["bare", "app"]
         if args.ladder:
-            names += ["+" + "+".join(layers) for layers in st.LADDER]
+            names += ["+" + "+".join(layers) for layers in args.rungs]
         figures: dict[str, float] = {}
         for name in names:
             table = (
@@ -270,6 +270,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=300, help="measured requests (default 300)")
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
     p.add_argument("--ladder", action="store_true", help="also every rung of the ladder")
+    p.add_argument(
+        "--rungs",
+        type=st.parse_rungs,
+        default=st.LADDER,
+        metavar="A+B,C+D",
+        help="with --ladder: only these rungs, e.g. csrf+session+limit+row (default: all)",
+    )
     p.add_argument(
         "--app",
         default="wsgi:app",

@@ -171,3 +171,19 @@ def test_instruction_benchmark_child_answers_every_request_with_303(
     assert result.returncode == 0, result.stderr[-2000:]
     statuses = json.loads((tmp_path / "done").read_text())
     assert [s.split()[0] for s in statuses] == ["303"] * 5
+
+
+def test_rungs_option_picks_rungs_and_refuses_unknown_layers(monkeypatch):
+    import argparse
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    import survey_throughput as st
+
+    assert st.parse_rungs("csrf+session+limit+row, log") == (
+        ("csrf", "session", "limit", "row"),
+        ("log",),
+    )
+    assert st.parse_rungs("") == st.LADDER
+    assert st.parse_args(["--rungs", "csrf+limit"]).rungs == (("csrf", "limit"),)
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown layers cache"):
+        st.parse_rungs("csrf+cache")
