@@ -13,6 +13,8 @@ from .questionnaire import Questionnaire
 
 NOT_APPLICABLE = "na"
 COMMENT_MAX_LENGTH = 2000
+#: What the five faces of step 1 send.
+FACE_VALUES = frozenset({"1", "2", "3", "4", "5"})
 
 
 class OverallForm(FlaskForm):
@@ -35,6 +37,18 @@ class OverallForm(FlaskForm):
     )
     #: Signed time the page was shown, for the completion time.
     started = HiddenField(label="")
+
+    @staticmethod
+    def tapped_face(formdata) -> int | None:
+        """The face tapped, when ``formdata`` carries exactly one of the values the page sends.
+
+        Building this form costs about as much as the tap's INSERT, so a tap that
+        sends what the five buttons send is read without it. Anything else (no
+        value, out of range, text, padded) gives ``None``: the form is then built
+        and validated as usual, accepting what it accepts and saying why not.
+        """
+        value = formdata.get("overall")
+        return int(value) if value in FACE_VALUES else None
 
 
 class DetailsFormBase(FlaskForm):

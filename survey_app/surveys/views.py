@@ -216,9 +216,12 @@ def _render_already(flow: Flow, can_continue: bool = False):
 
 
 def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
-    form = OverallForm()
-    if not form.validate_on_submit():
-        return _render_overall(flow, form, 400, token, origin_kwargs["channel"])
+    overall, started = OverallForm.tapped_face(request.form), request.form.get("started")
+    if overall is None:  # not what a face sends: the form decides, and explains a refusal
+        form = OverallForm()
+        if not form.validate_on_submit():
+            return _render_overall(flow, form, 400, token, origin_kwargs["channel"])
+        overall, started = form.overall.data, form.started.data
     by_browser = origin_kwargs["channel"] in (Channel.poster, Channel.web)
     if by_browser and _answered_recently(flow.code):  # this browser rated it a moment ago
         state = session.get(SESSION_KEY) or {}
@@ -227,19 +230,19 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
         language=current_language(),
         client_hash=_client_hash(),
         staff_flag=_is_staff(),
-        started_at=_started_at(form.started.data, flow.code),
+        started_at=_started_at(started, flow.code),
         **origin_kwargs,
     )
     if by_browser:
         # the counter lookup is part of the one INSERT
-        response_id = services.tap(flow.code, form.overall.data, origin)  # committed
+        response_id = services.tap(flow.code, overall, origin)  # committed
         if response_id is None:  # nothing stored: the counter is unknown or withdrawn
             _counter_not_found()
     else:
         # Receipts are answered once by their token; a kiosk serves one citizen after
         # another on the same device, so "this phone already answered" means nothing there.
         try:
-            response_id = services.store_overall(flow.counter, form.overall.data, origin)
+            response_id = services.store_overall(flow.counter, overall, origin)
         except services.TokenAlreadyUsed:
             db.session.rollback()
             return _render_already(flow)

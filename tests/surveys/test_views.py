@@ -163,6 +163,38 @@ def test_resubmitting_step_two_replaces_answers(client, counter, stored):
     assert [(a.item_code, a.value) for a in response.answers] == [("A1", 3)]
 
 
+def test_a_face_tap_is_stored_without_building_the_form(client, counter, stored, monkeypatch):
+    """What the five buttons send is read directly (the form costs as much as the INSERT)."""
+    from survey_app.surveys import forms
+
+    page = client.get(f"/s/{counter.code}").get_data(as_text=True)
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+
+    def no_form(*args, **kwargs):
+        raise AssertionError("a face tap built the form")
+
+    monkeypatch.setattr(forms.OverallForm, "__init__", no_form)
+    reply = client.post(
+        f"/s/{counter.code}",
+        data={"csrf_token": csrf_from(page), "overall": "2", "started": started},
+    )
+    assert reply.status_code == 303
+    (response,) = stored()
+    assert response.overall == 2
+    assert response.started_at is not None
+
+
+@pytest.mark.parametrize("value", [" 3", "3 ", "03"])
+def test_a_value_no_face_sends_is_left_to_the_form(client, counter, stored, value):
+    """The form still decides what the direct reading does not take (WTForms' IntegerField
+    reads these as 3), and the start time comes through the form then."""
+    reply = tap(client, counter.code, overall=value)
+    assert reply.status_code == 303
+    (response,) = stored()
+    assert response.overall == 3
+    assert response.started_at is not None
+
+
 @pytest.mark.parametrize("value", ["0", "6", "abc", ""])
 def test_out_of_range_overall_is_refused_with_a_message(client, counter, value, stored):
     reply = tap(client, counter.code, 5, overall=value)
