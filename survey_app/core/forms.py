@@ -11,9 +11,11 @@ from __future__ import annotations
 from functools import cache
 
 from babel import support
-from flask import current_app
+from flask import current_app, request
 from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm as _FlaskForm
+from flask_wtf.form import _Auto  # Flask-WTF's "read the request" default for formdata
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.i18n import messages_path
 
@@ -72,6 +74,14 @@ class FlaskForm(_FlaskForm):
             if issubclass(unbound_field.field_class, SelectFieldBase):
                 filters = (*filters, _choice)
             return unbound_field.bind(form=form, filters=filters, **options)
+
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF also takes a JSON body as the form's data: numbers, lists and
+            # objects would then reach validators and views made for text. The pages
+            # post forms; a JSON body is no form data (so the form says what is missing).
+            if formdata is _Auto and form.is_submitted() and request.is_json:
+                return ImmutableMultiDict()
+            return super().wrap_formdata(form, formdata)
 
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):

@@ -106,7 +106,11 @@ def templates():
         title = (request.form.get("title") or "").strip()[:255]
         body = (request.form.get("body") or "").strip()[:10000]
         agency_id = _int("agency_id") if coordinator else current_user.agency_id
-        if not title or not body:
+        # (empty is "all agencies"; anything else must be an agency that exists)
+        chosen = coordinator and (request.form.get("agency_id") or "").strip()
+        if chosen and (agency_id is None or db.session.get(Agency, agency_id) is None):
+            flash(_("Choose the agency."), "error")
+        elif not title or not body:
             flash(_("Give the template a title and a text."), "error")
         else:
             db.session.add(AnswerTemplate(title=title, body=body, agency_id=agency_id))

@@ -114,6 +114,23 @@ def test_handler_template_is_scoped_to_their_agency(app, world):
         assert template.agency_id == world.a
 
 
+@pytest.mark.parametrize("agency_id", ["99999", "abc"])
+def test_a_template_for_an_agency_that_does_not_exist_is_refused(app, world, agency_id):
+    client = as_user(app, world, "admin")
+    page = client.get("/staff/feedback/admin/templates").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "title": "T", "body": "B", "agency_id": agency_id}
+    reply = client.post("/staff/feedback/admin/templates", data=data)
+    assert reply.status_code == 400
+    assert "Vui lòng chọn cơ quan." in reply.get_data(as_text=True)
+    # "all agencies" (empty) and a real agency are taken
+    for value in ("", str(world.b)):
+        data["agency_id"] = value
+        assert client.post("/staff/feedback/admin/templates", data=data).status_code == 303
+    with app.app_context():
+        stored = db.session.scalars(select(AnswerTemplate.agency_id)).all()
+        assert sorted(stored, key=str) == sorted([None, world.b], key=str)
+
+
 def test_a_new_day_off_moves_running_deadlines(app, world):
     with app.app_context(), freeze_time(datetime(2026, 3, 2, 2, tzinfo=UTC)):
         case, _ = submit(
