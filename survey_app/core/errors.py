@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, make_response, render_template, request, url_for
+from flask.globals import request_ctx
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -64,6 +66,12 @@ def error_response(status: int, message: str | None = None, title: str | None = 
     default_title, default_message = _messages().get(status, _messages()[400])
     title = title or default_title
     message = message or default_message
+    if request_ctx.url_adapter is None:
+        # the request could not be matched to this site at all (a Host header werkzeug
+        # refuses): the page's links cannot be built, so the answer is plain text
+        return make_response(
+            f"{title}\n\n{message}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+        )
     if request.path.startswith("/open311/"):
         # GeoReport v2 clients expect its own error shape
         body = jsonify([{"code": status, "description": message}])
@@ -115,8 +123,11 @@ def register(app: Flask) -> None:
         if status < 400:
             return error
         # abort(404, description=…) carries our own translated message; werkzeug's
-        # default descriptions are English and are replaced by ours.
+        # default descriptions are English and are replaced by ours, and so is
+        # Flask-Limiter's, which is the limit itself ("10 per 1 minute").
         custom = error.description if error.description != type(error).description else None
+        if isinstance(error, RateLimitExceeded):
+            custom = None
         response = error_response(status, custom)
         # headers the status needs (Allow on 405, WWW-Authenticate on 401…), but
         # not werkzeug's Content-Type: the body is ours

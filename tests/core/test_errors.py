@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from survey_app.surveys import views as survey_views
@@ -125,3 +126,13 @@ def test_connection_lost_after_the_last_query_still_serves_the_page(app, client,
     gc.collect()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 64 + ".vn"])
+def test_a_host_header_werkzeug_refuses_gets_a_plain_400(client, host):
+    """No URL can be built for such a request, so the error page itself used to fail
+    (and the 500 page after it): the answer is the message as plain text."""
+    reply = client.get("/s/ABC123", headers={"Host": host})
+    assert reply.status_code == 400
+    assert reply.mimetype == "text/plain"
+    assert "Yêu cầu không hợp lệ" in reply.get_data(as_text=True)

@@ -64,6 +64,24 @@ def test_fourth_submission_in_a_minute_is_429_in_the_visitors_language(
     assert limited.test_client().get(f"/s/{counter_code}").status_code == 200
 
 
+def test_a_flask_limiter_429_is_explained_in_the_visitors_language(app, database_url):
+    """/login, the feedback form and the API are limited by Flask-Limiter, whose own text
+    is the limit itself ("10 per 1 minute"): the page says what it means instead."""
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
+    limited.config["LOGIN_RATE_LIMIT"] = "2/minute"
+    client = limited.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    data = {"csrf_token": token, "email": "nobody@example.gov.vn", "password": "wrong password"}
+    replies = [client.post("/login", data=data) for _ in range(3)]
+    assert [r.status_code for r in replies] == [400, 400, 429]
+    html = replies[-1].get_data(as_text=True)
+    assert "Quá nhiều lần thử" in html
+    assert "per 1 minute" not in html and "2 per" not in html
+    english = client.post("/login?lang=en", data=data, headers={"Accept-Language": "en"})
+    assert english.status_code == 429
+    assert "Too many attempts from your connection" in english.get_data(as_text=True)
+
+
 @pytest.mark.skipif(
     not REDIS_URL, reason="Redis test SKIPPED: set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)"
 )
