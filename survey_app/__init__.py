@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     from .core.i18n import babel_locale, select_timezone
     from .core.ratelimit import init_limiter
     from .core.sessions import CachedSerializerSessionInterface
+    from .core.uploads import register as register_upload_limits
     from .extensions import babel, csrf, db, login_manager, migrate
 
     app.session_interface = CachedSerializerSessionInterface()
@@ -70,6 +71,7 @@ def register_extensions(app: Flask) -> None:
         install_sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=babel_locale, timezone_selector=select_timezone)
+    register_upload_limits(app)  # before CSRFProtect, which reads the body first
     csrf.init_app(app)
     init_limiter(app)
     login_manager.init_app(app)

@@ -24,6 +24,7 @@ from ..agencies.services import search_procedures
 from ..auth.permissions import public
 from ..core.params import page_number, parse_id
 from ..core.redact import redact
+from ..core.uploads import accepts_uploads
 from ..extensions import db, limiter
 from ..surveys.models import Response
 from . import attachments, notify, services
@@ -82,6 +83,12 @@ def _submission_from(form: FeedbackForm) -> services.Submission:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@accepts_uploads(
+    lambda: (
+        current_app.config["ATTACHMENT_MAX_BYTES"] * current_app.config["ATTACHMENT_MAX_FILES"]
+        + 64 * 1024
+    )  # the form's text
+)
 @public
 @limiter.limit(
     lambda: current_app.config["FEEDBACK_RATE_LIMIT"],
@@ -90,10 +97,6 @@ def _submission_from(form: FeedbackForm) -> services.Submission:
 )
 def new():
     """The public form; also the survey's "file it as formal feedback" path."""
-    request.max_content_length = (
-        current_app.config["ATTACHMENT_MAX_BYTES"] * current_app.config["ATTACHMENT_MAX_FILES"]
-        + 64 * 1024
-    )
     from_survey = request.args.get("from") == "survey"
     response = _survey_response_for_conversion() if from_survey else None
     if response is not None and db.session.scalar(

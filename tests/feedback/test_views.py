@@ -191,6 +191,42 @@ def test_attachment_checked_by_content_and_stored_outside_the_web_root(
         app.config["ATTACHMENT_DIR"] = None
 
 
+def test_photos_of_real_size_are_taken_up_to_the_limit(app, client, world, tmp_path):
+    """A phone's photo is megabytes; the body limits are set before CSRFProtect reads
+    the body (with the general ones only files under 32 KB got through)."""
+    app.config["ATTACHMENT_DIR"] = str(tmp_path)
+    limit = app.config["ATTACHMENT_MAX_BYTES"]
+    try:
+        photos = [PNG + bytes([n]) * (size - len(PNG)) for n, size in ((1, 40_000), (2, limit))]
+        files = [(io.BytesIO(data), f"anh{n}.png") for n, data in enumerate(photos)]
+        reply = _post(client, GOOD, files=files)
+        assert reply.status_code == 303
+        with app.app_context():
+            case = db.session.scalar(select(FeedbackCase))
+            stored = sorted((tmp_path / a.stored_name).read_bytes() for a in case.attachments)
+            assert stored == sorted(photos)
+        # one byte over the limit per file: the citizen is told which file and why
+        big = PNG + b"\x00" * (limit + 1 - len(PNG))
+        reply = _post(client, GOOD, files=[(io.BytesIO(big), "lon.png")])
+        assert reply.status_code == 400
+        assert "lon.png" in reply.get_data(as_text=True)
+        # more than all the files together may be: 413, in the visitor's language
+        total = limit * app.config["ATTACHMENT_MAX_FILES"] + 128 * 1024
+        reply = _post(client, GOOD, files=[(io.BytesIO(PNG + b"\x00" * total), "qua.png")])
+        assert reply.status_code == 413
+        assert "Nội dung Ông/Bà gửi quá lớn" in reply.get_data(as_text=True)
+        assert _count(app) == 1
+    finally:
+        app.config["ATTACHMENT_DIR"] = None
+
+
+def test_pages_without_files_keep_the_small_body_limit(client, world):
+    html = client.get("/feedback/track").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "code": "x" * 100_000, "secret": "1"}
+    reply = client.post("/feedback/track", data=data, content_type="multipart/form-data")
+    assert reply.status_code == 413
+
+
 def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
     with app.app_context():
         counter = factories.counter(db.session.get(factories.Agency, world.agency))
