@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..agencies.models import Agency, Counter
+from ..core.clitypes import Text
 from ..extensions import db
 from .models import ApiClient
 from .services import create_api_client
@@ -15,7 +16,9 @@ api_keys_cli = AppGroup("api-keys", help="API keys for integrating systems.")
 
 
 @api_keys_cli.command("create")
-@click.option("--name", required=True, help="Who uses the key, e.g. 'Một cửa điện tử'.")
+@click.option(
+    "--name", type=Text(255), required=True, help="Who uses the key, e.g. 'Một cửa điện tử'."
+)
 @click.option("--counter", "counter_code", help="Limit the key to this counter.")
 @click.option("--agency", "agency_code", help="Limit the key to this agency's counters.")
 def create(name: str, counter_code: str | None, agency_code: str | None) -> None:
@@ -54,7 +57,7 @@ def list_() -> None:
 
 
 @api_keys_cli.command("revoke")
-@click.argument("client_id", type=int)
+@click.argument("client_id", type=click.IntRange(1, 2**31 - 1))
 def revoke(client_id: int) -> None:
     """Revoke a key by its id."""
     client = db.session.get(ApiClient, client_id)

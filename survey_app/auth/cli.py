@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..agencies.models import Agency
+from ..core.clitypes import EmailAddress, Text
 from ..extensions import db
 from .models import Role
 from .services import MIN_PASSWORD_LENGTH, create_user
@@ -15,8 +16,8 @@ users_cli = AppGroup("users", help="Staff accounts.")
 
 
 @users_cli.command("create")
-@click.option("--email", required=True, help="Login e-mail.")
-@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--email", type=EmailAddress(), required=True, help="Login e-mail.")
+@click.option("--name", "full_name", type=Text(255), required=True, help="Full name.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--agency", "agency_code", help="Agency code (required for handler and viewer).")
 @click.password_option(

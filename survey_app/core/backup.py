@@ -28,6 +28,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import URL, make_url
 
+from .clitypes import writing
+
 
 class BackupError(click.ClickException):
     """The backup could not be made; nothing was left at the output path."""
@@ -140,10 +142,12 @@ def backup_command(output: Path | None) -> None:
         if url.database in (None, "", ":memory:"):
             raise BackupError("an in-memory SQLite database cannot be backed up")
         output = output or default_output("sqlite3")
-        size = backup_sqlite(Path(url.database), output)
+        with writing(output):
+            size = backup_sqlite(Path(url.database), output)
     elif backend == "postgresql":
         output = output or default_output("dump")
-        size = backup_postgresql(url, output)
+        with writing(output):
+            size = backup_postgresql(url, output)
     else:
         raise BackupError(f"no backup method for {backend}")
     click.echo(f"backup written to {output} ({size} bytes)")

@@ -27,12 +27,20 @@ def remind() -> None:
 
 @feedback_cli.command("purge")
 @click.option(
-    "--days", type=int, default=None, help="Retention in days (default FEEDBACK_RETENTION_DAYS)."
+    "--days",
+    type=click.IntRange(1, 36500),
+    default=None,
+    help="Retention in days, 1 to 36500 (default FEEDBACK_RETENTION_DAYS).",
 )
 def purge(days: int | None) -> None:
     """Erase contact data of cases closed longer than the retention period, and attachment
     files left without their case (a worker stopped while storing it) for over a day."""
-    days = days if days is not None else current_app.config["FEEDBACK_RETENTION_DAYS"]
+    if days is None:
+        days = current_app.config["FEEDBACK_RETENTION_DAYS"]
+        if not 1 <= days <= 36500:
+            raise click.ClickException(
+                f"FEEDBACK_RETENTION_DAYS is {days}: it must be 1 to 36500; nothing was erased"
+            )
     erased = notify.purge_contacts(local_today(), days)
     db.session.commit()
     click.echo(f"contact data erased from {erased} case(s) closed more than {days} days ago")
@@ -41,7 +49,7 @@ def purge(days: int | None) -> None:
 
 
 @outbox_cli.command("send")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 def send(limit: int) -> None:
     """Send queued notifications (SMTP settings; printed to the log in development)."""
     sent, failed = outbox.send_pending(limit)

@@ -11,13 +11,15 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..core.clitypes import Day, writing
 from ..surveys.questionnaire import load_questionnaire
 from ..surveys.services import current_questionnaire
 from .export import write_responses_csv, write_volumes_csv
+from .periods import FIRST_YEAR, LAST_YEAR
 
 export_cli = AppGroup("export", help="Export responses and dossier volumes as CSV.")
 
-_date = click.DateTime(formats=["%Y-%m-%d"])
+_date = Day(FIRST_YEAR, LAST_YEAR)
 _range = [
     click.option("--from", "date_from", type=_date, required=True, help="First day (YYYY-MM-DD)."),
     click.option("--to", "date_to", type=_date, required=True, help="Last day, included."),
@@ -43,11 +45,13 @@ def _destination(path: Path | None):
         yield sys.stdout
         sys.stdout.flush()
         return
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    with writing(path):
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             yield out
-        os.replace(tmp, path)
+        with writing(path):
+            os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise

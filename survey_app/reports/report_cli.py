@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..core.clitypes import writing
 from .periods import Period, PeriodError
 
 report_cli = AppGroup("report", help="Satisfaction reports as PDF and XLSX files.")
@@ -32,10 +33,12 @@ def _write(kind: str, label: str, output_dir: str) -> None:
         raise click.BadParameter(f"{label!r} is not a {kind} period", param_hint="--period")
     report = services.compute_report(period)
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     stem = out / f"bao-cao-hai-long-{period.label}"
-    stem.with_suffix(".pdf").write_bytes(documents.report_pdf(report))
-    stem.with_suffix(".xlsx").write_bytes(documents.report_xlsx(report))
+    pdf, xlsx = documents.report_pdf(report), documents.report_xlsx(report)
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".pdf").write_bytes(pdf)
+        stem.with_suffix(".xlsx").write_bytes(xlsx)
     weighted = "weighted" if report["weighting"].get("used") else "not weighted"
     click.echo(
         f"report {period.label}: {report['n_responses']} responses, {weighted}; "

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..agencies.models import Procedure
+from ..core.clitypes import writing
 from ..extensions import db
 from . import qr
 from .questionnaire import available_versions, load_questionnaire
@@ -43,10 +44,12 @@ def link(
     if qr_path and qr_path.suffix.lower() not in (".svg", ".png"):
         raise click.UsageError("--qr must end in .svg or .png")
     url = qr.receipt_url(issue_receipt_token(counter.code, procedure_code, dossier_ref))
+    if qr_path:  # first, so a link is only printed once its QR exists
+        data = qr.qr_svg(url) if qr_path.suffix.lower() == ".svg" else qr.qr_png(url)
+        with writing(qr_path):
+            qr_path.write_bytes(data)
     click.echo(url)
     if qr_path:
-        data = qr.qr_svg(url) if qr_path.suffix.lower() == ".svg" else qr.qr_png(url)
-        qr_path.write_bytes(data)
         click.echo(f"QR written to {qr_path}", err=True)
 
 

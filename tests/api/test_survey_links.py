@@ -128,3 +128,17 @@ def test_cli_creates_a_key_that_works(client, runner, setup):
     assert result.exit_code == 0, result.output
     key = result.output.split(": ", 1)[1].split()[0]
     assert _post(client, key, {"counter": setup.code}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["create", "--name", " "], "must not be blank"),
+        (["create", "--name", "K" * 256], "at most 255 characters"),
+        (["revoke", "99999999999999999999"], "99999999999999999999"),
+        (["revoke", "-3"], "-3"),
+    ],
+)
+def test_cli_refuses_bad_names_and_ids(runner, args, problem):
+    result = runner.invoke(args=["api-keys", *args])
+    assert result.exit_code == 2 and problem in result.output, result.output

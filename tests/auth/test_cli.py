@@ -1,5 +1,6 @@
 """`flask users create`: the first admin from the shell."""
 
+import pytest
 from sqlalchemy import select
 
 from survey_app.auth.models import Role, User
@@ -60,3 +61,35 @@ def test_short_password_and_duplicate_are_refused(runner):
     assert runner.invoke(args=[*args, "--password", "long enough pw"]).exit_code == 0
     result = runner.invoke(args=[*args, "--password", "long enough pw"])
     assert result.exit_code != 0 and "already exists" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("--email", "not-an-email", "not a valid e-mail address"),
+        ("--email", "a" * 250 + "@x.vn", "too long"),
+        ("--name", "   ", "must not be blank"),
+        ("--name", "N" * 256, "at most 255 characters"),
+        ("--name", "Nguyễn\x00Văn", "control character"),
+    ],
+)
+def test_email_and_name_are_checked_as_the_staff_form_checks_them(
+    app, runner, option, value, problem
+):
+    """Each was stored as given (PostgreSQL: a traceback for the long ones and NUL)."""
+    args = {"--email": "a@x.vn", "--name": "A", option: value}
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            *[part for pair in args.items() for part in pair],
+            "--role",
+            "admin",
+            "--password",
+            "long enough pw",
+        ]
+    )
+    assert result.exit_code == 2 and problem in result.output, result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None

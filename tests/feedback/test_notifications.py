@@ -161,6 +161,33 @@ def test_purge_erases_contact_data_but_keeps_the_case(world, runner):
     )
 
 
+@pytest.mark.parametrize("days", ["-5", "0", "99999999999999999999"])
+def test_purge_refuses_a_retention_that_would_erase_recent_cases(world, runner, days):
+    """A negative retention put the cutoff in the future: every closed case lost its
+    contact data at once."""
+    case = world["case"]
+    transition(case, CaseState.screening, world["coordinator"])
+    transition(case, CaseState.rejected, world["coordinator"], reason="Không thuộc phạm vi")
+    db.session.commit()
+    result = runner.invoke(args=["feedback", "purge", "--days", days])
+    assert result.exit_code == 2 and "--days" in result.output
+    assert "Traceback" not in result.output
+    db.session.expire_all()
+    assert db.session.get(FeedbackCase, case.id).submitter_name
+
+
+def test_purge_refuses_a_bad_configured_retention(world, runner, app, monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_RETENTION_DAYS", -1)
+    result = runner.invoke(args=["feedback", "purge"])
+    assert result.exit_code == 1 and "FEEDBACK_RETENTION_DAYS is -1" in result.output
+
+
+@pytest.mark.parametrize("limit", ["-1", "0"])
+def test_outbox_send_limit_must_be_positive(runner, limit):
+    result = runner.invoke(args=["outbox", "send", "--limit", limit])
+    assert result.exit_code == 2 and "--limit" in result.output
+
+
 def test_purge_deletes_attachment_files_left_without_their_case(
     world, runner, app, tmp_path, monkeypatch
 ):
