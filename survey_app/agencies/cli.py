@@ -23,7 +23,7 @@ def _make_command(kind: str):
             for error in exc.errors:
                 click.echo(f"{path.name}: {error}", err=True)
             raise click.ClickException(
-                f"nothing imported: {len(exc.errors)} problem(s) found"
+                f"nothing imported: {exc.total} problem(s) found"
             ) from None
         db.session.commit()
         click.echo(

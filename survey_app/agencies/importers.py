@@ -42,6 +42,8 @@ CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 COUNTER_CODE_PATTERN = re.compile(r"[A-Z0-9]{3,16}")
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
 INTEGER_PATTERN = re.compile(r"[+-]?\d+")
+#: Control characters other than tab and line breaks (which a quoted cell may hold).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_DOSSIERS = 2**31 - 1
 
 TRUE_VALUES = {"1", "true", "yes", "y"}
@@ -51,8 +53,9 @@ FALSE_VALUES = {"0", "false", "no", "n"}
 class ImportFailed(Exception):
     """The file was not imported; ``errors`` says why, one problem per string."""
 
-    def __init__(self, errors: list[str]):
-        super().__init__(f"{len(errors)} problem(s)")
+    def __init__(self, errors: list[str], total: int | None = None):
+        self.total = total if total is not None else len(errors)
+        super().__init__(f"{self.total} problem(s)")
         self.errors = errors
 
 
@@ -108,7 +111,7 @@ class Problems:
         if len(self.messages) > MAX_ERRORS_SHOWN:
             hidden = len(self.messages) - MAX_ERRORS_SHOWN
             shown.append(f"… and {hidden:,} more problems ({len(self.messages):,} in all)")
-        raise ImportFailed(shown)
+        raise ImportFailed(shown, total=len(self.messages))
 
 
 # --- reading ---------------------------------------------------------------
@@ -199,6 +202,8 @@ def parse_csv(data: bytes, columns: Columns) -> list[Row]:
             if any(values[len(header) :]):
                 problems.add(line, f"{len(values)} values but the header has {len(header)} columns")
                 continue
+            if _control_characters(line, dict(zip(header, values, strict=False)), problems):
+                continue
             if len(rows) >= MAX_ROWS:
                 raise ImportFailed(
                     [f"the file has more than {MAX_ROWS:,} data rows: split it into smaller files"]
@@ -222,7 +227,15 @@ def read_csv(path: Path, columns: Columns) -> list[Row]:
                 "limit: split it into smaller files"
             ]
         )
-    return parse_csv(path.read_bytes(), columns)
+    with path.open("rb") as file:  # a pipe or device has no size: read one byte past
+        data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ImportFailed(
+            [
+                f"the file is more than the {MAX_BYTES / 2**20:g} MB limit: split it into smaller files"
+            ]
+        )
+    return parse_csv(data, columns)
 
 
 def rows_from_records(records: Iterable[Mapping[str, object]], columns: Columns) -> list[Row]:
@@ -235,7 +248,22 @@ def rows_from_records(records: Iterable[Mapping[str, object]], columns: Columns)
         errors = _check_header(list(dict.fromkeys(n for row in rows for n in row.values)), columns)
         if errors:
             raise ImportFailed(errors)
+    problems = Problems()
+    for row in rows:
+        _control_characters(row.line, row.values, problems)
+    problems.raise_if_any()
     return rows
+
+
+def _control_characters(line: int, values: Mapping[str, str], problems: Problems) -> bool:
+    """Report each column holding a control character (NUL, escape…: PostgreSQL refuses
+    NUL in text, and the others are invisible in a name); True if there was one."""
+    found = False
+    for column, value in values.items():
+        if CONTROL_CHARS.search(value):
+            problems.add(line, f"{column} contains a control character (such as NUL)")
+            found = True
+    return found
 
 
 # --- shared checks ---------------------------------------------------------
@@ -391,6 +419,21 @@ def _apply_agencies(rows: list[Row]) -> ImportResult:
             n += 1
         return n
 
+    line_of = {r.code: r.line for r in wanted}
+    too_deep: set[int] = set()
+    for code in parent_of:
+        if depth(code) > services.MAX_DEPTH:
+            walk: str | None = code  # blame the file's row nearest to the deep agency
+            while walk is not None and walk not in line_of:
+                walk = parent_of.get(walk)
+            if walk is not None:
+                too_deep.add(line_of[walk])
+    for line in sorted(too_deep):
+        problems.add(
+            line, f"the tree would be more than {services.MAX_DEPTH} levels deep under this agency"
+        )
+    problems.raise_if_any()
+
     result = ImportResult()
     by_code = dict(existing)
     # parents before children: each agency is placed under a parent already in place
@@ -399,7 +442,10 @@ def _apply_agencies(rows: list[Row]) -> ImportResult:
         agency = by_code.get(r.code)
         if agency is None:
             kind = r.kind or AgencyKind.other
-            by_code[r.code] = services.create_agency(r.code, r.name, parent, kind)
+            try:
+                by_code[r.code] = services.create_agency(r.code, r.name, parent, kind)
+            except ValueError as exc:  # the checks above should have caught it
+                raise ImportFailed([f"line {r.line}: {exc}"]) from None
             result.count("created")
             continue
         changed = False
@@ -408,7 +454,12 @@ def _apply_agencies(rows: list[Row]) -> ImportResult:
         if r.kind is not None and agency.kind != r.kind:
             agency.kind, changed = r.kind, True
         if agency.parent_id != (parent.id if parent else None):
-            services.move_agency(agency, parent)
+            try:
+                services.move_agency(agency, parent)
+            except ValueError as exc:  # deep only until a later row moves a sub-agency up
+                raise ImportFailed(
+                    [f"line {r.line}: {exc}: import the moves in two files, upper levels last"]
+                ) from None
             changed = True
         result.count("updated" if changed else "unchanged")
     db.session.flush()
@@ -443,6 +494,13 @@ def _apply_counters(rows: list[Row]) -> ImportResult:
 
     seen_codes: dict[str, int] = {}
     seen_new: dict[tuple[int, str], int] = {}
+    # a row without a code is matched by agency and name, so no other row may share them
+    lines_named: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        if row["agency_code"] and row["name"]:
+            key = (row["agency_code"], " ".join(row["name"].split()))
+            lines_named.setdefault(key, []).append(row.line)
+    rows_by_line = {row.line: row for row in rows}
     matched: dict[int, int] = {}  # counter id → line
     plan: list[tuple[Counter | None, Agency, str, str, str | None, bool | None]] = []
     for row in rows:
@@ -473,6 +531,21 @@ def _apply_counters(rows: list[Row]) -> ImportResult:
                 )
                 continue
             counter = same[0] if same else None
+            # another row giving a code makes or updates a second counter of this name
+            # (the file would then fail the next time, this row being ambiguous)
+            others = [
+                n
+                for n in lines_named[(agency.code, name)]
+                if rows_by_line[n]["code"]
+                and rows_by_line[n]["code"].upper() != (counter.code if counter else None)
+            ]
+            if others:
+                problems.add(
+                    row.line,
+                    f"counter '{name}' at '{agency.code}' is also on line {others[0]}: "
+                    "give the code of each, or different names",
+                )
+                continue
         if counter is not None:
             if counter.id in matched:
                 problems.add(
@@ -609,7 +682,10 @@ def _dossiers(row: Row, problems: Problems) -> int | None:
     if not value:
         problems.add(row.line, "dossiers is empty")
     elif not INTEGER_PATTERN.fullmatch(value):
-        problems.add(row.line, f"dossiers '{row['dossiers']}' must be a whole number")
+        problems.add(row.line, f"dossiers '{row['dossiers'][:40]}' must be a whole number")
+    elif len(value.lstrip("+-0")) > len(str(MAX_DOSSIERS)):  # int() refuses 4301 digits
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        problems.add(row.line, f"dossiers {shown} is too large")
     elif int(value) < 0:
         problems.add(row.line, f"dossiers must not be negative (got {int(value)})")
     elif int(value) > MAX_DOSSIERS:

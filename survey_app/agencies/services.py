@@ -12,6 +12,9 @@ from .models import Agency, AgencyKind, Counter
 #: Counter codes avoid characters that are confused when typed from a poster.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+#: Levels below the top (province → district → commune is 2). ``Agency.path`` holds
+#: one id per level in 500 characters: 30 levels of ten-digit ids still fit.
+MAX_DEPTH = 30
 
 
 def new_counter_code() -> str:
@@ -27,10 +30,32 @@ def _set_path(agency: Agency) -> None:
     agency.path = f"{parent_path}{agency.id}/"
 
 
+def subtree_height(agency: Agency) -> int:
+    """Levels below ``agency`` in its subtree (0 for an agency without sub-agencies)."""
+    paths = db.session.scalars(select(Agency.path).where(subtree_filter(agency)))
+    return max((path.count("/") for path in paths), default=agency.path.count("/")) - (
+        agency.path.count("/")
+    )
+
+
+def too_deep(parent: Agency | None, agency: Agency | None = None) -> bool:
+    """True if placing ``agency`` (and its subtree) or a new agency under ``parent``
+    would put an agency more than :data:`MAX_DEPTH` levels down."""
+    if parent is None:
+        return False
+    height = subtree_height(agency) if agency is not None and agency.id else 0
+    return parent.depth + 1 + height > MAX_DEPTH
+
+
 def create_agency(
     code: str, name: str, parent: Agency | None = None, kind: AgencyKind = AgencyKind.other
 ) -> Agency:
-    """Add an agency under ``parent`` (or as a root)."""
+    """Add an agency under ``parent`` (or as a root).
+
+    :raises ValueError: if it would be more than :data:`MAX_DEPTH` levels down.
+    """
+    if too_deep(parent):
+        raise ValueError(f"agencies can be at most {MAX_DEPTH} levels down")
     agency = Agency(code=code.strip(), name=name.strip(), parent=parent, kind=kind)
     db.session.add(agency)
     db.session.flush()  # the id is part of the path
@@ -42,10 +67,13 @@ def create_agency(
 def move_agency(agency: Agency, new_parent: Agency | None) -> Agency:
     """Re-parent ``agency`` and rewrite the paths of its whole subtree.
 
-    :raises ValueError: if ``new_parent`` is the agency itself or one of its descendants.
+    :raises ValueError: if ``new_parent`` is the agency itself or one of its descendants,
+        or if the subtree would reach more than :data:`MAX_DEPTH` levels down.
     """
     if new_parent is not None and new_parent.is_within(agency):
         raise ValueError("an agency cannot be moved under itself")
+    if too_deep(new_parent, agency):
+        raise ValueError(f"agencies can be at most {MAX_DEPTH} levels down")
     old_path = agency.path
     agency.parent = new_parent
     _set_path(agency)

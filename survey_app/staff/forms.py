@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..agencies import services as agency_services
 from ..agencies.models import Agency, AgencyKind
 from ..agencies.services import visible_agencies
 from ..auth.models import Role, User
@@ -112,12 +113,18 @@ class AgencyForm(FlaskForm):
 
     def validate_parent_id(self, field) -> None:
         parent_id = parse_id(field.data)
-        if parent_id is None or self.agency is None:
+        if parent_id is None:
             return
         parent = db.session.get(Agency, parent_id)
-        if parent is not None and parent.is_within(self.agency):
+        if parent is None:
+            return
+        if self.agency is not None and parent.is_within(self.agency):
             raise ValidationError(
                 _l("An agency cannot be placed under itself or its own sub-agencies.")
+            )
+        if agency_services.too_deep(parent, self.agency):
+            raise ValidationError(
+                _l("Agencies can be at most %(n)d levels down.", n=agency_services.MAX_DEPTH)
             )
 
 

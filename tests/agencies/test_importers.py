@@ -253,13 +253,25 @@ def test_the_default_limits_are_20_mb_and_200000_rows():
     assert importers.MAX_ROWS == 200_000
 
 
-def test_very_many_problems_are_summarised(app_ctx, write, monkeypatch):
+def test_very_many_problems_are_summarised(app_ctx, write, monkeypatch, runner):
     monkeypatch.setattr(importers, "MAX_ERRORS_SHOWN", 2)
     path = write("code,name,parent_code\n" + "X,,\n" * 5)
     errors = failure("agencies", path)
     assert errors[:2] == ["line 2: name is empty", "line 3: name is empty"]
     assert errors[2] == "… and 7 more problems (9 in all)"  # 5 empty names + 4 duplicates
     assert len(errors) == 3
+    result = runner.invoke(args=["import", "agencies", str(path)])
+    assert "nothing imported: 9 problem(s) found" in result.output  # not the 3 lines shown
+
+
+def test_a_device_without_a_size_is_read_only_up_to_the_limit(app_ctx, monkeypatch):
+    """/dev/zero has size 0: it was read until memory ran out."""
+    monkeypatch.setattr(importers, "MAX_BYTES", 2**20)
+    with pytest.raises(ImportFailed) as info:
+        IMPORTERS["agencies"](Path("/dev/zero"))
+    assert info.value.errors == [
+        "the file is more than the 1 MB limit: split it into smaller files"
+    ]
 
 
 # --- agencies ------------------------------------------------------------------------
@@ -288,6 +300,13 @@ def test_very_many_problems_are_summarised(app_ctx, write, monkeypatch):
             ["line 3: parent_code 'B' would make a cycle: A → B → C → A"],
         ),
         ("HD," + "x" * 256 + ",,\n", ["line 2: name is longer than 255 characters"]),
+        (
+            "HD,Tỉnh\x00,,\nSNV,Sở\x1b[31m,HD,\n",  # PostgreSQL: a DataError traceback
+            [
+                "line 2: name contains a control character (such as NUL)",
+                "line 3: name contains a control character (such as NUL)",
+            ],
+        ),
     ],
 )
 def test_agency_problems_name_their_line(app_ctx, write, rows, expected):
@@ -557,6 +576,10 @@ def test_volumes_are_upserted_on_agency_field_and_month(volume_world, write):
         ),
         ("SNV,HT,2022-01,99999999999\n", ["line 2: dossiers 99999999999 is too large"]),
         (
+            "SNV,HT,2022-01," + "9" * 5000 + "\n",  # int() refuses more than 4300 digits
+            ["line 2: dossiers " + "9" * 20 + "… is too large"],
+        ),
+        (
             "SNV,HT,2022-01,1\nSTP,HT,2022-01,1\nSNV,HT,2022-1,2\n",
             ["line 4: agency 'SNV', field 'HT', month 2022-01 is already on line 2"],
         ),
@@ -588,3 +611,45 @@ def test_import_records_runs_the_same_checks(app_ctx):
     assert info.value.errors == [
         "line 1: missing column 'parent_code' (expected: code, name, parent_code, kind)"
     ]
+
+
+def test_a_tree_deeper_than_the_path_column_holds_is_refused(app_ctx, write):
+    """Agency.path keeps one id per level in 500 characters: on PostgreSQL a chain of
+    100 levels was a DataError traceback."""
+    from survey_app.agencies.services import MAX_DEPTH
+
+    chain = "".join(f"A{i},Cấp {i},{f'A{i - 1}' if i else ''}\n" for i in range(MAX_DEPTH + 3))
+    errors = failure("agencies", write("code,name,parent_code\n" + chain))
+    assert errors == [
+        f"line {MAX_DEPTH + 3 + i}: the tree would be more than {MAX_DEPTH} levels deep "
+        "under this agency"
+        for i in range(2)
+    ]
+    assert count(Agency) == 0
+    # exactly MAX_DEPTH levels below the top fit; moving a subtree under them does not
+    IMPORTERS["agencies"](write("code,name,parent_code\n" + chain.rsplit("\n", 3)[0] + "\n"))
+    assert max(a.depth for a in db.session.scalars(select(Agency))) == MAX_DEPTH
+    IMPORTERS["agencies"](write("code,name,parent_code\nB0,Khác,\nB1,Con,B0\n"))
+    errors = failure("agencies", write(f"code,name,parent_code\nB0,Khác,A{MAX_DEPTH - 1}\n"))
+    assert errors == [
+        f"line 2: the tree would be more than {MAX_DEPTH} levels deep under this agency"
+    ]
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_counter_named_without_a_code_and_again_with_one_is_ambiguous(
+    two_agencies, write, existing
+):
+    """Both lines were applied (two counters of that name), so importing the same
+    file again failed: a row without a code must name its counter alone."""
+    snv, _ = two_agencies
+    if existing:
+        factories.counter(snv, name="Quầy 1", code="AAA111")
+        db.session.commit()
+    before = count(Counter)
+    errors = failure("counters", write("agency_code,name,code\nSNV,Quầy 1,\nSNV,Quầy 1,BBB222\n"))
+    assert errors == [
+        "line 2: counter 'Quầy 1' at 'SNV' is also on line 3: "
+        "give the code of each, or different names"
+    ]
+    assert count(Counter) == before

@@ -192,6 +192,36 @@ def test_admin_creates_agency_under_a_district_and_it_is_placed_in_the_tree(app,
         assert agency.path == f"/{world.province}/{world.a}/{agency.id}/"
 
 
+def test_agencies_deeper_than_the_tree_holds_are_refused_with_a_reason(app, world):
+    """The path column holds MAX_DEPTH levels: one more was a DataError (500) on PostgreSQL."""
+    from survey_app.agencies.services import MAX_DEPTH
+
+    with app.app_context():
+        parent = db.session.get(Agency, world.commune)  # depth 2
+        while parent.depth < MAX_DEPTH:
+            parent = factories.agency(parent=parent, kind=AgencyKind.other)
+        deepest = parent.id
+        db.session.commit()
+    client = as_user(app, world, "admin")
+    page = client.get("/staff/agencies/new").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "code": "SAU", "name": "Quá sâu", "kind": "other"}
+    reply = client.post("/staff/agencies/new", data=data | {"parent_id": str(deepest)})
+    assert reply.status_code == 400
+    assert f"Cơ quan chỉ được nằm sâu tối đa {MAX_DEPTH} cấp." in reply.get_data(as_text=True)
+    # moving a district under the deepest agency is refused; one level above it is not
+    page = client.get(f"/staff/agencies/{world.b}/edit").get_data(as_text=True)
+    edit = {"csrf_token": csrf_from(page), "code": "H-TH", "name": "UBND huyện Thanh Hà"}
+    edit |= {"kind": "district", "is_active": "y"}
+    reply = client.post(f"/staff/agencies/{world.b}/edit", data=edit | {"parent_id": str(deepest)})
+    assert reply.status_code == 400 and "tối đa" in reply.get_data(as_text=True)
+    with app.app_context():
+        above = db.session.get(Agency, deepest).parent_id
+    reply = client.post(f"/staff/agencies/{world.b}/edit", data=edit | {"parent_id": str(above)})
+    assert reply.status_code == 303
+    with app.app_context():
+        assert db.session.get(Agency, world.b).depth == MAX_DEPTH
+
+
 def test_a_parent_of_only_spaces_is_no_parent(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/agencies/new").get_data(as_text=True)
