@@ -22,9 +22,7 @@ def _make_command(kind: str):
             db.session.rollback()
             for error in exc.errors:
                 click.echo(f"{path.name}: {error}", err=True)
-            raise click.ClickException(
-                f"nothing imported: {exc.total} problem(s) found"
-            ) from None
+            raise click.ClickException(f"nothing imported: {exc.total} problem(s) found") from None
         db.session.commit()
         click.echo(
             f"{kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"

@@ -42,6 +42,8 @@ CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 COUNTER_CODE_PATTERN = re.compile(r"[A-Z0-9]{3,16}")
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
 INTEGER_PATTERN = re.compile(r"[+-]?\d+")
+#: 1.234 or 1,234,567: what a spreadsheet shows when it formats the number.
+THOUSANDS_PATTERN = re.compile(r"\d{1,3}([.,])\d{3}(\1\d{3})*")
 #: Control characters other than tab and line breaks (which a quoted cell may hold).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_DOSSIERS = 2**31 - 1
@@ -672,8 +674,10 @@ def _month(row: Row, problems: Problems) -> date | None:
         return date(int(match[1]), int(match[2]), 1)
     if not value:
         problems.add(row.line, "month is empty")
+    elif match and 1 <= int(match[2]) <= 12:
+        problems.add(row.line, f"month '{value}' is outside the years 2000–2100")
     else:
-        problems.add(row.line, f"month '{value}' must be YYYY-MM, e.g. 2022-07")
+        problems.add(row.line, f"month '{value[:40]}' must be YYYY-MM, e.g. 2022-07")
     return None
 
 
@@ -681,6 +685,12 @@ def _dossiers(row: Row, problems: Problems) -> int | None:
     value = row["dossiers"].replace(" ", "")
     if not value:
         problems.add(row.line, "dossiers is empty")
+    elif THOUSANDS_PATTERN.fullmatch(value):
+        problems.add(
+            row.line,
+            f"dossiers '{row['dossiers']}' must be a whole number written without "
+            "thousands separators, e.g. 1234",
+        )
     elif not INTEGER_PATTERN.fullmatch(value):
         problems.add(row.line, f"dossiers '{row['dossiers'][:40]}' must be a whole number")
     elif len(value.lstrip("+-0")) > len(str(MAX_DOSSIERS)):  # int() refuses 4301 digits

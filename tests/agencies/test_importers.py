@@ -558,14 +558,23 @@ def test_volumes_are_upserted_on_agency_field_and_month(volume_world, write):
         ("NOPE,HT,2022-01,1\n", ["line 2: unknown agency_code 'NOPE'"]),
         ("SNV,XX,2022-01,1\n", ["line 2: unknown field_code 'XX'"]),
         (
-            "SNV,HT,2022-13,1\nSNV,HT,01/2022,1\nSNV,HT,,1\n",
+            "SNV,HT,2022-13,1\nSNV,HT,01/2022,1\nSNV,HT,,1\nSNV,HT,1999-12,1\n",
             [
                 "line 2: month '2022-13' must be YYYY-MM, e.g. 2022-07",
                 "line 3: month '01/2022' must be YYYY-MM, e.g. 2022-07",
                 "line 4: month is empty",
+                "line 5: month '1999-12' is outside the years 2000–2100",
             ],
         ),
         ("SNV,HT,2022-01,-5\n", ["line 2: dossiers must not be negative (got -5)"]),
+        (
+            'SNV,HT,2022-01,"1,234"\nSNV,HT,2022-02,1.234.567\n',
+            [
+                f"line {n}: dossiers '{v}' must be a whole number written without "
+                "thousands separators, e.g. 1234"
+                for n, v in ((2, "1,234"), (3, "1.234.567"))
+            ],
+        ),
         (
             "SNV,HT,2022-01,12.5\nSNV,HT,2022-02,nhiều\nSNV,HT,2022-03,\n",
             [
