@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..agencies.models import Agency
@@ -31,7 +32,8 @@ def create(email: str, full_name: str, role: str, agency_code: str | None, passw
         if agency is None:
             raise click.UsageError(f"no agency with code {agency_code!r}")
     try:
-        user = create_user(email, full_name, password, Role(role), agency)
+        with force_locale("en"):  # the commands speak English, as their help does
+            user = create_user(email, full_name, password, Role(role), agency)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     db.session.commit()

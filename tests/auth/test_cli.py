@@ -57,7 +57,9 @@ def test_handler_needs_an_existing_agency(app, runner):
 
 def test_short_password_and_duplicate_are_refused(runner):
     args = ["users", "create", "--email", "a@x.vn", "--name", "A", "--role", "admin"]
-    assert runner.invoke(args=[*args, "--password", "short"]).exit_code != 0
+    result = runner.invoke(args=[*args, "--password", "short"])
+    assert result.exit_code != 0
+    assert "The password needs at least 12 characters." in result.output  # English, as the help
     assert runner.invoke(args=[*args, "--password", "long enough pw"]).exit_code == 0
     result = runner.invoke(args=[*args, "--password", "long enough pw"])
     assert result.exit_code != 0 and "already exists" in result.output
