@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -18,15 +16,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from ..core.forms import FlaskForm
-
-CONTENT_MAX = 5000
-_PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
-
-
-def normalise_phone(value: str | None) -> str | None:
-    if not value:
-        return None
-    return re.sub(r"[\s.\-()]", "", value)
+from .services import CONTENT_MAX, PHONE, normalise_phone
 
 
 class FeedbackForm(FlaskForm):
@@ -75,7 +65,7 @@ class FeedbackForm(FlaskForm):
     consent = BooleanField(default=False)
 
     def validate_contact_phone(self, field) -> None:
-        if field.data and not _PHONE.match(normalise_phone(field.data) or ""):
+        if field.data and not PHONE.match(normalise_phone(field.data) or ""):
             raise ValidationError(_l("Enter a Vietnamese phone number, e.g. 0912 345 678."))
 
 

@@ -106,6 +106,11 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
             continue
         try:
             _deliver(message)
+        except ValueError as exc:  # the address or subject cannot make a mail: never retried
+            message.attempts = MAX_ATTEMPTS
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            failed += 1
+            log.warning("mail to %r cannot be sent: %s", message.recipient, exc)
         except (OSError, smtplib.SMTPException) as exc:
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -46,6 +48,25 @@ class IntakeError(Exception):
 
 #: Fewer characters than this cannot say what is wrong or what should change.
 CONTENT_MIN = 10
+#: More than this is a document, not feedback: attach it instead.
+CONTENT_MAX = 5000
+#: A Vietnamese phone number once spaces, dots, dashes and brackets are gone.
+PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+#: Stored lengths of the contact fields (the columns of ``feedback_cases``).
+MAX_LENGTHS = {"submitter_name": 255, "contact_email": 255, "address": 500}
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """``value`` without the spaces, dots, dashes and brackets people write numbers with."""
+    if not value:
+        return None
+    return re.sub(r"[\s.\-()]", "", value)
+
+
+def visible(text: str | None) -> str:
+    """``text`` without format characters (zero-width spaces, joiners, direction marks),
+    stripped: what a reader sees, for checks that it says something."""
+    return "".join(ch for ch in text or "" if unicodedata.category(ch) != "Cf").strip()
 
 
 @dataclass
@@ -84,25 +105,37 @@ def validate_submission(sub: Submission) -> None:
     :raises IntakeError: naming each missing part and the lawful reason.
     """
     errors: dict[str, str] = {}
-    content = (sub.content or "").strip()
-    if len(content) < CONTENT_MIN:
+    content = visible(sub.content)
+    if len(content) > CONTENT_MAX:
+        errors["content"] = str(_l("At most %(n)d characters.", n=CONTENT_MAX))
+    elif len(content) < CONTENT_MIN:
         errors["content"] = str(
             _l(
                 "Describe the problem or proposal clearly (Decree 20/2008, Art. 7: the content must be clear)."
             )
         )
-    if not (sub.submitter_name or "").strip():
+    if not visible(sub.submitter_name):
         errors["submitter_name"] = str(
             _l(
                 "Give your name: feedback without the submitter's name cannot be processed (Decree 20/2008, Art. 7)."
             )
         )
-    if not ((sub.contact_phone or "").strip() or (sub.contact_email or "").strip()):
+    if not (visible(sub.contact_phone) or visible(sub.contact_email)):
         errors["contact"] = str(
             _l(
                 "Give a phone number or an e-mail address so the answer can reach you (Decree 20/2008, Art. 7)."
             )
         )
+    for name, limit in MAX_LENGTHS.items():
+        if len(getattr(sub, name) or "") > limit:
+            errors[name] = str(_l("At most %(n)d characters.", n=limit))
+    if sub.contact_phone and not PHONE.match(normalise_phone(sub.contact_phone) or ""):
+        errors["contact_phone"] = str(_l("Enter a Vietnamese phone number, e.g. 0912 345 678."))
+    if sub.contact_email and "contact_email" not in errors:
+        try:  # (also refuses line breaks, which would end up in the mail's To: header)
+            validate_email(sub.contact_email, check_deliverability=False)
+        except EmailNotValidError:
+            errors["contact_email"] = str(_l("Enter a valid e-mail address."))
     if not sub.consent:
         errors["consent"] = str(
             _l(
@@ -180,7 +213,7 @@ def submit(
         agency=sub.agency or route(sub.procedure, field),
         content=sub.content.strip(),
         submitter_name=(sub.submitter_name or "").strip() or None,
-        contact_phone=(sub.contact_phone or "").strip() or None,
+        contact_phone=normalise_phone((sub.contact_phone or "").strip()) or None,
         contact_email=(sub.contact_email or "").strip().lower() or None,
         address=(sub.address or "").strip() or None,
         consent_at=now_utc(),

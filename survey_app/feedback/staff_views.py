@@ -24,7 +24,6 @@ from ..core.params import page_number, parse_id
 from ..core.time import local_today
 from ..extensions import db
 from . import audit, notify, services
-from .forms import normalise_phone
 from .models import AnswerTemplate, CaseChannel, CaseKind, CaseState, FeedbackCase
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
 from .workflow import (
@@ -435,7 +434,7 @@ def new():
                 kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
                 content=form.get("content", ""),
                 submitter_name=form.get("submitter_name"),
-                contact_phone=normalise_phone(form.get("contact_phone")),
+                contact_phone=form.get("contact_phone"),
                 contact_email=form.get("contact_email"),
                 address=form.get("address"),
                 procedure=procedure,

@@ -28,7 +28,7 @@ from ..core.uploads import accepts_uploads
 from ..extensions import db, limiter
 from ..surveys.models import Response
 from . import attachments, notify, services
-from .forms import FeedbackForm, TrackForm, VerdictForm, normalise_phone
+from .forms import FeedbackForm, TrackForm, VerdictForm
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
 from .workflow import STATE_LABELS, transition
 
@@ -72,7 +72,7 @@ def _submission_from(form: FeedbackForm) -> services.Submission:
         kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
         content=form.content.data or "",
         submitter_name=form.submitter_name.data,
-        contact_phone=normalise_phone(form.contact_phone.data),
+        contact_phone=form.contact_phone.data,
         contact_email=form.contact_email.data,
         address=form.address.data,
         procedure=procedure,

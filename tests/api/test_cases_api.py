@@ -71,6 +71,15 @@ def test_create_and_read_a_case(client, world):
         ({**GOOD, "kind": "rant"}, "kind"),
         ({**GOOD, "procedure": "9.999999"}, "procedure"),
         ({**GOOD, "content": 5}, "content"),
+        # what the web form checks, every channel checks (each was stored as given)
+        ({**GOOD, "contact_email": "an@example.vn\r\nBcc: spam@example.com"}, "contact_email"),
+        ({**GOOD, "contact_email": "not an address"}, "contact_email"),
+        ({**GOOD, "contact_phone": "123"}, "contact_phone"),
+        ({**GOOD, "submitter_name": "N" * 1000}, "submitter_name"),
+        ({**GOOD, "address": "Đ" * 5000}, "address"),
+        ({**GOOD, "content": "Nội dung " * 2500}, "content"),
+        ({**GOOD, "content": "\u200b" * 12}, "content"),  # zero-width spaces say nothing
+        ({**GOOD, "submitter_name": "\u200b"}, "submitter_name"),
     ],
 )
 def test_invalid_cases_are_422_naming_the_field(app, client, world, body, field):

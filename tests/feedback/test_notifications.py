@@ -102,6 +102,43 @@ def test_failed_sending_is_retried_with_backoff(world, app, monkeypatch):
         app.config["MAIL_SERVER"] = None
 
 
+def test_a_message_that_cannot_be_a_mail_fails_once_and_does_not_block_the_rest(
+    world, app, monkeypatch
+):
+    """An address with a line break (queued before intake checked addresses) raised a
+    ValueError at every run: no message after it was ever sent."""
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def starttls(self):
+            pass
+
+        def send_message(self, email):
+            sent.append(email["To"])
+
+    for message in _outbox():
+        db.session.delete(message)
+    outbox.enqueue("victim@example.vn\r\nBcc: spam@example.com", "Hồ sơ", "x")  # first in line
+    outbox.enqueue("an@example.vn", "Hồ sơ", "y")
+    db.session.commit()
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    assert outbox.send_pending() == (1, 1)
+    assert sent == ["an@example.vn"]
+    bad = next(m for m in _outbox() if m.recipient.startswith("victim"))
+    assert bad.attempts == outbox.MAX_ATTEMPTS and "ValueError" in bad.last_error
+    assert outbox.send_pending() == (0, 0)  # not tried again
+
+
 def test_backoff_grows_and_is_capped():
     assert [outbox.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
     assert outbox.backoff(30) == timedelta(hours=6)

@@ -372,6 +372,33 @@ def test_staff_intake_refuses_missing_contact_with_the_reason(app, world):
     assert "Điều 7 Nghị định 20/2008" in reply.get_data(as_text=True)
 
 
+def test_staff_intake_checks_phone_and_e_mail_as_the_public_form_does(app, world):
+    client = as_user(app, world, "coordinator")
+    page = client.get("/staff/feedback/new").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_from(page),
+        "channel": "paper",
+        "kind": "report",
+        "content": "Một phản ánh đủ dài để xử lý.",
+        "submitter_name": "A",
+        "consent": "y",
+    }
+    reply = client.post(
+        "/staff/feedback/new", data=data | {"contact_phone": "abc", "contact_email": "not mail"}
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert "nhập số điện thoại Việt Nam" in html and "nhập địa chỉ thư điện tử hợp lệ" in html
+    with app.app_context():
+        before = len(db.session.scalars(select(FeedbackCase)).all())
+    reply = client.post("/staff/feedback/new", data=data | {"contact_phone": "0912 345.678"})
+    assert reply.status_code == 303
+    with app.app_context():
+        case = db.session.scalars(select(FeedbackCase).order_by(FeedbackCase.id.desc())).first()
+        assert case.contact_phone == "0912345678"  # stored as the public form stores it
+        assert len(db.session.scalars(select(FeedbackCase)).all()) == before + 1
+
+
 def test_queue_filters(app, world):
     client = as_user(app, world, "coordinator")
     html = client.get(f"/staff/feedback/?scope=all&agency={world.agency_b}").get_data(as_text=True)
