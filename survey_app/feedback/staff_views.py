@@ -326,7 +326,7 @@ def do_transition(case_id: int):
         agency = db.session.get(Agency, agency_id)
     if (assignee_id := parse_id(request.form.get("assignee_id"))) is not None:
         assignee = db.session.get(User, assignee_id)
-        if assignee is None or case.agency is None or not assignee.can_see_agency(case.agency):
+        if assignee is None or assignee not in _handlers_for(case):  # the handlers offered
             abort(400, description=_("Choose a handler of the case's agency."))
     try:
         transition(

@@ -206,11 +206,11 @@ def transition(
         raise TransitionError(_l("Your role does not allow this step on this case."))
     needs_reason = {S.rejected, S.needs_info, S.redirected_complaint, S.transferred}
     if (
-        to_state == S.transferred
-        and agency is not None
+        agency is not None
         and actor is not None
         and actor.role == Role.handler
-    ):
+        and (to_state == S.transferred or agency.id != case.agency_id)
+    ):  # (accepting it "for" another agency moved it there as a transfer does)
         raise TransitionError(
             _l(
                 "Handlers return a case to the coordinators; only they transfer it to another agency."

@@ -399,6 +399,32 @@ def test_staff_intake_checks_phone_and_e_mail_as_the_public_form_does(app, world
         assert len(db.session.scalars(select(FeedbackCase)).all()) == before + 1
 
 
+@pytest.mark.parametrize("who", ["admin", "coordinator", "handler_b", "viewer_a"])
+def test_a_case_is_assigned_only_to_a_handler_of_its_agency(app, world, who):
+    """The page offers the agency's handlers; any user id was accepted."""
+    client = as_user(app, world, "coordinator")
+    for step in ("screening", "accepted"):
+        page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+        reply = client.post(
+            f"/staff/feedback/{world.a}/transition",
+            data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": step},
+        )
+        assert reply.status_code == 303, step
+    page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "version": _version(page), "to_state": "assigned"}
+    reply = client.post(
+        f"/staff/feedback/{world.a}/transition", data=data | {"assignee_id": str(world.ids[who])}
+    )
+    assert reply.status_code == 400
+    reply = client.post(
+        f"/staff/feedback/{world.a}/transition",
+        data=data | {"assignee_id": str(world.ids["handler_a"])},
+    )
+    assert reply.status_code == 303
+    with app.app_context():
+        assert db.session.get(FeedbackCase, world.a).assignee_id == world.ids["handler_a"]
+
+
 def test_queue_filters(app, world):
     client = as_user(app, world, "coordinator")
     html = client.get(f"/staff/feedback/?scope=all&agency={world.agency_b}").get_data(as_text=True)

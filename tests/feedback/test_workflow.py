@@ -166,6 +166,12 @@ def test_handlers_cannot_transfer_to_another_agency_directly(world):
     transition(case, S.screening, world["handler_justice"])
     with pytest.raises(TransitionError, match="điều phối"):
         transition(case, S.transferred, world["handler_justice"], reason="x", agency=world["land"])
+    # nor by accepting it "for" the other agency (it moved there, out of their sight)
+    with pytest.raises(TransitionError, match="điều phối"):
+        transition(case, S.accepted, world["handler_justice"], agency=world["land"])
+    assert case.agency != world["land"] and case.state == S.screening
+    transition(case, S.accepted, world["handler_justice"], agency=case.agency)  # its own: fine
+    assert case.state == S.accepted
 
 
 def test_waiting_for_information_pauses_the_clock(world):
