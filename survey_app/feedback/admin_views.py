@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,6 +20,8 @@ from ..extensions import db
 from .models import AnswerTemplate, AuditLog, CalendarOverride, FeedbackCase, RoutingRule
 from .workflow import recompute_open_deadlines, work_calendar
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 bp = Blueprint("feedback_admin", __name__, url_prefix="/staff/feedback/admin")
 
 
@@ -27,10 +30,18 @@ def _int(name: str) -> int | None:
     return parse_id(value)
 
 
+def _province_wide() -> None:
+    """Routing and the calendar act on every agency's cases: a coordinator or
+    administrator of one agency may not change them (403)."""
+    if not current_user.sees_whole_province:
+        abort(403)
+
+
 @bp.route("/routing", methods=["GET", "POST"])
 @requires(Permission.coordinate_feedback)
 def routing():
     """Rules sending new cases to agencies: by procedure, else by field."""
+    _province_wide()
     if request.method == "POST":
         if "delete" in request.form:
             rule_id = parse_id(request.form["delete"]) or abort(404)
@@ -139,6 +150,7 @@ def templates():
 @requires(Permission.coordinate_feedback)
 def calendar():
     """Days the holiday package does not know yet: extra days off, swapped working days."""
+    _province_wide()
     if request.method == "POST":
         if "delete" in request.form:
             row_id = parse_id(request.form["delete"]) or abort(404)
@@ -148,10 +160,15 @@ def calendar():
             recompute_open_deadlines()
             db.session.commit()
             return redirect(url_for(".calendar"), code=303)
-        try:
-            day = date.fromisoformat(request.form.get("day", ""))
+        text = (request.form.get("day") or "").strip()
+        try:  # (fromisoformat alone also takes 20260331 and 2026-W14-2)
+            day = date.fromisoformat(text) if ISO_DAY.fullmatch(text) else None
         except ValueError:
+            day = None
+        if day is None:
             flash(_("The date must look like 2026-03-31."), "error")
+        elif not 2000 <= day.year <= 2100:
+            flash(_("The date must be in the years 2000–2100."), "error")
         else:
             working = request.form.get("is_working_day") == "1"
             existing = db.session.scalar(

@@ -9,6 +9,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from survey_app.agencies.models import Agency
 from survey_app.auth.models import Role
 from survey_app.extensions import db
 from survey_app.feedback.models import (
@@ -97,6 +98,31 @@ def test_handlers_may_not_edit_routing_or_calendar_or_see_the_audit_log(app, wor
     assert as_user(app, world, "admin").get("/staff/feedback/admin/audit").status_code == 200
 
 
+@pytest.mark.parametrize("role", [Role.admin, Role.coordinator])
+def test_staff_of_one_agency_may_not_change_routing_or_the_calendar(app, world, role):
+    """Both act on every agency's cases: a rule sent another agency's cases (with the
+    citizens' contacts) to their own, a day off moved every running case's due date."""
+    with app.app_context():
+        email = factories.user(role, db.session.get(Agency, world.a)).email
+        db.session.commit()
+    client = logged_in(app, email)
+    queue = client.get("/staff/feedback/").get_data(as_text=True)
+    assert "/staff/feedback/admin/routing" not in queue  # not offered
+    token = csrf_from(client.get("/staff/feedback/admin/templates").get_data(as_text=True))
+    for url, data in (
+        (
+            "/staff/feedback/admin/routing",
+            {"field_id": str(world.field), "agency_id": str(world.a)},
+        ),
+        ("/staff/feedback/admin/calendar", {"day": "2027-01-04", "is_working_day": "0"}),
+    ):
+        assert client.get(url).status_code == 403, url
+        assert client.post(url, data=data | {"csrf_token": token}).status_code == 403, url
+    with app.app_context():
+        assert db.session.scalars(select(RoutingRule)).all() == []
+        assert db.session.scalars(select(CalendarOverride)).all() == []
+
+
 def test_handler_template_is_scoped_to_their_agency(app, world):
     client = as_user(app, world, "handler")
     page = client.get("/staff/feedback/admin/templates").get_data(as_text=True)
@@ -165,3 +191,26 @@ def test_a_new_day_off_moves_running_deadlines(app, world):
         "/staff/feedback/admin/calendar", data={"csrf_token": csrf_from(page), "day": "3/3/2026"}
     )
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("20261231", "Ngày phải có dạng 2026-03-31."),
+        ("2026-W53-7", "Ngày phải có dạng 2026-03-31."),
+        ("2026-02-30", "Ngày phải có dạng 2026-03-31."),
+        ("0001-01-01", "Ngày phải thuộc các năm 2000–2100."),
+        ("9999-12-31", "Ngày phải thuộc các năm 2000–2100."),
+    ],
+)
+def test_calendar_days_are_written_in_full_and_in_2000_to_2100(app, world, day, message):
+    """Each was stored: a day no deadline can reach, or a day the writer did not mean."""
+    client = as_user(app, world, "coordinator")
+    page = client.get("/staff/feedback/admin/calendar").get_data(as_text=True)
+    reply = client.post(
+        "/staff/feedback/admin/calendar",
+        data={"csrf_token": csrf_from(page), "day": day, "is_working_day": "0"},
+    )
+    assert reply.status_code == 400 and message in reply.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(CalendarOverride)).all() == []
