@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -88,6 +88,8 @@ def create_case():
         agency = db.session.scalar(select(Agency).where(Agency.code == body["agency"]))
         if agency is None:
             problems["agency"] = _("Unknown agency code.")
+        elif not g.api_client.may_file_for(agency):
+            problems["agency"] = _("This key may not file cases for that agency.")
     if problems:
         return jsonify(
             error={"status": 422, "title": _("Invalid request"), "fields": problems}

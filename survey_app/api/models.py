@@ -38,6 +38,12 @@ class ApiClient(db.Model):
     counter: Mapped[Counter | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
 
+    def may_file_for(self, agency: Agency) -> bool:
+        """True if this key may name ``agency`` as the one a new case is about: a key
+        limited to a counter or an agency files cases for that agency's subtree only."""
+        scope = self.counter.agency if self.counter is not None else self.agency
+        return scope is None or agency.is_within(scope)
+
     def may_use(self, counter: Counter) -> bool:
         """True if this key may request links for ``counter``."""
         if self.counter_id is not None:

@@ -224,3 +224,25 @@ def test_survey_link_responses_match_the_spec(client, world):
 def test_open311_xml_is_refused_in_open311_form(client, world):
     reply = client.get("/open311/v2/services.xml")
     assert reply.status_code == 400 and reply.json[0]["description"].startswith("only the json")
+
+
+def test_a_key_limited_to_an_agency_files_cases_for_that_agency_only(app, client, world):
+    """The key gets a 403 for another agency's counter; it filed cases for any agency."""
+    with app.app_context():
+        own = factories.agency("UBND huyện Nam Sách", code="H-NS")
+        commune = factories.agency("Xã Nam Hồng", own, code="X-NH")
+        _, key = create_api_client("Một cửa huyện", agency=own)
+        db.session.commit()
+        commune_code = commune.code
+    headers = {"Authorization": f"Bearer {key}"}
+    reply = client.post("/api/v1/cases", json={**GOOD, "agency": "STP"}, headers=headers)
+    check(reply, "/api/v1/cases", "POST")
+    assert reply.status_code == 422 and "agency" in reply.json["error"]["fields"]
+    for code in ("H-NS", commune_code):
+        reply = client.post("/api/v1/cases", json={**GOOD, "agency": code}, headers=headers)
+        assert reply.status_code == 201 and reply.json["agency"] == code
+    with app.app_context():
+        assert {c.agency.code for c in db.session.scalars(select(FeedbackCase))} == {
+            "H-NS",
+            commune_code,
+        }
