@@ -13,7 +13,13 @@ from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -152,6 +158,19 @@ def register(app: Flask) -> None:
                 400,
                 _(
                     "The request contains a value that cannot be stored. Please check what you entered."
+                ),
+            )
+        if isinstance(error, IntegrityError):
+            # the checks before saving passed, then a unique key or a reference did not:
+            # another request saved the same thing meanwhile (a double click, two tabs)
+            log.warning(
+                "conflict on %s %s: %s", request.method, request.path, str(error.orig)[:300]
+            )
+            return error_response(
+                409,
+                _(
+                    "This was saved at the same moment by another request (a second click, "
+                    "or another window). Please open the page again to see what is saved."
                 ),
             )
         if isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import (
     Blueprint,
     abort,
@@ -15,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
@@ -99,16 +102,8 @@ def new():
     """The public form; also the survey's "file it as formal feedback" path."""
     from_survey = request.args.get("from") == "survey"
     response = _survey_response_for_conversion() if from_survey else None
-    if response is not None and db.session.scalar(
-        select(FeedbackCase.id).where(FeedbackCase.response_id == response.id)
-    ):  # sent already: the back button, or a second press of Send
-        abort(
-            409,
-            description=_(
-                "Your suggestion has already been sent as a report or proposal. "
-                "Follow it with the case code and tracking number you were given."
-            ),
-        )
+    if response is not None and _converted(response):  # the back button, or Send twice
+        _already_sent()
     form = FeedbackForm()
     form.agency_id.choices = _agency_choices()
     if request.method == "GET":
@@ -149,6 +144,9 @@ def new():
                 checked = [(u, *attachments.check_upload(u)) for u in uploads]
                 channel = CaseChannel.survey if response is not None else CaseChannel.web
                 case, secret = services.submit(_submission_from(form), channel, response=response)
+            except IntegrityError:  # the same Send, pressed twice, stored the case meanwhile
+                db.session.rollback()
+                _already_sent()
             except services.IntakeError as exc:
                 errors = exc.errors
             except attachments.AttachmentError as exc:
@@ -163,6 +161,10 @@ def new():
                     # citizen must get the tracking number even if the database then goes away
                     code, case_id = case.code, case.id
                     db.session.commit()
+                except IntegrityError:
+                    attachments.discard(stored)
+                    db.session.rollback()
+                    _already_sent()
                 except Exception:
                     attachments.discard(stored)  # no files left behind without their case
                     raise
@@ -180,6 +182,25 @@ def new():
             query=query,
         ),
         status,
+    )
+
+
+def _converted(response: Response) -> bool:
+    """True if the survey response's suggestion is a case already."""
+    found = db.session.scalar(
+        select(FeedbackCase.id).where(FeedbackCase.response_id == response.id)
+    )
+    return found is not None
+
+
+def _already_sent() -> NoReturn:
+    """409: the survey suggestion is a case already (Send pressed twice, or the back button)."""
+    abort(
+        409,
+        description=_(
+            "Your suggestion has already been sent as a report or proposal. "
+            "Follow it with the case code and tracking number you were given."
+        ),
     )
 
 

@@ -265,6 +265,14 @@ def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
     again = client.post("/feedback/new?from=survey", data=data)
     assert again.status_code == 409 and "đã được gửi" in again.get_data(as_text=True)
     assert _count(app) == 1
+    # pressed twice at once: both requests passed that check before either saved (a 500)
+    from survey_app.feedback import views as feedback_views
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(feedback_views, "_converted", lambda response: False)
+        again = client.post("/feedback/new?from=survey", data=data)
+    assert again.status_code == 409 and "đã được gửi" in again.get_data(as_text=True)
+    assert _count(app) == 1
 
 
 def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(app, client, world):

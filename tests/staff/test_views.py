@@ -400,6 +400,32 @@ def test_admin_creates_a_handler_who_can_then_log_in(app, world):
     assert "Quầy Một cửa Thanh Hà" in other.get("/staff/").get_data(as_text=True)
 
 
+def test_two_windows_saving_the_same_account_at_once_get_a_409(app, world, monkeypatch):
+    """Both passed the duplicate check before either saved: the second was a 500
+    (IntegrityError on the unique e-mail). Simulated: the check does not see the first."""
+    from survey_app.staff.forms import UserForm
+
+    client = as_user(app, world, "admin")
+    page = client.get("/staff/users/new").get_data(as_text=True)
+    monkeypatch.setattr(UserForm, "validate_email", lambda self, field: None)
+    reply = client.post(
+        "/staff/users/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "email": world.users["viewer_a"],
+            "full_name": "Người thứ hai",
+            "role": "admin",
+            "password": "a long password",
+        },
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 409 and "Traceback" not in html
+    assert "cùng lúc" in html
+    assert client.get("/staff/users").status_code == 200  # the session was rolled back
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.full_name == "Người thứ hai")) is None
+
+
 def test_short_password_and_duplicate_email_are_refused(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/users/new").get_data(as_text=True)
