@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ..agencies import services as agency_services
 from ..agencies.models import Agency, AgencyKind
@@ -16,7 +16,9 @@ from ..core.forms import FlaskForm
 from ..core.params import parse_id
 from ..extensions import db
 
-_required = InputRequired(message=_l("This field is required."))
+#: DataRequired, not InputRequired: a value of spaces (or of control characters, which
+#: the form cleans away) is no value
+_required = DataRequired(message=_l("This field is required."))
 
 
 def agency_choices(include_none: bool, none_label, within=None) -> list[SelectChoice]:

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from ..auth.permissions import Permission, requires
 from ..core.forms import FlaskForm
@@ -25,7 +25,7 @@ class KioskForm(FlaskForm):
     label = StringField(
         _l("Where the tablet stands"),
         validators=[
-            InputRequired(message=_l("This field is required.")),
+            DataRequired(message=_l("This field is required.")),
             Length(max=80, message=_l("At most %(n)d characters.", n=80)),
         ],
     )

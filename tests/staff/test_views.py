@@ -378,6 +378,33 @@ def test_admin_creates_counter_with_a_fresh_code_and_edit_keeps_it(app, world):
         )
 
 
+@pytest.mark.parametrize("blank", ["   ", "\x00\x01", "\t"])
+def test_names_of_only_spaces_or_control_characters_are_no_names(app, world, blank):
+    """InputRequired looked at the raw input: an agency, counter, user or kiosk named
+    "   " was saved with an empty name."""
+    client = as_user(app, world, "admin")
+    posts = {
+        "/staff/agencies/new": {"code": "S-TRONG", "kind": "department", "name": blank},
+        "/staff/counters/new": {"agency_id": str(world.b), "name": blank, "is_active": "y"},
+        "/staff/users/new": {
+            "email": "trong@example.gov.vn",
+            "full_name": blank,
+            "role": "admin",
+            "password": "a long password",
+        },
+        f"/staff/counters/{world.counter_a}/kiosks": {"label": blank},
+    }
+    for url, data in posts.items():
+        page = client.get(url).get_data(as_text=True)
+        reply = client.post(url, data=data | {"csrf_token": csrf_from(page)})
+        assert reply.status_code == 400, url
+        assert "Trường này là bắt buộc." in reply.get_data(as_text=True), url
+    with app.app_context():
+        assert db.session.scalar(select(Agency).where(Agency.code == "S-TRONG")) is None
+        assert db.session.scalar(select(User).where(User.email == "trong@example.gov.vn")) is None
+        assert all(c.name.strip() for c in db.session.scalars(select(Counter)))
+
+
 def test_admin_creates_a_handler_who_can_then_log_in(app, world):
     client = as_user(app, world, "admin")
     page = client.get("/staff/users/new").get_data(as_text=True)
