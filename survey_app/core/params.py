@@ -66,6 +66,15 @@ def clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", _UNSTORABLE.sub("", value))
 
 
+def form_text(name: str) -> str:
+    """The request's form field ``name`` cleaned as :func:`clean_text` and stripped
+    (empty if absent), for views that read a text without a WTForms form."""
+    from flask import request
+
+    value = request.form.get(name)
+    return clean_text(value).strip() if value else ""
+
+
 def clean_json(value: Any) -> Any:
     """A parsed JSON body with :func:`clean_text` applied to every string in it (keys too)."""
     if isinstance(value, str):

@@ -15,7 +15,7 @@ from ..agencies.models import Agency, Procedure, ProcedureField
 from ..agencies.services import subtree_filter
 from ..auth.models import User
 from ..auth.permissions import Permission, has_permission, requires
-from ..core.params import page_number, parse_id
+from ..core.params import form_text, page_number, parse_id
 from ..extensions import db
 from .models import AnswerTemplate, AuditLog, CalendarOverride, FeedbackCase, RoutingRule
 from .workflow import recompute_open_deadlines, work_calendar
@@ -51,7 +51,7 @@ def routing():
             flash(_("Rule deleted."), "success")
             return redirect(url_for(".routing"), code=303)
         agency = db.session.get(Agency, _int("agency_id") or 0)
-        code = (request.form.get("procedure_code") or "").strip()
+        code = form_text("procedure_code")
         procedure = (
             db.session.scalar(select(Procedure).where(Procedure.code == code)) if code else None
         )
@@ -114,8 +114,8 @@ def templates():
             db.session.delete(template)
             db.session.commit()
             return redirect(url_for(".templates"), code=303)
-        title = (request.form.get("title") or "").strip()[:255]
-        body = (request.form.get("body") or "").strip()[:10000]
+        title = form_text("title")[:255]
+        body = form_text("body")[:10000]
         agency_id = _int("agency_id") if coordinator else current_user.agency_id
         # (empty is "all agencies"; anything else must be an agency that exists)
         chosen = coordinator and (request.form.get("agency_id") or "").strip()
@@ -176,7 +176,7 @@ def calendar():
             )
             row = existing or CalendarOverride(day=day)
             row.is_working_day = working
-            row.note = (request.form.get("note") or "").strip()[:255]
+            row.note = form_text("note")[:255]
             db.session.add(row)
             db.session.flush()
             n = recompute_open_deadlines()

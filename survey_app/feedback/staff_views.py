@@ -20,7 +20,7 @@ from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
 from ..core.i18n import local_date
-from ..core.params import page_number, parse_id
+from ..core.params import form_text, page_number, parse_id
 from ..core.time import local_today
 from ..extensions import db
 from . import audit, notify, services
@@ -333,8 +333,8 @@ def do_transition(case_id: int):
             case,
             CaseState(to),
             current_user,
-            reason=request.form.get("reason") or None,
-            note=request.form.get("note") or None,
+            reason=form_text("reason") or None,
+            note=form_text("note") or None,
             agency=agency,
             assignee=assignee,
         )
@@ -366,8 +366,8 @@ def save_answer(case_id: int):
         CaseState.accepted,
     ):
         abort(409, description=_("The answer can only be edited while the case is being handled."))
-    answer = (request.form.get("answer") or "").strip()
-    summary = (request.form.get("public_summary") or "").strip()
+    answer = form_text("answer")
+    summary = form_text("public_summary")
     if len(answer) > 10000 or len(summary) > 5000:
         abort(413)
     case.answer = answer or None
@@ -390,7 +390,7 @@ def do_extend(case_id: int):
             case,
             current_user,
             int(days) if re.fullmatch(r"[0-9]{1,3}", days) else 0,
-            request.form.get("reason", ""),
+            form_text("reason"),
         )
     except TransitionError as exc:
         db.session.rollback()
@@ -423,10 +423,8 @@ def new():
         if kind not in ("report", "proposal", "complaint"):
             errors["kind"] = _("Choose what you want to send.")
         procedure = None
-        if form.get("procedure_code"):
-            procedure = db.session.scalar(
-                select(Procedure).where(Procedure.code == form["procedure_code"].strip())
-            )
+        if procedure_code := form_text("procedure_code")[:40]:
+            procedure = db.session.scalar(select(Procedure).where(Procedure.code == procedure_code))
             if procedure is None:
                 errors["procedure_code"] = _("Unknown procedure code.")
         if not errors:

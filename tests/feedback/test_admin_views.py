@@ -214,3 +214,35 @@ def test_calendar_days_are_written_in_full_and_in_2000_to_2100(app, world, day, 
     assert reply.status_code == 400 and message in reply.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(CalendarOverride)).all() == []
+
+
+def test_texts_read_without_a_form_are_cleaned_too(app, world):
+    """A template titled 'T\\x00…' was stored with the NUL on SQLite and refused by
+    PostgreSQL (400): such texts now go through the same cleaning as form fields."""
+    client = as_user(app, world, "coordinator")
+    page = client.get("/staff/feedback/admin/templates").get_data(as_text=True)
+    reply = client.post(
+        "/staff/feedback/admin/templates",
+        data={
+            "csrf_token": csrf_from(page),
+            "title": "  Chấn\x00 chỉnh\x1b  ",
+            "body": "Sở đã\x07 chấn chỉnh.",
+            "agency_id": "",
+        },
+    )
+    assert reply.status_code == 303
+    page = client.get("/staff/feedback/admin/calendar").get_data(as_text=True)
+    reply = client.post(
+        "/staff/feedback/admin/calendar",
+        data={
+            "csrf_token": csrf_from(page),
+            "day": "2026-03-03",
+            "is_working_day": "0",
+            "note": "Nghỉ\x00 bù",
+        },
+    )
+    assert reply.status_code == 303
+    with app.app_context():
+        template = db.session.scalar(select(AnswerTemplate))
+        assert (template.title, template.body) == ("Chấn chỉnh", "Sở đã chấn chỉnh.")
+        assert db.session.scalar(select(CalendarOverride.note)) == "Nghỉ bù"
