@@ -203,6 +203,14 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
 def publish():
     """Freeze the period's report as published."""
     period = _period()
+    if now_utc() < period.window()[0]:
+        abort(
+            400,
+            description=_(
+                "The period %(period)s has not started yet: there is nothing to publish.",
+                period=period.label,
+            ),
+        )
     if (ends_on := _ends_on(period)) is not None and request.form.get("interim") != "y":
         abort(
             400,
@@ -213,6 +221,17 @@ def publish():
                 date=format_date(ends_on),
             ),
         )
+    latest = next(iter(services.published_snapshots(period)), None)
+    if latest is not None and latest.fingerprint == services.fingerprint(period):
+        # a second press of Publish, or nothing new since: the same report again is noise
+        flash(
+            _(
+                "Report %(period)s is already published and its data have not changed since.",
+                period=period.label,
+            ),
+            "info",
+        )
+        return redirect(url_for(".snapshot", snapshot_id=latest.id), code=303)
     snapshot = services.publish(period, current_user)
     db.session.commit()
     flash(_("Report %(period)s published.", period=period.label), "success")

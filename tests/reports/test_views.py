@@ -137,6 +137,31 @@ def test_a_running_period_is_published_only_as_an_interim_report_when_asked(app,
     assert 'name="interim"' not in past and "Công bố báo cáo" in past
 
 
+def test_publish_twice_without_new_data_keeps_one_report_and_the_future_has_none(app, demo):
+    """Publish pressed twice gave two identical published reports; a period that has not
+    begun (2100-12, interim) was published too."""
+    client = as_user(app, demo, "coordinator")
+    page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    data = {"period": "2022-03", "csrf_token": csrf_from(page)}
+    first = client.post("/staff/reports/publish", data=data)
+    second = client.post("/staff/reports/publish", data=data)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"]
+    assert "không thay đổi" in client.get(second.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(ReportSnapshot)).all()) == 1
+        respond(db.session.get(Agency, demo.ids["H-THANHHA"]).counters[0], 2)  # late, in March
+        db.session.commit()
+    assert client.post("/staff/reports/publish", data=data).status_code == 303
+    with app.app_context():
+        assert len(db.session.scalars(select(ReportSnapshot)).all()) == 2  # new data: new report
+    future = {"period": "2100-12", "interim": "y", "csrf_token": data["csrf_token"]}
+    reply = client.post("/staff/reports/publish", data=future)
+    assert reply.status_code == 400 and "chưa bắt đầu" in reply.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(ReportSnapshot)).all()) == 2
+
+
 def test_downloads(app, demo):
     client = as_user(app, demo, "viewer_all")
     pdf = client.get("/staff/reports/report.pdf?period=2022-Q1")
