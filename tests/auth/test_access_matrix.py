@@ -56,6 +56,9 @@ SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id"}
 #: URL arguments naming something province-wide (a published report, whose rows
 #: are filtered by scope): every holder of the permission opens it.
 UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
+#: Pages acting on every agency's cases: only province-wide staff (no agency) use them,
+#: so every account of this matrix, all of which belong to agency A or B, gets 403.
+PROVINCE_WIDE = {"feedback_admin.routing", "feedback_admin.calendar"}
 
 
 def test_every_endpoint_declares_its_access(app):
@@ -168,7 +171,7 @@ def _expected(access, rule, role: Role | None, own_agency: bool) -> int | str:
         return 302  # to the login page
     if access == SIGNED_IN:
         return "ok"
-    if access not in ROLE_PERMISSIONS[role]:
+    if access not in ROLE_PERMISSIONS[role] or rule.endpoint in PROVINCE_WIDE:
         return 403
     if not own_agency and SCOPED_ARGS & set(rule.arguments):
         return 404

@@ -179,7 +179,7 @@ def test_a_good_password_passes(app_ctx):
 def test_cli_refuses_a_common_password(app, runner):
     args = ["users", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin"]
     result = runner.invoke(args=[*args, "--password", "Password2024!"])
-    assert result.exit_code != 0 and "quá phổ biến" in result.output
+    assert result.exit_code != 0 and "too common" in result.output
     with app.app_context():
         assert db.session.scalar(select(User)) is None
         with pytest.raises(ValueError):
