@@ -80,6 +80,10 @@ class Config:
     #: A second tap from the same client at the same counter within this many
     #: seconds is treated as a duplicate and not stored.
     DUPLICATE_WINDOW_SECONDS = _env_int("DUPLICATE_WINDOW_SECONDS", 600)
+    #: Two taps sent from one survey page (a double tap, before the browser knows of
+    #: the first) store one response. Off only for load generators that replay one
+    #: page's fields (bench/).
+    SURVEY_DOUBLE_TAP_CHECK = _env_bool("SURVEY_DOUBLE_TAP_CHECK", True)
     #: Receipt links expire after this many seconds (default 14 days).
     RECEIPT_TOKEN_MAX_AGE = _env_int("RECEIPT_TOKEN_MAX_AGE", 14 * 24 * 3600)
     #: Steps 2 and 3 of a survey may be completed within this many seconds.

@@ -67,6 +67,8 @@ class Response(db.Model):
         Index("ix_responses_agency_submitted", "agency_id", "submitted_at"),
         # reports and exports read a whole period across every agency
         Index("ix_responses_submitted_at", "submitted_at"),
+        # an index, not a constraint: SQLite adds it without copying the table
+        Index("uq_responses_start_nonce", "start_nonce", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -105,6 +107,10 @@ class Response(db.Model):
     staff_flag: Mapped[bool] = mapped_column(default=False)
     #: SHA-256 of the receipt token used, unique: a token is answered once.
     receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Random number of the survey page the tap came from, unique: a double tap (two
+    #: requests from one page at once, before the browser's session knows of the
+    #: first) stores one response.
+    start_nonce: Mapped[str | None] = mapped_column(String(32))
     #: Keyed hash of the dossier reference carried by the receipt token.
     dossier_ref_hash: Mapped[str | None] = mapped_column(String(64))
 

@@ -86,6 +86,7 @@ def _tap_statement():
         "client_hash": bindparam("client_hash", type_=String),
         "staff_flag": bindparam("staff_flag", type_=Boolean),
         "wants_feedback": bindparam("wants_feedback", type_=Boolean),
+        "start_nonce": bindparam("start_nonce", type_=String),
     }
     source = (
         select(*values.values())
@@ -232,6 +233,8 @@ class Origin:
     procedure: Procedure | None = None
     receipt_token_hash: str | None = None
     dossier_ref_hash: str | None = None
+    #: The random number of the page the tap came from (see ``Response.start_nonce``).
+    start_nonce: str | None = None
 
 
 def _rating_values(
@@ -254,6 +257,7 @@ def _rating_values(
         "client_hash": origin.client_hash,
         "staff_flag": origin.staff_flag,
         "wants_feedback": False,
+        "start_nonce": origin.start_nonce,
     }
 
 
@@ -273,8 +277,17 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
         "receipt_token_hash": origin.receipt_token_hash,
         "dossier_ref_hash": origin.dossier_ref_hash,
     }
-    if origin.receipt_token_hash is None:
+    if origin.receipt_token_hash is None and origin.start_nonce is None:
         result = db.session.connection().execute(_INSERT_RESPONSE, values)
+    elif origin.receipt_token_hash is None:  # a kiosk: its page's number decides double taps
+        try:
+            with db.session.begin_nested():
+                result = db.session.connection().execute(_INSERT_RESPONSE, values)
+        except IntegrityError:
+            existing = response_for_start(origin.start_nonce)
+            if existing is None:
+                raise
+            return existing
     else:
         try:  # the unique token column decides between two simultaneous taps
             with db.session.begin_nested():
@@ -307,12 +320,29 @@ def tap(code: str, overall: int, origin: Origin) -> int | None:
     code = code.upper()
     if not COUNTER_CODE_PATTERN.fullmatch(code):
         return None
-    with db.engine.begin() as connection:  # its own short transaction: no ORM session
-        values = _rating_values(overall, origin, now_utc(), connection) | {"code": code}
-        response_id = connection.execute(_TAP, values).scalar()
+    try:
+        with db.engine.begin() as connection:  # its own short transaction: no ORM session
+            values = _rating_values(overall, origin, now_utc(), connection) | {"code": code}
+            response_id = connection.execute(_TAP, values).scalar()
+    except IntegrityError:
+        # a double tap: the same page's other request stored the response meanwhile
+        existing = response_for_start(origin.start_nonce)
+        if existing is None:
+            raise
+        return existing
     if response_id is not None:
         metrics.count_survey_submission(origin.channel)
     return response_id
+
+
+def response_for_start(start_nonce: str | None) -> int | None:
+    """The id of the response stored from the page with this random number, if any."""
+    if start_nonce is None:
+        return None
+    with db.engine.connect() as connection:
+        return connection.execute(
+            select(Response.id).where(Response.start_nonce == start_nonce)
+        ).scalar()
 
 
 def record_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin) -> Response:

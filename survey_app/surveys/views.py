@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from datetime import UTC, datetime
 from functools import cache, cached_property
@@ -121,18 +122,27 @@ def _client_hash() -> str:
     )
 
 
-def _started_at(signed: str | None, counter_code: str) -> datetime | None:
+def _start_token(counter_code: str) -> str:
+    """The signed ``started`` field of a survey page: the counter, a random number of
+    this page (two taps from it are one response) and, in the signature, the time."""
+    return _start_signer().dumps([counter_code, secrets.token_urlsafe(16)])
+
+
+def _started(signed: str | None, counter_code: str) -> tuple[datetime | None, str | None]:
+    """When the page of a tap was shown, and its random number (None, None if unknown)."""
     if not signed:
-        return None
+        return None, None
     try:
-        code, ts = _start_signer().loads(
+        value, ts = _start_signer().loads(
             signed, max_age=current_app.config["SURVEY_FOLLOWUP_SECONDS"], return_timestamp=True
         )
     except BadSignature:
-        return None
-    if code != counter_code:
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+        return None, None
+    # (a page shown before the random number was added signed the code alone)
+    code, nonce = (value, None) if isinstance(value, str) else (value[0], value[1])
+    if code != counter_code or not (nonce is None or isinstance(nonce, str)):
+        return None, None
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)), nonce
 
 
 def _answered_recently(counter_code: str) -> bool:
@@ -186,7 +196,7 @@ def _render_overall(
 ):
     counter = flow.counter
     questionnaire = services.current_questionnaire()
-    form.started.data = _start_signer().dumps(counter.code)
+    form.started.data = _start_token(counter.code)
     action = url_for(".receipt", token=token) if token else flow.url("start")
     if token or flow.is_kiosk:
         channel = None  # the address says it
@@ -226,11 +236,15 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
     if by_browser and _answered_recently(flow.code):  # this browser rated it a moment ago
         state = session.get(SESSION_KEY) or {}
         return _render_already(flow, can_continue=state.get("c") == flow.code)
+    started_at, start_nonce = _started(started, flow.code)
+    if not current_app.config["SURVEY_DOUBLE_TAP_CHECK"]:
+        start_nonce = None
     origin = services.Origin(
         language=current_language(),
         client_hash=_client_hash(),
         staff_flag=_is_staff(),
-        started_at=_started_at(started, flow.code),
+        started_at=started_at,
+        start_nonce=start_nonce,
         **origin_kwargs,
     )
     if by_browser:

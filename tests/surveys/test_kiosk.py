@@ -85,6 +85,17 @@ def test_each_citizen_on_the_same_tablet_is_counted_as_kiosk(app, client, kiosk)
     ]
 
 
+def test_a_double_tap_on_the_tablet_is_one_citizen(app, client, kiosk):
+    html = client.get(kiosk.path).get_data(as_text=True)
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', html).group(1)
+    data = {"csrf_token": csrf_from(html), "started": started, "overall": "2"}
+    replies = [client.post(kiosk.path, data=data) for _ in range(2)]
+    assert [r.status_code for r in replies] == [303, 303]
+    assert len(_responses(app)) == 1
+    _tap(client, kiosk.path, 5)  # the next citizen's page
+    assert len(_responses(app)) == 2
+
+
 def test_going_back_to_the_first_screen_forgets_the_previous_citizen(client, kiosk):
     assert _tap(client, kiosk.path).status_code == 303
     assert client.get(f"{kiosk.path}/more").status_code == 200

@@ -425,6 +425,98 @@ def test_second_tap_from_same_browser_is_suppressed(client, counter, stored):
     assert len(stored()) == 1
 
 
+def _page_fields(client, code: str) -> dict:
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', html).group(1)
+    return {"csrf_token": csrf_from(html), "started": started}
+
+
+def test_a_double_tap_from_one_page_stores_one_response(app, counter, stored):
+    """Both requests of a double tap leave the phone with the page's cookie (the second
+    is sent before the first is answered): the session cannot tell, the page's number
+    can. Both go on to step 2 of the one response."""
+    first = app.test_client()
+    fields = _page_fields(first, counter.code)
+    second = app.test_client()  # the same browser as it was when the page was shown
+    second.set_cookie("session", first.get_cookie("session").value)
+    replies = [
+        c.post(f"/s/{counter.code}", data=fields | {"overall": "5"}) for c in (first, second)
+    ]
+    assert [r.status_code for r in replies] == [303, 303]
+    assert replies[0].headers["Location"] == replies[1].headers["Location"]
+    [response] = stored()
+    assert response.start_nonce and len(response.start_nonce) <= 32
+    # step 2 continues that response from whichever reply the browser kept
+    assert second.get(replies[1].headers["Location"]).status_code == 200
+    # a new page is a new tap (once the duplicate window allows it)
+    third = app.test_client()
+    assert tap(third, counter.code, 2).status_code == 303
+    assert len(stored()) == 2
+
+
+def test_four_taps_from_one_page_at_the_same_moment_store_one_response(app, counter, stored):
+    """Really at once, in threads: the unique number decides (on PostgreSQL the losing
+    INSERTs wait for the winner's commit, then find its response)."""
+    import threading
+
+    first = app.test_client()
+    fields = _page_fields(first, counter.code)
+    cookie = first.get_cookie("session").value
+    barrier, replies = threading.Barrier(4), []
+
+    def tap_now() -> None:
+        phone = app.test_client()
+        phone.set_cookie("session", cookie)
+        barrier.wait()
+        replies.append(phone.post(f"/s/{counter.code}", data=fields | {"overall": "1"}))
+
+    threads = [threading.Thread(target=tap_now) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in replies) == [303] * 4
+    assert len(stored()) == 1
+
+
+def test_two_pages_shown_at_the_same_second_are_two_taps(app, counter, stored, monkeypatch):
+    monkeypatch.setitem(app.config, "DUPLICATE_WINDOW_SECONDS", 0)
+    with freeze_time("2026-03-02 03:00:00"):
+        phones = [app.test_client() for _ in range(2)]
+        pages = [_page_fields(phone, counter.code) for phone in phones]
+        assert pages[0]["started"] != pages[1]["started"]
+        for phone, fields in zip(phones, pages, strict=True):
+            reply = phone.post(f"/s/{counter.code}", data=fields | {"overall": "4"})
+            assert reply.status_code == 303
+    assert len(stored()) == 2
+
+
+def test_a_page_shown_before_pages_had_a_number_still_counts(app, counter, stored):
+    """Pages already open when this version is deployed signed the counter code alone."""
+    from survey_app.surveys import views as survey_views
+
+    client = app.test_client()
+    fields = _page_fields(client, counter.code)
+    with app.test_request_context():
+        fields["started"] = survey_views._start_signer().dumps(counter.code)
+    assert client.post(f"/s/{counter.code}", data=fields | {"overall": "3"}).status_code == 303
+    [response] = stored()
+    assert response.started_at is not None and response.start_nonce is None
+
+
+def test_the_double_tap_check_can_be_off_for_load_generators(app, counter, stored, monkeypatch):
+    monkeypatch.setitem(app.config, "SURVEY_DOUBLE_TAP_CHECK", False)
+    monkeypatch.setitem(app.config, "DUPLICATE_WINDOW_SECONDS", 0)
+    client = app.test_client()
+    fields = _page_fields(client, counter.code)
+    for overall in (5, 4):
+        assert (
+            client.post(f"/s/{counter.code}", data=fields | {"overall": str(overall)}).status_code
+            == 303
+        )
+    assert len(stored()) == 2
+
+
 def test_phones_sharing_an_address_and_browser_type_are_different_citizens(app, counter, stored):
     """Phones on the office Wi-Fi share one address, and most Android phones send the
     same User-Agent: their taps are all stored, with the same client hash for later
