@@ -41,6 +41,9 @@ from .workflow import (
 
 bp = Blueprint("cases", __name__, url_prefix="/staff/feedback")
 
+#: Lengths of the public answer and of the question as published.
+ANSWER_MAX, SUMMARY_MAX = 10_000, 5_000
+
 PAGE_SIZE = 50
 STAFF_CHANNELS = (CaseChannel.paper, CaseChannel.phone, CaseChannel.email)
 CHANNEL_LABELS = {
@@ -279,6 +282,9 @@ def _case_page(case: FeedbackCase, error: str | None = None, refused: str = "ste
         channel_labels=CHANNEL_LABELS,
         step=request.form if error and refused == "step" else {},
         extension=request.form if error and refused == "extension" else {},
+        typed=request.form if error and refused == "answer" else {},
+        answer_max=ANSWER_MAX,
+        summary_max=SUMMARY_MAX,
         refused=refused if error else None,
         error=error,
     )
@@ -368,8 +374,20 @@ def save_answer(case_id: int):
         abort(409, description=_("The answer can only be edited while the case is being handled."))
     answer = form_text("answer")
     summary = form_text("public_summary")
-    if len(answer) > 10000 or len(summary) > 5000:
-        abort(413)
+    if len(answer) > ANSWER_MAX or len(summary) > SUMMARY_MAX:  # kept in the form, not lost
+        db.session.rollback()
+        return _case_page(
+            case,
+            _(
+                "The answer can have at most %(a)d characters and the published question "
+                "%(s)d; this one has %(n_a)d and %(n_s)d.",
+                a=ANSWER_MAX,
+                s=SUMMARY_MAX,
+                n_a=len(answer),
+                n_s=len(summary),
+            ),
+            refused="answer",
+        )
     case.answer = answer or None
     case.public_summary = summary or None
     audit.record(current_user, "answer", case)

@@ -168,6 +168,31 @@ def test_handler_screens_accepts_assigns_answers(app, world):
         ]
 
 
+def test_an_answer_too_long_is_explained_and_what_was_typed_stays(app, world):
+    """It was a bare 413 page: the handler lost the text and did not learn the limit."""
+    client = as_user(app, world, "coordinator")
+    for to in ("screening", "accepted"):
+        page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+        data = {"csrf_token": csrf_from(page), "version": _version(page), "to_state": to}
+        assert client.post(f"/staff/feedback/{world.a}/transition", data=data).status_code == 303
+    page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
+    answer = "Sở đã chấn chỉnh quầy. " * 500  # 11 500 characters
+    reply = client.post(
+        f"/staff/feedback/{world.a}/answer",
+        data={
+            "csrf_token": csrf_from(page),
+            "version": _version(page),
+            "answer": answer,
+            "public_summary": "Quầy đòi bản sao.",
+        },
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert "tối đa 10000 ký tự" in html and answer.strip() in html
+    with app.app_context():
+        assert db.session.get(FeedbackCase, world.a).answer is None
+
+
 def test_illegal_transition_shows_a_message_and_changes_nothing(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
