@@ -139,8 +139,13 @@ def _started(signed: str | None, counter_code: str) -> tuple[datetime | None, st
     except BadSignature:
         return None, None
     # (a page shown before the random number was added signed the code alone)
-    code, nonce = (value, None) if isinstance(value, str) else (value[0], value[1])
-    if code != counter_code or not (nonce is None or isinstance(nonce, str)):
+    if isinstance(value, str):
+        code, nonce = value, None
+    elif isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+        code, nonce = value
+    else:
+        return None, None
+    if code != counter_code or (nonce is not None and len(nonce) > 32):
         return None, None
     return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)), nonce
 
