@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, insert, select, update
 
+from ..core.params import CONTROL_CHARS
 from ..extensions import db
 from . import services
 from .models import Agency, AgencyKind, Counter, DossierVolume, Procedure, ProcedureField
@@ -44,8 +45,6 @@ MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
 INTEGER_PATTERN = re.compile(r"[+-]?\d+")
 #: 1.234 or 1,234,567: what a spreadsheet shows when it formats the number.
 THOUSANDS_PATTERN = re.compile(r"\d{1,3}([.,])\d{3}(\1\d{3})*")
-#: Control characters other than tab and line breaks (which a quoted cell may hold).
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_DOSSIERS = 2**31 - 1
 
 TRUE_VALUES = {"1", "true", "yes", "y"}

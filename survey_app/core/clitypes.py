@@ -3,7 +3,6 @@ shell checks too, so a typo gives a usage error instead of a database traceback.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,9 +11,7 @@ from typing import Any
 import click
 from email_validator import EmailNotValidError, validate_email
 
-#: C0 controls (tab and newlines aside), DEL and the C1 block: PostgreSQL refuses NUL
-#: in text and the others only hide what a name really says.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+from .params import CONTROL_CHARS
 
 
 class Text(click.ParamType):
@@ -31,7 +28,7 @@ class Text(click.ParamType):
             self.fail("must not be blank", param, ctx)
         if len(text) > self.max_length:
             self.fail(f"at most {self.max_length} characters, got {len(text)}", param, ctx)
-        if CONTROL_CHARS.search(text) or "\n" in text or "\r" in text or "\t" in text:
+        if CONTROL_CHARS.search(text) or any(c in text for c in "\t\n\r"):  # one line
             self.fail("contains a control character", param, ctx)
         return text
 

@@ -59,6 +59,9 @@ def page_number(value: object) -> int:
 
 
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: Control characters other than tab and line breaks, C1 included: what an import or a
+#: command refuses (rather than removes) in a name or a value.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def clean_text(value: str) -> str:

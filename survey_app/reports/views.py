@@ -7,6 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..agencies.models import Agency
 from ..auth.permissions import Permission, check_agency, requires
@@ -221,7 +222,12 @@ def publish():
                 date=format_date(ends_on),
             ),
         )
-    latest = next(iter(services.published_snapshots(period)), None)
+    latest = db.session.execute(  # its id and fingerprint, not its (large) results
+        select(ReportSnapshot.id, ReportSnapshot.fingerprint)
+        .where(ReportSnapshot.period == period.label, ReportSnapshot.published_at.is_not(None))
+        .order_by(ReportSnapshot.published_at.desc(), ReportSnapshot.id.desc())
+        .limit(1)
+    ).first()
     if latest is not None and latest.fingerprint == services.fingerprint(period):
         # a second press of Publish, or nothing new since: the same report again is noise
         flash(

@@ -49,6 +49,30 @@ def world(app_ctx):
     return {"case": case, "handler": handler, "coordinator": coordinator, "secret": secret}
 
 
+def _fake_smtp(monkeypatch) -> list[str]:
+    """Replace smtplib.SMTP by a server that accepts everything; the recipients it got."""
+    sent: list[str] = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def starttls(self):
+            pass
+
+        def send_message(self, email):
+            sent.append(email["To"])
+
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    return sent
+
+
 def _outbox():
     return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
@@ -76,25 +100,7 @@ def test_failed_sending_is_retried_with_backoff(world, app, monkeypatch):
             assert message.send_after == MONDAY + timedelta(minutes=1)
             assert outbox.send_pending() == (0, 0)  # not yet due again
 
-        sent = []
-
-        class FakeSMTP:
-            def __init__(self, host, port, timeout):
-                pass
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return False
-
-            def starttls(self):
-                pass
-
-            def send_message(self, email):
-                sent.append(email["To"])
-
-        monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+        sent = _fake_smtp(monkeypatch)
         with freeze_time(MONDAY + timedelta(minutes=2)):
             assert outbox.send_pending() == (1, 0)
         assert sent == ["an@example.vn"]
@@ -107,30 +113,12 @@ def test_a_message_that_cannot_be_a_mail_fails_once_and_does_not_block_the_rest(
 ):
     """An address with a line break (queued before intake checked addresses) raised a
     ValueError at every run: no message after it was ever sent."""
-    sent = []
-
-    class FakeSMTP:
-        def __init__(self, host, port, timeout):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def starttls(self):
-            pass
-
-        def send_message(self, email):
-            sent.append(email["To"])
-
     for message in _outbox():
         db.session.delete(message)
     outbox.enqueue("victim@example.vn\r\nBcc: spam@example.com", "Hồ sơ", "x")  # first in line
     outbox.enqueue("an@example.vn", "Hồ sơ", "y")
     db.session.commit()
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    sent = _fake_smtp(monkeypatch)
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     assert outbox.send_pending() == (1, 1)
     assert sent == ["an@example.vn"]
