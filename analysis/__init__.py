@@ -21,8 +21,10 @@ Modules:
   Taylor-linearised domain variances and degrees of freedom;
 - :mod:`analysis.indices` — item, element and composite indices and their
   linearised scores;
-- :mod:`analysis.intervals` — Korn–Graubard (default), logit, Wilson,
-  Clopper–Pearson at the boundary, one-sided tests, verdicts, Benjamini–Hochberg;
+- :mod:`analysis.intervals` — Korn–Graubard with ``n_use = min(n_eff, n_d)``
+  for items and Q0 (logit and Wilson with t_df on request), logit-t for the
+  composite and elements, Clopper–Pearson at the boundary, the one-sided tests
+  each interval inverts, verdicts, NCHS reliability flags, Benjamini–Hochberg;
 - :mod:`analysis.report` — :func:`analyse`, the per-group / province report;
 - :mod:`analysis.compare` — change since the previous period, funnel limits;
 - :mod:`analysis.reliability` — Cronbach's alpha per element;
@@ -38,6 +40,7 @@ from .intervals import (
     BELOW,
     INCONCLUSIVE,
     INSUFFICIENT,
+    LOW_RELIABILITY,
     benjamini_hochberg,
     beta_bounds,
     beta_tests,
@@ -45,7 +48,9 @@ from .intervals import (
     infer,
     kg_parameters,
     logit_interval,
+    logit_tests,
     wilson_interval,
+    wilson_tests,
 )
 from .quality import (
     counter_distribution_test,
@@ -68,6 +73,7 @@ __all__ = [
     "DEFAULT_QUESTIONNAIRE",
     "INCONCLUSIVE",
     "INSUFFICIENT",
+    "LOW_RELIABILITY",
     "Calibration",
     "Design",
     "Element",
@@ -98,6 +104,7 @@ __all__ = [
     "kish_n",
     "load_questionnaire",
     "logit_interval",
+    "logit_tests",
     "parse_timestamps",
     "period_change",
     "period_month",
@@ -108,4 +115,5 @@ __all__ = [
     "response_coverage",
     "weighted_totals",
     "wilson_interval",
+    "wilson_tests",
 ]

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import _KNOWN, InputError, Problems, Responses, parse_timestamps
-from .intervals import flag_names
+from .intervals import DEFAULT_MIN_N, flag_names
 from .questionnaire import DEFAULT_QUESTIONNAIRE, Questionnaire, load_questionnaire
 from .report import EstimateTable, analyse
 from .volumes import VolumeWeighting, poststratify_to_volumes, read_volumes_csv
@@ -50,6 +50,7 @@ ROW_FIELDS = (
     "n",
     "n_kish",
     "n_eff",
+    "n_use",
     "df",
     "index",
     "se",
@@ -525,10 +526,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         choices=("beta", "logit", "wilson"),
         default="beta",
-        help="interval: beta = Korn–Graubard (default), logit, wilson",
+        help="interval of items and Q0: beta = Korn–Graubard with n_use (default), logit, "
+        "wilson; the composite and elements always use logit-t",
     )
     p.add_argument(
-        "--min-n", type=_count, default=30, help="fewer responses → insufficient_data (default 30)"
+        "--min-n",
+        type=_count,
+        default=DEFAULT_MIN_N,
+        help=f"fewer responses → insufficient_data (default {DEFAULT_MIN_N})",
     )
     p.add_argument("--format", choices=("json", "csv", "table"), default="json")
     p.add_argument(
@@ -548,8 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--headline",
-        default="composite",
-        help="block reports lead with: composite (default) or the overall item (Q0)",
+        default=None,
+        help="block reports lead with: the overall item (Q0, default) or composite",
     )
     p.add_argument(
         "--lonely-psu",
@@ -628,6 +633,8 @@ def run_indices(args, stdout, stderr) -> int:
             file=stderr,
         )
         return 2
+    if args.headline is None:
+        args.headline = questionnaire.overall
     if args.headline not in ("composite", questionnaire.overall):
         print(f"error: --headline must be composite or {questionnaire.overall}", file=stderr)
         return 2

@@ -1,25 +1,40 @@
-"""Confidence intervals, one-sided tests against the target, verdicts, BH.
+"""Confidence intervals, one-sided tests against the target, verdicts, reliability, BH.
 
-ANALYSIS.md, "Confidence interval" and "Against the target". All functions
-take arrays of any (broadcastable) shape.
+ANALYSIS.md, "Confidence intervals" (revised December 2026), "Reliability
+flags" and "Against the target". All functions take arrays of any
+(broadcastable) shape.
 
-Korn–Graubard (R's ``svyciprop(method="beta")``), for an estimate ``I`` with
-variance ``V``, domain size ``n_d`` and design df:
+Two kinds of estimate get different intervals:
 
-- ``n_eff = I(1−I)/V``; ``n* = n_eff · (t_{n_d−1, α/2} / t_{df, α/2})²``;
-  ``x* = n*·I`` (not rounded);
-- interval ``[B⁻¹(α/2; x*, n*−x*+1), B⁻¹(1−α/2; x*+1, n*−x*)]``;
-- tests against ``p0``: ``p_below = P(X ≤ x* | n*, p0) = 1 − I_{p0}(x*+1, n*−x*)``
-  and ``p_above = P(X ≥ x* | n*, p0) = I_{p0}(x*, n*−x*+1)``; since ``B⁻¹`` and
-  ``I`` are inverse functions, ``upper < p0 ⇔ p_below < α/2`` and
-  ``lower > p0 ⇔ p_above < α/2``.
+- **Binary outcomes** (Q0 and each item, a share of respondents):
+  Korn–Graubard (R's ``svyciprop(method="beta")``) with the effective size
+  capped at the domain size, as the NCHS presentation standards do (design
+  effect floored at 1): ``n_eff = I(1−I)/V``, ``n_use = min(n_eff, n_d)``,
+  ``n* = n_use · (t_{n_d−1, α/2} / t_{df, α/2})²``, ``x* = n*·I`` (not
+  rounded); interval ``[B⁻¹(α/2; x*, n*−x*+1), B⁻¹(1−α/2; x*+1, n*−x*)]``;
+  tests against ``p0``: ``p_below = 1 − I_{p0}(x*+1, n*−x*)`` and ``p_above =
+  I_{p0}(x*, n*−x*+1)``. Since ``B⁻¹`` and ``I`` are inverse functions,
+  ``upper < p0 ⇔ p_below < α/2`` and ``lower > p0 ⇔ p_above < α/2``. Because
+  ``df ≤ n_d − 1``, ``n* ≤ n_d``: the interval is never narrower than the
+  Clopper–Pearson interval of the domain's own respondent count.
+  ``"logit"`` and ``"wilson"`` (score interval with ``t_df`` and ``n_use``)
+  are available on request.
+- **Means of several items** (the composite and element indices): a
+  respondent's score is a fraction, so the binomial model does not hold;
+  logit-t ``expit(logit I ± t_{df, α/2} · SE / (I(1−I)))`` with the design df,
+  and the tests it inverts, ``p_below = F_t((logit I − logit p0)·I(1−I)/SE;
+  df)`` and ``p_above = 1 − p_below``.
 
-Boundary (``I`` within 1e-12 of 0 or 1, so ``V = 0``): the same formulas
-with ``n* = n_kish`` and ``x* = n*·I``, i.e. Clopper–Pearson with Kish's
-effective size, flagged :data:`FLAG_BOUNDARY`. The same fallback is used —
-an extension of ANALYSIS.md, flagged :data:`FLAG_ZERO_VARIANCE` — when the
-estimate is inside (0, 1) but its estimated variance is zero (every
-respondent answered identically), where ``n_eff`` would be infinite.
+Boundary (``I`` within 1e-12 of 0 or 1, so ``V = 0``): Clopper–Pearson with
+``n_kish`` (``n* = n_kish``, ``x* = n*·I``) for either kind, flagged
+:data:`FLAG_BOUNDARY`. The same fallback is used — an extension of
+ANALYSIS.md, flagged :data:`FLAG_ZERO_VARIANCE` — when the estimate is inside
+(0, 1) but its estimated variance is zero (every respondent answered
+identically), where ``n_eff`` would be infinite.
+
+Reliability (NCHS 2017): an estimate is flagged low-reliability, with the
+reason, when ``n_use < 30``, ``df < 8`` or its interval is 30 points wide or
+more. It is still reported with its interval.
 """
 
 from __future__ import annotations
@@ -37,13 +52,28 @@ FLAG_ZERO_VARIANCE = 2  #: Clopper–Pearson with n_kish was used (zero variance
 FLAG_SMALL_N = 4  #: n < min_n: verdict suppressed
 FLAG_LOW_DF = 8  #: df < 1: verdict suppressed, no interval
 FLAG_NOT_ESTIMABLE = 16  #: no data (nothing answered / nothing left): no estimate
+FLAG_FEW_RESPONSES = 32  #: low reliability: n_use < 30 (NCHS 2017)
+FLAG_FEW_DF = 64  #: low reliability: df < 8 (NCHS 2017)
+FLAG_WIDE = 128  #: low reliability: the interval is 30 points wide or more (NCHS 2017)
+#: Any of the NCHS reasons for showing an estimate as of low reliability.
+LOW_RELIABILITY = FLAG_FEW_RESPONSES | FLAG_FEW_DF | FLAG_WIDE
 FLAG_NAMES = {
     FLAG_BOUNDARY: "boundary_clopper_pearson",
     FLAG_ZERO_VARIANCE: "zero_variance_clopper_pearson",
     FLAG_SMALL_N: "small_n",
     FLAG_LOW_DF: "low_df",
     FLAG_NOT_ESTIMABLE: "not_estimable",
+    FLAG_FEW_RESPONSES: "low_reliability_n",
+    FLAG_FEW_DF: "low_reliability_df",
+    FLAG_WIDE: "low_reliability_width",
 }
+
+#: NCHS 2017 thresholds: effective size, degrees of freedom, interval width.
+RELIABLE_N = 30
+RELIABLE_DF = 8
+RELIABLE_WIDTH = 0.30
+#: Default ``min_n``: fewer respondents than this and no verdict is given.
+DEFAULT_MIN_N = 10
 
 ABOVE = "above_target"
 BELOW = "below_target"
@@ -109,12 +139,14 @@ def _t_quantile(q: float, df: np.ndarray) -> np.ndarray:
 
 
 def kg_parameters(estimate, variance, n, df, n_kish, alpha: float = 0.05):
-    """``(x*, n*, flags)`` for the Korn–Graubard interval and tests.
+    """``(x*, n*, flags, n_use)`` for the Korn–Graubard interval and tests.
 
     :param estimate: ``I``; :param variance: ``V``; :param n: domain size
         ``n_d``; :param df: design degrees of freedom; :param n_kish: Kish size.
     :return: ``x*``, ``n*`` (NaN where not computable: ``df < 1``, ``n_d < 2``,
-        no estimate) and the boundary / zero-variance flags.
+        no estimate), the boundary / zero-variance flags, and ``n_use``: the
+        effective size capped at the domain size, ``min(n_eff, n_d)`` (``n_kish``
+        where Clopper–Pearson is used).
     """
     est, var, n, df, n_kish = np.broadcast_arrays(
         _f(estimate), _f(variance), _f(n), _f(df), _f(n_kish)
@@ -128,14 +160,15 @@ def kg_parameters(estimate, variance, n, df, n_kish, alpha: float = 0.05):
         ratio = _t_quantile(alpha / 2, np.where(usable, n - 1, 1.0)) / _t_quantile(
             alpha / 2, np.where(usable, df, 1.0)
         )
-        n_star = n_eff * ratio**2
-    cp = boundary | zero_var
+        cp = boundary | zero_var
+        n_use = np.where(cp, n_kish, np.fmin(n_eff, n))
+        n_use = np.where(finite, n_use, np.nan)
+        n_star = np.where(cp, n_kish, n_use * ratio**2)
     est_cp = np.where(est <= BOUNDARY_EPS, 0.0, np.where(est >= 1 - BOUNDARY_EPS, 1.0, est))
-    n_star = np.where(cp, n_kish, n_star)
     n_star = np.where(finite & usable, n_star, np.nan)
     x_star = n_star * np.where(cp, est_cp, est)
     flags = np.where(boundary, FLAG_BOUNDARY, 0) | np.where(zero_var, FLAG_ZERO_VARIANCE, 0)
-    return x_star, n_star, flags.astype(np.int64)
+    return x_star, n_star, flags.astype(np.int64), n_use
 
 
 def logit_interval(estimate, variance, df, alpha: float = 0.05):
@@ -148,18 +181,48 @@ def logit_interval(estimate, variance, df, alpha: float = 0.05):
         return special.expit(centre - half), special.expit(centre + half)
 
 
-def wilson_interval(estimate, n_eff, alpha: float = 0.05):
-    """Wilson score interval with the effective size ``n_eff`` and the normal quantile.
+def logit_tests(estimate, variance, df, p0: float = 0.90):
+    """One-sided tests the logit-t interval inverts.
 
-    ``(I + z²/2n ∓ z √(I(1−I)/n + z²/4n²)) / (1 + z²/n)``, ``n = n_eff``.
+    :return: ``(p_below, p_above)`` with ``T = (logit I − logit p0) · I(1−I)/SE``,
+        ``p_below = F_t(T; df)`` and ``p_above = 1 − F_t(T; df)``, so that
+        ``upper < p0 ⇔ p_below < α/2`` and ``lower > p0 ⇔ p_above < α/2``.
     """
-    est, n = np.broadcast_arrays(_f(estimate), _f(n_eff))
-    z = stats.norm.ppf(1 - alpha / 2)
+    est, var, df = np.broadcast_arrays(_f(estimate), _f(variance), _f(df))
     with np.errstate(divide="ignore", invalid="ignore"):
-        denom = 1 + z * z / n
-        centre = (est + z * z / (2 * n)) / denom
-        half = z * np.sqrt(est * (1 - est) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
+        t = (special.logit(est) - special.logit(p0)) * est * (1 - est) / np.sqrt(var)
+        dof = np.where(df >= 1, df, np.nan)
+        return stats.t.cdf(t, dof), stats.t.sf(t, dof)
+
+
+def wilson_interval(estimate, n_use, df, alpha: float = 0.05):
+    """Wilson score interval with the effective size ``n_use`` and ``t_df`` (not z).
+
+    ``(I + t²/2n ∓ t √(I(1−I)/n + t²/4n²)) / (1 + t²/n)``, ``n = n_use``,
+    ``t = t_{df, 1−α/2}`` (as R's survey ≥ 4.5 ``svyciprop(method="wilson")``),
+    clipped to [0, 1] against rounding.
+    """
+    est, n, df = np.broadcast_arrays(_f(estimate), _f(n_use), _f(df))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = stats.t.ppf(1 - alpha / 2, np.where(df >= 1, df, np.nan))
+        denom = 1 + t * t / n
+        centre = (est + t * t / (2 * n)) / denom
+        half = t * np.sqrt(est * (1 - est) / n + t * t / (4 * n * n)) / denom
+    # at p̂ = 0 or 1 the bound is 0 or 1 up to rounding (−5.6e-17 was seen)
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def wilson_tests(estimate, n_use, df, p0: float = 0.90):
+    """One-sided score tests the Wilson interval inverts.
+
+    :return: ``(p_below, p_above)`` with ``Z = (I − p0) / √(p0(1−p0)/n_use)``,
+        ``p_below = F_t(Z; df)``, ``p_above = 1 − F_t(Z; df)``.
+    """
+    est, n, df = np.broadcast_arrays(_f(estimate), _f(n_use), _f(df))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (est - p0) / np.sqrt(p0 * (1 - p0) / n)
+        dof = np.where(df >= 1, df, np.nan)
+        return stats.t.cdf(z, dof), stats.t.sf(z, dof)
 
 
 def benjamini_hochberg(p, axis: int = 0) -> np.ndarray:
@@ -193,74 +256,91 @@ def infer(
     df,
     n_kish,
     *,
+    mean=False,
     p0: float = 0.90,
     alpha: float = 0.05,
-    min_n: int = 30,
+    min_n: int = DEFAULT_MIN_N,
     method: str = "beta",
 ) -> dict[str, np.ndarray]:
-    """Interval, tests and verdict for estimates of a proportion-type index.
+    """Interval, tests, verdict and reliability of proportion-type estimates.
 
     :param estimate: ``I`` (NaN = not estimable).
     :param variance: its linearised variance ``V``.
     :param n: domain size ``n_d``; :param df: design df; :param n_kish: Kish size.
+    :param mean: True (or a broadcastable boolean array) where the estimate is a
+        mean of several items (composite, element): logit-t interval and tests
+        whatever ``method`` says. False: a binary outcome (an item, Q0).
     :param p0: target (0.90).
     :param alpha: two-sided level of the interval; the one-sided tests use α/2.
-    :param min_n: suppression threshold on ``n``.
-    :param method: ``"beta"`` (Korn–Graubard, default), ``"logit"`` or
-        ``"wilson"`` (with ``n_eff``). The p values are always the
-        Korn–Graubard tests; the verdict follows the reported interval, which
-        for ``"beta"`` is the same thing as ``p < α/2``.
-    :return: dict of arrays ``se, n_eff, deff, ci_low, ci_high, p_below,
-        p_above, verdict, flags, n_star, x_star`` (``deff = n_d / n_eff``, the
-        variance relative to simple random sampling of the same size; where
-        Clopper–Pearson was used, ``n_eff`` is the ``n_kish`` it used). No
-        interval (NaN) when ``df < 1``; with ``n < min_n`` the interval and p
-        values are computed but the verdict is suppressed.
+    :param min_n: below this many respondents no verdict is given (default 10).
+    :param method: interval of binary outcomes: ``"beta"`` (Korn–Graubard with
+        ``n_use``, default), ``"logit"`` or ``"wilson"`` (``t_df``, ``n_use``).
+        The p values are always the tests the reported interval inverts.
+    :return: dict of arrays ``se, n_eff, n_use, deff, ci_low, ci_high, p_below,
+        p_above, verdict, flags, n_star, x_star``. ``n_eff = I(1−I)/V`` as
+        computed (``n_kish`` where Clopper–Pearson was used), ``n_use =
+        min(n_eff, n_d)``, ``deff = n_d / n_eff``. No interval (NaN) when ``df <
+        1`` or ``n_d < 2``; with ``n < min_n`` the interval and p values are
+        computed but the verdict is suppressed. ``flags`` carries the NCHS
+        low-reliability reasons (:data:`LOW_RELIABILITY`).
 
-    Verdict: ``insufficient_data`` when not estimable, ``n < min_n`` or
-    ``df < 1`` (the estimate is still reported, flagged); otherwise
-    ``below_target`` ⇔ ``ci_high < p0`` (⇔ ``p_below < α/2``),
-    ``above_target`` ⇔ ``ci_low > p0`` (⇔ ``p_above < α/2``), else
+    Verdict: ``insufficient_data`` when not estimable, ``n < min_n`` or no
+    interval; otherwise ``below_target`` ⇔ ``ci_high < p0`` (⇔ ``p_below <
+    α/2``), ``above_target`` ⇔ ``ci_low > p0`` (⇔ ``p_above < α/2``), else
     ``inconclusive``.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}")
-    est, var, n, df, n_kish = np.broadcast_arrays(
-        _f(estimate), _f(variance), _f(n), _f(df), _f(n_kish)
+    est, var, n, df, n_kish, mean = np.broadcast_arrays(
+        _f(estimate), _f(variance), _f(n), _f(df), _f(n_kish), np.asarray(mean, dtype=bool)
     )
-    x_star, n_star, flags = kg_parameters(est, var, n, df, n_kish, alpha)
+    x_star, n_star, flags, n_use = kg_parameters(est, var, n, df, n_kish, alpha)
     low, high = beta_bounds(x_star, n_star, alpha)
     p_below, p_above = beta_tests(x_star, n_star, p0)
     cp = (flags & (FLAG_BOUNDARY | FLAG_ZERO_VARIANCE)) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where(cp, n_kish, est * (1 - est) / var)
         deff = n / n_eff
-    if method != "beta":
-        if method == "logit":
-            alt_low, alt_high = logit_interval(est, var, df, alpha)
-        else:
-            alt_low, alt_high = wilson_interval(est, n_eff, alpha)
-        usable = np.isfinite(n_star) & ~cp
-        low = np.where(usable, alt_low, low)
-        high = np.where(usable, alt_high, high)
+    usable = np.isfinite(n_star) & ~cp
+    logit = usable & (mean | (method == "logit"))
+    if logit.any():
+        alt = logit_interval(est, var, df, alpha) + logit_tests(est, var, df, p0)
+        low, high, p_below, p_above = (
+            np.where(logit, a, b) for a, b in zip(alt, (low, high, p_below, p_above))
+        )
+    wilson = usable & ~mean & (method == "wilson")
+    if wilson.any():
+        alt = wilson_interval(est, n_use, df, alpha) + wilson_tests(est, n_use, df, p0)
+        low, high, p_below, p_above = (
+            np.where(wilson, a, b) for a, b in zip(alt, (low, high, p_below, p_above))
+        )
     not_estimable = ~np.isfinite(est)
     small = n < min_n
     low_df = ~(df >= 1)
+    no_interval = ~np.isfinite(low) | ~np.isfinite(high)
+    with np.errstate(invalid="ignore"):
+        few = ~not_estimable & ~(n_use >= RELIABLE_N)
+        few_df = ~not_estimable & ~(df >= RELIABLE_DF)
+        wide = ~no_interval & (high - low >= RELIABLE_WIDTH)
     flags = (
         flags
         | np.where(not_estimable, FLAG_NOT_ESTIMABLE, 0)
         | np.where(small, FLAG_SMALL_N, 0)
         | np.where(low_df, FLAG_LOW_DF, 0)
+        | np.where(few, FLAG_FEW_RESPONSES, 0)
+        | np.where(few_df, FLAG_FEW_DF, 0)
+        | np.where(wide, FLAG_WIDE, 0)
     )
     verdict = np.full(est.shape, INCONCLUSIVE, dtype="<U17")
     verdict[high < p0] = BELOW
     verdict[low > p0] = ABOVE
-    verdict[not_estimable | small | low_df | ~np.isfinite(low) | ~np.isfinite(high)] = INSUFFICIENT
+    verdict[not_estimable | small | low_df | no_interval] = INSUFFICIENT
     with np.errstate(invalid="ignore"):
         se = np.sqrt(var)
     return {
         "se": se,
         "n_eff": n_eff,
+        "n_use": n_use,
         "deff": deff,
         "ci_low": low,
         "ci_high": high,

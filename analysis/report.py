@@ -40,7 +40,7 @@ from .indices import (
     item_totals,
     score_matrix,
 )
-from .intervals import INSUFFICIENT, benjamini_hochberg, flag_names, infer
+from .intervals import DEFAULT_MIN_N, INSUFFICIENT, benjamini_hochberg, flag_names, infer
 from .questionnaire import Questionnaire, load_questionnaire
 from .weights import Calibration, design_weights
 
@@ -49,6 +49,7 @@ BLOCK_FIELDS = (
     "n",
     "n_kish",
     "n_eff",
+    "n_use",
     "df",
     "weight_total",
     "deff",
@@ -284,7 +285,7 @@ def estimate_table(
     keys: dict[str, np.ndarray] | None = None,
     p0: float = 0.90,
     alpha: float = 0.05,
-    min_n: int = 30,
+    min_n: int = DEFAULT_MIN_N,
     method: str = "beta",
 ) -> EstimateTable:
     """Estimates, variances, intervals, tests and q values for one partition.
@@ -349,12 +350,17 @@ def _table(
             sizes["weight_sq"] > 0, sizes["weight_total"] ** 2 / sizes["weight_sq"], 0.0
         )
     index = np.where(sizes["n"] > 0, gi.index(), np.nan)
-    inf = infer(index, variance, sizes["n"], sizes["df"], n_kish, **options)
+    E = layout.member.shape[0]
+    # the composite and the elements are means of several items (logit-t);
+    # the items, Q0 included, are binary outcomes (Korn–Graubard with n_use)
+    mean = np.arange(1 + E + len(questionnaire.item_codes)) <= E
+    inf = infer(index, variance, sizes["n"], sizes["df"], n_kish, mean=mean, **options)
     testable = inf["verdict"] != INSUFFICIENT
     stats = {
         "n": sizes["n"],
         "n_kish": n_kish,
         "n_eff": inf["n_eff"],
+        "n_use": inf["n_use"],
         "df": sizes["df"],
         "weight_total": sizes["weight_total"],
         "deff": inf["deff"],
@@ -370,7 +376,6 @@ def _table(
         "verdict": inf["verdict"],
         "flags": inf["flags"],
     }
-    E = layout.member.shape[0]
     return EstimateTable(
         names=["composite", *questionnaire.element_codes, *questionnaire.item_codes],
         kinds=["composite"] + ["element"] * E + ["item"] * len(questionnaire.item_codes),
@@ -405,10 +410,10 @@ def analyse(
     lonely_psu: str = "fail",
     p0: float = 0.90,
     alpha: float = 0.05,
-    min_n: int = 30,
+    min_n: int = DEFAULT_MIN_N,
     method: str = "beta",
     cutoff_day: int | None = 15,
-    headline: str = "composite",
+    headline: str | None = None,
 ) -> Report:
     """Satisfaction indices with intervals and verdicts per group and for the province.
 
@@ -424,13 +429,15 @@ def analyse(
     :param lonely_psu: see :class:`~analysis.design.Design`.
     :param p0: target; :param alpha: level; :param min_n: suppression threshold;
     :param method: interval method, ``"beta"`` (Korn–Graubard), ``"logit"``, ``"wilson"``.
-    :param headline: ``"composite"`` or the overall item code (``"Q0"``): which
+    :param headline: ``"composite"`` or the overall item code (``"Q0"``, the
+        default: the share satisfied overall, the plan's own wording): which
         block reports lead with (both are computed).
     :return: :class:`Report`. When grouping includes ``month``, every block of
         a group carries its change since the agency's previous month
         (:func:`~analysis.compare.period_change`).
     """
     questionnaire = questionnaire or load_questionnaire()
+    headline = questionnaire.overall if headline is None else headline
     if headline not in ("composite", questionnaire.overall):
         raise ValueError(f"headline must be 'composite' or {questionnaire.overall!r}")
     if isinstance(by, str):

@@ -41,6 +41,12 @@ def golden_r() -> dict:
 
 
 @cache
+def golden_intervals() -> dict:
+    """ANALYSIS.md's presentation intervals evaluated in R (tools/r/make_intervals.R)."""
+    return json.loads((FIXTURES / "golden_intervals.json").read_text())
+
+
+@cache
 def golden_responses():
     return read_responses_csv(FIXTURES / "golden_responses.csv", load_questionnaire())
 

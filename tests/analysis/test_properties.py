@@ -24,7 +24,9 @@ from analysis import (
     Responses,
     analyse,
     benjamini_hochberg,
+    beta_bounds,
     estimate_indices,
+    flag_names,
     infer,
     load_questionnaire,
     poststratify,
@@ -256,19 +258,88 @@ def _check_interval_and_verdict(r, est, p0=0.90, alpha=0.05):
     p0=st.floats(0.5, 0.99),
 )
 def test_interval_contains_estimate_and_verdict_matches(est, rel_var, n, df_frac, kish_frac, p0):
-    """For any estimate, variance, n, df: low ≤ I ≤ high and the verdict follows the interval."""
+    """For any estimate, variance, n, df, kind and method: low ≤ I ≤ high, and the
+    verdict follows the interval and the p values the interval inverts."""
     var = est * (1 - est) / max(n, 1) / rel_var
     df = int(df_frac * max(n - 1, 0))
-    r = infer(
-        np.array([est]),
-        np.array([var]),
-        np.array([n]),
-        np.array([df]),
-        np.array([kish_frac * n]),
-        p0=p0,
-        min_n=2,
-    )
-    _check_interval_and_verdict(r, np.array([est]), p0=p0)
+    for mean, method in ((False, "beta"), (False, "logit"), (False, "wilson"), (True, "beta")):
+        r = infer(
+            np.array([est]),
+            np.array([var]),
+            np.array([n]),
+            np.array([df]),
+            np.array([kish_frac * n]),
+            mean=mean,
+            method=method,
+            p0=p0,
+            min_n=2,
+        )
+        _check_interval_and_verdict(r, np.array([est]), p0=p0)
+
+
+@PROPERTY
+@given(
+    est=st.floats(0, 1),
+    deff=st.floats(0.01, 20),
+    n=st.integers(2, 5000),
+    df_frac=st.floats(0, 1),
+    kish_frac=st.floats(0.05, 1),
+)
+def test_binary_interval_never_narrower_than_clopper_pearson_of_its_respondents(
+    est, deff, n, df_frac, kish_frac
+):
+    """ANALYSIS.md: n* ≤ n_d, so a binary outcome's interval contains the exact
+    (Clopper–Pearson) interval of its own respondent count, whatever the design
+    effect (below 1 included: n_eff is capped at n_d)."""
+    var = est * (1 - est) / n * deff
+    df = max(1, int(df_frac * (n - 1)))
+    r = infer(est, var, n, df, kish_frac * n)
+    assert r["n_use"] <= n + 1e-9 and r["n_star"] <= n + 1e-9
+    cp_low, cp_high = beta_bounds(n * est, n)
+    assert r["ci_low"] <= cp_low + 1e-9
+    assert r["ci_high"] >= cp_high - 1e-9
+    assert r["ci_high"] - r["ci_low"] >= cp_high - cp_low - 1e-9
+
+
+@PROPERTY
+@given(
+    est=st.floats(0.01, 0.99),
+    rel_var=st.floats(1e-4, 1.0),
+    n=st.integers(0, 400),
+    df_frac=st.floats(0, 1),
+    mean=st.booleans(),
+    method=st.sampled_from(["beta", "logit", "wilson"]),
+)
+def test_reliability_flags_follow_nchs(est, rel_var, n, df_frac, mean, method):
+    """Low reliability ⇔ n_use < 30, df < 8 or an interval 30 points wide or more;
+    each reason has its own flag, and the estimate keeps its interval."""
+    var = est * (1 - est) / max(n, 1) / rel_var
+    df = int(df_frac * max(n - 1, 0))
+    r = infer(est, var, n, df, n, mean=mean, method=method)
+    names = set(flag_names(int(r["flags"])))
+    assert ("low_reliability_n" in names) == (not r["n_use"] >= 30)
+    assert ("low_reliability_df" in names) == (df < 8)
+    wide = np.isfinite(r["ci_low"]) and r["ci_high"] - r["ci_low"] >= 0.30
+    assert ("low_reliability_width" in names) == bool(wide)
+    if df >= 1 and n >= 2:
+        assert np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"])
+    assert (r["verdict"] == INSUFFICIENT) == (n < 10 or not np.isfinite(r["ci_low"]))
+
+
+@PROPERTY
+@given(
+    est=st.floats(0.05, 0.95),
+    se=st.floats(0.001, 0.2),
+    small=st.integers(1, 10),
+    extra=st.integers(1, 200),
+)
+def test_composite_interval_widens_with_fewer_df(est, se, small, extra):
+    """Logit-t: the same estimate and SE with fewer degrees of freedom never looks
+    more certain (five respondents can never look as certain as fifty)."""
+    few = infer(est, se**2, small + 1, small, small + 1, mean=True)
+    many = infer(est, se**2, small + extra + 1, small + extra, small + extra + 1, mean=True)
+    assert few["ci_low"] <= many["ci_low"] + 1e-12
+    assert few["ci_high"] >= many["ci_high"] - 1e-12
 
 
 @PROPERTY

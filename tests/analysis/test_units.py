@@ -64,9 +64,12 @@ def test_beta_bounds_are_clopper_pearson_for_integers(x, n, low, high):
 
 
 def test_wilson_textbook_value():
-    """p̂ = 0.8, n = 10, 95%: (0.4902, 0.9433) (Newcombe 1998, Table I style)."""
-    lo, hi = wilson_interval(0.8, 10)
+    """p̂ = 0.8, n = 10, 95%, infinite df (t = z): (0.4902, 0.9433) (Newcombe 1998,
+    Table I style); with 9 df t > z widens it."""
+    lo, hi = wilson_interval(0.8, 10, np.inf)
     assert lo == pytest.approx(0.4902, abs=1e-4) and hi == pytest.approx(0.9433, abs=1e-4)
+    lo9, hi9 = wilson_interval(0.8, 10, 9)
+    assert lo9 < lo and hi9 > hi
 
 
 def test_counter_chi_square_matches_r_chisq_test():
@@ -361,7 +364,7 @@ def test_report_json_shape_and_q_values():
         group
     )
     assert next(iter(group["items"])) == "Q0" and set(group["elements"]) == set("ABCDE")
-    assert out["overall"]["scope"] == "province" and out["headline"] == "composite"
+    assert out["overall"]["scope"] == "province" and out["headline"] == "Q0"
     # q values: BH over the groups with a usable test
     st = report.groups.stats
     k = report.groups.column("Q0")
@@ -414,3 +417,35 @@ def test_analyse_refuses_an_empty_table():
     )
     with pytest.raises(ValueError, match="no responses"):
         analyse(empty, Q)
+
+
+def test_five_respondents_never_look_more_certain_than_forty_one():
+    """The issue's case: an office with 5 respondents, each satisfied with about
+    four items in five (their composite scores agree, so the linearised n_eff
+    is far above 5: 340 in the report that showed it), against one with
+    41 mixed respondents. Logit-t with the design df makes the small office's
+    composite interval the wider one, and its Q0 interval (Korn–Graubard, n_eff
+    capped at n_d) contains the exact interval of its 5 respondents."""
+    m = len(Q.item_codes)
+    small = np.array([[2 if j % 5 == r else 5 for j in range(m)] for r in range(5)], np.int8)
+    rng = np.random.default_rng(3)
+    large = rng.choice([2, 4, 4, 5, 5, 5], size=(41, m)).astype(np.int8)
+    answers = np.vstack([small, large])
+    responses = Responses(
+        answers=answers, item_codes=Q.item_codes, agency=np.array(["S"] * 5 + ["L"] * 41)
+    )
+    report = analyse(responses, Q)
+    table = report.groups
+    s, big = (list(table.keys["agency"]).index(a) for a in ("S", "L"))
+    k = table.column("composite")
+    st = table.stats
+    assert st["n"][s, k] == 5 and st["n_eff"][s, k] > 41  # linearisation says "many"
+    assert st["ci_high"][s, k] - st["ci_low"][s, k] > st["ci_high"][big, k] - st["ci_low"][big, k]
+    q0 = table.column("Q0")
+    cp_low, cp_high = beta_bounds(st["index"][s, q0] * 5, 5)
+    assert st["ci_low"][s, q0] <= cp_low + 1e-12 and st["ci_high"][s, q0] >= cp_high - 1e-12
+    # the small office is shown, flagged low-reliability, with a verdict withheld (n < 10)
+    record = table.record(s)
+    assert record["verdict"] == "insufficient_data" and record["index"] is not None
+    assert {"small_n", "low_reliability_n", "low_reliability_df"} <= set(record["flags"])
+    assert report.headline == "Q0"
