@@ -98,6 +98,56 @@ def read_responses_checked(
     source = source or str(path)
     problems = Problems(source)
     codes = questionnaire.item_codes
+    # a clean file is read by pyarrow's CSV reader in a fraction of the time;
+    # anything it cannot vouch for is read again, carefully, with every problem
+    # found and its line
+    chunks = _read_fast(path, questionnaire, extra_columns)
+    if chunks is None:
+        chunks = _read_careful(path, questionnaire, extra_columns, problems)
+    if not chunks:
+        if not problems:
+            problems.add(None, "no responses (only a header)")
+        raise problems.error()
+
+    def joined(name):
+        return np.concatenate([c[name] for c in chunks]) if name in chunks[0] else None
+
+    line = joined("line")
+    _check_duplicates(joined("response_id"), line, problems)
+    weight = _optional_column("weight", joined("weight"), line, problems)
+    stratum = _optional_column("stratum", joined("stratum"), line, problems)
+    cluster = _optional_column("cluster", joined("cluster"), line, problems)
+    _check_version(joined("questionnaire_version"), line, questionnaire, problems)
+    problems.raise_if_any()
+
+    def labels(name):
+        values = joined(name)
+        return None if values is None or not np.any(values != "") else values
+
+    responses = Responses(
+        answers=joined("answers"),
+        item_codes=codes,
+        agency=joined("agency"),
+        submitted_at=joined("submitted_at"),
+        response_id=joined("response_id"),
+        stratum=stratum,
+        cluster=cluster,
+        weight=weight,
+        counter=labels("counter"),
+        procedure_field=labels("procedure_field"),
+        extra={name: joined(name) for name in extra_columns if name in chunks[0]},
+    )
+    return responses, line
+
+
+def _read_careful(path, questionnaire, extra_columns, problems) -> list[dict]:
+    """Python's ``csv`` reader, :data:`CHUNK` records at a time, every problem
+    collected with its line (:func:`_check_chunk`).
+
+    :return: the checked chunks (empty for a header-only file).
+    :raises InputError: when the file cannot be read as UTF-8 CSV at all.
+    """
+    codes = questionnaire.item_codes
     chunks: list[dict] = []
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
@@ -130,40 +180,130 @@ def read_responses_checked(
     except csv.Error as exc:
         problems.add(None, f"not readable as CSV ({exc})")
         raise problems.error() from None
-    if not chunks:
-        if not problems:
-            problems.add(None, "no responses (only a header)")
-        raise problems.error()
+    return chunks
 
-    def joined(name):
-        return np.concatenate([c[name] for c in chunks]) if name in chunks[0] else None
 
-    line = joined("line")
-    _check_duplicates(joined("response_id"), line, problems)
-    weight = _optional_column("weight", joined("weight"), line, problems)
-    stratum = _optional_column("stratum", joined("stratum"), line, problems)
-    cluster = _optional_column("cluster", joined("cluster"), line, problems)
-    _check_version(joined("questionnaire_version"), line, questionnaire, problems)
-    problems.raise_if_any()
+def _read_fast(path, questionnaire, extra_columns) -> list[dict] | None:
+    """The whole file through pyarrow's multithreaded CSV reader, checked column by
+    column on distinct values, or None when the careful reader must run instead.
 
-    def labels(name):
-        values = joined(name)
-        return None if values is None or not np.any(values != "") else values
+    None whenever the result could differ from :func:`_read_careful`'s or a
+    problem needs its line: pyarrow missing, a header or CSV problem, a record
+    spanning lines or a blank line (the records would no longer be lines 2, 3,
+    …), a byte-order mark, or any value the checks refuse. On a clean file the
+    arrays are the same as the careful reader's.
+    """
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    codes = questionnaire.item_codes
+    try:
+        with open(path, "rb") as f:
+            if f.read(3) == b"\xef\xbb\xbf":
+                return None
+            f.seek(0)
+            breaks, last = 0, b""
+            while block := f.read(1 << 24):
+                breaks += block.count(b"\n")
+                last = block[-1:]
+        with open(path, encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if not header:
+        return None
+    names = [h.strip() for h in header]
+    header_problems = Problems("")
+    columns = _check_header(names, codes, extra_columns, questionnaire, header_problems)
+    if header_problems:
+        return None
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, OSError):
+        return None
+    n = table.num_rows
+    if n == 0 or breaks + (last != b"\n") != n + 1:  # one record per line, no blank lines
+        return None
+    problems = Problems("")
+    line = np.arange(2, n + 2, dtype=np.int64)
+    out: dict[str, np.ndarray] = {"line": line}
+    answers = np.zeros((n, len(codes)), dtype=np.int8)
+    for j, code in enumerate(codes):
+        values, distinct = _distinct(table.column(code))
+        mapped = np.array([_ANSWER.get(v, _ANSWER.get(v.strip(), -1)) for v in distinct], np.int8)
+        if (mapped < 0).any():
+            return None
+        answers[:, j] = mapped[values] if distinct else 0
+    out["answers"] = answers
+    for name in columns:
+        if name in codes:
+            continue
+        if name == "submitted_at":
+            stamps = _arrow_timestamps(table.column(name), line, problems)
+            if stamps is None:
+                return None
+            out[name] = stamps
+        elif name == "response_id":
+            out[name] = np.strings.strip(
+                np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=str)
+            )
+        else:
+            values, distinct = _distinct(table.column(name))
+            stripped = np.strings.strip(np.array(distinct or [""], dtype=str))
+            out[name] = stripped[values]
+    for name in ("response_id", "agency"):
+        if name in out and (out[name] == "").any():
+            return None
+    if "weight" in out:
+        out["weight"] = _weights(out["weight"], line, problems)
+    return None if problems else [out]
 
-    responses = Responses(
-        answers=joined("answers"),
-        item_codes=codes,
-        agency=joined("agency"),
-        submitted_at=joined("submitted_at"),
-        response_id=joined("response_id"),
-        stratum=stratum,
-        cluster=cluster,
-        weight=weight,
-        counter=labels("counter"),
-        procedure_field=labels("procedure_field"),
-        extra={name: joined(name) for name in extra_columns if name in columns},
-    )
-    return responses, line
+
+#: ``flask export responses`` writes every time so: UTC to the second.
+_EXPORT_STAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+
+
+def _arrow_timestamps(column, line, problems) -> np.ndarray | None:
+    """``submitted_at`` as :func:`_timestamps` reads it, the export's own shape
+    (``2024-03-01T02:00:00Z``) parsed by Arrow's strict ISO 8601 cast, any
+    other shape by :func:`_timestamps`; None if Arrow refuses one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks()
+    plain = pc.match_substring_regex(column, _EXPORT_STAMP).to_numpy(zero_copy_only=False)
+    out = np.full(len(column), np.datetime64("NaT"), dtype="datetime64[s]")
+    if plain.any():
+        try:
+            parsed = pc.cast(column.filter(pa.array(plain)), pa.timestamp("s", tz="UTC"))
+        except pa.ArrowInvalid:
+            return None
+        out[plain] = parsed.cast(pa.timestamp("s")).to_numpy()
+    other = np.flatnonzero(~plain)
+    if other.size:
+        values = np.strings.strip(
+            np.asarray(column.take(pa.array(other)).to_numpy(zero_copy_only=False), dtype=str)
+        )
+        out[other] = _timestamps(values, line[other], problems)
+    return out
+
+
+def _distinct(column) -> tuple[np.ndarray, list[str]]:
+    """A pyarrow string column as ``(codes, distinct values)``: ``distinct[codes]``
+    is the column (dictionary-encoded, so each distinct value is handled once)."""
+    encoded = column.combine_chunks().dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
 
 
 def _record_lines(rows, begin: int, end: int) -> np.ndarray:
@@ -467,6 +607,13 @@ def _weighting_block(weighting: VolumeWeighting | None, volumes_path, cutoff_day
         f"({sum(g['dossiers'] for g in gaps)} dossiers) left as coverage gaps, not "
         "redistributed"
     )
+    unanswered = weighting.unanswered_agencies
+    if unanswered:
+        note += (
+            f"; {len(unanswered)} agency(ies) handled dossiers but got no response "
+            f"({sum(a['dossiers'] for a in unanswered)} dossiers): no index for them, "
+            "a coverage gap to close"
+        )
     agency_cells = weighting.agency_cells
     if agency_cells:
         note += (
@@ -483,6 +630,7 @@ def _weighting_block(weighting: VolumeWeighting | None, volumes_path, cutoff_day
         "coverage_gaps": gaps,
         "collapsed": collapsed,
         "agency_cells": agency_cells,
+        "unanswered_agencies": unanswered,
         "note": note,
     }
     if "month" in weighting.dimensions:

@@ -191,6 +191,10 @@ class VolumeWeighting:
     :ivar agency_cells: agencies (× months) weighted as one cell because some
         of their responses have no procedure field with a volume
         (:func:`agency_level_cells`).
+    :ivar unanswered_agencies: agencies that handled dossiers but got no
+        response at all, as ``{agency, dossiers, lines}``: a coverage gap
+        (ANALYSIS.md), reported, their volume not redistributed. Their cells
+        are also among ``coverage_gaps``.
     """
 
     calibration: Calibration
@@ -201,6 +205,7 @@ class VolumeWeighting:
     coverage_gaps: list[dict] = field(default_factory=list)
     collapsed: list[dict] = field(default_factory=list)
     agency_cells: list[dict] = field(default_factory=list)
+    unanswered_agencies: list[dict] = field(default_factory=list)
 
 
 def poststratify_to_volumes(
@@ -219,24 +224,34 @@ def poststratify_to_volumes(
     :param cutoff_day: the reporting-month convention of ``month`` (None: calendar).
     :param collapse: spread a gap cell's volume over the responding cells of
         the same agency (and month).
-    :raises InputError: volumes for agencies without responses; responses in
-        a cell without a positive volume (an agency, or agency-month, with no
-        volume at all).
+    :raises InputError: responses in a cell without a positive volume (an
+        agency, or agency-month, with no volume at all). Volumes of agencies
+        without responses are coverage gaps, not errors
+        (:attr:`VolumeWeighting.unanswered_agencies`).
     """
     n = responses.n
     lines = np.arange(2, n + 2) if lines is None else np.asarray(lines)
     vproblems = Problems(volumes.source)
     rproblems = Problems(source)
 
-    # every volume agency must have responses
+    # an agency that handled dossiers but got no response is a coverage gap:
+    # its cells stay in the volumes (poststratify reports them), listed here
     agency = factorize(responses.agency)  # (codes, sorted labels), reused below
     _, found = lookup(agency[1], volumes.agency)
-    for row in np.flatnonzero(~found):
-        vproblems.add(
-            volumes.line[row],
-            f"agency {str(volumes.agency[row])!r} has no responses in {source} "
-            "(a volume for an unknown agency)",
-        )
+    unanswered = []
+    missing = np.flatnonzero(~found)
+    if missing.size:
+        names, inverse = np.unique(volumes.agency[missing], return_inverse=True)
+        inverse = inverse.ravel()
+        totals = np.bincount(inverse, volumes.dossiers[missing])
+        for k, name in enumerate(names):
+            unanswered.append(
+                {
+                    "agency": str(name),
+                    "dossiers": int(totals[k]),
+                    "lines": volumes.line[missing[inverse == k]].tolist(),
+                }
+            )
 
     labels = [(volumes.agency, responses.agency)]
     usable = np.ones(n, dtype=bool)
@@ -337,6 +352,7 @@ def poststratify_to_volumes(
         coverage_gaps=cells(calibration.coverage_gaps),
         collapsed=cells(calibration.collapsed),
         agency_cells=agency_cells,
+        unanswered_agencies=unanswered,
     )
 
 

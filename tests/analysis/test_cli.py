@@ -456,12 +456,31 @@ def volumes_csv(tmp_path, lines, name="volumes.csv") -> Path:
     return path
 
 
-def test_volumes_for_unknown_agencies(tmp_path):
+def test_agencies_that_handled_dossiers_but_got_no_response_are_a_coverage_gap(tmp_path):
+    """ANALYSIS.md: an agency with a volume and no response is a coverage gap,
+    reported in the output, not an error (the app's own exports have them
+    whenever an agency handled dossiers without a response that period)."""
     responses = responses_csv(tmp_path)
-    volumes = volumes_csv(tmp_path, ["agency,dossiers", "AG1,40", "AG7,12", "AG8,3"])
-    err = refused(tmp_path, responses, "--volumes", volumes)
-    assert "volumes.csv, line 3: agency 'AG7' has no responses in" in err
-    assert "volumes.csv, line 4: agency 'AG8' has no responses in" in err
+    volumes = volumes_csv(
+        tmp_path,
+        ["agency,procedure_field,dossiers", "AG1,F1,40", "AG7,F1,12", "AG7,F2,5", "AG8,F1,3"],
+    )
+    out_file = tmp_path / "out.json"
+    status, _, err = run(
+        "indices", responses, "--volumes", volumes, "--min-n", "1", "--output", out_file
+    )
+    assert status == 0, err
+    result = json.loads(out_file.read_text())
+    weighting = result["weighting"]
+    assert weighting["unanswered_agencies"] == [
+        {"agency": "AG7", "dossiers": 17, "lines": [3, 4]},
+        {"agency": "AG8", "dossiers": 3, "lines": [5]},
+    ]
+    assert "2 agency(ies) handled dossiers but got no response (20 dossiers)" in weighting["note"]
+    gaps = {(g["agency"], g["procedure_field"]) for g in weighting["coverage_gaps"]}
+    assert {("AG7", "F1"), ("AG7", "F2"), ("AG8", "F1")} <= gaps
+    assert [g["agency"] for g in result["groups"]] == ["AG1"]
+    assert result["groups"][0]["items"]["Q0"]["weight_total"] == pytest.approx(40)
 
 
 def test_volumes_format_problems(tmp_path):
@@ -614,3 +633,79 @@ def test_analysis_failure_is_status_1(tmp_path):
 def test_block_fields_are_the_reports():
     assert set(REQUIRED_KEYS) <= set(BLOCK_FIELDS)
     assert np.isin(list(REQUIRED_KEYS), list(BLOCK_FIELDS)).all()
+
+
+# ------------------------------------------------------------------- the fast reader
+def _read_both(path, extra=()):
+    fast = cli._read_fast(path, Q, extra)
+    problems = cli.Problems(str(path))
+    careful = cli._read_careful(path, Q, extra, problems)
+    return fast, careful, problems
+
+
+def test_the_fast_reader_gives_the_careful_readers_arrays(tmp_path):
+    """On clean files (the golden data; odd spacing, offsets, quotes, CRLF, an extra
+    column, no final newline) pyarrow's path gives exactly what the csv module's does."""
+    fast, careful, problems = _read_both(GOLDEN)
+    assert fast is not None and not problems
+    cases = [GOLDEN]
+    header = [*HEADER, "stratum", "cluster", "counter", "procedure_field", "channel"]
+    rows = {
+        0: {"A1": " 4", "agency": " AG1 ", "stratum": "S1", "cluster": "c1", "channel": "web"},
+        1: {"submitted_at": "2024-03-01T09:00:00+07:00", "counter": '"K,1"', "stratum": "S1"},
+        2: {"weight": "2.5e0", "procedure_field": "Thuế", "stratum": "S2", "cluster": "c2"},
+    }
+    path = responses_csv(tmp_path, rows=rows, header=header)
+    text = path.read_text(encoding="utf-8").replace('"""K,1"""', '"K,1"')
+    for variant, content in (
+        ("crlf.csv", text.replace("\n", "\r\n")),
+        ("no-final-newline.csv", text.rstrip("\n")),
+    ):
+        (tmp_path / variant).write_text(content, encoding="utf-8", newline="")
+        cases.append(tmp_path / variant)
+    for case in cases:
+        extra = ("channel",) if case != GOLDEN else ()
+        fast, careful, problems = _read_both(case, extra)
+        assert fast is not None, case
+        assert len(careful) == len(fast) == 1 and not problems, problems.messages()
+        assert set(fast[0]) == set(careful[0]), case
+        for name, want in careful[0].items():
+            np.testing.assert_array_equal(fast[0][name], want, err_msg=f"{case}: {name}")
+    assert fast[0]["counter"][1] == "K,1" and fast[0]["agency"][0] == "AG1"
+
+
+@pytest.mark.parametrize(
+    ("content", "careful"),
+    [
+        ("\ufeff{header}\n{row}\n", [2]),  # a byte-order mark
+        ("{header}\n{row}\n\n{row2}\n", [2, 4]),  # a blank line: records not on lines 2, 3…
+        ("{header}\n{row_multiline}\n{row2}\n", [2, 4]),  # a quoted cell over two lines
+        ("{header}\n{row_bad}\n", "line 2: Q0: '9' is not an answer 1–5"),
+        ("{header}\n{row_short}\n", "line 2: 25 fields, the header has 26"),
+    ],
+)
+def test_the_fast_reader_steps_aside_for_the_careful_one(tmp_path, content, careful):
+    """Whatever needs a line number or could differ goes to the careful reader,
+    which then gives the right lines, or the problem with its line."""
+    header = ",".join(["response_id", "agency", "submitted_at", "counter", *ITEMS])
+    row = ",".join(["r1", "AG1", "2024-03-01T02:00:00Z", "K1", *["4"] * len(ITEMS)])
+    path = tmp_path / "r.csv"
+    path.write_text(
+        content.format(
+            header=header,
+            row=row,
+            row2=row.replace("r1", "r2"),
+            row_multiline=row.replace("K1", '"K\n1"'),
+            row_bad=row.replace(",4", ",9", 1),
+            row_short=row.rsplit(",", 1)[0],
+        ),
+        encoding="utf-8",
+    )
+    assert cli._read_fast(path, Q, ()) is None
+    if isinstance(careful, list):
+        _, lines = cli.read_responses_checked(path, Q)
+        assert lines.tolist() == careful
+    else:
+        with pytest.raises(cli.InputError) as problem:
+            cli.read_responses_checked(path, Q)
+        assert any(careful in m for m in problem.value.problems), problem.value.problems

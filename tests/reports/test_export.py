@@ -397,3 +397,33 @@ def test_cli_and_app_agree_when_some_responses_have_no_procedure_field(app, runn
             if v.agency.code == "SNV" and v.month == date(2024, 3, 1)
         )
     assert math.isclose(cli_rows["SNV"]["items"]["Q0"]["weight_total"], snv_dossiers)
+
+
+def test_the_apps_exports_go_through_the_cli_when_an_agency_got_no_response(app, runner, tmp_path):
+    """The analyst's path on the app's own data: an agency that handled dossiers
+    but got no response that period is a coverage gap the CLI reports, not a
+    refusal ("a volume for an unknown agency" before)."""
+    with app.app_context():
+        _survey_data()
+        quiet = factories.agency(code="SXD")
+        db.session.add(
+            DossierVolume(
+                agency=quiet, field=factories.field(code="XD"), month=date(2024, 3, 1), dossiers=77
+            )
+        )
+        db.session.commit()
+    responses_csv, volumes_csv = tmp_path / "responses.csv", tmp_path / "volumes.csv"
+    for kind, path in (("responses", responses_csv), ("volumes", volumes_csv)):
+        result = runner.invoke(
+            args=["export", kind, "--from", "2024-02-15", "--to", "2024-04-14", "-o", str(path)]
+        )
+        assert result.exit_code == 0, result.output
+    assert "SXD" in volumes_csv.read_text() and "SXD" not in responses_csv.read_text()
+    out, err = tmp_path / "cli.json", io.StringIO()
+    argv = ["indices", str(responses_csv), "--volumes", str(volumes_csv), "-o", str(out)]
+    assert cli_main(argv, stderr=err) == 0, err.getvalue()
+    got = json.loads(out.read_text())
+    unanswered = got["weighting"]["unanswered_agencies"]
+    assert [(a["agency"], a["dossiers"]) for a in unanswered] == [("SXD", 77)]
+    assert {g["agency"] for g in got["groups"]} == {"SNV", "STP"}
+    assert any(g["agency"] == "SXD" for g in got["weighting"]["coverage_gaps"])
