@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+import analysis
 from survey_app.agencies.models import Counter
 from survey_app.auth.models import Role
 from survey_app.extensions import db
@@ -37,9 +38,9 @@ def two_months(app_ctx):
 
 def _analyses(monkeypatch) -> list:
     calls = []
-    real = services.analysis.analyse
+    real = analysis.analyse
     monkeypatch.setattr(
-        services.analysis, "analyse", lambda *a, **k: calls.append(k.get("by")) or real(*a, **k)
+        analysis, "analyse", lambda *a, **k: calls.append(k.get("by")) or real(*a, **k)
     )
     return calls
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+import analysis
 from survey_app.agencies.models import Agency, DossierVolume
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
@@ -220,10 +221,8 @@ def test_reports_are_cached_until_the_data_change(app_ctx, monkeypatch):
         respond(counter, 4, {"A1": 4}, datetime(2022, 1, 20, 9, tzinfo=VN))  # February's
     db.session.commit()
     calls = []
-    real = services.analysis.analyse
-    monkeypatch.setattr(
-        services.analysis, "analyse", lambda *a, **k: calls.append(1) or real(*a, **k)
-    )
+    real = analysis.analyse
+    monkeypatch.setattr(analysis, "analyse", lambda *a, **k: calls.append(1) or real(*a, **k))
     first = services.compute_report(MARCH)
     analysed = len(calls)
     assert analysed == 3  # March by agency and by counter, February for the change

@@ -1,0 +1,273 @@
+"""Assembling the report of a period: a plain JSON-ready dict.
+
+A report is a dict (so a published one can be frozen in a
+:class:`~survey_app.reports.models.ReportSnapshot` exactly as shown):
+
+- ``province``: the composite index with its interval and verdict, the Q0
+  share, the elements and items;
+- ``agencies``: one row per agency with responses (its own counters), with
+  coverage (responses / dossiers), Cronbach's alpha per element, data-quality
+  counts, the change since the previous period and the counters drill-down;
+- ``weighting``: whether dossier volumes were used, and how (:mod:`.weighting`);
+- ``funnel``: the control limits for the funnel plot;
+- ``estimates``: the (index, variance, df) of the composite per agency and for
+  the province, which the next period's report compares with (:mod:`.estimates`);
+- ``change_basis``: what the change since the previous period is measured
+  against: that period's published report (``published_snapshot``, its id)
+  when there is one, else its report computed now.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select
+
+import analysis
+
+from ..agencies.models import Agency, Counter
+from ..extensions import db
+from .cache import cached, remember
+from .estimates import (
+    TARGET,
+    analyse_period,
+    block,
+    change_since,
+    estimates_by_agency,
+    estimates_json,
+    num,
+    period_summary,
+    published_estimates,
+    summary_of,
+    summary_of_estimates,
+)
+from .loading import data_version, fingerprint_of, load_period, period_volumes, questionnaire
+from .periods import Period
+from .weighting import weighting
+
+QUALITY_FLAGS = ("burst", "too_fast", "straight_lining", "outside_hours", "counter_differs")
+
+
+def empty_report(period: Period) -> dict:
+    start, end = period.window()
+    first, last = period.local_days()
+    return {
+        "period": period.label,
+        "kind": period.kind,
+        "window": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
+        },
+        "calendar_months": bool(current_app.config.get("REPORT_CALENDAR_MONTHS", False)),
+        "target": TARGET,
+        "empty": True,
+        "n_responses": 0,
+        "weighting": {"used": False, "method": None},
+        "province": None,
+        "agencies": [],
+        "elements": [],
+        "items": [],
+        "funnel": None,
+        "quality_totals": {},
+        "coverage": {"responses": 0, "dossiers": 0},
+    }
+
+
+def compute_report(period: Period) -> dict:
+    """The report of ``period`` for the whole province, as a JSON-ready dict.
+
+    Computed once per process for each data version of the period and of the
+    previous one (see :func:`data_version`); callers must not modify it.
+
+    :return: see the module docstring; ``empty`` is true (and nothing else is
+        estimated) when the period has no response.
+    """
+    version = data_version(period)
+    published = published_estimates(period.previous())
+    if published is not None:
+        previous = ("published", published[0])
+    else:
+        previous = data_version(period.previous())
+    key = ("report", version, previous)
+    return cached(key, lambda: _compute_report(period, version, previous, published))
+
+
+def _compute_report(
+    period: Period, version: tuple, previous_version: tuple, published: tuple | None
+) -> dict:
+    q = questionnaire()
+    out = empty_report(period)
+    out["fingerprint"] = fingerprint_of(version)
+    data = load_period(period, q)
+    volumes = period_volumes(period)
+    dossiers_by_agency: dict[int, int] = {}
+    for (a, _f), v in volumes.items():
+        dossiers_by_agency[a] = dossiers_by_agency.get(a, 0) + v
+    out["coverage"]["dossiers"] = int(sum(volumes.values()))
+    if data.responses.n == 0:
+        remember(("summary", version), None)
+        return out
+    r = data.responses
+    calibration, info = weighting(data, volumes)
+    report = analyse_period(data, calibration, q)
+    summary = summary_of(report, info)
+    remember(("summary", version), summary)
+    out["estimates"] = estimates_json(summary)
+    result = report.to_dict()
+    out.update(empty=False, n_responses=r.n, weighting=info)
+    out["coverage"]["responses"] = r.n
+    out["elements"] = list(q.element_codes)
+    out["items"] = list(q.item_codes)
+    out["headline"] = result["headline"]
+
+    province = result["overall"]
+    out["province"] = block(province) | {
+        "q0": block(province["items"][q.overall]),
+        "elements": {e: block(b) for e, b in province["elements"].items()},
+        "items": {i: block(b) for i, b in province["items"].items()},
+        "dropped_items": province["dropped_items"],
+    }
+
+    # change since the previous period, per agency and for the province
+    out["change_basis"] = {
+        "period": period.previous().label,
+        "published_snapshot": None if published is None else published[0],
+    }
+    if published is not None:
+        before = summary_of_estimates(published[1])
+    else:
+        before = period_summary(period.previous(), q, previous_version)
+    previous: dict[int, tuple[float, float, int]] = {}
+    prev_province = None
+    if before is not None:
+        previous = {a: rec["estimate"] for a, rec in before["agencies"].items()}
+        prev_province = before["province"]
+
+    st = report.overall.stats
+    out["province"]["change"] = change_since(
+        (st["index"][0, 0], st["variance"][0, 0], int(st["df"][0, 0])), prev_province
+    )
+
+    # reliability, data quality, coverage per agency
+    group_ids, group = np.unique(r.agency, return_inverse=True)
+    n_groups = group_ids.size
+    answers = r.answers
+    alpha = analysis.cronbach_alpha(answers, q, group, n_groups)
+    alpha_province = analysis.cronbach_alpha(answers, q)
+    out["province"]["alpha"] = {
+        e: num(alpha_province["alpha"][0, k]) for k, e in enumerate(q.element_codes)
+    }
+    signals = analysis.quality_signals(r)
+    distribution = analysis.counter_distribution_test(r.agency, r.counter, answers[:, 0])
+    flagged = np.asarray(distribution["flag"], dtype=bool)
+    if flagged.any():
+        span = int(max(r.counter.max(), np.max(distribution["counter"]))) + 1
+        differing = np.unique(
+            np.asarray(distribution["agency"], dtype=np.int64)[flagged] * span
+            + np.asarray(distribution["counter"], dtype=np.int64)[flagged]
+        )
+        signals["counter_differs"] = np.isin(r.agency * span + r.counter, differing)
+    else:
+        signals["counter_differs"] = np.zeros(r.n, dtype=bool)
+    flag_counts = {
+        name: np.bincount(group, weights=signals[name].astype(float), minlength=n_groups)
+        for name in QUALITY_FLAGS
+        if name in signals
+    }
+    out["quality_totals"] = {name: int(signals[name].sum()) for name in flag_counts}
+    counts = np.bincount(group, minlength=n_groups)
+
+    # counters drill-down, with the same weights
+    by_counter = analyse_period(data, calibration, q, by=("agency", "counter")).groups
+    counters_of: dict[int, list[dict]] = {}
+    for g, (a, c) in enumerate(
+        zip(by_counter.keys["agency"], by_counter.keys["counter"], strict=True)
+    ):
+        counters_of.setdefault(int(a), []).append(
+            {"counter_id": int(c)} | block(by_counter.block(g, 0))
+        )
+
+    meta = {
+        a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(group_ids.tolist())))
+    }
+    counter_names = dict(
+        db.session.execute(
+            select(Counter.id, Counter.name).where(Counter.id.in_(np.unique(r.counter).tolist()))
+        ).all()
+    )
+    estimates = estimates_by_agency(report)
+    rows = []
+    for rec in result["groups"]:
+        a = int(rec["agency"])
+        agency = meta[a]
+        k = int(np.searchsorted(group_ids, a))
+        dossiers = dossiers_by_agency.get(a, 0)
+        for c in counters_of.get(a, []):
+            c["name"] = counter_names.get(c["counter_id"], str(c["counter_id"]))
+        rows.append(
+            {
+                "agency_id": a,
+                "code": agency.code,
+                "name": agency.name,
+                "parent_id": agency.parent_id,
+                "path": agency.path,
+                **block(rec),
+                "q0": block(rec["items"][q.overall]),
+                "elements": {e: block(b) for e, b in rec["elements"].items()},
+                "items": {i: block(b) for i, b in rec["items"].items()},
+                "dropped_items": rec["dropped_items"],
+                "responses": int(counts[k]),
+                "dossiers": dossiers,
+                "coverage": (counts[k] / dossiers) if dossiers else None,
+                "alpha": {e: num(alpha["alpha"][k, j]) for j, e in enumerate(q.element_codes)},
+                "quality": {name: int(v[k]) for name, v in flag_counts.items()},
+                "change": change_since(estimates[a], previous.get(a)),
+                "counters": sorted(counters_of.get(a, []), key=lambda c: c["name"]),
+            }
+        )
+    rows.sort(key=lambda row: row["path"])
+    out["agencies"] = rows
+    out["agency_names"] = {str(a): meta[a].name for a in meta}
+    out["funnel"] = funnel(rows)
+    return out
+
+
+def funnel(rows: list[dict], p0: float = TARGET) -> dict | None:
+    """Points and control limits (95%, 99.8%) for the funnel plot of ``rows``."""
+    points = [
+        {"agency_id": r["agency_id"], "code": r["code"], "n_eff": r["n_eff"], "index": r["index"]}
+        for r in rows
+        if r["n_eff"] and r["index"] is not None and np.isfinite(r["n_eff"]) and r["n_eff"] > 0
+    ]
+    if not points:
+        return None
+    top = max(p["n_eff"] for p in points) * 1.1
+    grid = np.unique(np.geomspace(max(5.0, min(p["n_eff"] for p in points) * 0.8), top, 40))
+    limits = analysis.funnel_limits(grid, p0=p0)
+    return {
+        "points": points,
+        "n_eff": grid.tolist(),
+        "limits": {
+            str(level): {"lower": lo.tolist(), "upper": hi.tolist()}
+            for level, (lo, hi) in limits.items()
+        },
+    }
+
+
+def visible_rows(report: dict, user) -> list[dict]:
+    """The report's agency rows inside ``user``'s scope."""
+    if user.sees_whole_province:
+        return report["agencies"]
+    if user.agency is None:
+        return []
+    prefix = user.agency.path
+    return [row for row in report["agencies"] if row["path"].startswith(prefix)]
+
+
+def agency_row(report: dict, agency_id: int) -> dict | None:
+    for row in report["agencies"]:
+        if row["agency_id"] == agency_id:
+            return row
+    return None

@@ -1,0 +1,315 @@
+"""The report as an XLSX workbook (openpyxl), with the report page's two charts
+as native Excel charts next to the data they are drawn from."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .charts import axis_range
+from .labels import QUALITY_VI, VERDICT_VI
+
+
+def report_xlsx(report: dict) -> bytes:
+    """Every table of the report in one workbook: summary, agencies, elements, items,
+    coverage, data-quality flags, counters, then the two charts (native Excel charts
+    beside their data).
+
+    Written in openpyxl's write-only mode (rows streamed out, no cell objects
+    kept): column widths and frozen panes are set before the first row."""
+    wb = Workbook(write_only=True)
+
+    def sheet(title: str, header: list[str], rows: list[list]):
+        ws = wb.create_sheet(title)
+        for k, name in enumerate(header, start=1):
+            ws.column_dimensions[get_column_letter(k)].width = max(12, min(45, len(name) + 4))
+        _header(ws, header)
+        for row in rows:
+            ws.append(row)
+        return ws
+
+    prov = report.get("province") or {}
+    weighting = report.get("weighting", {})
+    summary = [
+        ["Kỳ báo cáo", report["period"]],
+        ["Từ ngày", report["window"]["first_day"]],
+        ["Đến ngày", report["window"]["last_day"]],
+        ["Số phiếu", report["n_responses"]],
+        ["Gia quyền theo số hồ sơ", "có" if weighting.get("used") else "không"],
+        ["Mục tiêu", report["target"]],
+    ]
+    if prov:
+        summary += [
+            ["Chỉ số toàn tỉnh", prov["index"]],
+            ["Cận dưới", prov["ci_low"]],
+            ["Cận trên", prov["ci_high"]],
+            ["Kết luận", VERDICT_VI[prov["verdict"]]],
+            ["Tỷ lệ hài lòng chung (Q0)", prov["q0"]["index"]],
+        ]
+    sheet("Tổng hợp", ["Mục", "Giá trị"], summary)
+    rows = report["agencies"]
+    sheet(
+        "Cơ quan",
+        [
+            "Mã",
+            "Cơ quan",
+            "n",
+            "Chỉ số",
+            "Cận dưới",
+            "Cận trên",
+            "Kết luận",
+            "n hiệu dụng",
+            "Q0 hài lòng",
+            "Thay đổi so với kỳ trước",
+        ],
+        [
+            [
+                r["code"],
+                r["name"],
+                r["n"],
+                r["index"],
+                r["ci_low"],
+                r["ci_high"],
+                VERDICT_VI[r["verdict"]],
+                r["n_eff"],
+                r["q0"]["index"],
+                r["change"]["difference"] if r.get("change") else None,
+            ]
+            for r in rows
+        ],
+    )
+    sheet(
+        "Yếu tố",
+        [
+            "Mã",
+            "Cơ quan",
+            "Yếu tố",
+            "n",
+            "Chỉ số",
+            "Cận dưới",
+            "Cận trên",
+            "Kết luận",
+            "Cronbach alpha",
+        ],
+        [
+            [
+                r["code"],
+                r["name"],
+                e,
+                b["n"],
+                b["index"],
+                b["ci_low"],
+                b["ci_high"],
+                VERDICT_VI[b["verdict"]],
+                r["alpha"].get(e),
+            ]
+            for r in rows
+            for e, b in r["elements"].items()
+        ],
+    )
+    sheet(
+        "Câu hỏi",
+        ["Mã", "Cơ quan", "Câu hỏi", "n", "Chỉ số", "Cận dưới", "Cận trên", "Kết luận"],
+        [
+            [
+                r["code"],
+                r["name"],
+                i,
+                b["n"],
+                b["index"],
+                b["ci_low"],
+                b["ci_high"],
+                VERDICT_VI[b["verdict"]],
+            ]
+            for r in rows
+            for i, b in r["items"].items()
+        ],
+    )
+    sheet(
+        "Độ bao phủ",
+        ["Mã", "Cơ quan", "Số phiếu", "Số hồ sơ", "Độ bao phủ"],
+        [[r["code"], r["name"], r["responses"], r["dossiers"], r["coverage"]] for r in rows],
+    )
+    sheet(
+        "Chất lượng dữ liệu",
+        ["Mã", "Cơ quan", *QUALITY_VI.values()],
+        [[r["code"], r["name"], *(r["quality"].get(k, 0) for k in QUALITY_VI)] for r in rows],
+    )
+    sheet(
+        "Quầy",
+        ["Mã cơ quan", "Cơ quan", "Quầy", "n", "Chỉ số", "Cận dưới", "Cận trên", "Kết luận"],
+        [
+            [
+                r["code"],
+                r["name"],
+                c["name"],
+                c["n"],
+                c["index"],
+                c["ci_low"],
+                c["ci_high"],
+                VERDICT_VI[c["verdict"]],
+            ]
+            for r in rows
+            for c in r["counters"]
+        ],
+    )
+    if rows:
+        _interval_sheet(wb.create_sheet(), rows, report["target"])
+    if report.get("funnel"):
+        _funnel_sheet(wb.create_sheet(), report["funnel"], report["target"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _header(ws, header: list[str]) -> None:
+    """The bold, shaded first row, frozen (a write-only sheet: before any other row)."""
+    ws.freeze_panes = "A2"
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF3EF")
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font, cell.fill = bold, fill
+        cells.append(cell)
+    ws.append(cells)
+
+
+def _points_only(series, colour: str) -> None:
+    series.marker.symbol = "circle"
+    series.marker.size = 6
+    series.marker.graphicalProperties.solidFill = colour
+    series.marker.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.noFill = True
+
+
+def _line_only(series, colour: str, dash: str | None = None) -> None:
+    series.marker.symbol = "none"
+    series.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.width = 19050
+    if dash:
+        series.graphicalProperties.line.dashStyle = dash
+    series.smooth = False
+
+
+def _interval_sheet(ws, rows: list[dict], target: float) -> None:
+    """The interval chart: its data (agencies by lower bound) and a native scatter chart
+    of the indices with their intervals as error bars and the target as a line."""
+    ws.title = "Biểu đồ khoảng tin cậy"
+    rows = [r for r in rows if r["index"] is not None and r["ci_low"] is not None]
+    rows = sorted(rows, key=lambda r: -r["ci_low"])
+    ws.column_dimensions["B"].width = 45
+    _header(ws, ["Thứ tự", "Cơ quan", "Chỉ số", "Cận dưới", "Cận trên", "−", "+", "Mục tiêu"])
+    for k, r in enumerate(rows, start=1):
+        ws.append(
+            [
+                k,
+                r["name"],
+                r["index"],
+                r["ci_low"],
+                r["ci_high"],
+                r["index"] - r["ci_low"],
+                r["ci_high"] - r["index"],
+                target,
+            ]
+        )
+    last = len(rows) + 1
+    if not rows:
+        return
+    chart = ScatterChart()
+    chart.title = "Chỉ số và khoảng tin cậy 95% theo cơ quan"
+    chart.style = 13
+    chart.x_axis.title = "Cơ quan (theo thứ tự ở cột A)"
+    chart.y_axis.title = "Chỉ số"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.max = 1.0
+    chart.y_axis.scaling.min = axis_range(rows, target)[0]
+    xs = Reference(ws, min_col=1, min_row=2, max_row=last)
+    index = Series(Reference(ws, min_col=3, min_row=1, max_row=last), xs, title_from_data=True)
+    _points_only(index, "0B5CAD")
+    index.errBars = ErrorBars(
+        errDir="y",
+        errBarType="both",
+        errValType="cust",
+        noEndCap=False,
+        minus=NumDataSource(numRef=NumRef(f=f"{_quoted(ws)}!$F$2:$F${last}")),
+        plus=NumDataSource(numRef=NumRef(f=f"{_quoted(ws)}!$G$2:$G${last}")),
+    )
+    goal = Series(Reference(ws, min_col=8, min_row=1, max_row=last), xs, title_from_data=True)
+    _line_only(goal, "C62828", "dash")
+    chart.series += [index, goal]
+    chart.width, chart.height = 24, 12
+    ws.add_chart(chart, "J2")
+
+
+def _funnel_sheet(ws, funnel: dict, target: float) -> None:
+    """The funnel plot: its data (agencies, and the control limits on a grid of effective
+    sizes) and a native scatter chart with a logarithmic x axis."""
+    ws.title = "Biểu đồ phễu"
+    for letter in "ABCEFGHIJ":
+        ws.column_dimensions[letter].width = 16
+    _header(
+        ws,
+        [
+            "Mã cơ quan",
+            "n hiệu dụng",
+            "Chỉ số",
+            "",
+            "n hiệu dụng (lưới)",
+            "Giới hạn dưới 95%",
+            "Giới hạn trên 95%",
+            "Giới hạn dưới 99,8%",
+            "Giới hạn trên 99,8%",
+            "Mục tiêu",
+        ],
+    )
+    points, grid = funnel["points"], funnel["n_eff"]
+    limits = funnel["limits"]
+    for k in range(max(len(points), len(grid))):
+        row: list = [None] * 10
+        if k < len(points):
+            p = points[k]
+            row[0:3] = [p["code"], p["n_eff"], p["index"]]
+        if k < len(grid):
+            row[4] = grid[k]
+            for j, (level, side) in enumerate(
+                (("0.95", "lower"), ("0.95", "upper"), ("0.998", "lower"), ("0.998", "upper"))
+            ):
+                row[5 + j] = limits.get(level, {}).get(side, [None] * len(grid))[k]
+            row[9] = target
+        ws.append(row)
+    chart = ScatterChart()
+    chart.title = "Biểu đồ phễu: chỉ số theo cỡ mẫu hiệu dụng"
+    chart.style = 13
+    chart.x_axis.title = "Cỡ mẫu hiệu dụng (thang logarit)"
+    chart.x_axis.scaling.logBase = 10
+    chart.y_axis.title = "Chỉ số"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.max = 1.0
+    end_p, end_g = len(points) + 1, len(grid) + 1
+    agencies = Series(
+        Reference(ws, min_col=3, min_row=1, max_row=end_p),
+        Reference(ws, min_col=2, min_row=2, max_row=end_p),
+        title_from_data=True,
+    )
+    _points_only(agencies, "333333")
+    chart.series.append(agencies)
+    xs = Reference(ws, min_col=5, min_row=2, max_row=end_g)
+    for col, dash in ((6, "dash"), (7, "dash"), (8, "sysDot"), (9, "sysDot"), (10, None)):
+        series = Series(
+            Reference(ws, min_col=col, min_row=1, max_row=end_g), xs, title_from_data=True
+        )
+        _line_only(series, "0B5CAD" if dash is None else "666666", dash)
+        chart.series.append(series)
+    chart.width, chart.height = 24, 14
+    ws.add_chart(chart, "L2")
+
+
+def _quoted(ws) -> str:
+    return "'" + ws.title.replace("'", "''") + "'"
