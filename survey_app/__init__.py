@@ -68,7 +68,7 @@ def register_extensions(app: Flask) -> None:
     # them in reverse) and closes the session whatever state its connection is in
     app.teardown_appcontext(close_session_safely)
     with app.app_context():
-        install_sqlite_pragmas(db.engine)
+        install_sqlite_pragmas(db.engine, app.config["DATABASE_LOCK_TIMEOUT"])
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=babel_locale, timezone_selector=select_timezone)
     register_upload_limits(app)  # before CSRFProtect, which reads the body first
