@@ -178,6 +178,12 @@ class Config:
     #: a lock fails (run it again later) instead of queueing every request behind
     #: it; 0 = wait. Its statements themselves are not limited.
     MIGRATION_LOCK_TIMEOUT = _env_float("MIGRATION_LOCK_TIMEOUT", 5)
+    #: Redis for the rate limits: seconds to wait for it. When it does not answer,
+    #: limits are counted in each process (a warning is logged) until it does.
+    RATELIMIT_STORAGE_TIMEOUT = _env_float("RATELIMIT_STORAGE_TIMEOUT", 0.5)
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: Any other failure of the limit storage lets the request through (logged), never a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
 
     @classmethod
     def finalise(cls, config: dict, instance_path: Path) -> None:
@@ -193,8 +199,10 @@ class Config:
             uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
         config["SQLALCHEMY_DATABASE_URI"] = uri
         from .core.db import engine_options
+        from .core.ratelimit import limit_storage_options
 
         config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config)
+        config["RATELIMIT_STORAGE_OPTIONS"] = limit_storage_options(config)
         local = config.get("APP_ENV") in ("development", "testing")
         if not config.get("SECRET_KEY"):
             if not local:
