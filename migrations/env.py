@@ -42,6 +42,26 @@ def get_metadata():
     return target_db.metadata
 
 
+def limit_lock_waits():
+    """PostgreSQL: a migration waiting for a lock gives up after MIGRATION_LOCK_TIMEOUT.
+
+    A migration that alters a table needs its ACCESS EXCLUSIVE lock; while it waits
+    for a long transaction to release the table, every request that touches the
+    table queues behind it and the whole service hangs. With a lock timeout the
+    migration fails instead (nothing is changed: one transaction) and can be run
+    again a moment later. Its statements are not time-limited (the app's
+    DATABASE_STATEMENT_TIMEOUT is lifted): rewriting a big table may take long.
+    Session-level settings, so they survive the commits of autocommit_block()
+    (survey_app.core.db.create_index_concurrently, which builds indexes without
+    blocking writes: use it for an index on a table that may be big).
+    """
+    if context.get_context().dialect.name != "postgresql":
+        return
+    seconds = float(current_app.config.get("MIGRATION_LOCK_TIMEOUT", 5) or 0)
+    context.execute(f"SET lock_timeout = {max(0, round(seconds * 1000))}")
+    context.execute("SET statement_timeout = 0")
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -60,6 +80,7 @@ def run_migrations_offline():
     )
 
     with context.begin_transaction():
+        limit_lock_waits()
         context.run_migrations()
 
 
@@ -90,8 +111,14 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                limit_lock_waits()
+                context.run_migrations()
+        finally:
+            if connection.dialect.name == "postgresql":
+                # its session settings (limit_lock_waits) must not reach the app's requests
+                connection.invalidate()
 
 
 if context.is_offline_mode():

@@ -29,8 +29,16 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
 
     if app.config["PROXY_FIX_X_FOR"]:
+        # only what nginx sets (deploy/nginx): the client address and the scheme; the
+        # host, port and prefix stay the request's own (an X-Forwarded-Host sent by a
+        # client would otherwise pass through nginx and be believed)
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1
+            app.wsgi_app,
+            x_for=app.config["PROXY_FIX_X_FOR"],
+            x_proto=1,
+            x_host=0,
+            x_port=0,
+            x_prefix=0,
         )
 
     register_logging(app)  # first: its hooks time and tag everything after it
@@ -68,7 +76,7 @@ def register_extensions(app: Flask) -> None:
     # them in reverse) and closes the session whatever state its connection is in
     app.teardown_appcontext(close_session_safely)
     with app.app_context():
-        install_sqlite_pragmas(db.engine)
+        install_sqlite_pragmas(db.engine, app.config["DATABASE_LOCK_TIMEOUT"])
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     babel.init_app(app, locale_selector=babel_locale, timezone_selector=select_timezone)
     register_upload_limits(app)  # before CSRFProtect, which reads the body first

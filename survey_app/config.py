@@ -17,6 +17,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value in (None, ""):
@@ -155,6 +160,31 @@ class Config:
     #: Where ``flask backup`` writes when no --output is given (default instance/backups).
     BACKUP_DIR = os.environ.get("BACKUP_DIR")
 
+    # -- neither the database nor Redis may hang the service (issue 15) -------------
+    #: PostgreSQL: a statement running longer than this many seconds is cancelled
+    #: (the visitor gets the 503 page), so one slow query cannot hold a worker for
+    #: ever; 0 leaves it to the server (no limit by default). Keep it under
+    #: gunicorn's ``timeout`` (30 s).
+    DATABASE_STATEMENT_TIMEOUT = _env_float("DATABASE_STATEMENT_TIMEOUT", 15)
+    #: Seconds a statement waits for a lock another connection holds (a migration,
+    #: a long transaction) before it fails: PostgreSQL's lock_timeout, SQLite's busy
+    #: timeout; 0 = wait as long as it takes.
+    DATABASE_LOCK_TIMEOUT = _env_float("DATABASE_LOCK_TIMEOUT", 5)
+    #: PostgreSQL: seconds to wait for a new connection (libpq counts 2 at least).
+    DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    #: ``/readyz`` gives the database this many seconds (statement and lock) before 503.
+    HEALTH_DATABASE_TIMEOUT = _env_float("HEALTH_DATABASE_TIMEOUT", 2)
+    #: ``flask db upgrade`` on PostgreSQL: a migration that waits longer than this for
+    #: a lock fails (run it again later) instead of queueing every request behind
+    #: it; 0 = wait. Its statements themselves are not limited.
+    MIGRATION_LOCK_TIMEOUT = _env_float("MIGRATION_LOCK_TIMEOUT", 5)
+    #: Redis for the rate limits: seconds to wait for it. When it does not answer,
+    #: limits are counted in each process (a warning is logged) until it does.
+    RATELIMIT_STORAGE_TIMEOUT = _env_float("RATELIMIT_STORAGE_TIMEOUT", 0.5)
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: Any other failure of the limit storage lets the request through (logged), never a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
+
     @classmethod
     def finalise(cls, config: dict, instance_path: Path) -> None:
         """Fill the settings that depend on the instance folder and check production rules."""
@@ -168,6 +198,11 @@ class Config:
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
         config["SQLALCHEMY_DATABASE_URI"] = uri
+        from .core.db import engine_options
+        from .core.ratelimit import limit_storage_options
+
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config)
+        config["RATELIMIT_STORAGE_OPTIONS"] = limit_storage_options(config)
         local = config.get("APP_ENV") in ("development", "testing")
         if not config.get("SECRET_KEY"):
             if not local:

@@ -23,6 +23,13 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 )
 def load(if_empty: bool, responses: bool, seed: int) -> None:
     """Load the demo agencies, counters, procedures, volumes, a synthetic 2022 and demo accounts."""
+    if current_app.config.get("APP_ENV") == "production":
+        # its accounts' password is printed in the README: never on a real server
+        raise click.ClickException(
+            "flask demo load refuses to run when APP_ENV=production: the demo accounts "
+            "have a published password and the demo data would mix with real data. "
+            "Use a development database (APP_ENV=development)."
+        )
     if if_empty and db.session.scalar(select(Agency.id).limit(1)) is not None:
         # a real database: never add the demo accounts (their password is public)
         click.echo("demo: skipped, the database already has agencies")

@@ -347,3 +347,27 @@ def test_demo_load_creates_the_demo_accounts_once(app, runner):
     assert runner.invoke(args=["demo", "load", "--no-responses"]).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 4
+
+
+def test_demo_load_refuses_to_run_in_production(app, database_url):
+    """Its accounts' password is public: on a production server the command stops with a
+    clear message and a non-zero exit, and nothing is written."""
+    from survey_app import create_app
+    from survey_app.auth.models import User
+
+    production = create_app(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "p" * 40,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+        }
+    )
+    result = production.test_cli_runner().invoke(args=["demo", "load", "--no-responses"])
+    assert result.exit_code != 0
+    assert "refuses to run when APP_ENV=production" in result.output
+    result = production.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code != 0
+    with production.app_context():
+        assert [count(m) for m in (Agency, Counter, User)] == [0, 0, 0]
+        db.session.remove()
+        db.engine.dispose()
