@@ -108,8 +108,11 @@ class Config:
     FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
     #: Reports: months run 15th → 14th as in the provincial plan, unless this is set.
     REPORT_CALENDAR_MONTHS = _env_bool("REPORT_CALENDAR_MONTHS", False)
-    #: Contact data of feedback closed longer than this is erased by `flask feedback purge`.
+    #: Feedback closed or published longer ago than this loses its personal data, and survey
+    #: comments older than this are redacted, by `flask feedback purge` (docs/PERSONAL_DATA.md).
     FEEDBACK_RETENTION_DAYS = _env_int("FEEDBACK_RETENTION_DAYS", 5 * 365)
+    #: Notifications sent (or given up on) longer ago than this are deleted by the purge.
+    OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
     #: SMTP for notifications; without MAIL_SERVER they are written to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
@@ -201,6 +204,12 @@ class Config:
         from .core.db import engine_options
         from .core.ratelimit import limit_storage_options
 
+        # a database error's message would otherwise carry the statement's values (a
+        # citizen's name, phone…) into the log with its traceback
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "hide_parameters": True,
+            **(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+        }
         config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config)
         config["RATELIMIT_STORAGE_OPTIONS"] = limit_storage_options(config)
         local = config.get("APP_ENV") in ("development", "testing")

@@ -11,6 +11,7 @@ from .feedback.models import (
     CaseEvent,
     FeedbackCase,
     OutboxMessage,
+    RetentionMark,
     RoutingRule,
 )
 from .reports.models import ReportSnapshot
@@ -21,6 +22,7 @@ __all__ = [
     "AnswerTemplate",
     "AuditLog",
     "OutboxMessage",
+    "RetentionMark",
     "Attachment",
     "CalendarOverride",
     "CaseEvent",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..core.time import local_today
+from ..core.time import local_today, now_utc
 from ..extensions import db
-from . import attachments, notify, outbox
+from . import attachments, notify, outbox, retention
+from .audit import record
 
 feedback_cli = AppGroup("feedback", help="Feedback deadlines and retention.")
 outbox_cli = AppGroup("outbox", help="Notification outbox.")
@@ -33,18 +36,56 @@ def remind() -> None:
     help="Retention in days, 1 to 36500 (default FEEDBACK_RETENTION_DAYS).",
 )
 def purge(days: int | None) -> None:
-    """Erase contact data of cases closed longer than the retention period, and attachment
-    files left without their case (a worker stopped while storing it) for over a day."""
+    """Erase or redact the personal data of cases closed or published longer than the
+    retention period, of survey comments and report comments as old, and of sent
+    notifications; delete attachment files left without their case for over a day.
+
+    docs/PERSONAL_DATA.md lists what is kept and what goes. Safe to run twice and on
+    several servers at once; each run is in the audit log (counts, not data).
+    """
+    config = current_app.config
     if days is None:
-        days = current_app.config["FEEDBACK_RETENTION_DAYS"]
+        days = config["FEEDBACK_RETENTION_DAYS"]
         if not 1 <= days <= 36500:
             raise click.ClickException(
                 f"FEEDBACK_RETENTION_DAYS is {days}: it must be 1 to 36500; nothing was erased"
             )
-    erased = notify.purge_contacts(local_today(), days)
+    outbox_days = config["OUTBOX_RETENTION_DAYS"]
+    if not 1 <= outbox_days <= 36500:
+        raise click.ClickException(
+            f"OUTBOX_RETENTION_DAYS is {outbox_days}: it must be 1 to 36500; nothing was erased"
+        )
+    now = now_utc()
+    cutoff = now - timedelta(days=days)
+    total = retention.PurgeCounts()
+    while True:  # one transaction per batch: a long backlog holds no lock for long
+        batch = retention.purge_cases(cutoff, days)
+        db.session.commit()
+        retention.delete_files(batch.files)  # after the commit: never a row without its file
+        total += batch.counts
+        if batch.counts.cases < retention.BATCH:
+            break
+    total.survey_comments += retention.redact_survey_comments(cutoff)
     db.session.commit()
-    click.echo(f"contact data erased from {erased} case(s) closed more than {days} days ago")
+    total.report_snapshots = retention.redact_report_snapshots(cutoff)
+    db.session.commit()
+    total.outbox_messages += retention.purge_outbox(now - timedelta(days=min(days, outbox_days)))
     orphans = attachments.sweep_orphans()
+    record(
+        None,
+        "purge_run",
+        detail=f"retention {days} days: {total.summary()}, orphan files={orphans}",
+    )
+    db.session.commit()
+    click.echo(
+        f"contact data erased from {total.cases} case(s) closed or published more than "
+        f"{days} days ago"
+    )
+    click.echo(
+        f"attachments deleted: {total.attachments}, notifications deleted: "
+        f"{total.outbox_messages}, survey comments redacted: {total.survey_comments}, "
+        f"reports redacted: {total.report_snapshots}"
+    )
     click.echo(f"attachment files without a case deleted: {orphans}")
 
 

@@ -295,6 +295,19 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class RetentionMark(db.Model):
+    """How far a retention step has got, so that each run of ``flask feedback purge``
+    only reads what became old since the last one (survey comments, report snapshots)."""
+
+    __tablename__ = "retention_marks"
+
+    #: The step, e.g. ``survey_comments``.
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: Everything dated before this instant has been processed.
+    done_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+
 # The staff queue's order (due first, no due date last): an index in exactly that
 # order lets both databases stop at the page's LIMIT instead of sorting every
 # visible case (bench/feedback_queue.md, finding 1).

@@ -7,7 +7,7 @@ through the outbox, so they exist exactly when the change was committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -148,32 +148,3 @@ def remind(today: date) -> RemindResult:
             ):
                 result.reminders += 1
     return result
-
-
-def purge_contacts(today: date, retention_days: int) -> int:
-    """Erase contact data of cases closed more than ``retention_days`` ago.
-
-    The case, its content, answer and timeline stay (statistics need them);
-    the name, phone, e-mail, address and attachments go.
-    """
-    from ..core.time import now_utc
-    from . import attachments as files
-    from .audit import record
-
-    cutoff = now_utc() - timedelta(days=retention_days)
-    cases = db.session.scalars(
-        select(FeedbackCase).where(
-            FeedbackCase.closed_at.is_not(None),
-            FeedbackCase.closed_at < cutoff,
-            FeedbackCase.contact_erased_at.is_(None),
-        )
-    ).all()
-    for case in cases:
-        case.submitter_name = case.contact_phone = case.contact_email = case.address = None
-        for attachment in list(case.attachments):
-            files.path_of(attachment).unlink(missing_ok=True)
-            case.attachments.remove(attachment)
-        case.contact_erased_at = now_utc()
-        record(None, "purge", case, f"retention {retention_days} days")
-    db.session.flush()
-    return len(cases)

@@ -18,8 +18,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..core.redact import redact
 from ..core.time import now_utc
 from ..extensions import db
+from .audit import mask_email
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,13 @@ def backoff(attempts: int) -> timedelta:
 def _deliver(message: OutboxMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
+        if config.get("APP_ENV") == "production":  # a log is no place for addresses and secrets
+            log.warning(
+                "mail not sent (MAIL_SERVER unset) to=%s subject=%s",
+                mask_email(message.recipient),
+                message.subject,
+            )
+            return
         log.info(
             "mail (not sent, MAIL_SERVER unset) to=%s subject=%s\n%s",
             message.recipient,
@@ -74,6 +83,11 @@ def _deliver(message: OutboxMessage) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(email)
+
+
+def _loggable(exc: Exception) -> str:
+    """The error for the log: SMTP servers repeat the address they refuse, the log must not."""
+    return redact(f"{type(exc).__name__}: {exc}")
 
 
 def send_pending(limit: int = 100) -> tuple[int, int]:
@@ -110,14 +124,19 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
             message.attempts = MAX_ATTEMPTS
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             failed += 1
-            log.warning("mail to %r cannot be sent: %s", message.recipient, exc)
+            log.warning(
+                "mail to %r cannot be sent: %s", mask_email(message.recipient), _loggable(exc)
+            )
         except (OSError, smtplib.SMTPException) as exc:
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             message.send_after = now_utc() + backoff(message.attempts)
             failed += 1
             log.warning(
-                "mail to %s failed (attempt %d): %s", message.recipient, message.attempts, exc
+                "mail to %r failed (attempt %d): %s",
+                mask_email(message.recipient),
+                message.attempts,
+                _loggable(exc),
             )
         else:
             message.attempts += 1

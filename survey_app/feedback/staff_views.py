@@ -23,8 +23,8 @@ from ..core.i18n import local_date
 from ..core.params import form_text, page_number, parse_id
 from ..core.time import local_today
 from ..extensions import db
-from . import audit, notify, services
-from .models import AnswerTemplate, CaseChannel, CaseKind, CaseState, FeedbackCase
+from . import attachments, audit, notify, services
+from .models import AnswerTemplate, Attachment, CaseChannel, CaseKind, CaseState, FeedbackCase
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
 from .workflow import (
     STATE_LABELS,
@@ -289,6 +289,23 @@ def _case_page(case: FeedbackCase, error: str | None = None, refused: str = "ste
         error=error,
     )
     return (page, 400) if error else page
+
+
+@bp.get("/<int:case_id>/attachments/<int:attachment_id>")
+@requires(Permission.handle_feedback)
+def attachment(case_id: int, attachment_id: int):
+    """A file the citizen attached, for staff who see the case (the read is audited)."""
+    case = _case_or_404(case_id)
+    found = db.session.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
+    )
+    if found is None:
+        abort(404)
+    if not attachments.path_of(found).is_file():
+        abort(404, description=_("This file is no longer stored."))
+    audit.record(current_user, "read_attachment", case, f"attachment {found.id}")
+    db.session.commit()
+    return attachments.send(found)
 
 
 def _check_version(case: FeedbackCase) -> None:

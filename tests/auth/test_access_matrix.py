@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import Flask
+from werkzeug.datastructures import FileStorage
 
 from survey_app.auth.models import Role
 from survey_app.auth.permissions import (
@@ -32,7 +33,7 @@ from survey_app.auth.permissions import (
     undeclared_endpoints,
 )
 from survey_app.extensions import db
-from survey_app.feedback import audit
+from survey_app.feedback import attachments, audit
 from survey_app.feedback.models import AnswerTemplate, CaseChannel, CaseKind
 from survey_app.feedback.services import Submission, submit
 from tests import factories
@@ -41,6 +42,11 @@ from tests.routes import MAP_APP as _MAP_APP
 from tests.routes import RULES, url_for_rule
 
 ROLES = (Role.admin, Role.coordinator, Role.handler, Role.viewer)
+#: A 1×1 PNG (attachments are opened through the case page).
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082"
+)
 
 # Markers only agency A's data contains; no page agency B's staff may open shows them.
 CITIZEN_NAME = "Vũ Thị Bí Mật"
@@ -52,7 +58,7 @@ TEMPLATE_TITLE = "Mẫu riêng A-9124"
 MARKERS = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, COUNTER_NAME, STAFF_EMAIL, TEMPLATE_TITLE)
 
 #: URL arguments naming an object of agency A: staff outside A's scope get 404.
-SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id"}
+SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id", "attachment_id"}
 #: URL arguments naming something province-wide (a published report, whose rows
 #: are filtered by scope): every holder of the permission opens it.
 UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
@@ -99,7 +105,8 @@ def test_a_check_above_the_route_decorator_is_caught():
 
 
 @pytest.fixture
-def world(app):
+def world(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(tmp_path))
     with app.app_context():
         a = factories.agency("Sở A kiểm thử", code="SOA")
         b = factories.agency("Sở B kiểm thử", code="SOB")
@@ -123,6 +130,12 @@ def world(app):
             CaseChannel.web,
         )
         case_a.agency = a
+        photo = attachments.store(
+            case_a,
+            FileStorage(filename="a.png"),
+            attachments.clean_image(PNG, "image/png"),
+            "image/png",
+        )
         audit.record(target, "read_personal_data", case_a)  # the audit log names A's staff
         db.session.add(AnswerTemplate(title=TEMPLATE_TITLE, body="Kính gửi…", agency_id=a.id))
         from survey_app.api.services import create_api_client
@@ -144,6 +157,7 @@ def world(app):
                 "counter_id": counter_a.id,
                 "kiosk_id": kiosk_a.id,
                 "case_id": case_a.id,
+                "attachment_id": photo.id,
                 "user_id": target.id,
                 "snapshot_id": snapshot.id,
                 "code": case_a.code,

@@ -15,13 +15,14 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from survey_app import create_app
 from survey_app.auth.models import Role
 from survey_app.auth.permissions import API_KEY, PUBLIC, access_of
 from survey_app.core.time import now_utc
 from survey_app.extensions import db
-from survey_app.feedback import audit
+from survey_app.feedback import attachments, audit
 from survey_app.feedback.models import (
     AnswerTemplate,
     CalendarOverride,
@@ -48,6 +49,11 @@ CSP_DIRECTIVES = {
     "form-action 'self'",
     "frame-ancestors 'none'",
 }
+#: A 1×1 PNG, attached to the case.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082"
+)
 
 
 def _payload(tag: str) -> str:
@@ -59,8 +65,9 @@ DANGEROUS = ("<script>alert(", "<img src=x")
 
 
 @pytest.fixture
-def world(app):
+def world(app, tmp_path, monkeypatch):
     """One of everything, with a script/HTML payload in every free-text field."""
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(tmp_path))
     with app.app_context():
         field = factories.field(name=_payload("field-name"))
         agency = factories.agency(name=_payload("agency-name"))
@@ -86,6 +93,12 @@ def world(app):
         )
         case.agency = agency
         case.assignee = handler
+        photo = attachments.store(
+            case,
+            FileStorage(filename=_payload("attachment-name") + ".png"),
+            attachments.clean_image(PNG, "image/png"),
+            "image/png",
+        )
         case.state = CaseState.published
         case.published_at = now_utc()
         case.answer = _payload("answer")
@@ -154,6 +167,7 @@ def world(app):
                 "code": counter.code,
                 "token": "no-such-token",
                 "kiosk_id": kiosk.id,
+                "attachment_id": photo.id,
                 "kiosk_token": kiosk_token,
             },
             case_code=case.code,
@@ -181,6 +195,7 @@ TAGS = [
     "audit-detail",
     "survey-comment",
     "kiosk-label",
+    "attachment-name",
 ]
 
 
