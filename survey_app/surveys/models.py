@@ -156,7 +156,8 @@ class Kiosk(db.Model):
     counter and the number of its current link, so the tablet is locked to that
     counter; revoking the row, replacing the link or the link's last valid day
     passing kills the link (:mod:`.kiosks`). Its responses have the channel
-    ``kiosk``.
+    ``kiosk``, and are judged by the kiosk: a staff login in the tablet's browser
+    does not flag them.
     """
 
     __tablename__ = "kiosks"

@@ -119,6 +119,18 @@ def _is_staff() -> bool:
     return "_user_id" in session and bool(current_user and current_user.is_authenticated)
 
 
+def _staff_flag(flow: Flow) -> bool:
+    """Whether a response given through ``flow`` is flagged as sent by staff.
+
+    A kiosk is judged by the kiosk, not by the browser's cookie: it is a tablet an
+    admin set up for citizens, often with the admin's login left in its browser,
+    which would otherwise flag (and leave out of the reports) every citizen's
+    rating on it for the hours that session lasts. Its taps are bounded by the
+    kiosk's own rate limit instead.
+    """
+    return not flow.is_kiosk and _is_staff()
+
+
 def _client_hash() -> str:
     return services.client_fingerprint(
         request.remote_addr, request.headers.get("User-Agent"), local_today()
@@ -250,7 +262,7 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
     origin = services.Origin(
         language=current_language(),
         client_hash=_client_hash(),
-        staff_flag=_is_staff(),
+        staff_flag=_staff_flag(flow),
         started_at=started_at,
         start_nonce=start_nonce,
         **origin_kwargs,
@@ -383,7 +395,7 @@ def _details_page(flow: Flow):
                 response,
                 form.ratings(questionnaire),
                 form.factual_answers(questionnaire),
-                staff_flag=_is_staff(),
+                staff_flag=_staff_flag(flow),
             )
             db.session.commit()
             return redirect(flow.url("comment"), code=303)
@@ -425,7 +437,7 @@ def _comment_page(flow: Flow):
         # is filed from the citizen's own phone, so the page does not offer it there
         wants_feedback = form.wants_feedback.data and not flow.is_kiosk
         services.record_comment(
-            response, form.comment.data or "", wants_feedback, staff_flag=_is_staff()
+            response, form.comment.data or "", wants_feedback, staff_flag=_staff_flag(flow)
         )
         db.session.commit()
         return redirect(flow.url("thanks"), code=303)

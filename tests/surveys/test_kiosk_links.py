@@ -1,4 +1,4 @@
-"""Kiosk links an admin controls: replace the link, set its last valid day."""
+"""Kiosk links an admin controls (replace, last valid day), and kiosk taps judged by the kiosk."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from survey_app.auth.models import Role
-from survey_app.core.time import local_today
+from survey_app.core.time import local_today, now_utc
 from survey_app.extensions import db
 from survey_app.feedback.models import AuditLog
+from survey_app.reports.periods import Period
+from survey_app.reports.services import load_period
 from survey_app.surveys import kiosks as kiosk_services
-from survey_app.surveys.models import Kiosk, Response
+from survey_app.surveys.models import Channel, Kiosk, Response
 from survey_app.surveys.tokens import _kiosk_serializer, issue_kiosk_token
 from tests import factories
 from tests.helpers import csrf_from, logged_in
@@ -249,3 +251,33 @@ def test_a_withdrawn_kiosk_has_no_link_to_replace(app, setup):
     reply = admin.post(f"{setup.page}/{setup.kiosk_id}/replace-link", data={"csrf_token": token})
     assert reply.status_code == 404
     assert app.test_client().get(setup.path).status_code == 410
+
+
+# -- a staff login left on the tablet -----------------------------------------------------
+
+
+def test_a_staff_login_on_the_tablet_does_not_void_its_citizens_ratings(app, setup):
+    tablet = logged_in(app, setup.admin)  # the admin set the tablet up and stayed logged in
+    for value in (5, 2, 4):
+        assert _tap(tablet, setup.path, value).status_code == 303
+    html = tablet.get(f"{setup.path}/more").get_data(as_text=True)
+    assert (
+        tablet.post(f"{setup.path}/more", data={"csrf_token": csrf_from(html)}).status_code == 303
+    )
+    html = tablet.get(f"{setup.path}/comment").get_data(as_text=True)
+    reply = tablet.post(
+        f"{setup.path}/comment", data={"csrf_token": csrf_from(html), "comment": "Rất nhanh"}
+    )
+    assert reply.status_code == 303
+    with app.app_context():
+        rows = db.session.scalars(select(Response).order_by(Response.id)).all()
+        assert [(r.channel, r.staff_flag) for r in rows] == [(Channel.kiosk, False)] * 3
+        assert rows[-1].completed_at is not None and rows[-1].comment == "Rất nhanh"
+        # the reports count them
+        assert len(load_period(Period.containing("month", now_utc())).field) == 3
+    # a logged-in browser on the counter's poster is still a staff member's rating
+    poster = f"/s/{setup.counter_code}"
+    assert _tap(logged_in(app, setup.admin), poster).status_code == 303
+    with app.app_context():
+        last = db.session.scalars(select(Response).order_by(Response.id.desc())).first()
+        assert (last.channel, last.staff_flag) == (Channel.poster, True)
