@@ -99,6 +99,9 @@ class Config:
     KIOSK_RATE_LIMIT = os.environ.get("KIOSK_RATE_LIMIT", "12/minute;400/hour")
     KIOSK_IDLE_SECONDS = _env_int("KIOSK_IDLE_SECONDS", 60)
     KIOSK_THANKS_SECONDS = _env_int("KIOSK_THANKS_SECONDS", 6)
+    #: Days a new kiosk's link works, offered when it is added (the admin can change
+    #: the date at any time; 0 offers no end date).
+    KIOSK_LINK_DAYS = _env_int("KIOSK_LINK_DAYS", 365)
     #: Legal durations for feedback (phản ánh, kiến nghị), in working days.
     FEEDBACK_SCREENING_DAYS = _env_int("FEEDBACK_SCREENING_DAYS", 2)
     FEEDBACK_TRANSFER_DAYS = _env_int("FEEDBACK_TRANSFER_DAYS", 5)

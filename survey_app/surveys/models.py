@@ -152,9 +152,12 @@ class Answer(db.Model):
 class Kiosk(db.Model):
     """A tablet at a counter, running the survey full screen for one citizen after another.
 
-    It opens the survey through a signed link that carries this row's id and its
-    counter, so the tablet is locked to that counter; revoking the row kills the
-    link. Its responses have the channel ``kiosk``.
+    It opens the survey through a signed link that carries this row's id, its
+    counter and the number of its current link, so the tablet is locked to that
+    counter; revoking the row, replacing the link or the link's last valid day
+    passing kills the link (:mod:`.kiosks`). Its responses have the channel
+    ``kiosk``, and are judged by the kiosk: a staff login in the tablet's browser
+    does not flag them.
     """
 
     __tablename__ = "kiosks"
@@ -168,6 +171,12 @@ class Kiosk(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Number of the kiosk's current link: a link carrying another number (issued
+    #: before an admin replaced it) no longer opens the kiosk.
+    link_generation: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: When the link stops working (the end of its last valid local day), set by an
+    #: admin; NULL: no end date.
+    link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     counter: Mapped[Counter] = relationship()
 

@@ -3,10 +3,22 @@
 A token carries the counter, the procedure (optional), a keyed hash of the
 dossier reference (optional) and the time it was issued, signed with
 itsdangerous. Single use is enforced by the database: a response stores the
-token's SHA-256 in a unique column.
+SHA-256 of the token's canonical spelling in a unique column.
 
-A kiosk link carries a kiosk's id and its counter; it does not expire (a tablet
-runs for months) but dies when the kiosk row is revoked.
+A kiosk link carries a kiosk's id, its counter and the number of the kiosk's
+current link. It dies when the kiosk row is revoked, when an admin replaces the
+link (the kiosk's number moves on) and when the date the admin set passes.
+
+**One token, one identity.** itsdangerous decodes the base64 of a signature
+leniently: ``=`` padding, characters outside the alphabet (even non-ASCII ones,
+which it drops), ``+`` for ``-`` and the unused low bits of the last character
+all give other spellings that verify. Only the signature can be spelt several
+ways (the signed part must match byte for byte), so a verified token is known
+by its *canonical* spelling: the signed part followed by the signature encoded
+again (:func:`canonical_token`), which for a token we issued is the very text
+we issued. Everything that must count a token once (single use, the kiosk's
+rate limit, the addresses the pages link to) uses that spelling or what the
+token carries, never the text that was sent.
 """
 
 from __future__ import annotations
@@ -18,7 +30,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    BadSignature,
+    SignatureExpired,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from ..core.time import now_utc
 
@@ -40,6 +59,46 @@ class ReceiptToken:
     procedure_code: str | None
     dossier_ref_hash: str | None
     issued_at: datetime
+    #: The token's canonical spelling (:func:`canonical_token`), as it was issued.
+    token: str
+
+    @property
+    def digest(self) -> str:
+        """What single use is keyed on: the same for every spelling of this token."""
+        return token_digest(self.token)
+
+
+@dataclass(frozen=True)
+class KioskLink:
+    """What a kiosk link's token carries."""
+
+    kiosk_id: int
+    counter_code: str
+    #: The kiosk's link number when the link was issued (links from before numbers
+    #: were added carry none and count as the first).
+    generation: int
+    #: The token's canonical spelling (:func:`canonical_token`).
+    token: str
+
+
+def canonical_token(token: str) -> str:
+    """The one spelling of a signed token: its signature's bytes encoded again.
+
+    itsdangerous checks the signed part byte for byte but decodes the signature
+    leniently, so ``abc.def.SIG``, ``abc.def.SIG=`` and ``abc.def.S!IG=`` (and
+    many more) are one token. This re-encodes the signature and keeps the rest,
+    which gives back the exact text itsdangerous issued. Call it on a token that
+    verified: on anything else the result means nothing.
+
+    :raises TokenError: if the signature part is not base64 at all.
+    """
+    value, sep, signature = token.rpartition(".")
+    if not sep:
+        raise TokenError("no signature")
+    try:
+        return value + "." + base64_encode(base64_decode(signature)).decode("ascii")
+    except (BadData, ValueError) as exc:
+        raise TokenError(str(exc)) from exc
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -92,12 +151,20 @@ def read_receipt_token(token: str) -> ReceiptToken:
         procedure_code=payload.get("p"),
         dossier_ref_hash=payload.get("d"),
         issued_at=issued,
+        token=canonical_token(token),
     )
 
 
 def token_digest(token: str) -> str:
-    """SHA-256 of the token as stored on the response it was used for."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """SHA-256 of the token's canonical spelling, as stored on the response it was used for.
+
+    Every spelling of one verified token has the same digest. It is also the
+    digest stored before spellings were told apart (the SHA-256 of the text sent),
+    for every token that was then answered through the link as issued.
+
+    :raises TokenError: as :func:`canonical_token`.
+    """
+    return hashlib.sha256(canonical_token(token).encode("utf-8")).hexdigest()
 
 
 def token_expires_at(issued_at: datetime) -> datetime:
@@ -108,13 +175,14 @@ def _kiosk_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_KIOSK_SALT)
 
 
-def issue_kiosk_token(kiosk_id: int, counter_code: str) -> str:
-    """The token of a kiosk link (``/k/<token>``): the kiosk and its counter, signed."""
-    return _kiosk_serializer().dumps({"k": kiosk_id, "c": counter_code})
+def issue_kiosk_token(kiosk_id: int, counter_code: str, generation: int = 1) -> str:
+    """The token of a kiosk link (``/k/<token>``): the kiosk, its counter and the
+    number of its current link (``Kiosk.link_generation``), signed."""
+    return _kiosk_serializer().dumps({"k": kiosk_id, "c": counter_code, "g": generation})
 
 
-def read_kiosk_token(token: str) -> tuple[int, str]:
-    """(kiosk id, counter code) from a kiosk link's token.
+def read_kiosk_token(token: str) -> KioskLink:
+    """What a kiosk link's token carries, and its canonical spelling.
 
     :raises TokenError: if it was tampered with or is malformed.
     """
@@ -126,6 +194,12 @@ def read_kiosk_token(token: str) -> tuple[int, str]:
         not isinstance(payload, dict)
         or not isinstance(payload.get("k"), int)
         or not isinstance(payload.get("c"), str)
+        or not isinstance(payload.get("g", 1), int)
     ):
         raise TokenError("malformed payload")
-    return payload["k"], payload["c"]
+    return KioskLink(
+        kiosk_id=payload["k"],
+        counter_code=payload["c"],
+        generation=payload.get("g", 1),
+        token=canonical_token(token),
+    )

@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -20,27 +21,29 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from ..agencies.models import Procedure
 from ..auth.permissions import public
-from ..core.i18n import current_language
+from ..core.i18n import current_language, local_date
 from ..core.ratelimit import rate_limit
 from ..core.time import local_today
 from ..extensions import db
-from . import services
+from . import kiosks, services
 from .forms import CommentForm, OverallForm, details_form_class
 from .models import Channel, Kiosk, Response
 from .questionnaire import load_questionnaire
 from .services import SurveyCounter
 from .tokens import (
+    KioskLink,
+    ReceiptToken,
     TokenError,
     TokenExpired,
     read_kiosk_token,
     read_receipt_token,
-    token_digest,
 )
 
 bp = Blueprint("surveys", __name__)
@@ -114,6 +117,18 @@ def _counter_not_found() -> NoReturn:
 def _is_staff() -> bool:
     """A staff member is logged in in this browser (only then is the user loaded)."""
     return "_user_id" in session and bool(current_user and current_user.is_authenticated)
+
+
+def _staff_flag(flow: Flow) -> bool:
+    """Whether a response given through ``flow`` is flagged as sent by staff.
+
+    A kiosk is judged by the kiosk, not by the browser's cookie: it is a tablet an
+    admin set up for citizens, often with the admin's login left in its browser,
+    which would otherwise flag (and leave out of the reports) every citizen's
+    rating on it for the hours that session lasts. Its taps are bounded by the
+    kiosk's own rate limit instead.
+    """
+    return not flow.is_kiosk and _is_staff()
 
 
 def _client_hash() -> str:
@@ -247,7 +262,7 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
     origin = services.Origin(
         language=current_language(),
         client_hash=_client_hash(),
-        staff_flag=_is_staff(),
+        staff_flag=_staff_flag(flow),
         started_at=started_at,
         start_nonce=start_nonce,
         **origin_kwargs,
@@ -292,7 +307,8 @@ def counter(code: str):
     return _submit_overall(flow, {"channel": channel})
 
 
-def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str, str | None]:
+def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, ReceiptToken]:
+    """The counter, procedure and content of a receipt link, or the page that says why not."""
     try:
         data = read_receipt_token(token)
     except TokenExpired:
@@ -315,29 +331,32 @@ def _receipt_or_error(token: str) -> tuple[SurveyCounter, Procedure | None, str,
         procedure = db.session.scalar(
             select(Procedure).where(Procedure.code == data.procedure_code)
         )
-    return counter, procedure, token_digest(token), data.dossier_ref_hash
+    return counter, procedure, data
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
 @public
 @rate_limit("SURVEY_RATE_LIMIT")
 def receipt(token: str):
-    """Step 1 from a receipt link: signed, expiring and answered once."""
-    counter, procedure, digest, dossier_hash = _receipt_or_error(token)
+    """Step 1 from a receipt link: signed, expiring and answered once, whatever its spelling."""
+    counter, procedure, data = _receipt_or_error(token)
     flow = Flow(counter.code, counter=counter)
+    # single use is keyed on the token's canonical spelling (see tokens.py), and the
+    # page posts back to that spelling
+    digest = data.digest
     if services.is_token_used(digest):
         return _render_already(flow)
     if request.method == "GET":
-        return _render_overall(flow, OverallForm(formdata=None), token=token)
+        return _render_overall(flow, OverallForm(formdata=None), token=data.token)
     return _submit_overall(
         flow,
         {
             "channel": Channel.receipt,
             "procedure": procedure,
             "receipt_token_hash": digest,
-            "dossier_ref_hash": dossier_hash,
+            "dossier_ref_hash": data.dossier_ref_hash,
         },
-        token=token,
+        token=data.token,
     )
 
 
@@ -376,7 +395,7 @@ def _details_page(flow: Flow):
                 response,
                 form.ratings(questionnaire),
                 form.factual_answers(questionnaire),
-                staff_flag=_is_staff(),
+                staff_flag=_staff_flag(flow),
             )
             db.session.commit()
             return redirect(flow.url("comment"), code=303)
@@ -418,7 +437,7 @@ def _comment_page(flow: Flow):
         # is filed from the citizen's own phone, so the page does not offer it there
         wants_feedback = form.wants_feedback.data and not flow.is_kiosk
         services.record_comment(
-            response, form.comment.data or "", wants_feedback, staff_flag=_is_staff()
+            response, form.comment.data or "", wants_feedback, staff_flag=_staff_flag(flow)
         )
         db.session.commit()
         return redirect(flow.url("thanks"), code=303)
@@ -454,29 +473,58 @@ def _thanks_page(flow: Flow):
 # -- kiosk: a tablet at the counter ------------------------------------------------------
 
 
+def _kiosk_link(token: str) -> KioskLink | None:
+    """What the kiosk link's token carries, or ``None`` if it is not a kiosk link we signed.
+
+    Read once per request (the rate limit's key and the view both need it).
+    """
+    if "kiosk_link" not in g:
+        try:
+            g.kiosk_link = read_kiosk_token(token)
+        except TokenError:
+            g.kiosk_link = None
+    return g.kiosk_link
+
+
 def _kiosk_flow(token: str) -> Flow:
     """The kiosk behind a signed kiosk link, locked to its counter; 404 or 410 if not usable."""
-    try:
-        kiosk_id, counter_code = read_kiosk_token(token)
-    except TokenError:
+    link = _kiosk_link(token)
+    if link is None:
         abort(
             404,
             description=_(
                 "This kiosk address is not valid. Please ask the administrator for the tablet's link."
             ),
         )
-    kiosk = db.session.get(Kiosk, kiosk_id)
-    if kiosk is None or not kiosk.is_active:
+    kiosk = db.session.get(Kiosk, link.kiosk_id)
+    problem = kiosks.link_problem(kiosk, link)
+    if problem is kiosks.LinkProblem.withdrawn:
         abort(
             410,
             description=_(
                 "This kiosk has been withdrawn. Please ask the administrator for a new kiosk link."
             ),
         )
-    counter = _active_counter(counter_code)
+    if problem is kiosks.LinkProblem.replaced:
+        abort(
+            410,
+            description=_(
+                "This kiosk link has been replaced by a new one. Please ask the administrator to open the new link on this tablet."
+            ),
+        )
+    if problem is kiosks.LinkProblem.expired:
+        abort(
+            410,
+            description=_(
+                "This kiosk link was valid until %(date)s. Please ask the administrator to extend it or to open a new kiosk link on this tablet.",
+                date=local_date(kiosks.valid_until(kiosk)),
+            ),
+        )
+    counter = _active_counter(link.counter_code)
     if counter.id != kiosk.counter_id:
         abort(404)
-    return Flow(counter.code, kiosk_token=token, counter=counter)
+    # the pages link to the canonical spelling of the token, whatever was typed
+    return Flow(counter.code, kiosk_token=link.token, counter=counter)
 
 
 def _kiosk_idle(flow: Flow) -> int | None:
@@ -485,8 +533,18 @@ def _kiosk_idle(flow: Flow) -> int | None:
 
 
 def _kiosk_key() -> str:
-    """Rate limits count per tablet: many people, one device, one address."""
-    return "kiosk:" + token_digest(request.view_args["token"])
+    """Rate limits count per kiosk link (many people, one device), by what the link carries:
+    every spelling of its token, from any address, counts against the same kiosk.
+
+    The link's number is part of the key, so that whoever keeps an old link after
+    an admin replaced it cannot use up the new link's allowance (their requests
+    are refused anyway). A token that does not verify counts against the sender's
+    address.
+    """
+    link = _kiosk_link(request.view_args["token"])
+    if link is None:
+        return get_remote_address()
+    return f"kiosk:{link.kiosk_id}:{link.generation}"
 
 
 @bp.route("/k/<token>", methods=["GET", "POST"])

@@ -85,3 +85,30 @@ def test_without_javascript_the_meta_refresh_resets_the_tablet(live, phone_witho
         assert re.search(rf"{re.escape(path)}/more$", page.url)
         page.wait_for_url(start, timeout=8_000)
     assert kiosk_channels(live, counter_id) == ["kiosk"]
+
+
+def test_a_tablet_whose_link_was_replaced_stops_on_a_page_that_says_so(live, phone):
+    """The idle reset lands on the dead link's page and stays there: no loop, no script error."""
+    from survey_app.surveys import kiosks as kiosk_services
+
+    path, counter_id = new_kiosk(live)
+    start = f"{live.url}{path}"
+    with kiosk_settings(live, KIOSK_IDLE_SECONDS=2):
+        phone.goto(start)
+        with phone.expect_navigation():
+            phone.locator(FACE.format(4)).tap()
+        with live.app.app_context():
+            kiosk = db.session.scalar(select(Kiosk).where(Kiosk.counter_id == counter_id))
+            kiosk_services.replace_link(kiosk)
+            db.session.commit()
+            db.session.remove()
+        # the script takes the tablet back to its (now dead) first screen
+        with phone.expect_navigation(timeout=8_000) as navigation:
+            pass
+        assert navigation.value.status == 410
+        assert phone.url == start
+        assert "đã được thay bằng đường dẫn mới" in phone.content()
+        phone.wait_for_timeout(3_000)  # longer than the idle reset: it does not run here
+        assert phone.url == start
+    assert kiosk_channels(live, counter_id) == ["kiosk"]
+    assert phone.watch.problems == []
