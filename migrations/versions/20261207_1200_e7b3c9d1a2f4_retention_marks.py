@@ -1,7 +1,7 @@
 """Retention marks: how far the purge of survey comments and report snapshots has got.
 
 Revision ID: e7b3c9d1a2f4
-Revises: d5a8e2c4f1b7
+Revises: e7c1a9d3b5f2
 Create Date: 2026-12-07 12:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e7b3c9d1a2f4"
-down_revision = "d5a8e2c4f1b7"
+down_revision = "e7c1a9d3b5f2"
 branch_labels = None
 depends_on = None
 
