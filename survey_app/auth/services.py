@@ -4,6 +4,7 @@ policy, login checks with lockout after repeated wrong passwords."""
 from __future__ import annotations
 
 import hmac
+import re
 import string
 from datetime import timedelta
 from functools import cache
@@ -40,6 +41,18 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 MIN_PASSWORD_LENGTH = 12
 
+#: The demo accounts' password: printed by ``flask demo load`` and in the README,
+#: so anyone knows it. The policy refuses it; only the demo loader uses it.
+DEMO_PASSWORD = "hailong-demo-2022"
+#: Passwords anyone can read or guess from the service itself (its name, the demo's),
+#: compared without case, spaces or punctuation, also with digits added at either end.
+PUBLIC_PASSWORDS = frozenset({"hailongdemo2022", "hailongdemo", "hailong", "hàilòng"})
+
+
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only: "Hailong-Demo 2022!" → "hailongdemo2022"."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
 
 @cache
 def common_passwords() -> frozenset[str]:
@@ -55,7 +68,8 @@ def password_problems(password: str, email: str = "") -> list[str]:
 
     At least :data:`MIN_PASSWORD_LENGTH` characters; not a common password, even
     with digits or punctuation added at either end; not one character repeated;
-    not the e-mail or its name part.
+    not the e-mail or its name part; not a password the service publishes
+    (:data:`DEMO_PASSWORD`) or its own name (:data:`PUBLIC_PASSWORDS`).
     """
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -69,6 +83,12 @@ def password_problems(password: str, email: str = "") -> list[str]:
         or len(set(lowered)) <= 2
     ):
         problems.append(_("This password is too common or too easy to guess. Choose another."))
+    elif _squash(lowered) in PUBLIC_PASSWORDS or _squash(core) in PUBLIC_PASSWORDS:
+        problems.append(
+            _(
+                "This password is published (the demo accounts' or the service's name). Choose another."
+            )
+        )
     email = email.strip().lower()
     local = email.split("@")[0]
     if email and (lowered == email or (len(local) >= 4 and local in lowered)):
@@ -94,15 +114,23 @@ def hash_password(password: str) -> str:
 
 
 def create_user(
-    email: str, full_name: str, password: str, role: Role, agency: Agency | None = None
+    email: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    agency: Agency | None = None,
+    *,
+    enforce_policy: bool = True,
 ) -> User:
     """Create a staff account.
 
+    :param enforce_policy: False only for the demo loader, whose published password
+        (:data:`DEMO_PASSWORD`) the policy refuses for real accounts.
     :raises ValueError: for a password the policy refuses (:func:`password_problems`),
         a duplicate e-mail, or a handler/viewer without an agency.
     """
     email = email.strip().lower()
-    problems = password_problems(password, email)
+    problems = password_problems(password, email) if enforce_policy else []
     if problems:
         raise ValueError(" ".join(problems))
     if role in (Role.handler, Role.viewer) and agency is None:

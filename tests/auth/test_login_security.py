@@ -16,6 +16,7 @@ from survey_app import create_app
 from survey_app.auth.models import Role, User
 from survey_app.auth.services import create_user, password_problems
 from survey_app.config import Config, TestConfig
+from survey_app.demo.users import DEMO_PASSWORD, ensure_demo_users
 from survey_app.extensions import db
 from tests import factories
 from tests.helpers import csrf_from, logged_in, login
@@ -174,6 +175,65 @@ def test_weak_passwords_are_refused(app_ctx, password, problem):
 
 def test_a_good_password_passes(app_ctx):
     assert password_problems("sông Hồng chảy về biển", "an@example.gov.vn") == []
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        DEMO_PASSWORD,
+        "HAILONG-DEMO-2022",
+        "hailong demo 2022",
+        "hailong-demo-2023!",
+        "Hài Lòng 2026 !!",
+    ],
+)
+def test_the_published_demo_password_and_its_variants_are_refused(app_ctx, password):
+    problems = password_problems(password, "an@example.gov.vn")
+    assert any("đã được công bố" in p for p in problems), problems
+
+
+def test_no_real_account_gets_the_demo_password(app, runner, world):
+    """Not from the shell, the admin form or the change-password form."""
+    args = ["users", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin"]
+    result = runner.invoke(args=[*args, "--password", DEMO_PASSWORD])
+    assert result.exit_code != 0 and "published" in result.output
+    with app.app_context():
+        with pytest.raises(ValueError):
+            create_user("c@b.vn", "C", DEMO_PASSWORD, Role.admin)
+    admin = logged_in(app, world.admin)
+    page = admin.get("/staff/users/new").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_from(page),
+        "email": "moi@example.gov.vn",
+        "full_name": "Tài khoản mới",
+        "role": "admin",
+        "password": DEMO_PASSWORD,
+    }
+    reply = admin.post("/staff/users/new", data=form)
+    assert reply.status_code == 400 and "đã được công bố" in reply.text
+    handler_id = _user(app, world.handler).id
+    page = admin.get(f"/staff/users/{handler_id}/edit").get_data(as_text=True)
+    reply = admin.post(
+        f"/staff/users/{handler_id}/edit",
+        data={**form, "csrf_token": csrf_from(page), "email": world.handler},
+    )
+    assert reply.status_code == 400 and "đã được công bố" in reply.text
+    change = _change(logged_in(app, world.handler), factories.PASSWORD, DEMO_PASSWORD)
+    assert change.status_code == 400 and "đã được công bố" in change.text
+    with app.app_context():
+        assert (
+            db.session.scalar(select(User).where(User.email.in_(["a@b.vn", "moi@example.gov.vn"])))
+            is None
+        )
+    assert login(app.test_client(), world.handler, DEMO_PASSWORD).status_code == 400
+
+
+def test_the_demo_loader_still_creates_the_demo_accounts(app):
+    with app.app_context():
+        created = ensure_demo_users()
+        db.session.commit()
+    assert "admin@demo.hailong.vn" in created
+    assert login(app.test_client(), "admin@demo.hailong.vn", DEMO_PASSWORD).status_code == 303
 
 
 def test_cli_refuses_a_common_password(app, runner):
