@@ -145,11 +145,21 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 8))
     #: …and after this many minutes without a request (idle timeout).
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
-    #: Wrong passwords in a row that lock an account, and for how long.
+    #: Wrong passwords in a row from browsers not recognised for an account that lock
+    #: those browsers (only) out of it, and the first lock's length; each further lock
+    #: in a row lasts twice as long, up to LOGIN_LOCKOUT_MAX_MINUTES.
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
-    #: Login attempts per account name, whatever the address (LOGIN_RATE_LIMIT is per address).
+    LOGIN_LOCKOUT_MAX_MINUTES = _env_int("LOGIN_LOCKOUT_MAX_MINUTES", 24 * 60)
+    #: A browser that logged in to an account is recognised for it this many days after
+    #: its last login (device cookie) and has its own budget of wrong passwords.
+    LOGIN_DEVICE_DAYS = _env_int("LOGIN_DEVICE_DAYS", 90)
+    LOGIN_DEVICE_MAX_FAILURES = _env_int("LOGIN_DEVICE_MAX_FAILURES", 5)
+    #: Login attempts per account name, whatever the address (LOGIN_RATE_LIMIT is per address);
+    #: neither counts a browser recognised for the account named.
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5/minute;30/hour")
+    #: Attempts at the change-password form per account.
+    PASSWORD_CHANGE_RATE_LIMIT = os.environ.get("PASSWORD_CHANGE_RATE_LIMIT", "5/minute;20/hour")
     #: Strict-Transport-Security max-age, sent in production or over HTTPS.
     HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 3600)
     #: Shortest SECRET_KEY accepted outside development and testing.

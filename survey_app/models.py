@@ -2,7 +2,7 @@
 
 from .agencies.models import Agency, AgencyKind, Counter, DossierVolume, Procedure, ProcedureField
 from .api.models import ApiClient
-from .auth.models import Role, User
+from .auth.models import LoginDevice, Role, User, UserSession
 from .feedback.models import (
     AnswerTemplate,
     Attachment,
@@ -35,6 +35,7 @@ __all__ = [
     "Counter",
     "DossierVolume",
     "Kiosk",
+    "LoginDevice",
     "Procedure",
     "ProcedureField",
     "QuestionnaireVersion",
@@ -42,4 +43,5 @@ __all__ = [
     "Response",
     "Role",
     "User",
+    "UserSession",
 ]

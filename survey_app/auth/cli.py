@@ -11,7 +11,7 @@ from ..agencies.models import Agency
 from ..core.clitypes import EmailAddress, Text
 from ..extensions import db
 from .models import Role
-from .services import MIN_PASSWORD_LENGTH, create_user
+from .services import MIN_PASSWORD_LENGTH, create_account, user_by_email
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -25,15 +25,19 @@ users_cli = AppGroup("users", help="Staff accounts.")
     help=f"Password (asked for if not given; at least {MIN_PASSWORD_LENGTH} characters)."
 )
 def create(email: str, full_name: str, role: str, agency_code: str | None, password: str) -> None:
-    """Create a staff account, e.g. the first admin."""
+    """Create a staff account, e.g. the first admin (audited as the shell's)."""
     agency = None
     if agency_code:
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
         if agency is None:
             raise click.UsageError(f"no agency with code {agency_code!r}")
+    if user_by_email(email) is not None:
+        raise click.UsageError(f"an account with e-mail {email.strip().lower()} already exists")
     try:
         with force_locale("en"):  # the commands speak English, as their help does
-            user = create_user(email, full_name, password, Role(role), agency)
+            user = create_account(
+                None, email, full_name, password, Role(role), agency, via="flask users create"
+            )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     db.session.commit()

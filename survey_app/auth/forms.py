@@ -44,9 +44,13 @@ class ChangePasswordForm(FlaskForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        #: Set when the current password given was checked and wrong (it counts as a
+        #: wrong password at login does).
+        self.wrong_current_password = False
 
     def validate_current_password(self, field) -> None:
         if not verify_password(self.user, field.data):
+            self.wrong_current_password = True
             raise ValidationError(_l("This is not your current password."))
 
     def validate_new_password(self, field) -> None:

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..agencies.models import Agency
@@ -43,10 +43,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Wrong passwords since the last successful login or lock.
+    #: Wrong passwords from browsers not recognised for this account (see
+    #: :class:`LoginDevice`) since the last lock or successful login from such a browser.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    #: Logins are refused until then (too many wrong passwords); an admin may unlock.
+    #: Logins from unrecognised browsers are refused until then (too many wrong
+    #: passwords); recognised ones keep their own budget. An admin may unlock.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Locks in a row: each one lasts twice as long as the one before (back-off).
+    login_lockouts: Mapped[int] = mapped_column(default=0, server_default="0")
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency | None] = relationship()
@@ -65,6 +69,7 @@ class User(UserMixin, db.Model):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def is_locked(self, now: datetime) -> bool:
+        """True while logins from unrecognised browsers are refused."""
         return self.locked_until is not None and self.locked_until > now
 
     @property
@@ -83,3 +88,50 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class LoginDevice(db.Model):
+    """A browser that has logged in to an account: it keeps its own budget of wrong
+    passwords, so a lock on the account (which only unrecognised browsers see)
+    does not keep the owner out (OWASP "device cookies").
+
+    The browser holds a signed random id in a cookie; only its SHA-256 is stored.
+    One browser may be recognised for several accounts (a shared counter PC).
+    """
+
+    __tablename__ = "login_devices"
+    __table_args__ = (UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 (hex) of the random id in the browser's device cookie.
+    device_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The last successful login from this browser; it is forgotten ``LOGIN_DEVICE_DAYS`` later.
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Wrong passwords from this browser since its last lock or successful login.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: This browser's logins to the account are refused until then.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Locks in a row (each twice as long as the one before).
+    login_lockouts: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def is_locked(self, now: datetime) -> bool:
+        """True while this browser's logins to the account are refused."""
+        return self.locked_until is not None and self.locked_until > now
+
+
+class UserSession(db.Model):
+    """A staff login session, known to the server: the session cookie carries a
+    random secret whose SHA-256 is the row's key. Logging out or changing the
+    password deletes the row, so a copy of the cookie stops working at once."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 (hex) of the secret in the session cookie.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The session ends then whatever the cookie says (``PERMANENT_SESSION_LIFETIME``).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

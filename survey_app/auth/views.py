@@ -1,4 +1,13 @@
-"""Staff login and logout, changing one's password, and when a session ends."""
+"""Staff login and logout, changing one's password, and when a session ends.
+
+Login protection follows OWASP's "device cookies": a browser that logged in to
+an account gets a signed cookie with a random id and is then *recognised* for
+that account. Wrong passwords from unrecognised browsers count against the
+account and, past ``LOGIN_MAX_FAILURES``, lock every unrecognised browser out of
+it with a growing back-off; a recognised browser has its own budget, so an
+attacker guessing from anywhere cannot keep the owner out. The per-address and
+per-account-name rate limits do not count a recognised browser either.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +16,10 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -16,15 +27,35 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
+from ..core.i18n import local_datetime
 from ..core.time import now_utc
 from ..extensions import db, limiter
+from ..feedback import audit
 from .forms import ChangePasswordForm, LoginForm
 from .permissions import public, signed_in
-from .services import MIN_PASSWORD_LENGTH, authenticate, set_password
+from .services import (
+    MIN_PASSWORD_LENGTH,
+    authenticate,
+    end_session,
+    login_budget,
+    paused_until,
+    recognised_device,
+    record_wrong_password,
+    remember_device,
+    set_password,
+    start_session,
+    user_by_email,
+)
 
 bp = Blueprint("auth", __name__)
+
+#: The device cookie: a signed random id, sent only with requests from this site.
+DEVICE_COOKIE = "hailong_device"
+_DEVICE_SALT = "hailong.login-device"
 
 
 def _safe_next(target: str | None) -> str:
@@ -45,16 +76,76 @@ def _account_key() -> str:
     return "login-account:" + (request.form.get("email") or "").strip().lower()[:255]
 
 
-def _start_session(user) -> None:
-    """A fresh session for ``user`` (no fixation), stamped for the timeouts."""
+def _own_account_key() -> str:
+    """The rate-limit key for the signed-in account (the address for anyone else)."""
+    if current_user.is_authenticated:
+        return f"password-change:{current_user.id}"
+    return "password-change-anonymous:" + get_remote_address()
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.secret_key]
+    return URLSafeTimedSerializer(keys, salt=_DEVICE_SALT)
+
+
+def _device_id() -> str | None:
+    """The id in this browser's device cookie, if it carries a valid, unexpired one."""
+    if "auth_device_id" not in g:
+        raw = request.cookies.get(DEVICE_COOKIE, "")
+        device_id = None
+        if 0 < len(raw) <= 200:
+            max_age = timedelta(days=current_app.config["LOGIN_DEVICE_DAYS"]).total_seconds()
+            try:
+                value = _device_serializer().loads(raw, max_age=max_age)
+            except BadData:
+                value = None
+            if isinstance(value, str) and 32 <= len(value) <= 64:
+                device_id = value
+        g.auth_device_id = device_id
+    return g.auth_device_id
+
+
+def _set_device_cookie(response: Response, device_id: str) -> Response:
+    """Give the browser (again) its device cookie, valid LOGIN_DEVICE_DAYS from now."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps(device_id),
+        max_age=int(timedelta(days=current_app.config["LOGIN_DEVICE_DAYS"]).total_seconds()),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",  # only ever needed by this site's own login and password forms
+    )
+    return response
+
+
+def _recognised_browser() -> bool:
+    """True if this browser is recognised for the account named in the login form:
+    such an attempt is left out of the address and account-name rate limits, as it
+    is limited by the browser's own budget of wrong passwords."""
+    if "auth_recognised" not in g:
+        device_id = _device_id()
+        user = user_by_email(request.form.get("email") or "") if device_id else None
+        g.auth_recognised = user is not None and recognised_device(user, device_id) is not None
+    return g.auth_recognised
+
+
+def _clear_session() -> None:
+    """Empty the session cookie, keeping only the chosen language."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _start_session(user, token: str) -> None:
+    """A fresh session for ``user`` (no fixation), stamped for the timeouts, carrying the
+    secret of its server-side record (:func:`~.services.start_session`)."""
+    _clear_session()
     login_user(user)
     session.permanent = True  # the cookie lasts PERMANENT_SESSION_LIFETIME, not "until quit"
     now = int(now_utc().timestamp())
     session["login_at"] = session["seen_at"] = now
+    session["sid"] = token
 
 
 @bp.before_app_request
@@ -74,11 +165,8 @@ def _expire_sessions():
         or now - seen_at > idle
         or now - login_at > absolute
     ):
-        lang = session.get("lang")
         logout_user()
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        _clear_session()
         flash(_("Your session has expired. Please log in again."), "info")
         return
     if now - seen_at >= 30:  # not on every request: the cookie need not change each time
@@ -87,26 +175,50 @@ def _expire_sessions():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_account_key
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    exempt_when=_recognised_browser,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_account_key,
+    exempt_when=_recognised_browser,
 )
 def login():
     """Staff login."""
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        device_id = _device_id()
+        user = authenticate(form.email.data, form.password.data, device_id)
         if user is not None:
-            _start_session(user)
+            device_id = remember_device(user, device_id)
+            token = start_session(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")), code=303)
-        db.session.commit()  # the failed attempt counts towards the lockout
+            _start_session(user, token)
+            if (until := paused_until(user)) is not None:
+                # only a recognised browser gets here during a lock: tell its owner
+                flash(
+                    _(
+                        "Someone entered wrong passwords for your account many times: logins to it "
+                        "from browsers you have not used with it are refused until %(when)s. "
+                        "If it was not you, change your password.",
+                        when=local_datetime(until),
+                    ),
+                    "info",
+                )
+            response = redirect(_safe_next(request.args.get("next")), code=303)
+            return _set_device_cookie(response, device_id)
+        db.session.commit()  # the failed attempt counts towards the lock
         # one message for every failure, so it tells nobody whether the account exists
         flash(
             _(
-                "Wrong e-mail or password, or the account is disabled or locked. "
-                "After %(n)d wrong passwords in a row an account is locked for %(minutes)d minutes.",
+                "Wrong e-mail or password, or the account is disabled or locked. After %(n)d wrong "
+                "passwords in a row, logins to an account from browsers that have not logged in to "
+                "it before are refused for %(minutes)d minutes, longer each time it happens again; "
+                "a browser you have logged in with before keeps working.",
                 n=current_app.config["LOGIN_MAX_FAILURES"],
                 minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
             ),
@@ -121,25 +233,53 @@ def login():
 @bp.post("/logout")
 @signed_in
 def logout():
-    """Log out (POST, so a link on another site cannot log staff out)."""
+    """Log out (POST, so a link on another site cannot log staff out). The session ends on
+    the server too, so a copy of its cookie no longer works; other browsers stay logged in."""
+    end_session(session.get("sid"))
+    db.session.commit()
     logout_user()
+    _clear_session()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"), code=303)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_CHANGE_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_own_account_key,
+)
 def change_password():
-    """Change one's own password; the account's other sessions end."""
-    form = ChangePasswordForm(user=current_user)
+    """Change one's own password; the account's other sessions end.
+
+    A wrong current password counts as a wrong password at login does, against
+    this browser's budget (:func:`~.services.record_wrong_password`); while that
+    budget is locked the form checks nothing.
+    """
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(user=user)
+    page = {"form": form, "min_length": MIN_PASSWORD_LENGTH}
+    if request.method == "POST" and login_budget(user, _device_id()).is_locked(now_utc()):
+        flash(
+            _(
+                "Too many wrong passwords: your password cannot be checked from this browser "
+                "for a while. Try again later."
+            ),
+            "error",
+        )
+        return render_template("auth/change_password.html", **page), 429
     if form.validate_on_submit():
-        user = current_user._get_current_object()
-        set_password(user, form.new_password.data)
+        set_password(user, form.new_password.data)  # ends every session, this one too
+        device_id = remember_device(user, _device_id())
+        token = start_session(user)
+        audit.record(user, "password_changed", target=user, detail="every other session ended")
         db.session.commit()
-        _start_session(user)  # this session goes on under the new password
+        _start_session(user, token)  # this browser goes on under the new password
         flash(_("Your password has been changed."), "success")
-        return redirect(url_for("staff.dashboard"), code=303)
+        return _set_device_cookie(redirect(url_for("staff.dashboard"), code=303), device_id)
+    if form.wrong_current_password:
+        record_wrong_password(user, _device_id())
+        db.session.commit()
     status = 400 if request.method == "POST" else 200
-    return render_template(
-        "auth/change_password.html", form=form, min_length=MIN_PASSWORD_LENGTH
-    ), status
+    return render_template("auth/change_password.html", **page), status

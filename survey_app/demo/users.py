@@ -6,17 +6,18 @@ from sqlalchemy import select
 
 from ..agencies.models import Agency
 from ..auth.models import Role, User
-from ..auth.services import create_user
+from ..auth.services import DEMO_PASSWORD, create_user
 from ..extensions import db
 
-#: (e-mail, name, role, agency code or None). One password for all: demo only.
+#: (e-mail, name, role, agency code or None). One password for all, :data:`DEMO_PASSWORD`:
+#: published, so the password policy refuses it for any other account.
 DEMO_USERS = (
     ("admin@demo.hailong.vn", "Quản trị Demo", Role.admin, None),
     ("dieuphoi@demo.hailong.vn", "Điều phối Văn phòng UBND", Role.coordinator, None),
     ("namsach@demo.hailong.vn", "Cán bộ Một cửa Nam Sách", Role.handler, "H-NAMSACH"),
     ("lanhdao@demo.hailong.vn", "Lãnh đạo Sở Nội vụ", Role.viewer, "SNV"),
 )
-DEMO_PASSWORD = "hailong-demo-2022"
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "ensure_demo_users"]
 
 
 def ensure_demo_users() -> list[str]:
@@ -30,6 +31,7 @@ def ensure_demo_users() -> list[str]:
             agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
             if agency is None:  # demo structure not loaded: skip scoped accounts
                 continue
-        create_user(email, name, DEMO_PASSWORD, role, agency)
+        # the one deliberate bypass of the policy, which refuses this published password
+        create_user(email, name, DEMO_PASSWORD, role, agency, enforce_policy=False)
         created.append(email)
     return created

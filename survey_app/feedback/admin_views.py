@@ -197,25 +197,28 @@ def audit_log():
     page = page_number(request.args.get("page"))
     stmt = (
         select(AuditLog)
-        .options(joinedload(AuditLog.user), joinedload(AuditLog.case))
+        .options(
+            joinedload(AuditLog.user), joinedload(AuditLog.case), joinedload(AuditLog.target_user)
+        )
         .order_by(AuditLog.id.desc())
     )
     if not current_user.sees_whole_province:
-        # an administrator of one agency sees what was done to its cases and by its staff
+        # an administrator of one agency sees what was done to its cases, by its staff
+        # and to its staff's accounts
         scope = (
             subtree_filter(current_user.agency)
             if current_user.agency is not None
             else Agency.id.is_(None)
         )
+        staff = select(User.id).join(Agency, User.agency_id == Agency.id).where(scope)
         stmt = stmt.where(
             AuditLog.case_id.in_(
                 select(FeedbackCase.id)
                 .join(Agency, FeedbackCase.agency_id == Agency.id)
                 .where(scope)
             )
-            | AuditLog.user_id.in_(
-                select(User.id).join(Agency, User.agency_id == Agency.id).where(scope)
-            )
+            | AuditLog.user_id.in_(staff)
+            | AuditLog.target_user_id.in_(staff)
         )
     if (case_id := parse_id(request.args.get("case"))) is not None:
         stmt = stmt.where(AuditLog.case_id == case_id)

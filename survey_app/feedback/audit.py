@@ -8,15 +8,24 @@ from .models import AuditLog, FeedbackCase
 
 
 def record(
-    user: User | None, action: str, case: FeedbackCase | None = None, detail: str = ""
+    user: User | None,
+    action: str,
+    case: FeedbackCase | None = None,
+    detail: str = "",
+    target: User | None = None,
 ) -> None:
-    """Add an audit line (flushed with the request's other changes)."""
+    """Add an audit line (flushed with the request's other changes).
+
+    :param user: who acted (None: the system, a citizen or a shell command);
+    :param target: the staff account an administrator's action was about.
+    """
     db.session.add(
         AuditLog(
             user_id=user.id if user else None,
             action=action,
             case_id=case.id if case else None,
             detail=detail[:2000],
+            target_user_id=target.id if target else None,
         )
     )
 

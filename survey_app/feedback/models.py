@@ -271,9 +271,12 @@ class AuditLog(db.Model):
         ForeignKey("feedback_cases.id", ondelete="SET NULL")
     )
     detail: Mapped[str] = mapped_column(Text, default="")
+    #: The staff account an administrator's action was about (created, role changed, unlocked…).
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     case: Mapped[FeedbackCase | None] = relationship()
+    target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])
 
 
 class OutboxMessage(db.Model):

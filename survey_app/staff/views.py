@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
 from ..agencies import services as agency_services
 from ..agencies.models import Agency, AgencyKind, Counter
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, check_agency, has_permission, requires
-from ..auth.services import set_password, unlock
+from ..auth.services import create_account, start_session, unlock_account, update_account
 from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
@@ -293,18 +303,28 @@ def users():
 
 
 def _apply_user_form(form: UserForm, user: User | None) -> User:
+    """Create the account or apply the form's changes to it (each audited)."""
     agency = db.session.get(Agency, int(form.agency_id.data)) if form.agency_id.data else None
     if user is None:
-        user = User(password_hash="")
-        db.session.add(user)
-    user.email = form.email.data.strip().lower()
-    user.full_name = form.full_name.data.strip()
-    user.role = Role(form.role.data)
-    user.agency = agency
-    user.active = form.active.data
-    if form.password.data:
-        set_password(user, form.password.data)
-    db.session.flush()
+        return create_account(
+            current_user,
+            form.email.data,
+            form.full_name.data,
+            form.password.data,
+            Role(form.role.data),
+            agency,
+            active=form.active.data,
+        )
+    update_account(
+        current_user,
+        user,
+        email=form.email.data,
+        full_name=form.full_name.data,
+        role=Role(form.role.data),
+        agency=agency,
+        active=form.active.data,
+        password=form.password.data or None,
+    )
     return user
 
 
@@ -339,7 +359,14 @@ def user_edit(user_id: int):
             )
             return render_template("staff/user_form.html", form=form, user=user), 400
         _apply_user_form(form, user)
+        own_new_session = None
+        if user.id == current_user.id and form.password.data:
+            # the new password ended every session of the account, this one too: go on in a new one
+            own_new_session = start_session(user)
         db.session.commit()
+        if own_new_session is not None:
+            login_user(user)  # the session id carries the new password's tag
+            session["sid"] = own_new_session
         flash(_("Account %(email)s saved.", email=user.email), "success")
         return redirect(url_for(".users"), code=303)
     status = 400 if request.method == "POST" else 200
@@ -351,7 +378,7 @@ def user_edit(user_id: int):
 def user_unlock(user_id: int):
     """Lift the lock that too many wrong passwords put on an account."""
     user = _user_or_404(user_id)
-    unlock(user)
+    unlock_account(current_user, user)
     db.session.commit()
     flash(_("Account %(email)s unlocked.", email=user.email), "success")
     return redirect(url_for(".user_edit", user_id=user.id), code=303)

@@ -16,6 +16,7 @@ from survey_app import create_app
 from survey_app.auth.models import Role, User
 from survey_app.auth.services import create_user, password_problems
 from survey_app.config import Config, TestConfig
+from survey_app.demo.users import DEMO_PASSWORD, ensure_demo_users
 from survey_app.extensions import db
 from tests import factories
 from tests.helpers import csrf_from, logged_in, login
@@ -41,6 +42,12 @@ def _user(app, email) -> User:
         user = db.session.scalar(select(User).where(User.email == email))
         db.session.expunge(user)
         return user
+
+
+def _set_cookie(reply, name: str) -> str:
+    """The Set-Cookie header of the cookie ``name`` (a login sets two: the session, the device)."""
+    (header,) = [h for h in reply.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    return header
 
 
 def _flash(reply) -> str:
@@ -174,6 +181,65 @@ def test_weak_passwords_are_refused(app_ctx, password, problem):
 
 def test_a_good_password_passes(app_ctx):
     assert password_problems("sông Hồng chảy về biển", "an@example.gov.vn") == []
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        DEMO_PASSWORD,
+        "HAILONG-DEMO-2022",
+        "hailong demo 2022",
+        "hailong-demo-2023!",
+        "Hài Lòng 2026 !!",
+    ],
+)
+def test_the_published_demo_password_and_its_variants_are_refused(app_ctx, password):
+    problems = password_problems(password, "an@example.gov.vn")
+    assert any("đã được công bố" in p for p in problems), problems
+
+
+def test_no_real_account_gets_the_demo_password(app, runner, world):
+    """Not from the shell, the admin form or the change-password form."""
+    args = ["users", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin"]
+    result = runner.invoke(args=[*args, "--password", DEMO_PASSWORD])
+    assert result.exit_code != 0 and "published" in result.output
+    with app.app_context():
+        with pytest.raises(ValueError):
+            create_user("c@b.vn", "C", DEMO_PASSWORD, Role.admin)
+    admin = logged_in(app, world.admin)
+    page = admin.get("/staff/users/new").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_from(page),
+        "email": "moi@example.gov.vn",
+        "full_name": "Tài khoản mới",
+        "role": "admin",
+        "password": DEMO_PASSWORD,
+    }
+    reply = admin.post("/staff/users/new", data=form)
+    assert reply.status_code == 400 and "đã được công bố" in reply.text
+    handler_id = _user(app, world.handler).id
+    page = admin.get(f"/staff/users/{handler_id}/edit").get_data(as_text=True)
+    reply = admin.post(
+        f"/staff/users/{handler_id}/edit",
+        data={**form, "csrf_token": csrf_from(page), "email": world.handler},
+    )
+    assert reply.status_code == 400 and "đã được công bố" in reply.text
+    change = _change(logged_in(app, world.handler), factories.PASSWORD, DEMO_PASSWORD)
+    assert change.status_code == 400 and "đã được công bố" in change.text
+    with app.app_context():
+        assert (
+            db.session.scalar(select(User).where(User.email.in_(["a@b.vn", "moi@example.gov.vn"])))
+            is None
+        )
+    assert login(app.test_client(), world.handler, DEMO_PASSWORD).status_code == 400
+
+
+def test_the_demo_loader_still_creates_the_demo_accounts(app):
+    with app.app_context():
+        created = ensure_demo_users()
+        db.session.commit()
+    assert "admin@demo.hailong.vn" in created
+    assert login(app.test_client(), "admin@demo.hailong.vn", DEMO_PASSWORD).status_code == 303
 
 
 def test_cli_refuses_a_common_password(app, runner):
@@ -311,7 +377,7 @@ def test_a_busy_session_still_ends_8_hours_after_login(app, world):
 def test_session_cookie_is_permanent_with_the_absolute_lifetime(app, world):
     client = app.test_client()
     reply = login(client, world.handler)
-    cookie = reply.headers["Set-Cookie"]
+    cookie = _set_cookie(reply, "session")
     assert "Expires=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain http in development and tests
 
@@ -338,7 +404,7 @@ def test_production_cookies_are_secure(app, database_url, world):
     client = prod.test_client()
     reply = login(client, world.handler)
     assert reply.status_code == 303
-    cookie = reply.headers["Set-Cookie"]
+    cookie = _set_cookie(reply, "session")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
