@@ -8,7 +8,7 @@
 - ``audit_log.target_user_id``: the staff account an administrator acted on.
 
 Revision ID: 9507a3bc4777
-Revises: d5a8e2c4f1b7
+Revises: e7b3c9d1a2f4
 Create Date: 2026-12-07 10:00:00
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "9507a3bc4777"
-down_revision = "d5a8e2c4f1b7"
+down_revision = "e7b3c9d1a2f4"
 branch_labels = None
 depends_on = None
 
