@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,27 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+#: PostgreSQL's answers when another transaction changed, or is changing, the rows a
+#: request writes: the request lost a race (SQLSTATE 40001 serialization_failure under
+#: REPEATABLE READ or SERIALIZABLE, 40P01 deadlock_detected). Nothing is wrong with the
+#: database; the request must be made again on what is saved now.
+CONCURRENT_CHANGE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_concurrent_change(error: BaseException) -> bool:
+    """True when ``error`` means another request changed the same rows at the same time.
+
+    That is SQLAlchemy's :class:`StaleDataError` (a versioned row, e.g. a feedback
+    case, was updated by someone else between this request's read and its write:
+    the UPDATE matched no row) and PostgreSQL's serialization failures and deadlocks.
+    """
+    if isinstance(error, StaleDataError):
+        return True
+    if isinstance(error, DBAPIError):
+        return getattr(error.orig, "sqlstate", None) in CONCURRENT_CHANGE_SQLSTATES
+    return False
 
 
 def install_sqlite_pragmas(engine: Engine) -> None:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -93,3 +94,5 @@ class VerdictForm(FlaskForm):
         validators=[InputRequired(message=_l("Say whether you agree with the answer."))],
     )
     reason = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=2000)])
+    #: The case's version when the page was shown (a change since then is not rated blind).
+    version = HiddenField(validators=[Optional(), Length(max=12)])

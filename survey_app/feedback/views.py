@@ -17,14 +17,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
 from ..agencies.models import Agency, Procedure
 from ..agencies.services import search_procedures
 from ..auth.permissions import public
+from ..core.db import is_concurrent_change
 from ..core.params import page_number, parse_id
 from ..core.redact import redact
 from ..core.uploads import accepts_uploads
@@ -264,18 +266,40 @@ def status(code: str):
         return redirect(url_for(".track", code=code.strip().upper()[:20]), code=303)
     form = VerdictForm()
     http_status = 200
+    changed = False
     if request.method == "POST":
-        if case.state != CaseState.published:
-            abort(409, description=_("The answer can be rated once it is published."))
-        if form.validate_on_submit():
-            _record_verdict(case, CitizenVerdict(form.verdict.data), form.reason.data)
-            db.session.commit()
-            flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
-            return redirect(url_for(".status", code=case.code), code=303)
-        http_status = 400
+        try:
+            # the page the citizen rated from showed another version of the case: staff
+            # reopened it, published a new answer… (pages from before the field: no check)
+            sent = form.version.data or ""
+            if sent and sent != str(case.version):
+                raise CaseChangedMeanwhile
+            if case.state != CaseState.published:
+                abort(409, description=_("The answer can be rated once it is published."))
+            if form.validate_on_submit():
+                _record_verdict(case, CitizenVerdict(form.verdict.data), form.reason.data)
+                db.session.commit()
+                flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
+                return redirect(url_for(".status", code=case.code), code=303)
+            http_status = 400
+        except (CaseChangedMeanwhile, StaleDataError, DBAPIError) as error:
+            # staff (or the same rating sent twice at once) changed the case between the
+            # page and this request: nothing recorded, the case as it is now, the
+            # citizen's choice and words kept in the form
+            if not (isinstance(error, CaseChangedMeanwhile) or is_concurrent_change(error)):
+                raise
+            db.session.rollback()
+            case = _tracked_case(code)
+            if case is None:
+                abort(404)
+            http_status, changed = 409, True
     return render_template(
-        "feedback/status.html", case=case, form=form, labels=STATE_LABELS
+        "feedback/status.html", case=case, form=form, labels=STATE_LABELS, changed=changed
     ), http_status
+
+
+class CaseChangedMeanwhile(Exception):
+    """The case changed after the page the citizen sent a request from was shown."""
 
 
 def _record_verdict(case: FeedbackCase, verdict: CitizenVerdict, reason: str | None) -> None:
