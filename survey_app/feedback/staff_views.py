@@ -25,9 +25,9 @@ from ..auth.permissions import Permission, has_permission, requires
 from ..core.db import is_concurrent_change
 from ..core.i18n import local_date
 from ..core.params import form_text, page_number, parse_id
-from ..core.time import local_today
+from ..core.time import local_today, now_utc
 from ..extensions import db
-from . import audit, notify, services
+from . import audit, notify, services, tracking
 from .models import AnswerTemplate, CaseChannel, CaseKind, CaseState, FeedbackCase
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
 from .workflow import (
@@ -305,6 +305,8 @@ def _case_page(
         summary_max=SUMMARY_MAX,
         refused=refused if error else None,
         unsaved=unsaved,
+        tracking_guard=tracking.guard_of(case),
+        now=now_utc(),
         error=error,
     )
     return (page, status) if error else page
@@ -539,7 +541,7 @@ def new():
                     _(
                         "Case %(code)s created. Give the citizen the tracking number %(secret)s.",
                         code=case.code,
-                        secret=secret,
+                        secret=tracking.format_secret(secret),
                     ),
                     "success",
                 )
