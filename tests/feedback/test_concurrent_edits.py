@@ -475,3 +475,22 @@ def test_any_other_view_losing_such_a_race_answers_409_not_500_or_503(app, world
         )
         assert reply.status_code == 409, type(error)
         assert "cùng lúc" in reply.get_data(as_text=True)
+
+
+def test_a_case_row_locked_too_long_by_another_request_is_a_409_with_the_case(
+    app, world, monkeypatch
+):
+    """PostgreSQL's lock_timeout (SQLSTATE 55P03) while changing a case: someone is
+    saving it right now; the user gets the case and what they typed, not a 503."""
+
+    def locked(*args, **kwargs):
+        raise OperationalError("UPDATE feedback_cases", {}, _Orig("55P03"))
+
+    handler = logged_in(app, world.handler)
+    send = _staff_post(handler, world, "transition", {"to_state": "screening", "note": "Đã xem"})
+    monkeypatch.setattr(staff_views, "transition", locked)
+    reply = send()
+    assert reply.status_code == 409
+    assert ">Đã xem</textarea>" in reply.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(FeedbackCase, world.case).state == CaseState.submitted
