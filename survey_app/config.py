@@ -81,6 +81,11 @@ class Config:
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "5/minute;30/day")
     #: Guessing tracking numbers is rate-limited per client address.
     TRACK_RATE_LIMIT = os.environ.get("TRACK_RATE_LIMIT", "10/minute;50/day")
+    #: ... and per case, whatever the address: after this many wrong numbers, tracking
+    #: the case with its number pauses for TRACK_CASE_LOCK_MINUTES (feedback/tracking.py
+    #: has the arithmetic: at most 10 guesses an hour per case by default).
+    TRACK_CASE_MAX_FAILURES = _env_int("TRACK_CASE_MAX_FAILURES", 5)
+    TRACK_CASE_LOCK_MINUTES = _env_int("TRACK_CASE_LOCK_MINUTES", 30)
 
     #: A second tap from the same client at the same counter within this many
     #: seconds is treated as a duplicate and not stored.

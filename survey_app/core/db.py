@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,27 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
         connect_args.setdefault("connect_timeout", int(config["DATABASE_CONNECT_TIMEOUT"]))
     options["connect_args"] = connect_args
     return options
+
+
+#: PostgreSQL's answers when another transaction changed, or is changing, the rows a
+#: request writes: the request lost a race (SQLSTATE 40001 serialization_failure under
+#: REPEATABLE READ or SERIALIZABLE, 40P01 deadlock_detected). Nothing is wrong with the
+#: database; the request must be made again on what is saved now.
+CONCURRENT_CHANGE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_concurrent_change(error: BaseException) -> bool:
+    """True when ``error`` means another request changed the same rows at the same time.
+
+    That is SQLAlchemy's :class:`StaleDataError` (a versioned row, e.g. a feedback
+    case, was updated by someone else between this request's read and its write:
+    the UPDATE matched no row) and PostgreSQL's serialization failures and deadlocks.
+    """
+    if isinstance(error, StaleDataError):
+        return True
+    if isinstance(error, DBAPIError):
+        return getattr(error.orig, "sqlstate", None) in CONCURRENT_CHANGE_SQLSTATES
+    return False
 
 
 def install_sqlite_pragmas(engine: Engine, lock_timeout: float = 5) -> None:

@@ -20,9 +20,11 @@ from sqlalchemy.exc import (
     InterfaceError,
     OperationalError,
 )
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from .db import is_concurrent_change
 
 log = logging.getLogger(__name__)
 
@@ -160,19 +162,12 @@ def register(app: Flask) -> None:
                     "The request contains a value that cannot be stored. Please check what you entered."
                 ),
             )
-        if isinstance(error, IntegrityError):
-            # the checks before saving passed, then a unique key or a reference did not:
-            # another request saved the same thing meanwhile (a double click, two tabs)
-            log.warning(
-                "conflict on %s %s: %s", request.method, request.path, str(error.orig)[:300]
-            )
-            return error_response(
-                409,
-                _(
-                    "This was saved at the same moment by another request (a second click, "
-                    "or another window). Please open the page again to see what is saved."
-                ),
-            )
+        if isinstance(error, IntegrityError) or is_concurrent_change(error):
+            # the checks before saving passed, then a unique key or a reference did not,
+            # or PostgreSQL found another transaction writing the same rows (a
+            # serialization failure, a deadlock): another request saved the same thing
+            # meanwhile (a double click, two tabs, a colleague)
+            return _saved_meanwhile(str(error.orig))
         if isinstance(error, (OperationalError, InterfaceError)) or error.connection_invalidated:
             log.error("database unavailable: %s", error.orig, exc_info=error)
             response = error_response(503)
@@ -181,11 +176,30 @@ def register(app: Flask) -> None:
         log.exception("database error on %s %s", request.method, request.path)
         return error_response(500)
 
+    @app.errorhandler(StaleDataError)
+    def stale_data(error: StaleDataError):
+        # a versioned row (a case) changed between this request's read and its write;
+        # views that change cases show the current state themselves, this is the net
+        _rollback_quietly()
+        return _saved_meanwhile(str(error))
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         _rollback_quietly()
         return error_response(500)
+
+
+def _saved_meanwhile(detail: str) -> Response:
+    """409: another request changed the same thing at the same moment."""
+    log.warning("conflict on %s %s: %s", request.method, request.path, detail[:300])
+    return error_response(
+        409,
+        _(
+            "This was saved at the same moment by another request (a second click, "
+            "or another window). Please open the page again to see what is saved."
+        ),
+    )
 
 
 def _rollback_quietly() -> None:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -63,6 +64,9 @@ class FeedbackForm(FlaskForm):
     )
     address = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=500)])
     consent = BooleanField(default=False)
+    #: A random key of the form's page: its sendings are one case (a double click).
+    #: (any other value is ignored, not refused: services.idempotency_key)
+    submit_key = HiddenField()
 
     def validate_contact_phone(self, field) -> None:
         if field.data and not PHONE.match(normalise_phone(field.data) or ""):
@@ -78,7 +82,8 @@ class TrackForm(FlaskForm):
     )
     secret = StringField(
         _l("Tracking number"),
-        validators=[InputRequired(message=_l("Enter the tracking number.")), Length(max=20)],
+        # (12 digits, typed with the spaces or dashes they are printed with)
+        validators=[InputRequired(message=_l("Enter the tracking number.")), Length(max=40)],
     )
 
 
@@ -93,3 +98,5 @@ class VerdictForm(FlaskForm):
         validators=[InputRequired(message=_l("Say whether you agree with the answer."))],
     )
     reason = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=2000)])
+    #: The case's version when the page was shown (a change since then is not rated blind).
+    version = HiddenField(validators=[Optional(), Length(max=12)])

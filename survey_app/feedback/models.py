@@ -85,6 +85,8 @@ class FeedbackCase(db.Model):
         Index("ix_feedback_cases_agency_state", "agency_id", "state"),
         Index("ix_feedback_cases_state_due", "state", "due_on"),
         Index("ix_feedback_cases_received", "received_at"),
+        # an index, not a constraint: SQLite adds it without copying the table
+        Index("uq_feedback_cases_submit_key_hash", "submit_key_hash", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +94,9 @@ class FeedbackCase(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     #: Keyed hash of the tracking secret given to the citizen.
     secret_hash: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the public form's submission key with the text sent: the same form
+    #: sent twice (a double click, Send again after the back button) is one case.
+    submit_key_hash: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[CaseKind] = mapped_column(Enum(CaseKind, native_enum=False, length=16))
     state: Mapped[CaseState] = mapped_column(
         Enum(CaseState, native_enum=False, length=24), default=CaseState.submitted
@@ -196,6 +201,30 @@ class CaseEvent(db.Model):
     actor: Mapped[User | None] = relationship()
     from_agency: Mapped[Agency | None] = relationship(foreign_keys=[from_agency_id])
     to_agency: Mapped[Agency | None] = relationship(foreign_keys=[to_agency_id])
+
+
+class TrackingGuard(db.Model):
+    """Wrong tracking numbers entered for one case, and the pause they cause
+    (:mod:`survey_app.feedback.tracking`).
+
+    Apart from the case's row: a guess must neither change the case's version (staff
+    pages would turn stale) nor wait for a colleague's change to the case.
+    """
+
+    __tablename__ = "case_tracking_guards"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Wrong numbers since the last pause or the last right number.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: Tracking with the number is paused until then; NULL or past: not paused.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Every wrong number entered for the case (shown to staff).
+    total_failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: How many times tracking was paused.
+    locks: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Attachment(db.Model):

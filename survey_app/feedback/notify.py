@@ -20,6 +20,7 @@ from ..core.i18n import local_date
 from ..extensions import db
 from .models import FeedbackCase
 from .outbox import enqueue
+from .tracking import format_secret
 from .workflow import OPEN_STATES, STATE_LABELS, work_calendar
 
 #: Reminders go out when this many working days are left.
@@ -44,7 +45,7 @@ def citizen_received(case: FeedbackCase, secret: str) -> None:
         _(
             "Case code: %(code)s\nTracking number: %(secret)s\n\nFollow it at %(url)s",
             code=case.code,
-            secret=secret,
+            secret=format_secret(secret),
             url=_track_url(case),
         ),
         dedupe_key=f"received:{case.id}",

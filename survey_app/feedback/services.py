@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -25,11 +23,17 @@ from ..core.time import now_utc
 from ..extensions import db
 from ..surveys.models import Response
 from .models import CaseChannel, CaseKind, CaseState, FeedbackCase, RoutingRule
+from .tracking import (  # noqa: F401 (the tracking number's helpers, used from here too)
+    SECRET_ALPHABET,
+    SECRET_LENGTH,
+    check_secret,
+    hash_secret,
+    new_secret,
+    secret_from_key,
+)
 from .workflow import Durations, start_clock, transition
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-SECRET_ALPHABET = "23456789"  # digits only: easy to read out on the phone
-SECRET_LENGTH = 8
 
 #: Words that mark a complaint (khiếu nại) or denunciation (tố cáo): not feedback.
 _COMPLAINT = re.compile(r"\b(khiếu\s*nại|tố\s*cáo|complain|complaint|denounc\w*)\b", re.IGNORECASE)
@@ -174,13 +178,32 @@ def _new_code(kind: CaseKind) -> str:
             return code
 
 
-def hash_secret(code: str, secret: str) -> str:
-    key = hashlib.sha256(("case-secret:" + current_app.config["SECRET_KEY"]).encode()).digest()
-    return hmac.new(key, f"{code}:{secret.strip()}".encode(), hashlib.sha256).hexdigest()
+#: A submission key as the public form carries it (``secrets.token_urlsafe(16)``).
+SUBMIT_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-def check_secret(case: FeedbackCase, secret: str) -> bool:
-    return hmac.compare_digest(case.secret_hash, hash_secret(case.code, secret))
+def idempotency_key(form_key: str | None, sub: Submission) -> str | None:
+    """What makes two sendings of the public form the same case: the random key of the
+    form's page and what it says (a double click sends both unchanged; a citizen who
+    goes back, rewrites the text and sends again files a second case).
+
+    :return: ``None`` if ``form_key`` is not a key the form gives (no deduplication).
+    """
+    if not form_key or not SUBMIT_KEY.fullmatch(form_key):
+        return None
+    kind = "complaint" if sub.is_complaint else sub.kind.value
+    return f"{form_key}\n{kind}\n{visible(clean_text(sub.content or ''))}"
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def case_for_key(key: str) -> FeedbackCase | None:
+    """The case filed by the sending identified by ``key`` (:func:`idempotency_key`), if any."""
+    return db.session.scalar(
+        select(FeedbackCase).where(FeedbackCase.submit_key_hash == _key_hash(key))
+    )
 
 
 def submit(
@@ -188,23 +211,29 @@ def submit(
     channel: CaseChannel,
     created_by: User | None = None,
     response: Response | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[FeedbackCase, str]:
     """Take in a case: validate, route, give it a code and a tracking secret.
 
     A text that is a complaint or denunciation is recorded as redirected (with
     the legal explanation), not processed.
 
+    :param idempotency_key: from :func:`idempotency_key`: stored (hashed, unique), and
+        the tracking number derived from it, so that a second sending of the same form
+        finds this case and can show its number again (:func:`case_for_key`). A second
+        INSERT with the same key fails on the unique index (``IntegrityError``).
     :return: the case and the tracking secret in clear (shown to the citizen once).
     :raises IntakeError: if Art. 7's requirements are not met (nothing stored).
     """
     sub = _cleaned(sub)
     validate_submission(sub)
-    secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+    secret = secret_from_key(idempotency_key) if idempotency_key else new_secret()
     code = _new_code(sub.kind)
     field = sub.field or (sub.procedure.field if sub.procedure else None)
     case = FeedbackCase(
         code=code,
         secret_hash=hash_secret(code, secret),
+        submit_key_hash=_key_hash(idempotency_key) if idempotency_key else None,
         kind=sub.kind,
         state=CaseState.submitted,
         channel=channel,

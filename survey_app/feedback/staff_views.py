@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from datetime import date, timedelta
+from functools import wraps
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,11 +22,12 @@ from ..agencies.models import Agency, Procedure
 from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core.db import is_concurrent_change
 from ..core.i18n import local_date
 from ..core.params import form_text, page_number, parse_id
-from ..core.time import local_today
+from ..core.time import local_today, now_utc
 from ..extensions import db
-from . import attachments, audit, notify, services
+from . import attachments, audit, notify, services, tracking
 from .models import AnswerTemplate, Attachment, CaseChannel, CaseKind, CaseState, FeedbackCase
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
 from .workflow import (
@@ -40,6 +44,7 @@ from .workflow import (
 )
 
 bp = Blueprint("cases", __name__, url_prefix="/staff/feedback")
+log = logging.getLogger(__name__)
 
 #: Lengths of the public answer and of the question as published.
 ANSWER_MAX, SUMMARY_MAX = 10_000, 5_000
@@ -247,9 +252,11 @@ def case(case_id: int):
     return _case_page(_case_or_404(case_id))
 
 
-def _case_page(case: FeedbackCase, error: str | None = None, refused: str = "step"):
-    """The case's page; after a refused ``step`` or ``extension``, with the message and
-    what was typed in that form."""
+def _case_page(
+    case: FeedbackCase, error: str | None = None, refused: str = "step", status: int = 400
+):
+    """The case's page; after a refused ``step``, ``answer`` or ``extension``, with the
+    message and what was typed in that form (answered with ``status``)."""
     audit.record(current_user, "read_personal_data", case)
     db.session.commit()
     handlers = _handlers_for(case)
@@ -265,6 +272,17 @@ def _case_page(case: FeedbackCase, error: str | None = None, refused: str = "ste
         .where((AnswerTemplate.agency_id == case.agency_id) | AnswerTemplate.agency_id.is_(None))
         .order_by(AnswerTemplate.title)
     ).all()
+    shown = {
+        "step": bool(allowed),
+        "answer": case.state in ANSWER_STATES,
+        "extension": case.state in EXTENSION_STATES and not case.extension_reason,
+    }
+    # what was typed in a form the case's new state no longer offers: shown to copy
+    unsaved = [
+        (name, text)
+        for name in TYPED_FIELDS.get(refused, ())
+        if error and not shown.get(refused) and (text := form_text(name))
+    ]
     page = render_template(
         "feedback/staff/case.html",
         case=case,
@@ -286,9 +304,35 @@ def _case_page(case: FeedbackCase, error: str | None = None, refused: str = "ste
         answer_max=ANSWER_MAX,
         summary_max=SUMMARY_MAX,
         refused=refused if error else None,
+        unsaved=unsaved,
+        tracking_guard=tracking.guard_of(case),
+        now=now_utc(),
         error=error,
     )
-    return (page, 400) if error else page
+    return (page, status) if error else page
+
+
+#: States in which the answer form is offered, and the extension form.
+ANSWER_STATES = (CaseState.assigned, CaseState.in_progress, CaseState.answered, CaseState.accepted)
+EXTENSION_STATES = (
+    CaseState.accepted,
+    CaseState.assigned,
+    CaseState.in_progress,
+    CaseState.transferred,
+)
+#: The text fields of each form of the case page (kept when a change is refused).
+TYPED_FIELDS = {
+    "step": ("reason", "note"),
+    "answer": ("answer", "public_summary"),
+    "extension": ("reason",),
+}
+#: PostgreSQL's lock_not_available: the case's row stayed locked by another request
+#: longer than ``lock_timeout`` (someone is saving this case right now).
+ROW_LOCKED = "55P03"
+
+
+class CaseChanged(Exception):
+    """The case changed after the page the request was sent from was shown."""
 
 
 @bp.get("/<int:case_id>/attachments/<int:attachment_id>")
@@ -309,34 +353,65 @@ def attachment(case_id: int, attachment_id: int):
 
 
 def _check_version(case: FeedbackCase) -> None:
-    """Refuse a change made on a stale page: someone else changed the case meanwhile."""
+    """Refuse a change made on a stale page: someone else changed the case meanwhile.
+
+    :raises CaseChanged: the page's version is not the case's.
+    """
     sent = request.form.get("version", "")
     if not re.fullmatch(r"[0-9]{1,9}", sent) or int(sent) != case.version:
-        abort(
-            409,
-            description=_(
-                "Someone else changed this case while you were working on it. "
-                "Nothing was saved: open the case again to see their change."
-            ),
-        )
+        raise CaseChanged
 
 
-def _commit_or_conflict() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        abort(
-            409,
-            description=_(
-                "Someone else changed this case while you were working on it. "
-                "Nothing was saved: open the case again to see their change."
-            ),
-        )
+def _conflict(error: Exception) -> bool:
+    """True if ``error`` means another request changed (or is changing) the same case."""
+    if isinstance(error, CaseChanged) or is_concurrent_change(error):
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == ROW_LOCKED
+
+
+def _shows_conflicts(refused: str):
+    """For a view that changes a case: when someone else changed it between the page
+    and this request (a stale page, or two requests at the same moment: the versioned
+    UPDATE matches no row, or PostgreSQL reports a serialization failure, a deadlock or
+    a row lock held too long), nothing is saved and the answer is a 409 with the case
+    as it is now and what the user typed in the ``refused`` form, never a 500."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(case_id: int):
+            try:
+                return view(case_id)
+            except (CaseChanged, StaleDataError, DBAPIError) as error:
+                if not _conflict(error):
+                    raise
+                db.session.rollback()
+                log.info("case %s changed meanwhile: %s", case_id, type(error).__name__)
+            case = db.session.scalar(visible_cases(current_user).where(FeedbackCase.id == case_id))
+            if case is None:  # transferred out of the user's sight by that change
+                abort(
+                    409,
+                    description=_(
+                        "Someone else changed this case while you were working on it, and it "
+                        "is no longer among the cases you handle. Nothing was saved."
+                    ),
+                )
+            return _case_page(case, str(CHANGED_MEANWHILE), refused=refused, status=409)
+
+        return wrapper
+
+    return decorate
+
+
+CHANGED_MEANWHILE = _l(
+    "Someone else changed this case while you were working on it. Nothing was saved: "
+    "here is the case as it is now, with what you typed. Check their change, then send "
+    "again if it is still needed."
+)
 
 
 @bp.post("/<int:case_id>/transition")
 @requires(Permission.handle_feedback)
+@_shows_conflicts("step")
 def do_transition(case_id: int):
     """Move the case to another state (the workflow decides whether that is allowed)."""
     case = _case_or_404(case_id)
@@ -369,7 +444,7 @@ def do_transition(case_id: int):
         notify.citizen_state_changed(case, case.public_reason or "")
     elif case.state == CaseState.published:
         notify.citizen_state_changed(case, _("The answer to your case has been published."))
-    _commit_or_conflict()
+    db.session.commit()
     flash(_("Saved: the case is now “%(state)s”.", state=STATE_LABELS[case.state]), "success")
     if not db.session.scalar(visible_cases(current_user).where(FeedbackCase.id == case_id)):
         return redirect(url_for(".queue"), code=303)  # transferred out of the user's sight
@@ -378,16 +453,12 @@ def do_transition(case_id: int):
 
 @bp.post("/<int:case_id>/answer")
 @requires(Permission.handle_feedback)
+@_shows_conflicts("answer")
 def save_answer(case_id: int):
     """Save the draft answer and the public summary (the question without personal data)."""
     case = _case_or_404(case_id)
     _check_version(case)
-    if case.state not in (
-        CaseState.assigned,
-        CaseState.in_progress,
-        CaseState.answered,
-        CaseState.accepted,
-    ):
+    if case.state not in ANSWER_STATES:
         abort(409, description=_("The answer can only be edited while the case is being handled."))
     answer = form_text("answer")
     summary = form_text("public_summary")
@@ -408,13 +479,14 @@ def save_answer(case_id: int):
     case.answer = answer or None
     case.public_summary = summary or None
     audit.record(current_user, "answer", case)
-    _commit_or_conflict()
+    db.session.commit()
     flash(_("Answer saved."), "success")
     return redirect(url_for(".case", case_id=case_id), code=303)
 
 
 @bp.post("/<int:case_id>/extend")
 @requires(Permission.handle_feedback)
+@_shows_conflicts("extension")
 def do_extend(case_id: int):
     """The single extension of the answer deadline, with its reason."""
     case = _case_or_404(case_id)
@@ -439,7 +511,7 @@ def do_extend(case_id: int):
             reason=case.extension_reason,
         ),
     )
-    _commit_or_conflict()
+    db.session.commit()
     flash(_("Deadline extended."), "success")
     return redirect(url_for(".case", case_id=case_id), code=303)
 
@@ -486,7 +558,7 @@ def new():
                     _(
                         "Case %(code)s created. Give the citizen the tracking number %(secret)s.",
                         code=case.code,
-                        secret=secret,
+                        secret=tracking.format_secret(secret),
                     ),
                     "success",
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from typing import NoReturn
 
 from flask import (
@@ -9,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -17,20 +20,24 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
 from ..agencies.models import Agency, Procedure
 from ..agencies.services import search_procedures
 from ..auth.permissions import public
+from ..core.db import is_concurrent_change
+from ..core.i18n import local_datetime
 from ..core.params import page_number, parse_id
 from ..core.redact import redact
+from ..core.time import now_utc
 from ..core.uploads import accepts_uploads
 from ..extensions import db, limiter
 from ..surveys.models import Response
-from . import attachments, notify, services
+from . import attachments, notify, services, tracking
 from .forms import FeedbackForm, TrackForm, VerdictForm
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
 from .workflow import STATE_LABELS, transition
@@ -102,7 +109,10 @@ def new():
     """The public form; also the survey's "file it as formal feedback" path."""
     from_survey = request.args.get("from") == "survey"
     response = _survey_response_for_conversion() if from_survey else None
-    if response is not None and _converted(response):  # the back button, or Send twice
+    sending = request.method == "POST" and "search" not in request.form
+    # (a sending of the form is first looked up by its key: the same form sent again
+    # shows its case's number instead of this 409)
+    if response is not None and not sending and _converted(response):
         _already_sent()
     form = FeedbackForm()
     form.agency_id.choices = _agency_choices()
@@ -126,13 +136,19 @@ def new():
 
     status = 200
     errors: dict[str, str] = {}
-    if request.method == "POST" and "search" not in request.form:
+    if sending:
         status = 400
         # (a text field of that name is not a file: only uploads count)
         uploads = [
             f for f in form.attachments.data or [] if isinstance(f, FileStorage) and f.filename
         ]
         if form.validate_on_submit():
+            submission = _submission_from(form)
+            key = services.idempotency_key(form.submit_key.data, submission)
+            if key is not None and (filed := services.case_for_key(key)) is not None:
+                return _show_filed(filed, key)  # a double click, or Send again
+            if response is not None and _converted(response):  # the back button, or Send twice
+                return _filed_meanwhile(key)  # (by this form's other sending: its case)
             try:
                 if len(uploads) > current_app.config["ATTACHMENT_MAX_FILES"]:
                     raise attachments.AttachmentError(
@@ -143,10 +159,12 @@ def new():
                     )
                 checked = [(u, *attachments.check_upload(u)) for u in uploads]
                 channel = CaseChannel.survey if response is not None else CaseChannel.web
-                case, secret = services.submit(_submission_from(form), channel, response=response)
+                case, secret = services.submit(
+                    submission, channel, response=response, idempotency_key=key
+                )
             except IntegrityError:  # the same Send, pressed twice, stored the case meanwhile
                 db.session.rollback()
-                _already_sent()
+                return _filed_meanwhile(key)
             except services.IntakeError as exc:
                 errors = exc.errors
             except attachments.AttachmentError as exc:
@@ -164,13 +182,16 @@ def new():
                 except IntegrityError:
                     attachments.discard(stored)
                     db.session.rollback()
-                    _already_sent()
+                    return _filed_meanwhile(key)
                 except Exception:
                     attachments.discard(stored)  # no files left behind without their case
                     raise
                 session[NEW_CASE_KEY] = {"code": code, "secret": secret}
                 _remember_tracked(case_id)
                 return redirect(url_for(".submitted"), code=303)
+    if not services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):
+        # a new page (or one from before pages had a key): its sendings are one case
+        form.submit_key.data = secrets.token_urlsafe(16)
     return (
         render_template(
             "feedback/new.html",
@@ -183,6 +204,23 @@ def new():
         ),
         status,
     )
+
+
+def _show_filed(case: FeedbackCase, key: str):
+    """The confirmation of ``case``, filed by an earlier sending of the same form: its
+    code and tracking number again (the browser shows only the last answer it got)."""
+    session[NEW_CASE_KEY] = {"code": case.code, "secret": services.secret_from_key(key)}
+    _remember_tracked(case.id)
+    return redirect(url_for(".submitted"), code=303)
+
+
+def _filed_meanwhile(key: str | None):
+    """After a unique key refused the case: the same form's other sending (a double
+    click) stored it meanwhile, so its confirmation; else the survey suggestion was
+    sent as a case already (409)."""
+    if key is not None and (filed := services.case_for_key(key)) is not None:
+        return _show_filed(filed, key)
+    _already_sent()
 
 
 def _converted(response: Response) -> bool:
@@ -214,7 +252,9 @@ def submitted():
     case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == data["code"]))
     if case is None:
         abort(404)
-    return render_template("feedback/submitted.html", case=case, secret=data["secret"])
+    return render_template(
+        "feedback/submitted.html", case=case, secret=tracking.format_secret(data["secret"])
+    )
 
 
 def _remember_tracked(case_id: int) -> None:
@@ -242,14 +282,43 @@ def track():
         case = db.session.scalar(
             select(FeedbackCase).where(FeedbackCase.code == form.code.data.strip().upper())
         )
-        # the same answer whether the code or the number is wrong: nothing to probe
-        if case is not None and services.check_secret(case, form.secret.data):
+        attempt = tracking.Attempt(ok=False)
+        if case is not None and case.id in session.get(TRACKED_KEY, []):
+            # this browser showed the right number before (the phone it was sent from):
+            # its attempts neither count nor wait for a pause somebody else caused
+            attempt = tracking.Attempt(ok=services.check_secret(case, form.secret.data))
+        elif case is not None:
+            attempt = tracking.try_number(case, form.secret.data)
+            db.session.commit()
+        if attempt.ok:
             _remember_tracked(case.id)
             return redirect(url_for(".status", code=case.code), code=303)
+        if attempt.locked_until is not None:
+            return _tracking_paused(case, attempt.locked_until, form)
+        # the same answer whether the code or the number is wrong: nothing to probe
         flash(_("No case matches this code and tracking number."), "error")
         return render_template("feedback/track.html", form=form), 404
     status = 400 if request.method == "POST" else 200
     return render_template("feedback/track.html", form=form), status
+
+
+def _tracking_paused(case: FeedbackCase, until: datetime, form: TrackForm):
+    """429: too many wrong numbers for this case; when to try again, and why the
+    citizen need not worry."""
+    flash(
+        _(
+            "Too many wrong tracking numbers were entered for case %(code)s. To protect it, "
+            "it cannot be opened with a tracking number until %(time)s; please try again "
+            "then. Your case is safe: nobody can see it without the right number. It still "
+            "opens on the phone or computer it was sent from or already followed on.",
+            code=case.code,
+            time=local_datetime(until),
+        ),
+        "error",
+    )
+    response = make_response(render_template("feedback/track.html", form=form), 429)
+    response.headers["Retry-After"] = str(max(1, int((until - now_utc()).total_seconds())))
+    return response
 
 
 @bp.route("/track/<code>", methods=["GET", "POST"])
@@ -264,18 +333,40 @@ def status(code: str):
         return redirect(url_for(".track", code=code.strip().upper()[:20]), code=303)
     form = VerdictForm()
     http_status = 200
+    changed = False
     if request.method == "POST":
-        if case.state != CaseState.published:
-            abort(409, description=_("The answer can be rated once it is published."))
-        if form.validate_on_submit():
-            _record_verdict(case, CitizenVerdict(form.verdict.data), form.reason.data)
-            db.session.commit()
-            flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
-            return redirect(url_for(".status", code=case.code), code=303)
-        http_status = 400
+        try:
+            # the page the citizen rated from showed another version of the case: staff
+            # reopened it, published a new answer… (pages from before the field: no check)
+            sent = form.version.data or ""
+            if sent and sent != str(case.version):
+                raise CaseChangedMeanwhile
+            if case.state != CaseState.published:
+                abort(409, description=_("The answer can be rated once it is published."))
+            if form.validate_on_submit():
+                _record_verdict(case, CitizenVerdict(form.verdict.data), form.reason.data)
+                db.session.commit()
+                flash(_("Thank you. Your opinion on the answer has been recorded."), "success")
+                return redirect(url_for(".status", code=case.code), code=303)
+            http_status = 400
+        except (CaseChangedMeanwhile, StaleDataError, DBAPIError) as error:
+            # staff (or the same rating sent twice at once) changed the case between the
+            # page and this request: nothing recorded, the case as it is now, the
+            # citizen's choice and words kept in the form
+            if not (isinstance(error, CaseChangedMeanwhile) or is_concurrent_change(error)):
+                raise
+            db.session.rollback()
+            case = _tracked_case(code)
+            if case is None:
+                abort(404)
+            http_status, changed = 409, True
     return render_template(
-        "feedback/status.html", case=case, form=form, labels=STATE_LABELS
+        "feedback/status.html", case=case, form=form, labels=STATE_LABELS, changed=changed
     ), http_status
+
+
+class CaseChangedMeanwhile(Exception):
+    """The case changed after the page the citizen sent a request from was shown."""
 
 
 def _record_verdict(case: FeedbackCase, verdict: CitizenVerdict, reason: str | None) -> None:

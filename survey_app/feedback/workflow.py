@@ -356,10 +356,19 @@ STATE_LABELS = {
 
 
 def recompute_open_deadlines() -> int:
-    """Recompute the due dates of running cases (after the calendar changed)."""
+    """Recompute the due dates of running cases (after the calendar changed).
+
+    The cases are read locked (``FOR UPDATE`` on PostgreSQL; SQLite's writer lock is
+    already held by the calendar change): a colleague's change to one of them waits
+    for this transaction instead of making it fail on a stale version.
+    """
     g.pop("work_calendar", None)
     cases = db.session.scalars(
-        db.select(FeedbackCase).where(FeedbackCase.state.in_(OPEN_STATES - FINAL_STATES))
+        db.select(FeedbackCase)
+        .where(FeedbackCase.state.in_(OPEN_STATES - FINAL_STATES))
+        .order_by(FeedbackCase.id)  # one order for every locker: no deadlock
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the locked rows, not what was read before
     ).all()
     for case in cases:
         refresh_due(case)

@@ -54,7 +54,7 @@ def test_create_and_read_a_case(client, world):
     assert (
         body["agency"] == "STP"
         and body["state"] == "submitted"
-        and len(body["tracking_number"]) == 8
+        and len(body["tracking_number"]) == 12
     )
     status = client.get(f"/api/v1/cases/{body['code']}", headers=auth(world))
     check(status, "/api/v1/cases/X")

@@ -38,7 +38,7 @@ DESKTOP = {
     "timezone_id": "Asia/Ho_Chi_Minh",
 }
 CODE = re.compile(r"PA-\d{2}-[A-HJ-NP-Z2-9]{6}")
-SECRET = re.compile(r"\d{8}")
+SECRET = re.compile(r"\d{4} \d{4} \d{4}")  # 12 digits, printed in groups
 
 CONTENT = "Quầy yêu cầu nộp thêm bản sao giấy khai sinh không có trong luật."
 NAME = "Nguyễn Văn An"

@@ -61,8 +61,11 @@ def test_submission_is_routed_to_the_procedures_agency_with_a_code_and_secret(wo
     with freeze_time(MONDAY):
         case, secret = services.submit(submission(procedure=world["birth"]), CaseChannel.web)
     assert case.code.startswith("PA-26-") and len(case.code) == 12
-    assert secret.isdigit() and len(secret) == 8
+    assert len(secret) == 12 and set(secret) <= set("23456789")  # 8^12 ≈ 6.9·10^10
     assert services.check_secret(case, secret) and not services.check_secret(case, "00000000")
+    # typed as printed, in groups, or with dashes
+    spaced = f"{secret[:4]} {secret[4:8]} {secret[8:]}"
+    assert services.check_secret(case, spaced) and services.check_secret(case, f" {spaced}-")
     assert case.agency == world["justice"] and case.field == world["civil"]
     assert case.state == S.submitted
     assert case.due_on == date(2026, 3, 4)  # screening: 2 working days
