@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import base64
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -23,7 +25,11 @@ MAX_DOSSIER_REF = 100
 
 
 def _key_for_limit() -> str:
-    return "api:" + (key_from_request() or request.remote_addr or "")[:24]
+    # a digest, so neither the rate-limit store nor a log line holds the key itself
+    key = key_from_request()
+    if key:
+        return "api:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return "api-addr:" + (request.remote_addr or "")
 
 
 @bp.post("/survey-links")

@@ -17,13 +17,15 @@ standard library's module for code run from this folder.)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import sys
 import time
 import uuid
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 ACCESS_LOGGER = "survey_app.access"
@@ -35,6 +37,14 @@ _SECRET_ARGS = frozenset({"token"})
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 _base_factory = logging.getLogRecordFactory()
+
+
+def pseudonym(value: str) -> str:
+    """A short keyed digest of ``value`` (an address, an API key, a rate-limit key)
+    for a log line: lines about the same client can be matched, but the log does
+    not hold the address or the key itself."""
+    key = hashlib.sha256(("log-pseudonym:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    return "#" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
 def _record_factory(*args, **kwargs) -> logging.LogRecord:

@@ -40,6 +40,7 @@ from limits.strategies import STRATEGIES, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import limiter
+from .logs import pseudonym
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def _hit(spec: str, key: str) -> None:
     """Count this request against every limit in ``spec``; 429 on the first one exceeded."""
     retry_after = over_limit(spec, key, request.endpoint or "")
     if retry_after is not None:
-        log.info("rate limit %s exceeded by %s at %s", spec, key, request.endpoint)
+        log.info("rate limit %s exceeded by %s at %s", spec, pseudonym(key), request.endpoint)
         raise TooManyRequests(retry_after=retry_after)
 
 

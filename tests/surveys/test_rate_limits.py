@@ -64,6 +64,28 @@ def test_fourth_submission_in_a_minute_is_429_in_the_visitors_language(
     assert limited.test_client().get(f"/s/{counter_code}").status_code == 200
 
 
+def test_a_refused_tap_logs_no_address(app, database_url, counter_code, caplog):
+    """The log says which limit was exceeded, and by a keyed pseudonym of the client,
+    never its address (personal data, NĐ 13/2023)."""
+    limited = _limited_app(database_url, "memory://", f"t{uuid.uuid4().hex}")
+    caplog.set_level("INFO", logger="survey_app.core.ratelimit")
+    address = {"REMOTE_ADDR": "203.0.113.77"}
+    statuses = []
+    for _ in range(4):
+        client = limited.test_client()
+        html = client.get(f"/s/{counter_code}", environ_base=address).get_data(as_text=True)
+        reply = client.post(
+            f"/s/{counter_code}",
+            data={"csrf_token": csrf_from(html), "overall": "4"},
+            environ_base=address,
+        )
+        statuses.append(reply.status_code)
+    assert statuses[-1] == 429
+    lines = [r.getMessage() for r in caplog.records if "exceeded" in r.getMessage()]
+    assert lines and all("203.0.113" not in line for line in lines)
+    assert all(" by #" in line for line in lines)
+
+
 def test_a_flask_limiter_429_is_explained_in_the_visitors_language(app, database_url):
     """/login, the feedback form and the API are limited by Flask-Limiter, whose own text
     is the limit itself ("10 per 1 minute"): the page says what it means instead."""
