@@ -76,6 +76,10 @@ class Config:
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "5/minute;30/day")
     #: Guessing tracking numbers is rate-limited per client address.
     TRACK_RATE_LIMIT = os.environ.get("TRACK_RATE_LIMIT", "10/minute;50/day")
+    #: Public searches (published answers, the feedback form's procedure search) per
+    #: client address, and how long one search statement may run on PostgreSQL.
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "20/minute;300/hour")
+    SEARCH_TIMEOUT_MS = _env_int("SEARCH_TIMEOUT_MS", 2000)
 
     #: A second tap from the same client at the same counter within this many
     #: seconds is treated as a duplicate and not stored.
