@@ -86,6 +86,10 @@ class Config:
     #: has the arithmetic: at most 10 guesses an hour per case by default).
     TRACK_CASE_MAX_FAILURES = _env_int("TRACK_CASE_MAX_FAILURES", 5)
     TRACK_CASE_LOCK_MINUTES = _env_int("TRACK_CASE_LOCK_MINUTES", 30)
+    #: Public searches (published answers, the feedback form's procedure search) per
+    #: client address, and how long one search statement may run on PostgreSQL.
+    SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "20/minute;300/hour")
+    SEARCH_TIMEOUT_MS = _env_int("SEARCH_TIMEOUT_MS", 2000)
 
     #: A second tap from the same client at the same counter within this many
     #: seconds is treated as a duplicate and not stored.

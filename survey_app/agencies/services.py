@@ -150,7 +150,8 @@ def search_procedures(query: str, limit: int = 20) -> list:
     """
     from .models import Procedure
 
-    words = fold(query).split()
+    # distinct words, at most eight: a query of a hundred words costs as much as eight
+    words = list(dict.fromkeys(fold(query).split()))[:8]
     if not words:
         return []
     rows = db.session.execute(

@@ -21,6 +21,7 @@ from ..core.params import json_body
 from ..extensions import db, limiter
 from ..feedback import notify
 from ..feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
+from ..feedback.published import PUBLISHED_STATES
 from ..feedback.services import IntakeError, Submission, submit
 from ..feedback.workflow import STATE_LABELS
 from .views import _key_for_limit, bp
@@ -36,8 +37,8 @@ CLOSED_STATES = (
 
 
 def case_status(case: FeedbackCase) -> dict:
-    """A case as the API shows it: no personal data."""
-    published = case.state in (CaseState.published, CaseState.closed) and case.answer
+    """A case as the API shows it: no personal data (the answer as published, redacted)."""
+    published = case.state in PUBLISHED_STATES
     return {
         "code": case.code,
         "kind": case.kind.value,
@@ -47,7 +48,7 @@ def case_status(case: FeedbackCase) -> dict:
         "procedure": case.procedure.code if case.procedure else None,
         "received_at": case.received_at.isoformat(),
         "due_on": case.due_on.isoformat() if case.due_on else None,
-        "answer": case.answer if published else None,
+        "answer": case.public_answer if published else None,
         "published_at": case.published_at.isoformat() if case.published_at else None,
     }
 
@@ -137,6 +138,9 @@ def read_case(code: str):
 
 #: Case codes as issued (e.g. PA-22-7KQ2MX): anything else cannot be one.
 _REQUEST_ID = re.compile(r"[A-Z0-9-]{1,40}")
+#: Open311 service_request_id: the case's random public id, never its code (which,
+#: with the tracking number, opens the case).
+_PUBLIC_ID = re.compile(r"[A-Z0-9]{1,24}")
 
 
 def _case_by_code(code: str) -> FeedbackCase | None:
@@ -145,6 +149,14 @@ def _case_by_code(code: str) -> FeedbackCase | None:
     if not _REQUEST_ID.fullmatch(code):
         return None
     return db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code))
+
+
+def _case_by_public_id(public_id: str) -> FeedbackCase | None:
+    """The case with this public id; None, without a query, for what cannot be one."""
+    public_id = public_id.strip().upper()
+    if not _PUBLIC_ID.fullmatch(public_id):
+        return None
+    return db.session.scalar(select(FeedbackCase).where(FeedbackCase.public_id == public_id))
 
 
 def _o311_error(status: int, description: str):
@@ -221,18 +233,18 @@ def service_definition(code: str, fmt: str):
 
 
 def _request_view(case: FeedbackCase) -> dict:
+    published = case.state in PUBLISHED_STATES
     return {
-        "service_request_id": case.code,
+        "service_request_id": case.public_id,
         "status": "closed" if case.state in CLOSED_STATES else "open",
         "status_notes": str(STATE_LABELS[case.state]),
         "service_name": case.field.name if case.field else None,
         "service_code": case.field.code if case.field else None,
-        # public: only the summary staff wrote without personal data
-        "description": case.public_summary,
+        # public: only what staff published (the question they confirmed, the answer
+        # redacted), never the citizen's text nor a draft
+        "description": case.public_summary if published else None,
         "agency_responsible": case.agency.name if case.agency else None,
-        "service_notice": case.answer
-        if case.state in (CaseState.published, CaseState.closed)
-        else None,
+        "service_notice": case.public_answer if published else None,
         "requested_datetime": case.received_at.isoformat(),
         "updated_datetime": case.updated_at.isoformat(),
         "expected_datetime": case.due_on.isoformat() if case.due_on else None,
@@ -286,7 +298,7 @@ def create_request(fmt: str):
     return jsonify(
         [
             {
-                "service_request_id": case.code,
+                "service_request_id": case.public_id,
                 "service_notice": str(STATE_LABELS[case.state]),
                 "account_id": None,
                 "token": None,
@@ -298,7 +310,7 @@ def create_request(fmt: str):
 @open311.get("/requests.<fmt>")
 @public
 def list_requests(fmt: str):
-    """GeoReport v2 GET service requests (public: no personal data).
+    """GeoReport v2 GET service requests: published cases only (public: no personal data).
 
     Ids and service codes that we never issue cannot match anything, so they
     are not sent to the database (which may refuse some characters).
@@ -306,12 +318,14 @@ def list_requests(fmt: str):
     status = request.args.get("status")
     if status not in (None, "", "open", "closed"):
         return _o311_error(400, "status must be open or closed")
-    stmt = select(FeedbackCase).options(
-        joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency)
+    stmt = (
+        select(FeedbackCase)
+        .options(joinedload(FeedbackCase.field), joinedload(FeedbackCase.agency))
+        .where(FeedbackCase.state.in_(PUBLISHED_STATES))
     )
     asked = [i.strip().upper() for i in request.args.get("service_request_id", "").split(",")]
     asked = [i for i in asked if i]
-    ids = [i for i in asked[:100] if _REQUEST_ID.fullmatch(i)]
+    ids = [i for i in asked[:100] if _PUBLIC_ID.fullmatch(i)]
     service_code = request.args.get("service_code") or None
     if (asked and not ids) or (
         service_code is not None
@@ -319,7 +333,7 @@ def list_requests(fmt: str):
     ):
         return jsonify([])
     if ids:
-        stmt = stmt.where(FeedbackCase.code.in_(ids))
+        stmt = stmt.where(FeedbackCase.public_id.in_(ids))
     if service_code is not None:
         stmt = stmt.join(ProcedureField, FeedbackCase.field_id == ProcedureField.id).where(
             ProcedureField.code == service_code
@@ -335,8 +349,12 @@ def list_requests(fmt: str):
 @open311.get("/requests/<code>.<fmt>")
 @public
 def get_request(code: str, fmt: str):
-    """GeoReport v2 GET one service request."""
-    case = _case_by_code(code)
+    """GeoReport v2 GET one service request, by the id its POST returned.
+
+    The id is random and appears publicly only once the case is published, so the
+    caller that filed the request can follow it; nobody can walk the cases.
+    """
+    case = _case_by_public_id(code)
     if case is None:
         return _o311_error(404, "no request has this id")
     return jsonify([_request_view(case)])

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import base64
+import hashlib
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _

@@ -7,6 +7,7 @@ live in :mod:`survey_app.feedback.workflow`; this module only stores them.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -19,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +80,17 @@ class CalendarOverride(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
+#: Letters of the public id: no 0/O or 1/I to confuse.
+PUBLIC_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#: 16 characters of 32: 80 random bits, so public ids cannot be walked or guessed.
+PUBLIC_ID_LENGTH = 16
+
+
+def new_public_id() -> str:
+    """A random public identifier for a case (public lists and Open311)."""
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
 class FeedbackCase(db.Model):
     """A report or proposal, from intake to publication."""
 
@@ -87,11 +101,17 @@ class FeedbackCase(db.Model):
         Index("ix_feedback_cases_received", "received_at"),
         # an index, not a constraint: SQLite adds it without copying the table
         Index("uq_feedback_cases_submit_key_hash", "submit_key_hash", unique=True),
+        Index("uq_feedback_cases_public_id", "public_id", unique=True),
+        Index("ix_feedback_cases_published_at", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Human-friendly public code, e.g. ``PA-26-K7Q2MX``.
+    #: Human-friendly code the citizen tracks the case with, e.g. ``PA-26-K7Q2MX``;
+    #: never shown in public lists (with the tracking number it opens the case).
     code: Mapped[str] = mapped_column(String(20), unique=True)
+    #: Random id that public lists and Open311 show instead of the code (every row has
+    #: one: the default here and the migration's backfill).
+    public_id: Mapped[str | None] = mapped_column(String(24), default=new_public_id)
     #: Keyed hash of the tracking secret given to the citizen.
     secret_hash: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the public form's submission key with the text sent: the same form
@@ -140,6 +160,15 @@ class FeedbackCase(db.Model):
     answer: Mapped[str | None] = mapped_column(Text)
     #: The question as published: the content without personal data (set by staff).
     public_summary: Mapped[str | None] = mapped_column(Text)
+    #: When staff confirmed that ``public_summary`` holds no personal data; an edit
+    #: without a new confirmation clears it. Publishing needs it (who: the audit log).
+    public_summary_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The answer as published: ``answer`` with personal data masked, set on publication
+    #: and cleared when the case is reopened. Public pages and Open311 show only this.
+    public_answer: Mapped[str | None] = mapped_column(Text)
+    #: Words of the published procedure, question and answer, folded (no diacritics),
+    #: for the public search; NULL unless published. A full-text index on PostgreSQL.
+    search_text: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -356,3 +385,11 @@ Index(
     FeedbackCase.due_on,
     FeedbackCase.id,
 )
+# The public search of published answers (feedback.published): a full-text index of the
+# folded words, PostgreSQL only (SQLite searches the few published rows with LIKE).
+Index(
+    "ix_feedback_cases_search",
+    func.to_tsvector(text("'simple'::regconfig"), FeedbackCase.search_text),
+    postgresql_using="gin",
+    postgresql_where=FeedbackCase.search_text.is_not(None),
+).ddl_if(dialect="postgresql")

@@ -25,6 +25,7 @@ from ..auth.permissions import Permission, has_permission, requires
 from ..core.db import is_concurrent_change
 from ..core.i18n import local_date
 from ..core.params import form_text, page_number, parse_id
+from ..core.redact import contains_personal_data, redact
 from ..core.time import local_today, now_utc
 from ..extensions import db
 from . import attachments, audit, notify, services, tracking
@@ -48,6 +49,13 @@ log = logging.getLogger(__name__)
 
 #: Lengths of the public answer and of the question as published.
 ANSWER_MAX, SUMMARY_MAX = 10_000, 5_000
+#: States in which the answer is written.
+ANSWER_STATES = (
+    CaseState.accepted,
+    CaseState.assigned,
+    CaseState.in_progress,
+    CaseState.answered,
+)
 
 PAGE_SIZE = 50
 STAFF_CHANNELS = (CaseChannel.paper, CaseChannel.phone, CaseChannel.email)
@@ -253,10 +261,15 @@ def case(case_id: int):
 
 
 def _case_page(
-    case: FeedbackCase, error: str | None = None, refused: str = "step", status: int = 400
+    case: FeedbackCase,
+    error: str | None = None,
+    refused: str = "step",
+    status: int = 400,
+    typed: dict | None = None,
 ):
     """The case's page; after a refused ``step``, ``answer`` or ``extension``, with the
-    message and what was typed in that form (answered with ``status``)."""
+    message and what was typed in that form (or ``typed``, what the answer form should
+    show), answered with ``status``."""
     audit.record(current_user, "read_personal_data", case)
     db.session.commit()
     handlers = _handlers_for(case)
@@ -274,7 +287,12 @@ def _case_page(
     ).all()
     shown = {
         "step": bool(allowed),
-        "answer": case.state in ANSWER_STATES,
+        # coordinators may still write the published question after approval
+        "answer": case.state in ANSWER_STATES
+        or (
+            case.state == CaseState.approved
+            and has_permission(current_user, Permission.coordinate_feedback)
+        ),
         "extension": case.state in EXTENSION_STATES and not case.extension_reason,
     }
     # what was typed in a form the case's new state no longer offers: shown to copy
@@ -300,7 +318,13 @@ def _case_page(
         channel_labels=CHANNEL_LABELS,
         step=request.form if error and refused == "step" else {},
         extension=request.form if error and refused == "extension" else {},
-        typed=request.form if error and refused == "answer" else {},
+        typed=typed
+        if typed is not None
+        else (request.form if error and refused == "answer" else {}),
+        answer_open=case.state in ANSWER_STATES,
+        # what the public will see: a question to start from, the answer as published
+        suggested_summary="" if case.public_summary else redact(case.content),
+        answer_preview=redact(case.answer) if contains_personal_data(case.answer) else None,
         answer_max=ANSWER_MAX,
         summary_max=SUMMARY_MAX,
         refused=refused if error else None,
@@ -455,13 +479,20 @@ def do_transition(case_id: int):
 @requires(Permission.handle_feedback)
 @_shows_conflicts("answer")
 def save_answer(case_id: int):
-    """Save the draft answer and the public summary (the question without personal data)."""
+    """Save the draft answer and the question as published, which staff confirm."""
     case = _case_or_404(case_id)
     _check_version(case)
-    if case.state not in ANSWER_STATES:
+    answer_open = case.state in ANSWER_STATES
+    # after approval the answer is fixed; coordinators may still write the question
+    summary_open = answer_open or (
+        case.state == CaseState.approved
+        and has_permission(current_user, Permission.coordinate_feedback)
+    )
+    if not summary_open:
         abort(409, description=_("The answer can only be edited while the case is being handled."))
-    answer = form_text("answer")
+    answer = form_text("answer") if answer_open else (case.answer or "")
     summary = form_text("public_summary")
+    confirmed = request.form.get("confirm_summary") == "y"
     if len(answer) > ANSWER_MAX or len(summary) > SUMMARY_MAX:  # kept in the form, not lost
         db.session.rollback()
         return _case_page(
@@ -476,8 +507,31 @@ def save_answer(case_id: int):
             ),
             refused="answer",
         )
+    if confirmed and not summary:
+        db.session.rollback()
+        return _case_page(
+            case, _("Write the question as published before confirming it."), refused="answer"
+        )
+    if confirmed and contains_personal_data(summary):
+        db.session.rollback()  # nothing saved; the masked text is offered to confirm
+        return _case_page(
+            case,
+            _(
+                "The question as published still contains personal data (a phone number, an "
+                "e-mail address, an ID number or a name). It is masked below: read it and "
+                "confirm again."
+            ),
+            refused="answer",
+            typed={**request.form, "public_summary": redact(summary), "confirm_summary": ""},
+        )
     case.answer = answer or None
+    reconfirmed = summary != (case.public_summary or "") or not case.public_summary_confirmed_at
     case.public_summary = summary or None
+    if not (confirmed and summary):
+        case.public_summary_confirmed_at = None  # an unconfirmed question is not published
+    elif reconfirmed:
+        case.public_summary_confirmed_at = now_utc()
+        audit.record(current_user, "confirm_summary", case)  # who confirmed it, and when
     audit.record(current_user, "answer", case)
     db.session.commit()
     flash(_("Answer saved."), "success")

@@ -20,8 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
@@ -32,12 +31,11 @@ from ..auth.permissions import public
 from ..core.db import is_concurrent_change
 from ..core.i18n import local_datetime
 from ..core.params import page_number, parse_id
-from ..core.redact import redact
 from ..core.time import now_utc
 from ..core.uploads import accepts_uploads
 from ..extensions import db, limiter
 from ..surveys.models import Response
-from . import attachments, notify, services, tracking
+from . import attachments, notify, published, services, tracking
 from .forms import FeedbackForm, TrackForm, VerdictForm
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
 from .workflow import STATE_LABELS, transition
@@ -46,7 +44,6 @@ bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
 TRACKED_KEY = "tracked_cases"  # case ids this browser proved it may see
 NEW_CASE_KEY = "new_case"  # code and secret shown once after submission
-PUBLISHED_STATES = (CaseState.published, CaseState.closed)
 
 
 def _agency_choices(empty: str | None = None):
@@ -104,6 +101,12 @@ def _submission_from(form: FeedbackForm) -> services.Submission:
     lambda: current_app.config["FEEDBACK_RATE_LIMIT"],
     methods=["POST"],
     exempt_when=lambda: "search" in request.form,
+)
+@limiter.shared_limit(  # the procedure search: not a filing, but not free either
+    lambda: current_app.config["SEARCH_RATE_LIMIT"],
+    scope="public-search",
+    methods=["POST"],
+    exempt_when=lambda: not _searching(),
 )
 def new():
     """The public form; also the survey's "file it as formal feedback" path."""
@@ -384,32 +387,45 @@ def _record_verdict(case: FeedbackCase, verdict: CitizenVerdict, reason: str | N
         )
 
 
+def _searching() -> bool:
+    """True for a request that searches (the public searches share one rate limit)."""
+    return bool((request.args.get("q") or "").strip()) or "search" in request.form
+
+
 @bp.get("/answers")
 @public
+@limiter.shared_limit(
+    lambda: current_app.config["SEARCH_RATE_LIMIT"],
+    scope="public-search",
+    exempt_when=lambda: not _searching(),
+)
 def answers():
-    """Published answers, searchable by procedure and agency, without personal data."""
-    query = (request.args.get("q") or "").strip()[:200]
+    """Published answers, searchable by words and agency; only what staff published."""
+    query = (request.args.get("q") or "").strip()
     agency_id = request.args.get("agency", "")
-    stmt = (
-        select(FeedbackCase)
-        .options(joinedload(FeedbackCase.procedure), joinedload(FeedbackCase.agency))
-        .where(FeedbackCase.state.in_(PUBLISHED_STATES))
-        .order_by(FeedbackCase.published_at.desc())
-    )
-    if parse_id(agency_id) is not None:
-        stmt = stmt.where(FeedbackCase.agency_id == parse_id(agency_id))
-    if query:
-        ids = [p.id for p in search_procedures(query, limit=500)]
-        stmt = stmt.where(FeedbackCase.procedure_id.in_(ids or [-1]))
+    agencies = _agency_choices(_("(All agencies)"))
     page = page_number(request.args.get("page"))
-    cases = db.session.scalars(stmt.limit(21).offset((page - 1) * 20)).all()
+    cases, error, status = [], None, 200
+    try:
+        words = published.search_words(query)
+        published.cap_statement_time()
+        stmt = published.published_cases(words, parse_id(agency_id))
+        cases = db.session.scalars(stmt.limit(21).offset((page - 1) * 20)).unique().all()
+    except published.SearchError as exc:
+        error, status = str(exc), 400
+    except OperationalError as exc:
+        if not published.is_timeout(exc):
+            raise
+        db.session.rollback()
+        error, status = _("The search took too long. Please try again with other words."), 503
     return render_template(
         "feedback/answers.html",
         cases=cases[:20],
         has_more=len(cases) > 20,
         page=page,
-        query=query,
+        query=query[: published.MAX_QUERY_CHARS],
+        max_chars=published.MAX_QUERY_CHARS,
         agency_id=agency_id,
-        agencies=_agency_choices(_("(All agencies)")),
-        redact=redact,
-    )
+        agencies=agencies,
+        error=error,
+    ), status

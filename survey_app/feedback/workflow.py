@@ -16,6 +16,7 @@ from ..agencies.models import Agency
 from ..auth.models import Role, User
 from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
+from . import published
 from .models import CalendarOverride, CaseEvent, CaseState, FeedbackCase
 from .workdays import Pause, WorkCalendar, compute_deadline
 
@@ -192,7 +193,8 @@ def transition(
         sees it).
     :param agency: the new agency for a transfer (None = the coordinators' queue).
     :raises TransitionError: if the transition is not allowed, or not for this user,
-        or a required reason or target is missing.
+        or a required reason or target is missing, or (publishing) the question as
+        published is not confirmed or still holds personal data.
     """
     from_state = case.state
     if to_state not in TRANSITIONS[from_state]:
@@ -230,6 +232,8 @@ def transition(
         raise TransitionError(_l("Choose who will handle the case."))
     if to_state == S.answered and not (case.answer and case.answer.strip()):
         raise TransitionError(_l("Write the answer before marking the case answered."))
+    if to_state == S.published and (problem := published.publication_problem(case)):
+        raise TransitionError(problem)  # never the citizen's own text on a public page
 
     durations = Durations.from_config()
     from_agency = case.agency
@@ -278,12 +282,14 @@ def transition(
     elif to_state == S.in_progress and from_state in (S.published, S.closed):
         # the citizen's disagreement (if that is what reopened it) stays on record
         case.published_at = case.closed_at = None
+        published.unpublish(case)
         start_clock(case, durations.answer)
     elif to_state == S.approved:
         case.approved_at = now_utc()
         start_clock(case, durations.publish)
     elif to_state == S.published:
         case.published_at = now_utc()
+        published.publish(case)
         case.citizen_verdict = None  # a new answer awaits the citizen's opinion
         refresh_due(case)
     elif to_state == S.closed:

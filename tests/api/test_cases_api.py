@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from survey_app.api.services import create_api_client
 from survey_app.auth.models import Role
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback.models import CaseChannel, CaseState, FeedbackCase
 from survey_app.feedback.workflow import transition
@@ -143,6 +144,7 @@ def test_open311_post_and_get_requests(app, client, world):
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase))
         assert case.channel == CaseChannel.api and case.submitter_name == "An Nguyễn"
+        assert code == case.public_id != case.code  # the random public id, not the code
     one = client.get(f"/open311/v2/requests/{code}.json")
     check(one, f"/open311/v2/requests/{code}.json")
     assert one.json[0]["status"] == "open" and one.json[0]["description"] is None  # no summary yet
@@ -151,7 +153,7 @@ def test_open311_post_and_get_requests(app, client, world):
     )
     listing = client.get("/open311/v2/requests.json?status=open&service_code=HT")
     check(listing, "/open311/v2/requests.json")
-    assert [r["service_request_id"] for r in listing.json] == [code]
+    assert listing.json == []  # only published cases are listed
     bad = client.get("/open311/v2/requests.json?status=maybe")
     check(bad, "/open311/v2/requests.json")
     assert bad.status_code == 400
@@ -193,13 +195,16 @@ def test_published_answer_is_visible_through_both_apis(app, client, world):
         transition(case, CaseState.assigned, coordinator, assignee=coordinator)
         transition(case, CaseState.in_progress, coordinator)
         case.answer, case.public_summary = "Đã chấn chỉnh.", "Quầy đòi bản sao không cần thiết."
+        case.public_summary_confirmed_at = now_utc()
         for state in (CaseState.answered, CaseState.approved, CaseState.published):
             transition(case, state, coordinator)
         db.session.commit()
+        public_id = case.public_id
     status = client.get(f"/api/v1/cases/{code}", headers=auth(world))
     check(status, "/api/v1/cases/X")
     assert status.json["answer"] == "Đã chấn chỉnh." and status.json["state"] == "published"
-    one = client.get(f"/open311/v2/requests/{code}.json")
+    assert client.get(f"/open311/v2/requests/{code}.json").status_code == 404  # not by code
+    one = client.get(f"/open311/v2/requests/{public_id}.json")
     check(one, "/open311/v2/requests/X.json")
     assert one.json[0]["status"] == "closed" and one.json[0]["service_notice"] == "Đã chấn chỉnh."
     assert one.json[0]["description"] == "Quầy đòi bản sao không cần thiết."

@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from survey_app.auth.models import Role, User
 from survey_app.auth.services import create_user
+from survey_app.core.redact import redact
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
 from survey_app.feedback.services import Submission, submit
@@ -113,6 +115,8 @@ def cases_of(live, **where) -> list[dict]:
                 "due_on": c.due_on,
                 "answer": c.answer,
                 "public_summary": c.public_summary,
+                "public_summary_confirmed_at": c.public_summary_confirmed_at,
+                "public_id": c.public_id,
                 "published_at": c.published_at,
                 "citizen_verdict": c.citizen_verdict,
                 "events": [
@@ -351,12 +355,17 @@ def test_handler_answers_coordinator_publishes_citizen_disagrees(browser, live):
         assert the_case(live, world.case_id)["state"] == CaseState.in_progress
 
         page.locator(f"{ANSWER_FORM} textarea[name=answer]").fill(answer)
-        page.locator(f"{ANSWER_FORM} textarea[name=public_summary]").fill(summary)
+        # the question as published starts as the citizen's text, masked; staff confirm it
+        box = page.locator(f"{ANSWER_FORM} textarea[name=public_summary]")
+        assert box.input_value() == redact(CONTENT)
+        box.fill(summary)
+        page.check(f"{ANSWER_FORM} input[name=confirm_summary]")
         reply = submit_form(page, f"{ANSWER_FORM} button[type=submit]")
         assert reply.status == 200
         assert page.url == f"{live.url}/staff/feedback/{world.case_id}", page.url
         saved = the_case(live, world.case_id)
         assert (saved["answer"], saved["public_summary"]) == (answer, summary)
+        assert saved["public_summary_confirmed_at"] is not None
         assert page.locator(f"{ANSWER_FORM} textarea[name=answer]").input_value() == answer
 
         next_step(page, live, world.case_id, "answered")
@@ -445,7 +454,8 @@ def test_user_text_never_runs_on_staff_or_citizen_pages(browser, live):
             transition(case, state, coordinator)
         transition(case, CaseState.assigned, coordinator, assignee=coordinator)
         transition(case, CaseState.in_progress, coordinator)
-        case.answer = XSS
+        case.answer = case.public_summary = XSS
+        case.public_summary_confirmed_at = now_utc()
         for state in (CaseState.answered, CaseState.approved, CaseState.published):
             transition(case, state, coordinator)
         db.session.commit()
@@ -477,11 +487,12 @@ def test_user_text_never_runs_on_staff_or_citizen_pages(browser, live):
         assert_inert(page)
         assert page.locator("div.answer").inner_text() == XSS
         assert page.goto(f"{live.url}/feedback/answers").status == 200
-        article = page.locator("article.published", has_text=world.code)
+        public_id = the_case(live, world.case_id)["public_id"]
+        article = page.locator(f"article#answer-{public_id}")
         assert article.count() == 1
         assert_inert(page)
-        assert article.locator("h3 + p").inner_text() == XSS  # the question: the content, redacted
-        assert article.locator("div.answer").inner_text() == XSS
+        assert article.locator("h3 + p").inner_text() == XSS  # the question as confirmed
+        assert article.locator("div.answer").inner_text() == XSS  # the answer, redacted
     finally:
         context.close()
 

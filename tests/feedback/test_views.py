@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from survey_app.auth.models import Role
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
 from survey_app.feedback.services import Submission, submit
@@ -307,12 +308,14 @@ def test_citizen_disagreement_reopens_and_published_list_has_no_personal_data(ap
         transition(case, CaseState.assigned, coordinator, assignee=coordinator)
         transition(case, CaseState.in_progress, coordinator)
         case.answer = "Sở đã chấn chỉnh việc trả kết quả chậm."
+        case.public_summary = "Trả kết quả khai sinh chậm."
+        case.public_summary_confirmed_at = now_utc()
         for state in (CaseState.answered, CaseState.approved, CaseState.published):
             transition(case, state, coordinator)
         db.session.commit()
         code = case.code
     listing = client.get("/feedback/answers?q=khai sinh").get_data(as_text=True)
-    assert "Sở đã chấn chỉnh" in listing
+    assert "Sở đã chấn chỉnh" in listing and "Trả kết quả khai sinh chậm." in listing
     assert '<option value="" selected>(Tất cả cơ quan)</option>' in listing
     assert "Lê Thị Cúc" not in listing and "0912345678" not in listing
     html = client.get("/feedback/track").get_data(as_text=True)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey_app.auth.models import Role
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback import services
 from survey_app.feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase, RoutingRule
@@ -142,6 +143,11 @@ def test_full_path_with_transfer_charging_the_wrong_agency(world):
     with freeze_time(datetime(2026, 3, 20, 2, tzinfo=UTC)):  # Friday
         transition(case, S.approved, world["coordinator"])
         assert case.due_on == date(2026, 3, 24)  # publish within 2 working days
+        # never the citizen's own text: the question as published, confirmed by staff
+        with pytest.raises(TransitionError, match="viết nội dung công khai"):
+            transition(case, S.published, world["coordinator"])
+        case.public_summary = "Quầy đòi bản sao giấy khai sinh không cần thiết."
+        case.public_summary_confirmed_at = now_utc()
         transition(case, S.published, world["coordinator"])
     assert case.due_on is None and case.published_at is not None
 
@@ -209,12 +215,15 @@ def test_reopen_after_publication_needs_a_reason_and_restarts_the_answer_clock(w
     transition(case, S.assigned, world["coordinator"], assignee=world["handler_justice"])
     transition(case, S.in_progress, world["coordinator"])
     case.answer = "Đã trả lời."
+    case.public_summary, case.public_summary_confirmed_at = "Hỏi về khai sinh.", now_utc()
     for state in (S.answered, S.approved, S.published):
         transition(case, state, world["coordinator"])
+    assert case.public_answer == "Đã trả lời." and "khai sinh" in case.search_text
     with pytest.raises(TransitionError):
         transition(case, S.in_progress, world["coordinator"])
     transition(case, S.in_progress, world["coordinator"], reason="Công dân không đồng ý")
     assert case.published_at is None and case.due_on is not None
+    assert case.public_answer is None and case.search_text is None  # no longer public
 
 
 def test_concurrent_update_of_the_same_case_is_detected(app, world):
