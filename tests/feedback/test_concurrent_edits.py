@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from survey_app.auth.models import Role
 from survey_app.core.db import is_concurrent_change
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback import staff_views, views, workflow
 from survey_app.feedback.models import CaseChannel, CaseEvent, CaseKind, CaseState, FeedbackCase
@@ -95,6 +96,9 @@ def _bring_to(app, world, *states, answer="Sở đã chấn chỉnh việc yêu 
         for state in states:
             if state == CaseState.answered:
                 case.answer = answer
+                # publishing needs the question as published, confirmed by staff
+                case.public_summary = "Hỏi về việc yêu cầu bản sao."
+                case.public_summary_confirmed_at = now_utc()
             assignee = coordinator if state == CaseState.assigned else None
             reason = "Xem lại" if state == CaseState.in_progress else None
             transition(case, state, coordinator, assignee=assignee, reason=reason)

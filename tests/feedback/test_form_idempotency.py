@@ -12,6 +12,7 @@ import threading
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -20,7 +21,15 @@ from survey_app.feedback.models import Attachment, CaseChannel, FeedbackCase
 from tests import factories
 from tests.helpers import csrf_from
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png() -> bytes:
+    """A real photo: attachments are decoded and re-encoded on upload."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 GOOD = {
     "kind": "report",
     "content": "Quầy yêu cầu nộp thêm bản sao giấy khai sinh không có trong luật.",

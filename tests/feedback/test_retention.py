@@ -28,6 +28,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from survey_app.auth.models import Role
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback import audit, notify, outbox, retention
 from survey_app.feedback.models import (
@@ -287,7 +288,9 @@ def _web_case(app, world) -> str:
         case_id,
         "answer",
         answer=f"Kính gửi bà {c.name}. Quầy đã được nhắc không đòi bản sao.",
-        public_summary=f"Quầy đòi bản sao giấy tờ không cần thiết ({c.email}).",
+        # publishing needs a question staff confirmed free of personal data
+        public_summary="Quầy đòi bản sao giấy tờ không cần thiết.",
+        confirm_summary="y",
     )
     for step in ("answered", "approved", "published"):
         _staff_post(staff, case_id, "transition", to_state=step)
@@ -335,6 +338,7 @@ def _survey_case(app, world) -> str:
             transition(case, CaseState(step), None, assignee=staff)
         case.answer = "Đã chấn chỉnh."
         case.public_summary = "Đề nghị chấn chỉnh thái độ phục vụ."
+        case.public_summary_confirmed_at = now_utc()  # publishing needs it confirmed
         for step in ("answered", "approved", "published"):
             transition(case, CaseState(step), None)
         db.session.commit()
@@ -366,6 +370,8 @@ def _api_case(app, world) -> str:
     with app.app_context():
         case = _case_by_code(code)
         transition(case, CaseState.screening, None)
+        # a draft of the published question, never confirmed, may quote the citizen
+        case.public_summary = f"Nháp: hỏi về hồ sơ, liên hệ {c.email}"
         transition(case, CaseState.rejected, None, reason=f"Trùng hồ sơ của {c.name}.")
         db.session.commit()
     return code
@@ -389,10 +395,11 @@ def _open311_case(app, world) -> str:
         },
     )
     assert reply.status_code == 201
-    code = reply.json[0]["service_request_id"]
+    public_id = reply.json[0]["service_request_id"]  # Open311 never shows the case code
     with app.app_context():
-        assert _case_by_code(code).state == CaseState.redirected_complaint
-    return code
+        case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.public_id == public_id))
+        assert case.state == CaseState.redirected_complaint
+        return case.code
 
 
 def _comment_and_report(app, world) -> None:
@@ -509,7 +516,7 @@ def test_the_purge_leaves_no_trace_of_the_citizens_in_any_column_or_file(
         web = _case_by_code(codes["web"])
         assert web.state == CaseState.published and web.contact_erased_at is not None
         assert web.answer == "Kính gửi bà [họ tên]. Quầy đã được nhắc không đòi bản sao."
-        assert web.public_summary == "Quầy đòi bản sao giấy tờ không cần thiết ([e-mail])."
+        assert web.public_summary == "Quầy đòi bản sao giấy tờ không cần thiết."  # as published
         assert "[số điện thoại]" in web.events[1].reason and web.events[1].note is None
         assert not web.attachments
         states = {k: _case_by_code(v).state for k, v in codes.items()}
@@ -584,6 +591,8 @@ def test_a_case_reopened_after_its_purge_is_purged_again_when_it_ends_again(app,
             reason=f"Bà ấy gọi lại từ {RECENT.phone}, email {RECENT.email}.",
         )
         case.answer = "Trả lời lại."
+        case.public_summary = "Đề nghị xem lại hồ sơ."  # the question as published,
+        case.public_summary_confirmed_at = now_utc()  # confirmed by staff
         transition(case, CaseState.answered, None)
         transition(case, CaseState.approved, None)
         transition(case, CaseState.published, None)
