@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 
@@ -19,6 +17,7 @@ from ..agencies.models import Agency, Procedure
 from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core import spreadsheet
 from ..core.i18n import local_date
 from ..core.params import form_text, page_number, parse_id
 from ..core.time import local_today
@@ -204,23 +203,10 @@ def export(fmt: str):
     ]
     audit.record(current_user, "export", detail=f"{fmt}, {len(rows)} cases, unmasked={unmasked}")
     db.session.commit()
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        body, mimetype = "\ufeff" + out.getvalue(), "text/csv"  # BOM: Excel reads UTF-8
+    if fmt == "csv":  # BOM: Excel reads UTF-8
+        body, mimetype = spreadsheet.csv_document(header, rows, bom=True), "text/csv"
     else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("PAKN")
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        body = buffer.getvalue()
+        body = spreadsheet.xlsx_document("PAKN", header, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
