@@ -152,6 +152,7 @@ def export(fmt: str):
     stmt = (
         _queue_statement(filters)
         .with_only_columns(
+            FeedbackCase.id,
             FeedbackCase.code,
             FeedbackCase.kind,
             FeedbackCase.state,
@@ -184,24 +185,28 @@ def export(fmt: str):
         "contact_email",
         "content",
     ]
-    rows = [
-        [
-            r[0],
-            r[1].value,
-            r[2].value,
-            r[3].value,
-            r[4] or "",
-            r[5] or "",
-            r[6].isoformat(),
-            r[7].isoformat() if r[7] else "",
-            r[8] if unmasked else audit.mask_name(r[8]),
-            r[9] if unmasked else audit.mask_phone(r[9]),
-            r[10] if unmasked else audit.mask_email(r[10]),
-            r[11],
-        ]
-        for r in db.session.execute(stmt)
-    ]
-    audit.record(current_user, "export", detail=f"{fmt}, {len(rows)} cases, unmasked={unmasked}")
+    case_ids, rows = [], []
+    for r in db.session.execute(stmt):
+        case_ids.append(r[0])
+        rows.append(
+            [
+                r[1],
+                r[2].value,
+                r[3].value,
+                r[4].value,
+                r[5] or "",
+                r[6] or "",
+                r[7].isoformat(),
+                r[8].isoformat() if r[8] else "",
+                r[9] if unmasked else audit.mask_name(r[9]),
+                r[10] if unmasked else audit.mask_phone(r[10]),
+                r[11] if unmasked else audit.mask_email(r[11]),
+                r[12] if unmasked else audit.mask_text(r[12], r[9]),
+            ]
+        )
+    audit.record_export(
+        current_user, fmt, case_ids, unmasked=unmasked, filters=_filters_described(filters)
+    )
     db.session.commit()
     if fmt == "csv":  # BOM: Excel reads UTF-8
         body, mimetype = spreadsheet.csv_document(header, rows, bom=True), "text/csv"
@@ -213,6 +218,22 @@ def export(fmt: str):
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="pakn.{fmt}"'},
     )
+
+
+def _filters_described(filters: CaseFilters) -> str:
+    """The export's filters for the audit log; the searched text only as "text search"
+    (staff search by a citizen's name or phone, which the log must not keep)."""
+    parts = [f"scope={filters.scope}"]
+    for name in ("state", "channel", "agency_id", "procedure_id", "due_before"):
+        if (value := getattr(filters, name)) is not None:
+            parts.append(f"{name}={getattr(value, 'value', value)}")
+    if filters.unassigned_queue:
+        parts.append("agency=none")
+    if filters.overdue:
+        parts.append("overdue")
+    if filters.text:
+        parts.append("text search")
+    return "filters: " + " ".join(parts)
 
 
 def _handlers_for(case: FeedbackCase) -> list[User]:
