@@ -30,6 +30,7 @@ import json
 import math
 import operator
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -548,17 +549,34 @@ def _rows(table: EstimateTable, by: tuple[str, ...], scope: str, weights: str):
             yield row
 
 
+#: Text a spreadsheet would run as a formula (OWASP CSV injection): a cell that starts
+#: with a tab, a carriage return, or = + - @ after blanks and quotes, or such a start
+#: after a separator or line break (a spreadsheet set to another list separator starts
+#: a cell there). The app's exports apply the same rule (``survey_app.core.spreadsheet``;
+#: this library does not import the app).
+_FORMULA_START = r"[\t\r]|[\s\"]*[=+\-@\uff1d\uff0b\uff0d\uff20]"
+_CELL_START = re.compile(_FORMULA_START)
+_CELL_BREAK = re.compile(rf"([,;\t\r\n])(?={_FORMULA_START})")
+
+
+def _csv_cell(value):
+    """A value for the CSV output: numbers as they are, text never a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        value = _CELL_BREAK.sub(r"\1'", value)
+        return "'" + value if _CELL_START.match(value) else value
+    return value
+
+
 def _csv_text(rows, columns) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {
-                k: ("" if v is None else repr(v) if isinstance(v, float) else v)
-                for k, v in row.items()
-            }
-        )
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 

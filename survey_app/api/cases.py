@@ -22,7 +22,7 @@ from ..extensions import db, limiter
 from ..feedback import notify
 from ..feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
 from ..feedback.published import PUBLISHED_STATES
-from ..feedback.services import IntakeError, Submission, submit
+from ..feedback.services import IntakeError, Submission, route, submit
 from ..feedback.workflow import STATE_LABELS
 from .views import _key_for_limit, bp
 
@@ -51,6 +51,13 @@ def case_status(case: FeedbackCase) -> dict:
         "answer": case.public_answer if published else None,
         "published_at": case.published_at.isoformat() if case.published_at else None,
     }
+
+
+def _outside_scope(agency: Agency | None) -> bool:
+    """True if a new case would go to ``agency`` and the request's key may not file
+    cases for it (a key limited to a counter or an agency files for that subtree only;
+    a case routed to nobody goes to the coordinators' queue and is in every scope)."""
+    return agency is not None and not g.api_client.may_file_for(agency)
 
 
 @bp.post("/cases")
@@ -91,6 +98,12 @@ def create_case():
             problems["agency"] = _("Unknown agency code.")
         elif not g.api_client.may_file_for(agency):
             problems["agency"] = _("This key may not file cases for that agency.")
+    if not problems and agency is None and procedure is not None:
+        if _outside_scope(route(procedure, None)):  # where the case would be routed
+            problems["procedure"] = _(
+                "This key may not file cases about that procedure: the agency that "
+                "handles it is outside the key's scope."
+            )
     if problems:
         return jsonify(
             error={"status": 422, "title": _("Invalid request"), "fields": problems}
@@ -270,6 +283,15 @@ def create_request(fmt: str):
     )
     if field is None:
         return _o311_error(400, "service_code is missing or unknown")
+    if _outside_scope(route(None, field)):  # the agency its requests are routed to
+        return _o311_error(
+            422,
+            "service_code: "
+            + _(
+                "This key may not file requests in this service: the agency that handles "
+                "it is outside the key's scope."
+            ),
+        )
     name = " ".join(
         p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from datetime import date, timedelta
@@ -22,6 +20,7 @@ from ..agencies.models import Agency, Procedure
 from ..agencies.services import subtree_filter, visible_agencies
 from ..auth.models import Role, User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core import spreadsheet
 from ..core.db import is_concurrent_change
 from ..core.i18n import local_date
 from ..core.params import form_text, page_number, parse_id
@@ -166,6 +165,7 @@ def export(fmt: str):
     stmt = (
         _queue_statement(filters)
         .with_only_columns(
+            FeedbackCase.id,
             FeedbackCase.code,
             FeedbackCase.kind,
             FeedbackCase.state,
@@ -198,48 +198,55 @@ def export(fmt: str):
         "contact_email",
         "content",
     ]
-    rows = [
-        [
-            r[0],
-            r[1].value,
-            r[2].value,
-            r[3].value,
-            r[4] or "",
-            r[5] or "",
-            r[6].isoformat(),
-            r[7].isoformat() if r[7] else "",
-            r[8] if unmasked else audit.mask_name(r[8]),
-            r[9] if unmasked else audit.mask_phone(r[9]),
-            r[10] if unmasked else audit.mask_email(r[10]),
-            r[11],
-        ]
-        for r in db.session.execute(stmt)
-    ]
-    audit.record(current_user, "export", detail=f"{fmt}, {len(rows)} cases, unmasked={unmasked}")
+    case_ids, rows = [], []
+    for r in db.session.execute(stmt):
+        case_ids.append(r[0])
+        rows.append(
+            [
+                r[1],
+                r[2].value,
+                r[3].value,
+                r[4].value,
+                r[5] or "",
+                r[6] or "",
+                r[7].isoformat(),
+                r[8].isoformat() if r[8] else "",
+                r[9] if unmasked else audit.mask_name(r[9]),
+                r[10] if unmasked else audit.mask_phone(r[10]),
+                r[11] if unmasked else audit.mask_email(r[11]),
+                r[12] if unmasked else audit.mask_text(r[12], r[9]),
+            ]
+        )
+    audit.record_export(
+        current_user, fmt, case_ids, unmasked=unmasked, filters=_filters_described(filters)
+    )
     db.session.commit()
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        body, mimetype = "\ufeff" + out.getvalue(), "text/csv"  # BOM: Excel reads UTF-8
+    if fmt == "csv":  # BOM: Excel reads UTF-8
+        body, mimetype = spreadsheet.csv_document(header, rows, bom=True), "text/csv"
     else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("PAKN")
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        body = buffer.getvalue()
+        body = spreadsheet.xlsx_document("PAKN", header, rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="pakn.{fmt}"'},
     )
+
+
+def _filters_described(filters: CaseFilters) -> str:
+    """The export's filters for the audit log; the searched text only as "text search"
+    (staff search by a citizen's name or phone, which the log must not keep)."""
+    parts = [f"scope={filters.scope}"]
+    for name in ("state", "channel", "agency_id", "procedure_id", "due_before"):
+        if (value := getattr(filters, name)) is not None:
+            parts.append(f"{name}={getattr(value, 'value', value)}")
+    if filters.unassigned_queue:
+        parts.append("agency=none")
+    if filters.overdue:
+        parts.append("overdue")
+    if filters.text:
+        parts.append("text search")
+    return "filters: " + " ".join(parts)
 
 
 def _handlers_for(case: FeedbackCase) -> list[User]:

@@ -7,6 +7,10 @@
 - **Volumes**: ``agency, procedure_field, month, dossiers`` from
   :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``.
 
+Text cells (agency codes, questionnaire versions…) go through
+:mod:`survey_app.core.spreadsheet`, so none starts a formula in a spreadsheet;
+the numbers (ids, ratings, dossiers) are written as they are, for the analysis.
+
 Both stream: Core selects fetched in batches, never ORM objects. The answers
 are pivoted in Python from a second select ordered like the first (by response
 id), so each side is read once and memory stays flat whatever the range.
@@ -14,7 +18,6 @@ id), so each side is read once and memory stays flat whatever the range.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,6 +26,7 @@ from typing import TextIO
 from sqlalchemy import and_, func, select
 
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ProcedureField
+from ..core.spreadsheet import csv_writer
 from ..core.time import local_day_bounds_utc
 from ..extensions import db
 from ..surveys.models import Answer, QuestionnaireVersion, Response
@@ -117,7 +121,7 @@ def write_responses_csv(
     )
     kept = and_(in_range, Response.staff_flag.is_(False))
 
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow((*RESPONSE_COLUMNS, *codes))
     position = {code: j for j, code in enumerate(codes)}
     width = len(codes)
@@ -198,7 +202,7 @@ def write_volumes_csv(out: TextIO, date_from: date, date_to: date) -> int:
         .where(DossierVolume.month >= date_from, DossierVolume.month <= date_to)
         .order_by(Agency.code, ProcedureField.code, DossierVolume.month)
     )
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(VOLUME_COLUMNS)
     written = 0
     conn = db.session.connection().execution_options(yield_per=BATCH)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..agencies.models import Agency
-from ..auth.permissions import Permission, check_agency, requires
+from ..auth.permissions import Permission, check_agency, has_permission, requires
 from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
@@ -48,6 +48,7 @@ def _helpers():
         "verdict_label": lambda v: VERDICTS.get(v, v or "—"),
         "kind_label_period": lambda k: KIND_LABELS.get(k, k),
         "quality_label": lambda k: QUALITY_LABELS.get(k, k),
+        "may_publish": may_publish,
     }
 
 
@@ -199,10 +200,24 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
     )
 
 
+def may_publish(user) -> bool:
+    """Whether ``user`` may publish (and so freeze) the province's report: the
+    permission, held by an account of the whole province, not of one agency."""
+    return has_permission(user, Permission.publish_reports) and user.sees_whole_province
+
+
 @bp.post("/publish")
 @requires(Permission.publish_reports)
 def publish():
-    """Freeze the period's report as published."""
+    """Freeze the period's report as published (province-wide coordinators and admins)."""
+    if not may_publish(current_user):
+        # the report is the province's: an account of one agency sees only its part of it
+        abort(
+            403,
+            description=_(
+                "Only province-wide coordinators and administrators publish the province's report."
+            ),
+        )
     period = _period()
     if now_utc() < period.window()[0]:
         abort(

@@ -8,11 +8,12 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
+from survey_app.agencies.models import Agency, ProcedureField
 from survey_app.api.services import create_api_client
 from survey_app.auth.models import Role
 from survey_app.core.time import now_utc
 from survey_app.extensions import db
-from survey_app.feedback.models import CaseChannel, CaseState, FeedbackCase
+from survey_app.feedback.models import CaseChannel, CaseState, FeedbackCase, RoutingRule
 from survey_app.feedback.workflow import transition
 from tests import factories
 from tests.api.openapi import check, spec
@@ -251,3 +252,92 @@ def test_a_key_limited_to_an_agency_files_cases_for_that_agency_only(app, client
             "H-NS",
             commune_code,
         }
+
+
+def test_a_limited_key_cannot_reach_another_agency_through_a_procedure_or_service_code(
+    app, client, world
+):
+    """A key limited to a district named another agency's procedure (JSON API) or
+    service_code (Open311) and its case went to that agency: now a 422 names the field,
+    nothing is stored, and what routes inside the key's scope still goes through."""
+    with app.app_context():
+        own = factories.agency("UBND huyện Nam Sách", code="H-NS")
+        commune = factories.agency("Xã Nam Hồng", own, code="X-NH")
+        own_field = factories.field(code="DD", name="Đất đai")
+        factories.procedure(commune, own_field, code="2.000001")
+        shared = factories.field(code="CT", name="Chứng thực")
+        factories.procedure(None, shared, code="2.000002")  # no agency, no rule: coordinators
+        stp = db.session.scalar(select(Agency).where(Agency.code == "STP"))
+        civil = db.session.scalar(select(ProcedureField).where(ProcedureField.code == "HT"))
+        db.session.add_all(
+            [RoutingRule(field=civil, agency=stp), RoutingRule(field=own_field, agency=commune)]
+        )
+        _, district_key = create_api_client("Một cửa huyện", agency=own)
+        _, counter_key = create_api_client("Kiosk xã", counter=factories.counter(commune))
+        db.session.commit()
+    for key in (district_key, counter_key):
+        headers = {"Authorization": f"Bearer {key}"}
+        # 1.001193 is Sở Tư pháp's procedure (field HT): outside the key's scope
+        reply = client.post(
+            "/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=headers
+        )
+        check(reply, "/api/v1/cases", "POST")
+        assert reply.status_code == 422
+        assert set(reply.json["error"]["fields"]) == {"procedure"}
+        open311 = {
+            "api_key": key,
+            "description": GOOD["content"],
+            "first_name": "An",
+            "phone": "0912345678",
+            "attribute[consent]": "true",
+        }
+        reply = client.post("/open311/v2/requests.json", data={**open311, "service_code": "HT"})
+        check(reply, "/open311/v2/requests.json", "POST")
+        assert reply.status_code == 422
+        assert reply.json[0]["description"].startswith("service_code: ")
+        with app.app_context():
+            assert db.session.scalar(select(FeedbackCase.id)) is None
+    # inside the scope: the commune's procedure, an unrouted one, naming one's own agency
+    headers = {"Authorization": f"Bearer {district_key}"}
+    filed = [
+        client.post("/api/v1/cases", json={**GOOD, "procedure": code}, headers=headers)
+        for code in ("2.000001", "2.000002")
+    ]
+    named = client.post(
+        "/api/v1/cases", json={**GOOD, "agency": "H-NS", "procedure": "1.001193"}, headers=headers
+    )
+    assert [r.status_code for r in (*filed, named)] == [201, 201, 201]
+    assert [r.json["agency"] for r in (*filed, named)] == ["X-NH", None, "H-NS"]
+    for service, agency in (("DD", "X-NH"), ("CT", None)):
+        reply = client.post(
+            "/open311/v2/requests.json",
+            data={**open311, "api_key": district_key, "service_code": service},
+        )
+        assert reply.status_code == 201
+        with app.app_context():
+            case = db.session.scalar(
+                select(FeedbackCase).where(FeedbackCase.code == reply.json[0]["service_request_id"])
+            )
+            assert (case.agency.code if case.agency else None) == agency
+    # a key without a limit still files for any agency, by procedure and by service
+    reply = client.post(
+        "/api/v1/cases", json={**GOOD, "procedure": "1.001193"}, headers=auth(world)
+    )
+    assert reply.status_code == 201 and reply.json["agency"] == "STP"
+    reply = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": world.key,
+            "service_code": "HT",
+            "description": GOOD["content"],
+            "first_name": "An",
+            "phone": "0912345678",
+            "attribute[consent]": "true",
+        },
+    )
+    assert reply.status_code == 201
+    with app.app_context():
+        case = db.session.scalar(
+            select(FeedbackCase).where(FeedbackCase.code == reply.json[0]["service_request_id"])
+        )
+        assert case.agency.code == "STP"

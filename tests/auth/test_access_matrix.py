@@ -62,9 +62,10 @@ SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id", "att
 #: URL arguments naming something province-wide (a published report, whose rows
 #: are filtered by scope): every holder of the permission opens it.
 UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
-#: Pages acting on every agency's cases: only province-wide staff (no agency) use them,
-#: so every account of this matrix, all of which belong to agency A or B, gets 403.
-PROVINCE_WIDE = {"feedback_admin.routing", "feedback_admin.calendar"}
+#: Pages acting on every agency's cases, or on the whole province's report (publishing
+#: freezes it for everyone): only province-wide staff (no agency) use them, so every
+#: account of this matrix, all of which belong to agency A or B, gets 403.
+PROVINCE_WIDE = {"feedback_admin.routing", "feedback_admin.calendar", "reports.publish"}
 
 
 def test_every_endpoint_declares_its_access(app):

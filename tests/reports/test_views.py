@@ -94,6 +94,35 @@ def test_scoped_handler_sees_only_the_subtree(app, demo):
     assert client.post("/staff/reports/publish", data={"period": "2022"}).status_code in (400, 403)
 
 
+@pytest.mark.parametrize("role", [Role.coordinator, Role.admin])
+def test_only_province_wide_accounts_publish_the_province_report(app, demo, role):
+    """A coordinator or admin of one district published, and so froze, the whole
+    province's report: now they get a 403 and no button; province-wide accounts publish."""
+    with app.app_context():
+        district = db.session.get(Agency, demo.ids["H-THANHHA"])
+        email = factories.user(role, district).email
+        db.session.commit()
+    client = logged_in(app, email)
+    page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    assert 'action="/staff/reports/publish"' not in page
+    reply = client.post(
+        "/staff/reports/publish", data={"period": "2022-03", "csrf_token": csrf_from(page)}
+    )
+    assert reply.status_code == 403
+    assert "quản trị viên cấp tỉnh mới được công bố" in reply.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ReportSnapshot.id)) is None
+    whole = as_user(app, demo, "admin" if role == Role.admin else "coordinator")
+    page = whole.get("/staff/reports/?period=2022-03").get_data(as_text=True)
+    assert 'action="/staff/reports/publish"' in page
+    reply = whole.post(
+        "/staff/reports/publish", data={"period": "2022-03", "csrf_token": csrf_from(page)}
+    )
+    assert reply.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(ReportSnapshot.published_by_id)) is not None
+
+
 def test_publish_freezes_and_changes_shows_late_responses(app, demo):
     client = as_user(app, demo, "coordinator")
     page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
