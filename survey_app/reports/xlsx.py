@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..core.spreadsheet import xlsx_row
 from .charts import axis_range
 from .labels import QUALITY_VI, VERDICT_VI
 
@@ -23,7 +23,9 @@ def report_xlsx(report: dict) -> bytes:
     beside their data).
 
     Written in openpyxl's write-only mode (rows streamed out, no cell objects
-    kept): column widths and frozen panes are set before the first row."""
+    kept): column widths and frozen panes are set before the first row. Every
+    row goes through :func:`~survey_app.core.spreadsheet.xlsx_row`: agency and
+    counter names are text, never formulas."""
     wb = Workbook(write_only=True)
 
     def sheet(title: str, header: list[str], rows: list[list]):
@@ -32,7 +34,7 @@ def report_xlsx(report: dict) -> bytes:
             ws.column_dimensions[get_column_letter(k)].width = max(12, min(45, len(name) + 4))
         _header(ws, header)
         for row in rows:
-            ws.append(row)
+            ws.append(xlsx_row(ws, row))
         return ws
 
     prov = report.get("province") or {}
@@ -172,13 +174,9 @@ def report_xlsx(report: dict) -> bytes:
 def _header(ws, header: list[str]) -> None:
     """The bold, shaded first row, frozen (a write-only sheet: before any other row)."""
     ws.freeze_panes = "A2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF3EF")
-    cells = []
-    for name in header:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font, cell.fill = bold, fill
-        cells.append(cell)
-    ws.append(cells)
+    ws.append(
+        xlsx_row(ws, header, font=Font(bold=True), fill=PatternFill("solid", fgColor="EEF3EF"))
+    )
 
 
 def _points_only(series, colour: str) -> None:
@@ -205,19 +203,35 @@ def _interval_sheet(ws, rows: list[dict], target: float) -> None:
     rows = [r for r in rows if r["index"] is not None and r["ci_low"] is not None]
     rows = sorted(rows, key=lambda r: -r["ci_low"])
     ws.column_dimensions["B"].width = 45
-    _header(ws, ["Thứ tự", "Cơ quan", "Chỉ số", "Cận dưới", "Cận trên", "−", "+", "Mục tiêu"])
+    # the lengths of the error bars (headed "−" and "+" before: "+" starts a formula)
+    _header(
+        ws,
+        [
+            "Thứ tự",
+            "Cơ quan",
+            "Chỉ số",
+            "Cận dưới",
+            "Cận trên",
+            "Khoảng dưới",
+            "Khoảng trên",
+            "Mục tiêu",
+        ],
+    )
     for k, r in enumerate(rows, start=1):
         ws.append(
-            [
-                k,
-                r["name"],
-                r["index"],
-                r["ci_low"],
-                r["ci_high"],
-                r["index"] - r["ci_low"],
-                r["ci_high"] - r["index"],
-                target,
-            ]
+            xlsx_row(
+                ws,
+                [
+                    k,
+                    r["name"],
+                    r["index"],
+                    r["ci_low"],
+                    r["ci_high"],
+                    r["index"] - r["ci_low"],
+                    r["ci_high"] - r["index"],
+                    target,
+                ],
+            )
         )
     last = len(rows) + 1
     if not rows:
@@ -283,7 +297,7 @@ def _funnel_sheet(ws, funnel: dict, target: float) -> None:
             ):
                 row[5 + j] = limits.get(level, {}).get(side, [None] * len(grid))[k]
             row[9] = target
-        ws.append(row)
+        ws.append(xlsx_row(ws, row))
     chart = ScatterChart()
     chart.title = "Biểu đồ phễu: chỉ số theo cỡ mẫu hiệu dụng"
     chart.style = 13
