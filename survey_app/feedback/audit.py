@@ -7,7 +7,7 @@ import re
 from sqlalchemy import insert
 
 from ..auth.models import User
-from ..core.redact import redact
+from ..core.redact import NAME_MASK, redact
 from ..extensions import db
 from .models import AuditLog, FeedbackCase
 
@@ -93,8 +93,9 @@ def mask_email(email: str | None) -> str:
 
 def mask_text(text: str | None, name: str | None = None) -> str:
     """Free text for a masked export: the submitter's name, wherever the text repeats
-    it, in its masked form, then phones, e-mail addresses, ID numbers and the like
-    removed by :func:`~survey_app.core.redact.redact`.
+    it, replaced by the redaction service's name mask, then phones, e-mail addresses,
+    ID numbers and introduced names removed by :func:`~survey_app.core.redact.redact`.
+    (Initials would not do in the text: "tôi là Lê T. H." reads as a name again.)
 
     :param name: the submitter's name as given in the case's name field.
     """
@@ -104,6 +105,5 @@ def mask_text(text: str | None, name: str | None = None) -> str:
     folded = text.casefold()
     if words and all(w.casefold() in folded for w in words):  # else no pattern to build
         spelled = r"\s+".join(re.escape(w) for w in words)
-        masked = mask_name(name)
-        text = re.sub(rf"(?<!\w){spelled}(?!\w)", lambda _: masked, text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<!\w){spelled}(?!\w)", lambda _: NAME_MASK, text, flags=re.IGNORECASE)
     return redact(text)

@@ -315,8 +315,9 @@ def test_a_limited_key_cannot_reach_another_agency_through_a_procedure_or_servic
         )
         assert reply.status_code == 201
         with app.app_context():
+            public_id = reply.json[0]["service_request_id"]  # never the case code
             case = db.session.scalar(
-                select(FeedbackCase).where(FeedbackCase.code == reply.json[0]["service_request_id"])
+                select(FeedbackCase).where(FeedbackCase.public_id == public_id)
             )
             assert (case.agency.code if case.agency else None) == agency
     # a key without a limit still files for any agency, by procedure and by service
@@ -337,7 +338,6 @@ def test_a_limited_key_cannot_reach_another_agency_through_a_procedure_or_servic
     )
     assert reply.status_code == 201
     with app.app_context():
-        case = db.session.scalar(
-            select(FeedbackCase).where(FeedbackCase.code == reply.json[0]["service_request_id"])
-        )
+        public_id = reply.json[0]["service_request_id"]
+        case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.public_id == public_id))
         assert case.agency.code == "STP"
