@@ -235,11 +235,11 @@ class Config:
             if config.get(name) is None:
                 config[name] = config.get("APP_ENV") == "production"
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
-        if config.get("REPORT_HEADLINE") not in ("q0", "composite"):
-            raise RuntimeError(
-                f"REPORT_HEADLINE must be q0 or composite, not {config.get('REPORT_HEADLINE')!r}"
-            )
-        if int(config.get("REPORT_MIN_N", 10)) < 2:
+        headline = str(config.get("REPORT_HEADLINE") or "q0").strip().lower()
+        if headline not in ("q0", "composite"):
+            raise RuntimeError(f"REPORT_HEADLINE must be q0 or composite, not {headline!r}")
+        config["REPORT_HEADLINE"] = headline
+        if int(config.setdefault("REPORT_MIN_N", 10)) < 2:
             raise RuntimeError("REPORT_MIN_N must be at least 2")
 
 

@@ -296,6 +296,7 @@ def test_agency_pages_name_elements_and_items_and_say_which_is_weakest(app):
     assert "<td>Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị</td>" in elements
     items = _table(main, "items")
     assert "<td>Đủ chỗ ngồi chờ, bàn viết</td>" in items
+    assert "<th>Câu hỏi khảo sát</th>" in items  # not the feedback form's "question"
     for code in ("A", "E", "A1", "A2", "E4", "Q0"):
         assert f"<td>{code}</td>" not in main and f">{code}<" not in main
     english = client.get(f"/staff/reports/agencies/{agency_id}?period=2022-03&lang=en")
