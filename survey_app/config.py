@@ -120,6 +120,12 @@ class Config:
     FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
     #: Reports: months run 15th → 14th as in the provincial plan, unless this is set.
     REPORT_CALENDAR_MONTHS = _env_bool("REPORT_CALENDAR_MONTHS", False)
+    #: Reports: the one indicator that carries the verdict against the target on the
+    #: overview: "q0" (share satisfied on the overall question, the plan's own wording) or
+    #: "composite" (the SIPAS index); the other is shown as the explanation.
+    REPORT_HEADLINE = os.environ.get("REPORT_HEADLINE", "q0").strip().lower()
+    #: Reports: an estimate from fewer respondents than this gets no verdict.
+    REPORT_MIN_N = _env_int("REPORT_MIN_N", 10)
     #: Feedback closed or published longer ago than this loses its personal data, and survey
     #: comments older than this are redacted, by `flask feedback purge` (docs/PERSONAL_DATA.md).
     FEEDBACK_RETENTION_DAYS = _env_int("FEEDBACK_RETENTION_DAYS", 5 * 365)
@@ -251,6 +257,12 @@ class Config:
             if config.get(name) is None:
                 config[name] = config.get("APP_ENV") == "production"
         config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+        headline = str(config.get("REPORT_HEADLINE") or "q0").strip().lower()
+        if headline not in ("q0", "composite"):
+            raise RuntimeError(f"REPORT_HEADLINE must be q0 or composite, not {headline!r}")
+        config["REPORT_HEADLINE"] = headline
+        if int(config.setdefault("REPORT_MIN_N", 10)) < 2:
+            raise RuntimeError("REPORT_MIN_N must be at least 2")
 
 
 class TestConfig(Config):

@@ -3,11 +3,24 @@
 A report is a dict (so a published one can be frozen in a
 :class:`~survey_app.reports.models.ReportSnapshot` exactly as shown):
 
+- ``headline_indicator``: ``"q0"`` or ``"composite"`` (``REPORT_HEADLINE`` when
+  computed): which indicator carries the verdict on the overview; the other
+  is shown as the explanation. Reports published before it was kept lack it
+  and were read with the composite first (:mod:`.presentation`);
+- ``min_n`` (``REPORT_MIN_N``), ``questionnaire`` (the version, whose file
+  names the elements and items);
 - ``province``: the composite index with its interval and verdict, the Q0
-  share, the elements and items;
+  share (``q0``), the elements and items; every block carries ``n`` (the
+  respondents it counts: all respondents for Q0, those who answered at least
+  one questionnaire item for the composite), ``n_eff``, ``n_use``, ``df``,
+  ``deff`` and the reliability ``flags``;
 - ``agencies``: one row per agency with responses (its own counters), with
   coverage (responses / dossiers), Cronbach's alpha per element, data-quality
-  counts, the change since the previous period and the counters drill-down;
+  counts, the change since the previous period (of the composite in
+  ``change``, of Q0 in ``q0.change``) and the counters drill-down (each with
+  its composite block and its ``q0``);
+- ``agencies_without_responses``: the agencies that handled dossiers in the
+  period or have a counter, but got no response (never dropped);
 - ``weighting``: whether dossier volumes were used, and how (:mod:`.weighting`);
 - ``funnel``: the control limits for the funnel plot;
 - ``estimates``: the (index, variance, df) of the composite per agency and for
@@ -27,6 +40,7 @@ import analysis
 
 from ..agencies.models import Agency, Counter
 from ..extensions import db
+from ..surveys.questionnaire import DEFAULT_VERSION
 from .cache import cached, remember
 from .estimates import (
     TARGET,
@@ -35,13 +49,23 @@ from .estimates import (
     change_since,
     estimates_by_agency,
     estimates_json,
+    headline_setting,
+    min_n_setting,
     num,
+    overall_estimate,
     period_summary,
     published_estimates,
     summary_of,
     summary_of_estimates,
 )
-from .loading import data_version, fingerprint_of, load_period, period_volumes, questionnaire
+from .loading import (
+    agencies_without_responses,
+    data_version,
+    fingerprint_of,
+    load_period,
+    period_volumes,
+    questionnaire,
+)
 from .periods import Period
 from .weighting import weighting
 
@@ -62,6 +86,9 @@ def empty_report(period: Period) -> dict:
         },
         "calendar_months": bool(current_app.config.get("REPORT_CALENDAR_MONTHS", False)),
         "target": TARGET,
+        "headline_indicator": headline_setting(),
+        "min_n": min_n_setting(),
+        "questionnaire": current_app.config.get("QUESTIONNAIRE_VERSION", DEFAULT_VERSION),
         "empty": True,
         "n_responses": 0,
         "weighting": {"used": False, "method": None},
@@ -72,6 +99,7 @@ def empty_report(period: Period) -> dict:
         "funnel": None,
         "quality_totals": {},
         "coverage": {"responses": 0, "dossiers": 0},
+        "agencies_without_responses": [],
     }
 
 
@@ -85,7 +113,7 @@ def compute_report(period: Period) -> dict:
         estimated) when the period has no response.
     """
     version = data_version(period)
-    published = published_estimates(period.previous())
+    published = published_estimates(period.previous(), headline_setting())
     if published is not None:
         previous = ("published", published[0])
     else:
@@ -106,6 +134,9 @@ def _compute_report(
     for (a, _f), v in volumes.items():
         dossiers_by_agency[a] = dossiers_by_agency.get(a, 0) + v
     out["coverage"]["dossiers"] = int(sum(volumes.values()))
+    out["agencies_without_responses"] = agencies_without_responses(
+        np.unique(data.responses.agency).tolist(), volumes
+    )
     if data.responses.n == 0:
         remember(("summary", version), None)
         return out
@@ -140,14 +171,21 @@ def _compute_report(
     else:
         before = period_summary(period.previous(), q, previous_version)
     previous: dict[int, tuple[float, float, int]] = {}
-    prev_province = None
+    previous_q0: dict[int, tuple[float, float, int]] = {}
+    prev_province = prev_province_q0 = None
     if before is not None:
-        previous = {a: rec["estimate"] for a, rec in before["agencies"].items()}
+        previous = {
+            a: rec["estimate"] for a, rec in before["agencies"].items() if "estimate" in rec
+        }
+        previous_q0 = {
+            a: rec["q0_estimate"] for a, rec in before["agencies"].items() if "q0_estimate" in rec
+        }
         prev_province = before["province"]
+        prev_province_q0 = before.get("province_q0")
 
-    st = report.overall.stats
-    out["province"]["change"] = change_since(
-        (st["index"][0, 0], st["variance"][0, 0], int(st["df"][0, 0])), prev_province
+    out["province"]["change"] = change_since(overall_estimate(report), prev_province)
+    out["province"]["q0"]["change"] = change_since(
+        overall_estimate(report, q.overall), prev_province_q0
     )
 
     # reliability, data quality, coverage per agency
@@ -181,12 +219,15 @@ def _compute_report(
 
     # counters drill-down, with the same weights
     by_counter = analyse_period(data, calibration, q, by=("agency", "counter")).groups
+    q0_column = by_counter.column(q.overall)
     counters_of: dict[int, list[dict]] = {}
     for g, (a, c) in enumerate(
         zip(by_counter.keys["agency"], by_counter.keys["counter"], strict=True)
     ):
         counters_of.setdefault(int(a), []).append(
-            {"counter_id": int(c)} | block(by_counter.block(g, 0))
+            {"counter_id": int(c)}
+            | block(by_counter.block(g, 0))
+            | {"q0": block(by_counter.block(g, q0_column))}
         )
 
     meta = {
@@ -198,6 +239,7 @@ def _compute_report(
         ).all()
     )
     estimates = estimates_by_agency(report)
+    q0_estimates = estimates_by_agency(report, q.overall)
     rows = []
     for rec in result["groups"]:
         a = int(rec["agency"])
@@ -214,7 +256,8 @@ def _compute_report(
                 "parent_id": agency.parent_id,
                 "path": agency.path,
                 **block(rec),
-                "q0": block(rec["items"][q.overall]),
+                "q0": block(rec["items"][q.overall])
+                | {"change": change_since(q0_estimates[a], previous_q0.get(a))},
                 "elements": {e: block(b) for e, b in rec["elements"].items()},
                 "items": {i: block(b) for i, b in rec["items"].items()},
                 "dropped_items": rec["dropped_items"],
@@ -234,21 +277,34 @@ def _compute_report(
     return out
 
 
-def funnel(rows: list[dict], p0: float = TARGET) -> dict | None:
-    """Points and control limits (95%, 99.8%) for the funnel plot of ``rows``."""
-    points = [
-        {"agency_id": r["agency_id"], "code": r["code"], "n_eff": r["n_eff"], "index": r["index"]}
-        for r in rows
-        if r["n_eff"] and r["index"] is not None and np.isfinite(r["n_eff"]) and r["n_eff"] > 0
-    ]
+def funnel(
+    rows: list[dict], p0: float = TARGET, indicator: str = "composite", size: str = "n_eff"
+) -> dict | None:
+    """Points and control limits (95%, 99.8%) for the funnel plot of ``rows``.
+
+    :param indicator: ``"composite"`` (the rows' own blocks) or ``"q0"``.
+    :param size: the x axis, ``"n_eff"`` or ``"n_use"`` (the effective size
+        capped at the respondents, ANALYSIS.md); the result names it in
+        ``size`` and holds the grid under that key (``n_eff`` when absent).
+    """
+    points = []
+    for r in rows:
+        b = (r.get("q0") or {}) if indicator == "q0" else r
+        x = b.get(size)
+        if x and b.get("index") is not None and np.isfinite(x) and x > 0:
+            points.append(
+                {"agency_id": r["agency_id"], "code": r["code"], size: x, "index": b["index"]}
+            )
     if not points:
         return None
-    top = max(p["n_eff"] for p in points) * 1.1
-    grid = np.unique(np.geomspace(max(5.0, min(p["n_eff"] for p in points) * 0.8), top, 40))
+    top = max(p[size] for p in points) * 1.1
+    grid = np.unique(np.geomspace(max(5.0, min(p[size] for p in points) * 0.8), top, 40))
     limits = analysis.funnel_limits(grid, p0=p0)
     return {
+        "indicator": indicator,
+        "size": size,
         "points": points,
-        "n_eff": grid.tolist(),
+        size: grid.tolist(),
         "limits": {
             str(level): {"lower": lo.tolist(), "upper": hi.tolist()}
             for level, (lo, hi) in limits.items()
@@ -256,14 +312,20 @@ def funnel(rows: list[dict], p0: float = TARGET) -> dict | None:
     }
 
 
-def visible_rows(report: dict, user) -> list[dict]:
-    """The report's agency rows inside ``user``'s scope."""
+def visible_rows(report: dict, user, key: str = "agencies") -> list[dict]:
+    """The report's agency rows inside ``user``'s scope.
+
+    :param key: ``"agencies"`` (those with responses) or
+        ``"agencies_without_responses"`` (absent from reports published before
+        they were listed: empty).
+    """
+    rows = report.get(key) or []
     if user.sees_whole_province:
-        return report["agencies"]
+        return rows
     if user.agency is None:
         return []
     prefix = user.agency.path
-    return [row for row in report["agencies"] if row["path"].startswith(prefix)]
+    return [row for row in rows if row["path"].startswith(prefix)]
 
 
 def agency_row(report: dict, agency_id: int) -> dict | None:

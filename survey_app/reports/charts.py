@@ -96,11 +96,16 @@ def interval_chart(rows: list[dict], target: float = 0.90, title: str = "") -> s
 def funnel_chart(
     funnel: dict | None, target: float = 0.90, title: str = "", axis_label: str = "n_eff"
 ) -> str:
-    """Index against effective size (log scale), the target line and the 95% / 99.8% limits."""
+    """Index against effective size (log scale), the target line and the 95% / 99.8% limits.
+
+    The size is the funnel's ``size`` key (``n_use`` or ``n_eff``; ``n_eff``
+    in funnels stored before it was named).
+    """
     width, height, left, right, top, bottom = 700, 380, 56, 20, 20, 44
     if not funnel:
         return _svg(width, 60, title, [_text(10, 30, "—")])
-    grid = funnel["n_eff"]
+    size = funnel.get("size", "n_eff")
+    grid = funnel[size]
     points = funnel["points"]
     y_values = [p["index"] for p in points]
     for level in funnel["limits"].values():
@@ -145,9 +150,9 @@ def funnel_chart(
     for p in points:
         colour = VERDICT_COLOURS["below_target"] if p["index"] < target else "#333"
         body.append(
-            f'<circle cx="{x(p["n_eff"]):.1f}" cy="{y(max(p["index"], y_lo)):.1f}" r="4" '
+            f'<circle cx="{x(p[size]):.1f}" cy="{y(max(p["index"], y_lo)):.1f}" r="4" '
             f'fill="{colour}" fill-opacity="0.8"><title>{escape(p["code"])}: '
-            f"{_percent(p['index'])}, n_eff {p['n_eff']:.0f}</title></circle>"
+            f"{_percent(p['index'])}, {size} {p[size]:.0f}</title></circle>"
         )
     body.append(_text((left + width - right) / 2, height - 6, axis_label, "middle", 11, "#333"))
     return _svg(width, height, title, body)

@@ -5,17 +5,24 @@ leaves for the next one, the change since the previous period, and trends.
 against what was published for it: the ``estimates`` of its latest published
 snapshot (so a late response in a closed month does not move a figure
 leaders were already shown, and nothing of that period is loaded). Without
-a published snapshot that keeps its estimates, the previous period is
-loaded and analysed by agency (:func:`period_summary`).
+a published snapshot that keeps its estimates (of the headline indicator:
+the share satisfied overall is kept since December 2026), the previous period
+is loaded and analysed by agency (:func:`period_summary`).
+
+**Settings.** ``REPORT_HEADLINE`` (``q0`` or ``composite``) says which
+indicator carries the verdict (:func:`headline_setting`); ``REPORT_MIN_N``
+is the number of respondents below which no verdict is given.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select
 
 import analysis
 from analysis import Calibration, Questionnaire, Report
+from analysis.intervals import DEFAULT_MIN_N
 
 from ..agencies.models import Agency
 from ..extensions import db
@@ -26,30 +33,74 @@ from .weighting import weighting
 
 #: The satisfaction target of the plan.
 TARGET = 0.90
+#: The indicators that may carry the verdict (``REPORT_HEADLINE``).
+HEADLINES = ("q0", "composite")
+#: What a block of the report keeps of the analysis' block.
+BLOCK_KEYS = (
+    "n",
+    "n_eff",
+    "n_use",
+    "df",
+    "deff",
+    "index",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_below",
+    "p_above",
+    "verdict",
+)
+#: What a trend point and a period summary keep of a block.
+POINT_KEYS = ("n", "n_use", "df", "index", "ci_low", "ci_high", "verdict", "flags")
+
+
+def headline_setting() -> str:
+    """``REPORT_HEADLINE``: ``"q0"`` (default) or ``"composite"``."""
+    value = str(current_app.config.get("REPORT_HEADLINE", "q0")).lower()
+    return value if value in HEADLINES else "q0"
+
+
+def min_n_setting() -> int:
+    """``REPORT_MIN_N``: fewer respondents than this and no verdict (default 10)."""
+    return int(current_app.config.get("REPORT_MIN_N", DEFAULT_MIN_N))
 
 
 def block(rec: dict) -> dict:
-    keys = ("n", "n_eff", "index", "se", "ci_low", "ci_high", "p_below", "p_above", "verdict")
-    return {k: rec.get(k) for k in keys} | {"flags": rec.get("flags", [])}
+    return {k: rec.get(k) for k in BLOCK_KEYS} | {"flags": rec.get("flags", [])}
 
 
 def analyse_period(data: PeriodData, calibration: Calibration | None, q, by=("agency",)) -> Report:
     return analysis.analyse(
-        data.responses, q, by=by, calibration=calibration, p0=TARGET, cutoff_day=None
+        data.responses,
+        q,
+        by=by,
+        calibration=calibration,
+        p0=TARGET,
+        cutoff_day=None,
+        min_n=min_n_setting(),
+        headline="composite" if headline_setting() == "composite" else q.overall,
     )
 
 
-def estimates_by_agency(report: Report) -> dict[int, tuple[float, float, int]]:
+def estimates_by_agency(report: Report, name: str = "composite") -> dict[int, tuple]:
+    """``(index, variance, df)`` of one estimand (default the composite) per agency."""
     table = report.groups
+    k = table.column(name)
     ids = table.keys["agency"]
     return {
         int(a): (
-            float(table.stats["index"][g, 0]),
-            float(table.stats["variance"][g, 0]),
-            int(table.stats["df"][g, 0]),
+            float(table.stats["index"][g, k]),
+            float(table.stats["variance"][g, k]),
+            int(table.stats["df"][g, k]),
         )
         for g, a in enumerate(ids)
     }
+
+
+def overall_estimate(report: Report, name: str = "composite") -> tuple:
+    """``(index, variance, df)`` of one estimand for the province."""
+    st, k = report.overall.stats, report.overall.column(name)
+    return (float(st["index"][0, k]), float(st["variance"][0, k]), int(st["df"][0, k]))
 
 
 def num(value) -> float | None:
@@ -57,11 +108,12 @@ def num(value) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def published_estimates(period: Period) -> tuple[int, dict] | None:
+def published_estimates(period: Period, headline: str = "composite") -> tuple[int, dict] | None:
     """The latest published report of ``period``: ``(snapshot id, its estimates)``.
 
     Only the ``estimates`` member of the frozen results is read. ``None`` when
-    nothing was published, or the latest publication predates ``estimates``.
+    nothing was published, or the latest publication predates ``estimates``
+    (or, for the ``q0`` headline, predates the share satisfied overall in them).
     """
     from .models import ReportSnapshot
 
@@ -73,11 +125,17 @@ def published_estimates(period: Period) -> tuple[int, dict] | None:
     ).first()
     if row is None or not row[1]:
         return None
+    if headline == "q0" and not row[1].get("q0"):
+        return None
     return int(row[0]), row[1]
 
 
 def estimates_json(summary: dict) -> dict:
-    """A :func:`period_summary`'s estimates as JSON (NaN as null)."""
+    """A :func:`period_summary`'s estimates as JSON (NaN as null).
+
+    The composite's at the top level (as before December 2026), the share
+    satisfied overall's under ``q0``.
+    """
 
     def triple(t):
         return [num(t[0]), num(t[1]), int(t[2])]
@@ -86,11 +144,21 @@ def estimates_json(summary: dict) -> dict:
         "weighted": summary["weighted"],
         "province": triple(summary["province"]),
         "agencies": {str(a): triple(rec["estimate"]) for a, rec in summary["agencies"].items()},
+        "q0": {
+            "province": triple(summary["province_q0"]),
+            "agencies": {
+                str(a): triple(rec["q0_estimate"]) for a, rec in summary["agencies"].items()
+            },
+        },
     }
 
 
 def summary_of_estimates(estimates: dict) -> dict:
-    """What the change since the previous period needs, from published ``estimates``."""
+    """What the change since the previous period needs, from published ``estimates``.
+
+    Estimates published before the share satisfied overall was kept give
+    ``province_q0 = None`` and no ``q0_estimate``.
+    """
 
     def triple(t):
         return (
@@ -99,26 +167,43 @@ def summary_of_estimates(estimates: dict) -> dict:
             int(t[2]),
         )
 
+    q0 = estimates.get("q0") or {}
+    agencies = {int(a): {"estimate": triple(t)} for a, t in estimates["agencies"].items()}
+    for a, t in (q0.get("agencies") or {}).items():
+        agencies.setdefault(int(a), {})["q0_estimate"] = triple(t)
     return {
         "weighted": bool(estimates["weighted"]),
         "province": triple(estimates["province"]),
-        "agencies": {int(a): {"estimate": triple(t)} for a, t in estimates["agencies"].items()},
+        "province_q0": triple(q0["province"]) if q0.get("province") else None,
+        "agencies": agencies,
     }
 
 
 def summary_of(report: Report, info: dict) -> dict:
-    """What the trend and the change since the previous period need from one analysis."""
+    """What the trend and the change since the previous period need from one analysis.
+
+    :return: ``weighted``; ``agencies``: agency id → the composite's
+        :data:`POINT_KEYS`, ``estimate`` (its (index, variance, df)), and ``q0``
+        and ``q0_estimate``, the same of the share satisfied overall;
+        ``province`` and ``province_q0``, the two triples for the province.
+    """
+    overall = report.groups.item_codes[0]
     estimates = estimates_by_agency(report)
+    q0_estimates = estimates_by_agency(report, overall)
+    q0_column = report.groups.column(overall)
     agencies = {}
     for g, a in enumerate(report.groups.keys["agency"].tolist()):
         rec = report.groups.block(g, 0)  # the composite index
-        agencies[a] = {k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")}
+        q0 = report.groups.block(g, q0_column)
+        agencies[a] = {k: rec[k] for k in POINT_KEYS}
         agencies[a]["estimate"] = estimates[a]
-    st = report.overall.stats
+        agencies[a]["q0"] = {k: q0[k] for k in POINT_KEYS}
+        agencies[a]["q0_estimate"] = q0_estimates[a]
     return {
         "weighted": bool(info.get("used")),
         "agencies": agencies,
-        "province": (float(st["index"][0, 0]), float(st["variance"][0, 0]), int(st["df"][0, 0])),
+        "province": overall_estimate(report),
+        "province_q0": overall_estimate(report, overall),
     }
 
 
@@ -130,10 +215,12 @@ def period_summary(
     The same load, weighting and analysis as :func:`compute_report` (so the
     numbers are identical), without the drill-downs; cached like it.
 
-    :return: ``None`` for a period without responses, else ``weighted`` (post-
-        stratified to dossier volumes, or base weights), ``agencies`` (agency
-        id → ``n, index, ci_low, ci_high, verdict`` and ``estimate``, the
-        (index, variance, df) triple) and ``province`` (the same triple).
+    :return: ``None`` for a period without responses, else :func:`summary_of`:
+        ``weighted`` (post-stratified to dossier volumes, or base weights),
+        ``agencies`` (agency id → the composite's ``n, n_use, df, index,
+        ci_low, ci_high, verdict, flags`` and ``estimate``, the (index,
+        variance, df) triple; the same of the share satisfied overall under
+        ``q0`` and ``q0_estimate``) and ``province`` / ``province_q0``.
     :param version: the period's :func:`data_version` when the caller has just read it.
     """
     version = version or data_version(period)
@@ -177,11 +264,14 @@ def change_since(now: tuple, before: tuple | None) -> dict | None:
 
 
 def trend(agency: Agency, period: Period, n: int = 12) -> list[dict]:
-    """The agency's composite index over the last ``n`` periods, oldest first.
+    """The agency's indices over the last ``n`` periods, oldest first.
 
     Each point is the agency's row of that period's own report
     (:func:`period_summary`): weighted to the dossier volumes when the period
-    has them, else base weights (``weighted`` says which), with its interval.
+    has them, else base weights (``weighted`` says which), with its interval:
+    the composite's :data:`POINT_KEYS` at the top level (as points frozen
+    before December 2026 have them) and the share satisfied overall's under
+    ``q0`` (None when the agency had no response).
     """
     return trends(period, [agency.id], n)[agency.id]
 
@@ -194,18 +284,12 @@ def trends(period: Period, agency_ids, n: int = 12) -> dict[int, list[dict]]:
     for a in agency_ids:
         points = []
         for p, summary in summaries:
-            point = {
-                "period": p.label,
-                "n": 0,
-                "index": None,
-                "ci_low": None,
-                "ci_high": None,
-                "verdict": None,
-                "weighted": None,
-            }
+            point = {"period": p.label} | dict.fromkeys(POINT_KEYS)
+            point.update(n=0, flags=[], weighted=None, q0=None)
             rec = summary["agencies"].get(a) if summary else None
             if rec is not None:
-                point.update({k: rec[k] for k in ("n", "index", "ci_low", "ci_high", "verdict")})
+                point.update({k: rec[k] for k in POINT_KEYS})
+                point["q0"] = dict(rec["q0"])
                 point["weighted"] = summary["weighted"]
             points.append(point)
         out[a] = points

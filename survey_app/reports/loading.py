@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, Float, and_, case, cast, extract, func, liter
 import analysis
 from analysis import Questionnaire
 
-from ..agencies.models import DossierVolume, Procedure
+from ..agencies.models import Agency, Counter, DossierVolume, Procedure
 from ..extensions import db
 from ..surveys.models import Answer, Response
 from ..surveys.questionnaire import DEFAULT_VERSION, QUESTIONNAIRE_DIR
@@ -194,6 +194,55 @@ def period_volumes(period: Period) -> dict[tuple[int, int], int]:
     return {(a, f): int(total or 0) for a, f, total in rows}
 
 
+def latest_response_at():
+    """When the latest response that reports count was submitted (None: none yet)."""
+    return db.session.scalar(
+        select(func.max(Response.submitted_at)).where(Response.staff_flag.is_(False))
+    )
+
+
+def agencies_without_responses(responding, volumes: dict[tuple[int, int], int]) -> list[dict]:
+    """Agencies a report must list although none of their citizens answered.
+
+    Those that handled dossiers in the period (``volumes``) and the active
+    agencies with an active counter, less the ``responding`` ones: a report
+    that dropped them would hide the offices nobody rated.
+
+    :return: ``agency_id, code, name, parent_id, path, dossiers, counters``
+        dicts, in the order of the agency tree.
+    """
+    dossiers: dict[int, int] = {}
+    for (a, _f), v in volumes.items():
+        dossiers[a] = dossiers.get(a, 0) + int(v)
+    counters = dict(
+        db.session.execute(
+            select(Counter.agency_id, func.count(Counter.id))
+            .join(Agency, Agency.id == Counter.agency_id)
+            .where(Counter.is_active.is_(True), Agency.is_active.is_(True))
+            .group_by(Counter.agency_id)
+        ).all()
+    )
+    wanted = ({a for a, v in dossiers.items() if v > 0} | set(counters)) - set(responding)
+    if not wanted:
+        return []
+    agencies = db.session.scalars(select(Agency).where(Agency.id.in_(sorted(wanted))))
+    return sorted(
+        (
+            {
+                "agency_id": a.id,
+                "code": a.code,
+                "name": a.name,
+                "parent_id": a.parent_id,
+                "path": a.path,
+                "dossiers": dossiers.get(a.id, 0),
+                "counters": int(counters.get(a.id, 0)),
+            }
+            for a in agencies
+        ),
+        key=lambda row: row["path"],
+    )
+
+
 def fingerprint(period: Period) -> dict:
     """What the report's inputs were: response count, highest id, volumes checksum.
 
@@ -220,8 +269,9 @@ def data_version(period: Period) -> tuple:
 
     One aggregate query over the window (count, sum and maximum of the ids of
     the non-staff responses, latest ``completed_at`` — set whenever details
-    or a comment are added) and the volumes' checksum, plus the settings the
-    report depends on and the database it comes from.
+    or a comment are added), the volumes' checksum and the active counters
+    (count, highest id), plus the settings the report depends on and the
+    database it comes from.
     """
     count, id_sum, max_id, completed = db.session.execute(
         select(
@@ -230,6 +280,10 @@ def data_version(period: Period) -> tuple:
             func.max(Response.id),
             func.max(Response.completed_at),
         ).where(window_filter(period))
+    ).one()
+    # the agencies listed without responses depend on the counters
+    counters = db.session.execute(
+        select(func.count(Counter.id), func.max(Counter.id)).where(Counter.is_active.is_(True))
     ).one()
     return (
         str(db.engine.url),
@@ -241,4 +295,7 @@ def data_version(period: Period) -> tuple:
         int(max_id or 0),
         str(completed),
         _volumes_digest(period),
+        str(current_app.config.get("REPORT_HEADLINE", "q0")),
+        int(current_app.config.get("REPORT_MIN_N", 10)),
+        tuple(int(v or 0) for v in counters),
     )

@@ -10,40 +10,48 @@ from .comments import period_comments
 from .estimates import trends
 from .loading import fingerprint
 from .periods import Period
+from .presentation import block_of, headline_of
 
 
 def compare(snapshot_results: dict, live: dict) -> dict:
     """What changed between a published report and the same period recomputed now.
 
-    :return: ``new_responses`` (live minus published count), ``inputs_changed``
-        and per agency the index then and now and the difference.
+    Both are read through the published report's headline indicator (the
+    composite for reports published before it was kept), so a change of
+    ``REPORT_HEADLINE`` since does not pass for a change of the figures.
+
+    :return: ``indicator``, ``new_responses`` (live minus published count),
+        ``inputs_changed`` and per agency the headline's n, index and verdict
+        then and now, and the difference.
     """
+    indicator = headline_of(snapshot_results)
     then = {row["agency_id"]: row for row in snapshot_results.get("agencies", [])}
     now = {row["agency_id"]: row for row in live.get("agencies", [])}
     rows = []
     for agency_id in sorted(
         set(then) | set(now), key=lambda a: (now.get(a) or then.get(a))["path"]
     ):
-        a, b = then.get(agency_id), now.get(agency_id)
-        before = a["index"] if a else None
-        after = b["index"] if b else None
+        a, b = block_of(then.get(agency_id), indicator), block_of(now.get(agency_id), indicator)
+        before, after = a.get("index"), b.get("index")
+        named = now.get(agency_id) or then.get(agency_id)
         rows.append(
             {
                 "agency_id": agency_id,
-                "name": (b or a)["name"],
-                "path": (b or a)["path"],
-                "n_then": a["n"] if a else 0,
-                "n_now": b["n"] if b else 0,
+                "name": named["name"],
+                "path": named["path"],
+                "n_then": a.get("n") or 0,
+                "n_now": b.get("n") or 0,
                 "index_then": before,
                 "index_now": after,
                 "difference": (after - before)
                 if before is not None and after is not None
                 else None,
-                "verdict_then": a["verdict"] if a else None,
-                "verdict_now": b["verdict"] if b else None,
+                "verdict_then": a.get("verdict"),
+                "verdict_now": b.get("verdict"),
             }
         )
     return {
+        "indicator": indicator,
         "new_responses": live.get("n_responses", 0) - snapshot_results.get("n_responses", 0),
         "inputs_changed": snapshot_results.get("fingerprint") != live.get("fingerprint"),
         "agencies": rows,

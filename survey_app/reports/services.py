@@ -10,7 +10,9 @@ The work is split by responsibility, one module each:
   next, the change since the previous period, trends;
 - :mod:`.assembly` — the report of a period as a JSON-ready dict;
 - :mod:`.comments` — citizens' comments, personal data removed;
-- :mod:`.publishing` — frozen snapshots and what changed since.
+- :mod:`.publishing` — frozen snapshots and what changed since;
+- :mod:`.presentation` — how a report reads on the pages: the one headline,
+  reliability in words, names from the questionnaire, periods as people say them.
 
 Views, commands and documents import from here.
 """
@@ -27,11 +29,13 @@ from .assembly import (
 )
 from .cache import CACHE_SIZE, forget_cached_reports
 from .comments import COMMENT_LIMIT, comments, frozen_comments, period_comments
-from .estimates import TARGET, period_summary, trend, trends
+from .estimates import HEADLINES, TARGET, headline_setting, period_summary, trend, trends
 from .loading import (
     PeriodData,
+    agencies_without_responses,
     data_version,
     fingerprint,
+    latest_response_at,
     load_period,
     period_volumes,
     questionnaire,
@@ -42,9 +46,11 @@ from .weighting import weighting
 __all__ = [
     "CACHE_SIZE",
     "COMMENT_LIMIT",
+    "HEADLINES",
     "QUALITY_FLAGS",
     "TARGET",
     "PeriodData",
+    "agencies_without_responses",
     "agency_row",
     "compare",
     "comments",
@@ -55,6 +61,8 @@ __all__ = [
     "forget_cached_reports",
     "frozen_comments",
     "funnel",
+    "headline_setting",
+    "latest_response_at",
     "load_period",
     "period_comments",
     "period_summary",

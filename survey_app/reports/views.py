@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,9 +24,10 @@ from ..auth.permissions import Permission, check_agency, has_permission, require
 from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
-from . import charts, services
+from . import charts, presentation, services
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
+from .presentation import HEADLINE_LABELS
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/reports")
 
@@ -24,7 +35,7 @@ VERDICTS = {
     "above_target": _l("Above target"),
     "below_target": _l("Below target"),
     "inconclusive": _l("Inconclusive"),
-    "insufficient_data": _l("Too few responses"),
+    "insufficient_data": _l("Insufficient data"),
 }
 KIND_LABELS = {
     "month": _l("Month"),
@@ -52,11 +63,29 @@ def _helpers():
     }
 
 
+@bp.context_processor
+def _report_helpers():
+    return presentation.template_helpers()
+
+
+def _latest_response_at():
+    """:func:`services.latest_response_at`, read once per request."""
+    if "latest_response_at" not in g:
+        g.latest_response_at = services.latest_response_at()
+    return g.latest_response_at
+
+
+def _latest(kind: str) -> Period:
+    """The latest period of ``kind`` with a response (the running one when none has)."""
+    latest = _latest_response_at()
+    return Period.containing(kind, latest if latest is not None else now_utc())
+
+
 def _period() -> Period:
     label = request.args.get("period") or request.form.get("period")
     if not label:
         kind = request.args.get("kind", "month")
-        return Period.containing(kind if kind in KINDS else "month", now_utc())
+        return _latest(kind if kind in KINDS else "month")
     try:
         return Period.parse(label)
     except PeriodError:
@@ -69,55 +98,63 @@ def _period() -> Period:
         )
 
 
-def _sorted(rows: list[dict], sort: str) -> list[dict]:
-    def missing_last(key):
-        return lambda r: (r.get(key) is None, -(r.get(key) or 0))
-
-    if sort == "lower":
-        return sorted(rows, key=missing_last("ci_low"))
-    if sort == "index":
-        return sorted(rows, key=missing_last("index"))
-    if sort == "n":
-        return sorted(rows, key=lambda r: -r["n"])
-    return sorted(rows, key=lambda r: r["name"])
+#: Periods offered by the picker, per kind.
+PICKER_LENGTH = {"month": 13, "quarter": 8, "half": 6, "year": 5}
 
 
-def _choices(period: Period) -> dict[str, list[Period]]:
-    """Recent periods of each kind, for the picker's suggestions."""
-    choices = {kind: Period.containing(kind, now_utc()).last(12) for kind in KINDS}
-    choices[period.kind] = sorted(set(choices[period.kind]) | set(period.last(12)))
-    return {kind: periods[::-1] for kind, periods in choices.items()}
+def _choices(period: Period) -> list[Period]:
+    """Periods of ``period``'s kind for the picker, newest first: the last ones with data,
+    the running one and the one shown."""
+    running = Period.containing(period.kind, now_utc())
+    latest = _latest(period.kind)
+    return sorted(set(latest.last(PICKER_LENGTH[period.kind])) | {running, period}, reverse=True)
 
 
 def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None = None):
     sort = request.args.get("sort", "lower")
     if sort not in SORTS:
         sort = "lower"
+    headline = presentation.headline_of(report)
     rows = services.visible_rows(report, current_user)
-    ordered = _sorted(rows, sort)
+    quiet = services.visible_rows(report, current_user, "agencies_without_responses")
+    ordered = presentation.sorted_rows(rows, sort, headline)
     target = report["target"]
+    chart_rows = [{"name": r["name"]} | presentation.block_of(r, headline) for r in ordered]
     return render_template(
         "reports/index.html",
         report=report,
         period=period,
+        headline=headline,
         rows=ordered,
+        quiet=quiet,
         sort=sort,
         snapshot=snapshot,
         choices=_choices(period),
-        interval_svg=charts.interval_chart(ordered, target, _("Agencies: index and interval"))
+        interval_svg=charts.interval_chart(
+            chart_rows,
+            target,
+            _("Agencies: %(indicator)s and interval", indicator=HEADLINE_LABELS[headline]),
+        )
         if ordered
         else "",
         funnel_svg=charts.funnel_chart(
-            services.funnel(rows),
+            services.funnel(rows, target, headline, "n_use"),
             target,
             _("Funnel plot"),
-            _("Effective number of responses (n_eff)"),
+            _("Effective number of responses, capped at the respondents (n_use)"),
         )
         if rows
         else "",
         snapshots=services.published_snapshots(period),
-        below=[r for r in rows if r["verdict"] == "below_target"],
+        below=[
+            r for r in rows if presentation.block_of(r, headline).get("verdict") == "below_target"
+        ],
+        totals=presentation.totals(rows, quiet),
+        scope=presentation.scope_note(report, rows, quiet, current_user),
         ends_on=_ends_on(period),
+        started=now_utc() >= period.window()[0],
+        latest=_latest(period.kind) if _latest_response_at() is not None else None,
+        next_period=period.next() if period.next().window()[0] <= now_utc() else None,
     )
 
 
@@ -179,11 +216,18 @@ def _agency_or_404(agency_id: int) -> Agency:
 
 
 def _render_agency(agency, period, report, points, comments, snapshot=None):
+    headline = presentation.headline_of(report)
     row = services.agency_row(report, agency.id)
-    children = [
-        r
-        for r in report["agencies"]
-        if r["path"].startswith(agency.path) and r["agency_id"] != agency.id
+
+    def below(rows):
+        return [
+            r for r in rows if r["path"].startswith(agency.path) and r["agency_id"] != agency.id
+        ]
+
+    trend = [p | {"headline": presentation.block_of(p, headline)} for p in points]
+    technical = [
+        (presentation.element_name(report, code), b, (row.get("alpha") or {}).get(code))
+        for code, b in (row["elements"].items() if row else ())
     ]
     return render_template(
         "reports/agency.html",
@@ -191,13 +235,88 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
         ancestors=[a for a in agency.ancestors() if current_user.can_see_agency(a)],
         period=period,
         report=report,
+        headline=headline,
         row=row,
-        children=children,
-        trend_svg=charts.trend_chart(points, report["target"], _("Trend over 12 periods")),
-        trend=points,
+        quiet_row=next(
+            (
+                r
+                for r in report.get("agencies_without_responses") or []
+                if r["agency_id"] == agency.id
+            ),
+            None,
+        ),
+        children=below(report["agencies"]),
+        quiet_children=below(report.get("agencies_without_responses") or []),
+        trend_svg=charts.trend_chart(
+            [
+                {"period": p["period"], "n": p["headline"].get("n") or 0} | p["headline"]
+                for p in trend
+            ],
+            report["target"],
+            _("Trend over 12 periods"),
+        ),
+        trend=trend,
         comments=comments,
         snapshot=snapshot,
+        counter_total=sum(
+            presentation.block_of(c, headline).get("n") or 0
+            for c in (row or {}).get("counters", [])
+        ),
+        technical_elements=technical,
     )
+
+
+def _publishable(period: Period) -> Period:
+    """``period``, or a 400 when it has not started (nothing to publish)."""
+    if now_utc() < period.window()[0]:
+        abort(
+            400,
+            description=_(
+                "The period %(period)s has not started yet: there is nothing to publish.",
+                period=presentation.period_name(period),
+            ),
+        )
+    return period
+
+
+def _latest_published(period: Period):
+    """The latest publication of ``period``: its id and fingerprint, not its (large) results."""
+    return db.session.execute(
+        select(ReportSnapshot.id, ReportSnapshot.fingerprint)
+        .where(ReportSnapshot.period == period.label, ReportSnapshot.published_at.is_not(None))
+        .order_by(ReportSnapshot.published_at.desc(), ReportSnapshot.id.desc())
+        .limit(1)
+    ).first()
+
+
+@bp.get("/publish")
+@requires(Permission.publish_reports)
+def confirm_publish():
+    """Ask before publishing: what publishing freezes and who will read it (no JavaScript)."""
+    _may_publish_or_403()
+    period = _publishable(_period())
+    report = services.compute_report(period)
+    latest = _latest_published(period)
+    return render_template(
+        "reports/publish.html",
+        period=period,
+        report=report,
+        headline=presentation.headline_of(report),
+        ends_on=_ends_on(period),
+        unchanged=latest is not None and latest.fingerprint == services.fingerprint(period),
+        previous_publications=len(services.published_snapshots(period)),
+    )
+
+
+def _may_publish_or_403() -> None:
+    if not may_publish(current_user):
+        # the report is the province's: an account of one agency sees only its part of it
+        abort(
+            403,
+            description=_(
+                "Only province-wide coordinators and administrators publish the province's report."
+            ),
+        )
 
 
 def may_publish(user) -> bool:
@@ -209,53 +328,34 @@ def may_publish(user) -> bool:
 @bp.post("/publish")
 @requires(Permission.publish_reports)
 def publish():
-    """Freeze the period's report as published (province-wide coordinators and admins)."""
-    if not may_publish(current_user):
-        # the report is the province's: an account of one agency sees only its part of it
-        abort(
-            403,
-            description=_(
-                "Only province-wide coordinators and administrators publish the province's report."
-            ),
-        )
-    period = _period()
-    if now_utc() < period.window()[0]:
-        abort(
-            400,
-            description=_(
-                "The period %(period)s has not started yet: there is nothing to publish.",
-                period=period.label,
-            ),
-        )
+    """Freeze the period's report as published (asked on :func:`confirm_publish`;
+    province-wide coordinators and admins only)."""
+    _may_publish_or_403()
+    period = _publishable(_period())
     if (ends_on := _ends_on(period)) is not None and request.form.get("interim") != "y":
         abort(
             400,
             description=_(
                 "The period %(period)s runs until %(date)s and its figures still change. "
                 "To publish an interim report, tick the box that says so.",
-                period=period.label,
+                period=presentation.period_name(period),
                 date=format_date(ends_on),
             ),
         )
-    latest = db.session.execute(  # its id and fingerprint, not its (large) results
-        select(ReportSnapshot.id, ReportSnapshot.fingerprint)
-        .where(ReportSnapshot.period == period.label, ReportSnapshot.published_at.is_not(None))
-        .order_by(ReportSnapshot.published_at.desc(), ReportSnapshot.id.desc())
-        .limit(1)
-    ).first()
+    latest = _latest_published(period)
     if latest is not None and latest.fingerprint == services.fingerprint(period):
         # a second press of Publish, or nothing new since: the same report again is noise
         flash(
             _(
                 "Report %(period)s is already published and its data have not changed since.",
-                period=period.label,
+                period=presentation.period_name(period),
             ),
             "info",
         )
         return redirect(url_for(".snapshot", snapshot_id=latest.id), code=303)
     snapshot = services.publish(period, current_user)
     db.session.commit()
-    flash(_("Report %(period)s published.", period=period.label), "success")
+    flash(_("Report %(period)s published.", period=presentation.period_name(period)), "success")
     return redirect(url_for(".snapshot", snapshot_id=snapshot.id), code=303)
 
 

@@ -114,9 +114,9 @@ def test_the_report_page_says_what_the_change_is_measured_against(app):
         db.session.commit()
     client = logged_in(app, admin)
     page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
-    assert "so với kỳ 2022-02 theo số liệu hiện tại (chưa công bố)" in page
+    assert "so với kỳ Tháng 2/2022 theo số liệu hiện tại (chưa công bố)" in page
     with app.app_context():
         services.publish(FEBRUARY)
         db.session.commit()
     page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
-    assert "so với báo cáo đã công bố kỳ 2022-02" in page
+    assert "so với báo cáo đã công bố kỳ Tháng 2/2022" in page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +13,7 @@ from survey_app.core.time import now_utc
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
 from survey_app.reports.models import ReportSnapshot
+from survey_app.reports.periods import Period
 from tests import factories
 from tests.helpers import csrf_from, logged_in
 from tests.reports.conftest import respond
@@ -52,7 +52,8 @@ def test_province_overview_with_chart_and_sorting(app, demo):
     assert "UBND huyện Thanh Hà" in html and "Dưới mục tiêu" in html
     assert 'id="weighting"' in html and "gia quyền" in html.lower()
     assert html.count("<svg") == 2 and "stroke-dasharray" in html
-    assert ">Số phiếu hiệu dụng (n_eff)</text>" in html  # the funnel's axis, translated
+    # the funnel's axis, translated: the effective size capped at the respondents
+    assert ">Số phiếu hiệu dụng, không quá số người trả lời (n_use)</text>" in html
     assert ' style="' not in html  # the CSP forbids inline styles
     table = html[html.index('id="agencies"') :]
     # sorted by index, descending: Thanh Hà (≈65%) is last
@@ -72,7 +73,12 @@ def test_bad_period_is_a_clear_400(app, demo):
 def test_empty_period_says_so(app, demo):
     client = as_user(app, demo, "viewer_all")
     html = client.get("/staff/reports/?period=2019-03").get_data(as_text=True)
-    assert "Không có phiếu nào trong kỳ này" in html
+    notice = html[html.index('id="empty-period"') :]
+    assert "Không người dân nào trả lời khảo sát từ 15/02/2019 đến 14/03/2019" in notice
+    assert "nên Tháng 3/2019 không có số liệu về sự hài lòng" in notice
+    # and where the latest data are (the demo's responses end in December 2022)
+    assert 'href="/staff/reports/?period=2023-01">Tháng 1/2023 (15/12/2022–14/01/2023)' in notice
+    assert 'id="agencies"' not in html
 
 
 def test_scoped_handler_sees_only_the_subtree(app, demo):
@@ -143,7 +149,7 @@ def test_publish_freezes_and_changes_shows_late_responses(app, demo):
     changes = client.get(f"/staff/reports/snapshots/{snapshot_id}/changes").get_data(as_text=True)
     assert 'id="new-responses"' in changes and ": 3." in changes
     listing = client.get("/staff/reports/snapshots").get_data(as_text=True)
-    assert "2022-03" in listing
+    assert "Tháng 3/2022" in listing
 
 
 def test_a_running_period_is_published_only_as_an_interim_report_when_asked(app, demo):
@@ -152,18 +158,22 @@ def test_a_running_period_is_published_only_as_an_interim_report_when_asked(app,
         counter = db.session.get(Agency, demo.ids["H-THANHHA"]).counters[0]
         respond(counter, 5, when=now_utc())  # in the period now running
         db.session.commit()
-    page = client.get("/staff/reports/").get_data(as_text=True)  # the current month
-    period = re.search(r'name="period" value="([^"]+)"', page).group(1)
-    assert 'name="interim" value="y" required' in page and "báo cáo tạm thời" in page
-    data = {"period": period, "csrf_token": csrf_from(page)}
+    # the report opens on the month of the latest response: the one now running
+    page = client.get("/staff/reports/").get_data(as_text=True)
+    period = Period.containing("month", now_utc()).label
+    assert f'<option value="{period}" selected>' in page
+    assert f'href="/staff/reports/publish?period={period}"' in page
+    confirm = client.get(f"/staff/reports/publish?period={period}").get_data(as_text=True)
+    assert 'name="interim" value="y" required' in confirm and "báo cáo tạm thời" in confirm
+    data = {"period": period, "csrf_token": csrf_from(confirm)}
     refused = client.post("/staff/reports/publish", data=data)
     assert refused.status_code == 400 and "vẫn còn thay đổi" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(ReportSnapshot)).all() == []
     assert client.post("/staff/reports/publish", data=data | {"interim": "y"}).status_code == 303
     # a period that has ended is published without the question
-    past = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
-    assert 'name="interim"' not in past and "Công bố báo cáo" in past
+    past = client.get("/staff/reports/publish?period=2022-03").get_data(as_text=True)
+    assert 'name="interim"' not in past and "Công bố báo cáo Tháng 3/2022" in past
 
 
 def test_publish_twice_without_new_data_keeps_one_report_and_the_future_has_none(app, demo):
@@ -238,14 +248,14 @@ def test_published_agency_page_keeps_its_comments_and_trend(app, demo):
         row = next(r for r in snapshot.results["agencies"] if r["agency_id"] == thanh_ha)
         points = snapshot.results["trends"][str(thanh_ha)]
     assert points[-1]["period"] == "2022-03" and points[-1]["index"] == row["index"]
+    # the page's trend is the headline's (the share satisfied overall by default)
+    assert points[-1]["q0"]["index"] == row["q0"]["index"]
+    published = f"{100 * row['q0']['index']:.1f}\u00a0%".replace(".", ",")
     trend_table = frozen[frozen.index('id="trend"') :]
-    assert (
-        f"{100 * row['index']:.1f}%".replace(".", ",")
-        in trend_table[: trend_table.index("</table>")]
-    )
+    assert published in trend_table[: trend_table.index("</table>")]
     assert "theo số hồ sơ" in trend_table  # the demo has volumes: weighted points say so
-    live_march = live[live.index('id="trend"') :].split("<td>2022-03</td>")[1].split("</tr>")[0]
-    assert f"{100 * row['index']:.1f}%".replace(".", ",") not in live_march  # the live one moved
+    live_march = live[live.index('id="trend"') :].split("<td>Tháng 3/2022</td>")[1]
+    assert published not in live_march.split("</tr>")[0]  # the live one moved
     # a scoped handler cannot open another district's frozen page
     other = as_user(app, demo, "handler_thanhha")
     gia_loc = f"/staff/reports/snapshots/{snapshot_id}/agencies/{demo.ids['H-GIALOC']}"
