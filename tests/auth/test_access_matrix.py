@@ -65,7 +65,12 @@ UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
 #: Pages acting on every agency's cases, or on the whole province's report (publishing
 #: freezes it for everyone): only province-wide staff (no agency) use them, so every
 #: account of this matrix, all of which belong to agency A or B, gets 403.
-PROVINCE_WIDE = {"feedback_admin.routing", "feedback_admin.calendar", "reports.publish"}
+PROVINCE_WIDE = {
+    "feedback_admin.routing",
+    "feedback_admin.calendar",
+    "reports.publish",
+    "reports.confirm_publish",
+}
 
 
 def test_every_endpoint_declares_its_access(app):

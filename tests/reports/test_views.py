@@ -110,7 +110,8 @@ def test_only_province_wide_accounts_publish_the_province_report(app, demo, role
         db.session.commit()
     client = logged_in(app, email)
     page = client.get("/staff/reports/?period=2022-03").get_data(as_text=True)
-    assert 'action="/staff/reports/publish"' not in page
+    assert "/staff/reports/publish" not in page  # no button, and no confirmation page
+    assert client.get("/staff/reports/publish?period=2022-03").status_code == 403
     reply = client.post(
         "/staff/reports/publish", data={"period": "2022-03", "csrf_token": csrf_from(page)}
     )
@@ -120,7 +121,9 @@ def test_only_province_wide_accounts_publish_the_province_report(app, demo, role
         assert db.session.scalar(select(ReportSnapshot.id)) is None
     whole = as_user(app, demo, "admin" if role == Role.admin else "coordinator")
     page = whole.get("/staff/reports/?period=2022-03").get_data(as_text=True)
-    assert 'action="/staff/reports/publish"' in page
+    assert 'href="/staff/reports/publish?period=2022-03"' in page
+    page = whole.get("/staff/reports/publish?period=2022-03").get_data(as_text=True)
+    assert 'action="/staff/reports/publish"' in page  # the confirmation's form
     reply = whole.post(
         "/staff/reports/publish", data={"period": "2022-03", "csrf_token": csrf_from(page)}
     )
