@@ -15,6 +15,7 @@ from analysis.monitoring import (
     integer_weights,
     run_cusum,
     shifted_rate,
+    taps_to_rule_out,
 )
 
 
@@ -116,3 +117,18 @@ def test_weights_and_baseline_bounds():
         design_cusum(0.0)
     with pytest.raises(ValueError):
         design_cusum(0.1, odds_ratio=1.0)
+
+
+def test_taps_to_rule_out_a_shift_that_is_still_there():
+    """After an alarm, ``taps_to_rule_out(design, 0.1)`` taps without a new one: a counter
+    still at ``p1`` signals again within them 9 times in 10 (simulated, 1500 counters)."""
+    design = design_cusum(0.08, arl0=1000)
+    n = taps_to_rule_out(design, miss=0.1)
+    assert design.arl1 < n < 5 * design.arl1
+    runs = _first_signals(design, design.p1, np.random.default_rng(11), 1500)
+    still_quiet = (runs > n).mean()
+    assert abs(still_quiet - 0.1) < 4 * math.sqrt(0.1 * 0.9 / runs.size)
+    assert taps_to_rule_out(design, miss=0.1) > taps_to_rule_out(design, miss=0.3)
+    assert taps_to_rule_out(design, miss=0.1, p=0.4) < n  # a larger drop shows sooner
+    with pytest.raises(ValueError):
+        taps_to_rule_out(design, miss=0.0)
