@@ -22,8 +22,10 @@ After an alarm, :func:`taps_to_rule_out` says how many quiet taps show (with a
 stated confidence) that the shift is over, so a warning can close by itself.
 
 The usual rate comes from the counter's own history (shrunk toward its
-agency's rate when the history is short: :func:`baseline_rate`); the app picks
-the windows and the target (:mod:`survey_app.reports.warnings`).
+agency's rate when the history is short: :func:`baseline_rate`); the chart is
+designed for an upper bound of it (:func:`baseline_bound`), so that an
+estimate that happens to be low does not multiply the false alarms. The app
+picks the windows and the target (:mod:`survey_app.reports.warnings`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
+from scipy.stats import beta as beta_distribution
 
 #: The larger of the two integer weights at most (lattice size ~ a few × this).
 MAX_STEP = 200
@@ -177,6 +180,34 @@ def baseline_rate(
     """
     rate = (dissatisfied + prior_taps * prior_rate) / (taps + prior_taps)
     return min(max(rate, 0.005), 0.95)
+
+
+def baseline_bound(
+    dissatisfied: int,
+    taps: int,
+    prior_rate: float,
+    prior_taps: float = 50.0,
+    confidence: float = 0.9,
+) -> float:
+    """An upper bound for the usual dissatisfied share, to design the chart for.
+
+    The usual share is estimated, and a chart designed for an estimate that
+    happens to be low raises false alarms far more often than stated (with
+    400 baseline taps, twice as often on average). The bound is the
+    ``confidence`` quantile of the same beta posterior as :func:`baseline_rate`,
+    ``Beta(x + m·r, n − x + m·(1 − r))``. Since a chart's average run length
+    falls as the share rises (:func:`average_run_length`), a chart designed for
+    the bound keeps its ``ARL0`` at the true share whenever the true share is
+    below the bound: with about that confidence. Kept inside [0.005, 0.95].
+
+    :return: the bound, at least :func:`baseline_rate` of the same counts.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be strictly between 0 and 1")
+    a = dissatisfied + prior_taps * prior_rate
+    b = taps - dissatisfied + prior_taps * (1 - prior_rate)
+    bound = float(beta_distribution.ppf(confidence, max(a, 1e-9), max(b, 1e-9)))
+    return min(max(bound, baseline_rate(dissatisfied, taps, prior_rate, prior_taps)), 0.95)
 
 
 def taps_to_rule_out(design: CusumDesign, miss: float = 0.05, p: float | None = None) -> int:
