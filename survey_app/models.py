@@ -14,6 +14,7 @@ from .feedback.models import (
     RoutingRule,
 )
 from .reports.models import ReportSnapshot
+from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
 from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
 
 __all__ = [
@@ -40,4 +41,6 @@ __all__ = [
     "Response",
     "Role",
     "User",
+    "SatisfactionWarning",
+    "SatisfactionWatch",
 ]
