@@ -18,10 +18,14 @@ the absorption time of a Markov chain (:func:`average_run_length`): ``ARL0``
 from the shift to the alarm). The threshold ``h`` is the smallest with
 ``ARL0`` at least the target (:func:`design_cusum`), so the false-alarm rate
 is stated, not guessed: one false alarm per ``ARL0`` taps at that counter.
+After an alarm, :func:`taps_to_rule_out` says how many quiet taps show (with a
+stated confidence) that the shift is over, so a warning can close by itself.
 
 The usual rate comes from the counter's own history (shrunk toward its
-agency's rate when the history is short: :func:`baseline_rate`); the app picks
-the windows and the target (:mod:`survey_app.reports.warnings`).
+agency's rate when the history is short: :func:`baseline_rate`); the chart is
+designed for an upper bound of it (:func:`baseline_bound`), so that an
+estimate that happens to be low does not multiply the false alarms. The app
+picks the windows and the target (:mod:`survey_app.reports.warnings`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
+from scipy.stats import beta as beta_distribution
 
 #: The larger of the two integer weights at most (lattice size ~ a few × this).
 MAX_STEP = 200
@@ -89,14 +94,19 @@ def average_run_length(p: float, up: int, down: int, threshold: int) -> float:
     if p <= 0:
         return math.inf
     h = threshold
+    q = _transient_matrix(p, up, down, h)
+    lengths = spsolve((sp.identity(h, format="csr") - q).tocsc(), np.ones(h))
+    return float(lengths[0])
+
+
+def _transient_matrix(p: float, up: int, down: int, h: int) -> sp.csr_matrix:
+    """Transitions among the states ``0 … h−1`` (the alarm ``≥ h`` absorbs)."""
     s = np.arange(h)
     stay_up = s + up < h
     rows = np.concatenate([s[stay_up], s])
     cols = np.concatenate([(s + up)[stay_up], np.maximum(0, s - down)])
     vals = np.concatenate([np.full(stay_up.sum(), p), np.full(h, 1 - p)])
-    q = sp.csr_matrix((vals, (rows, cols)), shape=(h, h))
-    lengths = spsolve((sp.identity(h, format="csr") - q).tocsc(), np.ones(h))
-    return float(lengths[0])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(h, h))
 
 
 def design_cusum(p0: float, *, odds_ratio: float = 2.0, arl0: float = 2000.0) -> CusumDesign:
@@ -170,3 +180,62 @@ def baseline_rate(
     """
     rate = (dissatisfied + prior_taps * prior_rate) / (taps + prior_taps)
     return min(max(rate, 0.005), 0.95)
+
+
+def baseline_bound(
+    dissatisfied: int,
+    taps: int,
+    prior_rate: float,
+    prior_taps: float = 50.0,
+    confidence: float = 0.9,
+) -> float:
+    """An upper bound for the usual dissatisfied share, to design the chart for.
+
+    The usual share is estimated, and a chart designed for an estimate that
+    happens to be low raises false alarms far more often than stated (with
+    400 baseline taps, twice as often on average). The bound is the
+    ``confidence`` quantile of the same beta posterior as :func:`baseline_rate`,
+    ``Beta(x + m·r, n − x + m·(1 − r))``. Since a chart's average run length
+    falls as the share rises (:func:`average_run_length`), a chart designed for
+    the bound keeps its ``ARL0`` at the true share whenever the true share is
+    below the bound: with about that confidence. Kept inside [0.005, 0.95].
+
+    :return: the bound, at least :func:`baseline_rate` of the same counts.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be strictly between 0 and 1")
+    a = dissatisfied + prior_taps * prior_rate
+    b = taps - dissatisfied + prior_taps * (1 - prior_rate)
+    bound = float(beta_distribution.ppf(confidence, max(a, 1e-9), max(b, 1e-9)))
+    return min(max(bound, baseline_rate(dissatisfied, taps, prior_rate, prior_taps)), 0.95)
+
+
+def taps_to_rule_out(design: CusumDesign, miss: float = 0.05, p: float | None = None) -> int:
+    """Taps without an alarm after which a rate still at ``p`` would, with probability
+    at least ``1 − miss``, have signalled again.
+
+    After an alarm the statistic starts again from 0 (:func:`run_cusum`). If the
+    counter stays at the shifted rate, the chart signals again within this many
+    taps in all but ``miss`` of cases; so when that many taps pass without a new
+    alarm, the shift the chart was designed for is, with that confidence, gone.
+    Exact: the survival ``P(no alarm in n taps)`` of the same Markov chain as
+    :func:`average_run_length`, stepped until it falls to ``miss``.
+
+    :param design: the chart; :param miss: the accepted chance that the shift is still there.
+    :param p: the rate to rule out (default the design's ``p1``).
+    :return: the smallest such number of taps.
+    """
+    if not 0 < miss < 1:
+        raise ValueError("miss must be strictly between 0 and 1")
+    rate = design.p1 if p is None else p
+    step = _transient_matrix(rate, design.up, design.down, design.threshold).T.tocsr()
+    alive = np.zeros(design.threshold)
+    alive[0] = 1.0
+    limit = 1000 * max(
+        1, math.ceil(average_run_length(rate, design.up, design.down, design.threshold))
+    )
+    for n in range(1, limit + 1):
+        alive = step @ alive
+        if alive.sum() <= miss:
+            return n
+    raise ValueError("the rate would hardly ever signal: nothing to rule out")

@@ -180,6 +180,20 @@ class Config:
     #: Shortest SECRET_KEY accepted outside development and testing.
     MIN_SECRET_KEY_LENGTH = 32
 
+    # -- early warning (issue 16, point 11): survey_app/reports/warnings.py ----------
+    #: False alarms wanted per counter (and per agency as a whole) per year while
+    #: nothing changes: the detector's average taps between false alarms is the
+    #: counter's usual taps per year divided by this (at least 250 taps).
+    EARLY_WARNING_FALSE_ALARMS_PER_YEAR = _env_float("EARLY_WARNING_FALSE_ALARMS_PER_YEAR", 0.5)
+    #: Days of taps that give a counter's usual dissatisfied share, before the window.
+    EARLY_WARNING_BASELINE_DAYS = _env_int("EARLY_WARNING_BASELINE_DAYS", 180)
+    #: Days of recent taps the detector runs over.
+    EARLY_WARNING_WINDOW_DAYS = _env_int("EARLY_WARNING_WINDOW_DAYS", 30)
+    #: Taps in the baseline window below which a counter is not monitored yet.
+    EARLY_WARNING_MIN_TAPS = _env_int("EARLY_WARNING_MIN_TAPS", 100)
+    #: The rise to detect: the odds of a dissatisfied tap multiplied by this.
+    EARLY_WARNING_ODDS_RATIO = _env_float("EARLY_WARNING_ODDS_RATIO", 2.0)
+
     # -- Operations: logs, metrics, health checks, backups --------------------------
     #: ``json`` (one JSON object a line) or ``text``; default json when APP_ENV=production.
     LOG_FORMAT = os.environ.get("LOG_FORMAT")

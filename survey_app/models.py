@@ -15,6 +15,7 @@ from .feedback.models import (
     RoutingRule,
 )
 from .reports.models import ReportSnapshot
+from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
 from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
 
 __all__ = [
@@ -44,4 +45,6 @@ __all__ = [
     "Role",
     "User",
     "UserSession",
+    "SatisfactionWarning",
+    "SatisfactionWatch",
 ]

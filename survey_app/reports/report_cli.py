@@ -1,4 +1,5 @@
-"""``flask report monthly|quarterly|half-yearly|yearly --period P|previous [--output-dir DIR]``."""
+"""``flask report monthly|quarterly|half-yearly|yearly --period P|previous [--output-dir DIR]``
+and ``flask report warnings`` (early warning)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,32 @@ monthly = _command("monthly", "month", "2022-03")
 quarterly = _command("quarterly", "quarter", "2022-Q1")
 half_yearly = _command("half-yearly", "half", "2022-H1")
 yearly = _command("yearly", "year", "2022")
+
+
+@report_cli.command("warnings")
+def warnings_command() -> None:
+    """Early warning: flag counters and agencies whose citizens turn dissatisfied and tell
+    their admins (cron, hourly or daily; safe to run twice and on several servers at once)."""
+    from ..core.time import now_utc
+    from ..extensions import db
+    from . import warnings
+
+    try:
+        warnings.settings()
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}; nothing was checked") from None
+    # one short transaction per counter: a concurrent run never waits long on this one
+    result = warnings.run(now_utc(), after_each=db.session.commit)
+    db.session.commit()
+    click.echo(
+        f"checked {result.counters} counter(s), {result.not_monitored} of them not monitored "
+        f"yet (too few taps), and {result.agencies} agency(ies) as a whole; warnings opened: "
+        f"{len(result.opened)}, closed: {result.closed}, open or acknowledged now: "
+        f"{warnings.unclosed_count()}; mails queued: {result.mails}"
+    )
+    for warning in result.opened:
+        click.echo(
+            f"  new warning {warning.id}: {warning.subject}, {warning.recent_dissatisfied} of "
+            f"{warning.recent_taps} recent taps dissatisfied (usually "
+            f"{100 * warning.baseline_share:.1f} %)"
+        )

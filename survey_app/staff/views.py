@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -25,6 +26,8 @@ from ..auth.services import create_account, start_session, unlock_account, updat
 from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
+from ..reports import warning_notices
+from ..reports.warning_models import SatisfactionWarning
 from ..surveys import posters, qr
 from ..surveys.services import count_today
 from .forms import AgencyForm, CounterForm, UserForm, kind_label, role_label
@@ -70,12 +73,48 @@ def _poster_size() -> str:
 @bp.get("/")
 @requires(Permission.view_counters)
 def dashboard():
-    """The counters in the user's scope with today's number of responses."""
+    """The counters in the user's scope with today's number of responses; early warnings
+    within the scope at the top."""
     counters = db.session.scalars(agency_services.visible_counters(current_user)).all()
     counts = count_today([c.id for c in counters])
+    cards = warning_notices.visible(current_user)
     return render_template(
-        "staff/dashboard.html", counters=counters, counts=counts, total=sum(counts.values())
+        "staff/dashboard.html",
+        counters=counters,
+        counts=counts,
+        total=sum(counts.values()),
+        warnings=cards,
+        warned={card.warning.counter_id for card in cards},
+        watches=warning_notices.watches([c.id for c in counters]),
+        last_checked=warning_notices.last_checked(),
+        min_taps=current_app.config["EARLY_WARNING_MIN_TAPS"],
+        share_text=warning_notices.share,
     )
+
+
+@bp.post("/warnings/acknowledge")
+@requires(Permission.manage_counters)
+def acknowledge_warning():
+    """Acknowledge an early warning: seen and being dealt with (the agency's admins)."""
+    warning_id = parse_id(request.form.get("warning"))
+    if warning_id is None:
+        abort(400, description=_("Say which warning to acknowledge."))
+    warning = db.session.get(SatisfactionWarning, warning_id)
+    if warning is None:
+        abort(404)
+    check_agency(warning.agency)
+    if warning_notices.acknowledge(warning, current_user, now_utc()):
+        db.session.commit()
+        flash(
+            _(
+                "Warning acknowledged. It stays on this page until the ratings are back "
+                "to usual, and no more e-mails are sent about it."
+            ),
+            "success",
+        )
+    else:
+        flash(_("This warning was already acknowledged or has closed."), "info")
+    return redirect(url_for(".dashboard"), code=303)
 
 
 @bp.get("/counters/<int:counter_id>")

@@ -7,14 +7,17 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import beta
 
 from analysis.monitoring import (
     average_run_length,
+    baseline_bound,
     baseline_rate,
     design_cusum,
     integer_weights,
     run_cusum,
     shifted_rate,
+    taps_to_rule_out,
 )
 
 
@@ -116,3 +119,43 @@ def test_weights_and_baseline_bounds():
         design_cusum(0.0)
     with pytest.raises(ValueError):
         design_cusum(0.1, odds_ratio=1.0)
+
+
+def test_taps_to_rule_out_a_shift_that_is_still_there():
+    """After an alarm, ``taps_to_rule_out(design, 0.1)`` taps without a new one: a counter
+    still at ``p1`` signals again within them 9 times in 10 (simulated, 1500 counters)."""
+    design = design_cusum(0.08, arl0=1000)
+    n = taps_to_rule_out(design, miss=0.1)
+    assert design.arl1 < n < 5 * design.arl1
+    runs = _first_signals(design, design.p1, np.random.default_rng(11), 1500)
+    still_quiet = (runs > n).mean()
+    assert abs(still_quiet - 0.1) < 4 * math.sqrt(0.1 * 0.9 / runs.size)
+    assert taps_to_rule_out(design, miss=0.1) > taps_to_rule_out(design, miss=0.3)
+    assert taps_to_rule_out(design, miss=0.1, p=0.4) < n  # a larger drop shows sooner
+    with pytest.raises(ValueError):
+        taps_to_rule_out(design, miss=0.0)
+
+
+def test_a_chart_designed_for_the_baseline_bound_keeps_its_false_alarm_promise():
+    """A counter truly at 8 %, its usual share estimated from 400 taps: the bound is
+    above the true share about 9 times in 10 (so the chart's ARL0 at the true share is
+    at least the designed one, since run lengths fall as the share rises), while the
+    point estimate is below it about half the time."""
+    rng = np.random.default_rng(12)
+    p, n = 0.08, 400
+    x = rng.binomial(n, p, size=2000)
+    bounds = np.array([baseline_bound(int(k), n, p) for k in x])
+    points = np.array([baseline_rate(int(k), n, p) for k in x])
+    assert 0.86 < (bounds >= p).mean() < 0.94
+    assert 0.35 < (points >= p).mean() < 0.65
+    assert (bounds >= points).all()
+    design = design_cusum(0.1, arl0=500)
+    arls = [
+        average_run_length(q, design.up, design.down, design.threshold) for q in (0.06, 0.08, 0.1)
+    ]
+    assert arls[0] > arls[1] > arls[2] >= 500
+    assert baseline_bound(0, 10_000, 0.0) == pytest.approx(0.005)
+    # (20 + 50·0.1) dissatisfied against (180 + 50·0.9) satisfied: Beta(25, 225)
+    assert baseline_bound(20, 200, 0.1) == pytest.approx(beta.ppf(0.9, 25, 225), rel=1e-12)
+    with pytest.raises(ValueError):
+        baseline_bound(1, 10, 0.1, confidence=1.0)
