@@ -15,6 +15,7 @@ from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
 from . import charts, services
+from . import kpis as kpi_figures
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
 
@@ -117,6 +118,9 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         snapshots=services.published_snapshots(period),
         below=[r for r in rows if r["verdict"] == "below_target"],
         ends_on=_ends_on(period),
+        kpis=kpi_figures.for_user(
+            report, period, current_user, [r["agency_id"] for r in ordered], live=not snapshot
+        ),
     )
 
 
@@ -196,6 +200,7 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
         trend=points,
         comments=comments,
         snapshot=snapshot,
+        kpis=kpi_figures.for_agency(report, period, current_user, agency, live=not snapshot),
     )
 
 
@@ -294,7 +299,11 @@ def download(fmt: str):
         period = _period()
         report = services.compute_report(period)
     rows = services.visible_rows(report, current_user)
+    figures = kpi_figures.for_user(
+        report, period, current_user, live="snapshot" not in request.args
+    )
     report = dict(report, agencies=rows, funnel=services.funnel(rows) if rows else None)
+    report["kpis"] = figures
     if fmt == "pdf":
         body, mimetype = documents.report_pdf(report), "application/pdf"
     else:
