@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 from ..surveys.posters import FONT_DIR
+from . import kpi_labels
 from .charts import TARGET_COLOUR, VERDICT_COLOURS, axis_range
 from .labels import FUNNEL_NOTE, KIND_VI, METHOD_NOTE, VERDICT_VI, pct, rgb, vn_date
 
@@ -73,6 +75,7 @@ def report_pdf(report: dict) -> bytes:
     _heading(pdf, "1. Tóm tắt")
     if report["empty"]:
         _para(pdf, "Không có phiếu khảo sát nào trong kỳ này.")
+        _kpi_tables(pdf, report.get("kpis"), 2)
         _method(pdf)
         return bytes(pdf.output())
     prov = report["province"]
@@ -138,6 +141,7 @@ def report_pdf(report: dict) -> bytes:
         ],
         [70, 18, 20, 36, 30],
     )
+    _kpi_tables(pdf, report.get("kpis"), 6)
     _method(pdf)
     return bytes(pdf.output())
 
@@ -181,6 +185,62 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: list[flo
                 text += "…"
             pdf.cell(w, 6.5, text, border=1, align="L" if k == 0 or k == 4 else "R")
         pdf.ln()
+
+
+def _kpi_tables(pdf: FPDF, kpis: dict | None, number: int) -> None:
+    """Feedback handling and the one-stop indicators per agency (:mod:`.kpis`), compact
+    tables with their definitions; sections ``number`` and ``number + 1``."""
+    if not kpis:
+        return
+    small, k = kpis["small_count"], kpi_labels
+    _heading(pdf, f"{number}. {k.FEEDBACK_TITLE}")
+    if kpis.get("empty"):
+        _para(pdf, "Không có phản ánh, kiến nghị và không có câu trả lời về đi lại trong kỳ này.")
+        return
+    province = kpis.get("province")
+    active = [r for r in kpis["agencies"] if k.has_cases(r["feedback"])]
+    tables = (
+        (
+            k.FEEDBACK_HEADER,
+            [[r["name"], *k.feedback_cells(r["feedback"], small)] for r in active]
+            + (
+                [[k.PROVINCE_FEEDBACK, *k.feedback_cells(province["feedback"], small)]]
+                if province
+                else []
+            ),
+            (44, 14, 15, 22, 20, 15, 13, 16, 15),
+        ),
+        (
+            k.ONE_STOP_HEADER,
+            [[r["name"], *k.one_stop_cells(r["one_stop"], small)] for r in kpis["agencies"]]
+            + ([[k.PROVINCE, *k.one_stop_cells(province["one_stop"], small)]] if province else []),
+            (56, 20, 40, 20, 38),
+        ),
+    )
+    for t, (header, rows, widths) in enumerate(tables):
+        if t:
+            _heading(pdf, f"{number + 1}. {k.ONE_STOP_TITLE}")
+        pdf.set_font("DejaVu", "", 7.5)
+        with pdf.table(
+            width=sum(widths),
+            col_widths=widths,
+            text_align=("LEFT",) + ("RIGHT",) * (len(widths) - 1),
+            line_height=4,
+            headings_style=FontFace(emphasis="BOLD", fill_color=(238, 243, 239)),
+            repeat_headings=1,
+        ) as table:
+            for row in [header, *rows]:
+                cells = table.row()
+                for text in row:
+                    cells.cell(text)
+        pdf.ln(2)
+        if not t and len(active) < len(kpis["agencies"]):
+            quiet = len(kpis["agencies"]) - len(active)
+            _para(pdf, f"{quiet} cơ quan khác không có phản ánh, kiến nghị nào trong kỳ này.")
+    pdf.set_font("DejaVu", "", 8.5)
+    for note in k.notes(kpis):
+        pdf.multi_cell(0, 4.5, note, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
 
 
 def _interval_chart(pdf: FPDF, rows: list[dict], target: float) -> None:

@@ -8,6 +8,7 @@ from ..extensions import db
 from .assembly import compute_report
 from .comments import period_comments
 from .estimates import trends
+from .kpis import period_kpis
 from .loading import fingerprint
 from .periods import Period
 from .presentation import block_of, headline_of
@@ -80,6 +81,7 @@ def publish(period: Period, user=None, report: dict | None = None):
             for a, found in period_comments(period, ids).items()
         }
         frozen["trends"] = {str(a): points for a, points in trends(period, ids).items()}
+    frozen["kpis"] = period_kpis(period)  # feedback and one-stop figures, as shown now
     now = now_utc()
     snapshot = ReportSnapshot(
         period=period.label,

@@ -24,7 +24,7 @@ def _period(kind: str, label: str) -> Period:
 
 
 def _write(kind: str, label: str, output_dir: str) -> None:
-    from . import documents, services
+    from . import documents, kpis, services
 
     try:
         period = _period(kind, label)
@@ -33,6 +33,7 @@ def _write(kind: str, label: str, output_dir: str) -> None:
     if period.kind != kind:
         raise click.BadParameter(f"{label!r} is not a {kind} period", param_hint="--period")
     report = services.compute_report(period)
+    report = dict(report, kpis=kpis.for_user(report, period, live=True))  # the whole province
     out = Path(output_dir)
     stem = out / f"bao-cao-hai-long-{period.label}"
     pdf, xlsx = documents.report_pdf(report), documents.report_xlsx(report)

@@ -25,6 +25,7 @@ from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
 from . import charts, presentation, services
+from . import kpis as kpi_figures
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
 from .presentation import HEADLINE_LABELS
@@ -155,6 +156,9 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         started=now_utc() >= period.window()[0],
         latest=_latest(period.kind) if _latest_response_at() is not None else None,
         next_period=period.next() if period.next().window()[0] <= now_utc() else None,
+        kpis=kpi_figures.for_user(
+            report, period, current_user, [r["agency_id"] for r in ordered], live=not snapshot
+        ),
     )
 
 
@@ -263,6 +267,7 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
             for c in (row or {}).get("counters", [])
         ),
         technical_elements=technical,
+        kpis=kpi_figures.for_agency(report, period, current_user, agency, live=not snapshot),
     )
 
 
@@ -409,7 +414,11 @@ def download(fmt: str):
         period = _period()
         report = services.compute_report(period)
     rows = services.visible_rows(report, current_user)
+    figures = kpi_figures.for_user(
+        report, period, current_user, live="snapshot" not in request.args
+    )
     report = dict(report, agencies=rows, funnel=services.funnel(rows) if rows else None)
+    report["kpis"] = figures
     if fmt == "pdf":
         body, mimetype = documents.report_pdf(report), "application/pdf"
     else:

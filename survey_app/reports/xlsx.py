@@ -13,6 +13,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..core.spreadsheet import xlsx_row
+from . import kpi_labels
 from .charts import axis_range
 from .labels import QUALITY_VI, VERDICT_VI
 
@@ -162,6 +163,7 @@ def report_xlsx(report: dict) -> bytes:
             for c in r["counters"]
         ],
     )
+    _kpi_sheet(wb, report.get("kpis"))
     if rows:
         _interval_sheet(wb.create_sheet(), rows, report["target"])
     if report.get("funnel"):
@@ -169,6 +171,81 @@ def report_xlsx(report: dict) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _kpi_sheet(wb, kpis: dict | None) -> None:
+    """Feedback handling and the one-stop indicators per agency (:mod:`.kpis`): one row per
+    agency (then the province), shares as percentages (empty under ``small_count``
+    answers, whose counts are beside them), and the definitions below the table."""
+    if not kpis:
+        return
+    ws = wb.create_sheet("PAKN và chỉ số một cửa")
+    k, small = kpi_labels, kpis["small_count"]
+
+    def share_columns(asked: str, title: str) -> list[str]:
+        return [
+            asked,
+            f"{title} (số người)",
+            f"{title} (tỷ lệ)",
+            "Cận dưới",
+            "Cận trên",
+            "Ghi chú",
+        ]
+
+    header = [
+        "Mã",
+        *k.FEEDBACK_HEADER[:4],
+        "Tỷ lệ trả lời đúng hạn",
+        *k.FEEDBACK_HEADER[4:],
+        *share_columns(k.ONE_STOP_HEADER[1], k.ONE_STOP_HEADER[2]),
+        *share_columns(k.ONE_STOP_HEADER[3], k.ONE_STOP_HEADER[4]),
+    ]
+    percent = {5, 13, 14, 15, 19, 20, 21}  # 0-based columns holding shares
+    for c, name in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = (
+            45 if c == 2 else max(12, min(30, len(name) // 2 + 4))
+        )
+    _header(ws, header)
+
+    def pct_cell(value):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "0.0%"
+        return cell
+
+    def share_values(s: dict) -> list:
+        note = k.TOO_FEW if s["too_few"] and s["n"] else ""
+        if s["low_reliability"]:
+            note = "độ tin cậy thấp: " + "; ".join(k.RELIABILITY_VI[f] for f in s["flags"])
+        shown = s["share"] if s["n"] >= small else None
+        return [s["n"], s["x"], shown, s["ci_low"], s["ci_high"], note]
+
+    def line(code: str, name: str, f: dict, o: dict) -> list:
+        values = [
+            code,
+            name,
+            f["received"],
+            f["answered"],
+            f["on_time"],
+            f["on_time_share"] if f["answered"] >= small else None,
+            f["median_days"],
+            f["overdue"],
+            f["reopened"],
+            f["transferred_away"],
+            f["misrouting_days"],
+            *share_values(o["one_trip"]),
+            *share_values(o["one_agency"]),
+        ]
+        return [pct_cell(v) if j in percent else v for j, v in enumerate(values)]
+
+    for r in kpis["agencies"]:
+        ws.append(xlsx_row(ws, line(r["code"], r["name"], r["feedback"], r["one_stop"])))
+    if kpis.get("province"):
+        p = kpis["province"]
+        ws.append(xlsx_row(ws, line("", k.PROVINCE_FEEDBACK, p["feedback"], p["one_stop"])))
+    ws.append([])
+    ws.append(["Ghi chú"])
+    for note in k.notes(kpis):
+        ws.append(xlsx_row(ws, [note]))
 
 
 def _header(ws, header: list[str]) -> None:

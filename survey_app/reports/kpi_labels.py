@@ -1,0 +1,123 @@
+"""Vietnamese headings, cells and notes of the feedback and one-stop tables in the PDF and
+the XLSX (:mod:`.kpis` computes them; the documents are always Vietnamese)."""
+
+from __future__ import annotations
+
+from .labels import pct, vn_date
+
+FEEDBACK_TITLE = "Xử lý phản ánh, kiến nghị"
+ONE_STOP_TITLE = "Chỉ số một cửa (Thông tư 01/2018/TT-VPCP)"
+FEEDBACK_HEADER = [
+    "Cơ quan",
+    "Tiếp nhận",
+    "Đã trả lời",
+    "Trả lời đúng hạn",
+    "Số ngày làm việc để trả lời (trung vị)",
+    "Quá hạn hiện nay",
+    "Mở lại",
+    "Chuyển đi do không thuộc thẩm quyền",
+    "Số ngày làm việc bị tính do chuyển sai",
+]
+ONE_STOP_HEADER = [
+    "Cơ quan",
+    "Số người trả lời câu đi lại",
+    "Đi lại một lần trở xuống",
+    "Số người trả lời câu số cơ quan",
+    "Chỉ liên hệ một cơ quan",
+]
+PROVINCE_FEEDBACK = "Toàn tỉnh (mỗi ca tính một lần)"
+PROVINCE = "Toàn tỉnh"
+TOO_FEW = "quá ít câu trả lời"
+NO_ANSWERS = "chưa có câu trả lời"
+RELIABILITY_VI = {
+    "low_reliability_n": "n < 30",
+    "low_reliability_df": "bậc tự do < 8",
+    "low_reliability_width": "khoảng ≥ 30 điểm",
+}
+
+
+def notes(kpis: dict) -> list[str]:
+    """The definitions, one sentence each, as the report page's methods note says them."""
+    as_of = vn_date(kpis["as_of"])
+    return [
+        "Tiếp nhận: phản ánh, kiến nghị tiếp nhận trong kỳ đã từng ở cơ quan (được chuyển "
+        "đến, hoặc chuyển đi); ca qua hai cơ quan được tính ở cả hai, dòng toàn tỉnh tính một "
+        "lần; không tính khiếu nại, tố cáo đã hướng dẫn chuyển nơi khác.",
+        "Đã trả lời: ca cơ quan trả lời trong kỳ (tiếp nhận bất kỳ lúc nào); ca trả lời hai "
+        "lần trong kỳ tính một lần, theo lần trả lời sau cùng.",
+        f"Đúng hạn: trả lời không muộn hơn hạn {kpis['answer_days']} ngày làm việc kể từ ngày "
+        "cơ quan tiếp nhận xử lý, nhận chuyển đến hoặc mở lại, cộng thời gian gia hạn (nếu "
+        "có); thời gian chờ người dân bổ sung thông tin diễn ra trước đó, không tính.",
+        "Số ngày làm việc để trả lời: trung vị (một nửa số ca nhanh hơn, một nửa chậm hơn), "
+        "không tính thứ Bảy, Chủ nhật và ngày lễ, Tết.",
+        f"Quá hạn hiện nay: ca đang chờ cơ quan xử lý đã quá hạn tại ngày {as_of}, tiếp nhận "
+        "bất kỳ lúc nào; không tính ca chờ phê duyệt, công bố; dòng toàn tỉnh gồm cả ca chờ "
+        "điều phối.",
+        "Mở lại: ca được mở lại trong kỳ (người dân không đồng ý với câu trả lời, hoặc ca đã "
+        "đóng được xem xét lại).",
+        "Chuyển đi: ca cơ quan chuyển đi trong kỳ vì không thuộc thẩm quyền; số ngày làm việc "
+        "ca đã nằm ở cơ quan được tính cho cơ quan đó, không tính cho cơ quan trả lời.",
+        "Chỉ số một cửa: tỷ lệ trong số người trả lời câu hỏi, không gia quyền, khoảng tin "
+        f"cậy 95% Clopper–Pearson; dưới {kpis['small_count']} câu trả lời ghi số đếm thay cho "
+        f"tỷ lệ; dưới {kpis['min_n']} câu trả lời không tính khoảng tin cậy (quá ít câu trả "
+        "lời); “độ tin cậy thấp” như với chỉ số hài lòng: dưới 30 câu trả lời (n < 30) hoặc "
+        "khoảng tin cậy rộng từ 30 điểm trở lên.",
+    ]
+
+
+def has_cases(f: dict) -> bool:
+    """Whether an agency's feedback row counts any case (rows of zeros are left out)."""
+    return bool(
+        f["received"] or f["answered"] or f["overdue"] or f["reopened"] or f["transferred_away"]
+    )
+
+
+def ratio(x: int, n: int, small: int) -> str:
+    """``x/n`` as a percentage, or as the count itself below ``small``."""
+    if not n:
+        return "—"
+    if n < small:
+        return f"{x}/{n}"
+    return f"{pct(x / n)} ({x}/{n})"
+
+
+def median(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}".replace(".", ",").removesuffix(",0")
+
+
+def share(s: dict, small: int) -> str:
+    """A one-stop share: count or percentage, interval, and the small-number marks."""
+    if not s["n"]:
+        return NO_ANSWERS
+    text = f"{s['x']}/{s['n']}" if s["n"] < small else pct(s["share"])
+    if s["too_few"]:
+        return f"{text} ({TOO_FEW})"
+    if s["ci_low"] is not None:
+        text += f" [{pct(s['ci_low'])} – {pct(s['ci_high'])}]"
+    if s["low_reliability"]:
+        text += " — độ tin cậy thấp: " + "; ".join(RELIABILITY_VI[f] for f in s["flags"])
+    return text
+
+
+def feedback_cells(f: dict, small: int) -> list[str]:
+    return [
+        str(f["received"]),
+        str(f["answered"]),
+        ratio(f["on_time"], f["answered"], small),
+        median(f["median_days"]),
+        str(f["overdue"]),
+        str(f["reopened"]),
+        str(f["transferred_away"]),
+        str(f["misrouting_days"]),
+    ]
+
+
+def one_stop_cells(o: dict, small: int) -> list[str]:
+    return [
+        str(o["one_trip"]["n"]),
+        share(o["one_trip"], small),
+        str(o["one_agency"]["n"]),
+        share(o["one_agency"], small),
+    ]
