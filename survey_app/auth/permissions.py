@@ -76,6 +76,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.viewer: frozenset({Permission.view_counters, Permission.view_reports}),
+    # a viewer's permissions over the whole province: never a feedback case (no
+    # handle_feedback, coordinate_feedback, unmasked_exports or view_audit)
+    Role.report_reader: frozenset({Permission.view_counters, Permission.view_reports}),
 }
 
 

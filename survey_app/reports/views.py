@@ -17,6 +17,7 @@ from ..extensions import db
 from . import charts, services
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
+from .scope import scoped_report
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/reports")
 
@@ -293,8 +294,7 @@ def download(fmt: str):
     else:
         period = _period()
         report = services.compute_report(period)
-    rows = services.visible_rows(report, current_user)
-    report = dict(report, agencies=rows, funnel=services.funnel(rows) if rows else None)
+    report = scoped_report(report, current_user)  # a scoped reader's file says so
     if fmt == "pdf":
         body, mimetype = documents.report_pdf(report), "application/pdf"
     else:

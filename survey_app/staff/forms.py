@@ -56,6 +56,7 @@ def role_label(role: Role) -> str:
             Role.coordinator: _l("Coordinator"),
             Role.handler: _l("Agency handler"),
             Role.viewer: _l("Viewer"),
+            Role.report_reader: _l("Province-wide report reader"),
         }[role]
     )
 
@@ -193,6 +194,21 @@ class UserForm(FlaskForm):
         if self.role.data in (Role.handler, Role.viewer) and not self.agency_id.data:
             self.agency_id.errors.append(_l("Handlers and viewers must belong to an agency."))
             return False
+        if self.role.data == Role.report_reader:
+            if self.editor is not None and not self.editor.sees_whole_province:
+                # the role reads every agency's reports: more than the editor may give
+                self.role.errors.append(
+                    _l("Only an administrator of the whole province can give this role.")
+                )
+                return False
+            if self.agency_id.data:
+                self.agency_id.errors.append(
+                    _l(
+                        "A province-wide report reader reads every agency's reports: "
+                        "choose “(whole province)”."
+                    )
+                )
+                return False
         if (
             self.editor is not None
             and not self.editor.sees_whole_province
