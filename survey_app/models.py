@@ -14,7 +14,7 @@ from .feedback.models import (
     RetentionMark,
     RoutingRule,
 )
-from .reports.models import ReportSnapshot
+from .reports.models import ReportSnapshot, ReportSubscription
 from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "ProcedureField",
     "QuestionnaireVersion",
     "ReportSnapshot",
+    "ReportSubscription",
     "Response",
     "Role",
     "User",

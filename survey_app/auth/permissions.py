@@ -52,6 +52,8 @@ class Permission(enum.StrEnum):
     view_audit = "view_audit"
     view_reports = "view_reports"  #: satisfaction reports of one's scope
     publish_reports = "publish_reports"  #: freeze a period's report as published
+    #: who receives the periodic reports by e-mail (province-wide administrators)
+    manage_report_subscriptions = "manage_report_subscriptions"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

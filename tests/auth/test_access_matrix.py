@@ -288,6 +288,7 @@ def test_the_report_reader_reads_reports_and_no_feedback_case():
         Permission.view_audit,
         Permission.publish_reports,
         Permission.manage_users,
+        Permission.manage_report_subscriptions,
     }
     feedback = [r for r in PROTECTED if r.endpoint.split(".")[0] in {"cases", "feedback_admin"}]
     assert len(feedback) >= 10
