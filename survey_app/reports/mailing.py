@@ -33,7 +33,7 @@ The rules:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -79,7 +79,6 @@ class SendResult:
     already: int = 0
     #: ``published`` or ``computed``: where the figures came from (None: nothing to send).
     source: str | None = None
-    addresses: list[str] = field(default_factory=list)
 
 
 # -- when ---------------------------------------------------------------------------------
@@ -256,7 +255,6 @@ def send_period(period: Period, now: datetime | None = None) -> SendResult:
         )
         if queued:
             result.queued += 1
-            result.addresses.append(recipient.address)
         else:  # another server queued it meanwhile
             result.already += 1
     db.session.flush()
