@@ -131,6 +131,10 @@ class Config:
     FEEDBACK_RETENTION_DAYS = _env_int("FEEDBACK_RETENTION_DAYS", 5 * 365)
     #: Notifications sent (or given up on) longer ago than this are deleted by the purge.
     OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
+    #: `flask report send` (daily) mails a period's report to its subscribers from the day
+    #: after the period ends, for this many days (a server down for longer sends nothing
+    #: old; at most OUTBOX_RETENTION_DAYS, whose purge forgets what was sent).
+    REPORT_MAIL_DAYS = _env_int("REPORT_MAIL_DAYS", 7)
     #: SMTP for notifications; without MAIL_SERVER they are written to the log.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 587)

@@ -14,7 +14,7 @@ from .feedback.models import (
     RetentionMark,
     RoutingRule,
 )
-from .reports.models import ReportSnapshot
+from .reports.models import ReportSnapshot, ReportSubscription
 from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
 from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
 
@@ -41,6 +41,7 @@ __all__ = [
     "ProcedureField",
     "QuestionnaireVersion",
     "ReportSnapshot",
+    "ReportSubscription",
     "Response",
     "Role",
     "User",

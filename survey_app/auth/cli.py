@@ -20,7 +20,11 @@ users_cli = AppGroup("users", help="Staff accounts.")
 @click.option("--email", type=EmailAddress(), required=True, help="Login e-mail.")
 @click.option("--name", "full_name", type=Text(255), required=True, help="Full name.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--agency", "agency_code", help="Agency code (required for handler and viewer).")
+@click.option(
+    "--agency",
+    "agency_code",
+    help="Agency code (required for handler and viewer; none for report_reader).",
+)
 @click.password_option(
     help=f"Password (asked for if not given; at least {MIN_PASSWORD_LENGTH} characters)."
 )

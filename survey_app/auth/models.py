@@ -23,6 +23,9 @@ class Role(enum.StrEnum):
     coordinator = "coordinator"  #: Văn phòng UBND: triages feedback across agencies
     handler = "handler"  #: an agency's handler: works on that agency's cases and counters
     viewer = "viewer"  #: reads reports and counts for the agency
+    #: reads every agency's reports and counts, province-wide (Sở Nội vụ analysts, the
+    #: People's Committee's leaders); no agency, and no feedback case or its personal data
+    report_reader = "report_reader"
 
 
 class User(UserMixin, db.Model):
@@ -38,7 +41,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     #: The agency whose subtree the account may see; NULL = the whole province
-    #: (only for admins and coordinators).
+    #: (only for admins, coordinators and report readers; a report reader has none).
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -78,6 +81,8 @@ class User(UserMixin, db.Model):
 
     @property
     def sees_whole_province(self) -> bool:
+        if self.role == Role.report_reader:  # province-wide by definition
+            return True
         return self.agency_id is None and self.role in (Role.admin, Role.coordinator)
 
     def can_see_agency(self, agency: Agency) -> bool:

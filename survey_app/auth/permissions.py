@@ -52,6 +52,8 @@ class Permission(enum.StrEnum):
     view_audit = "view_audit"
     view_reports = "view_reports"  #: satisfaction reports of one's scope
     publish_reports = "publish_reports"  #: freeze a period's report as published
+    #: who receives the periodic reports by e-mail (province-wide administrators)
+    manage_report_subscriptions = "manage_report_subscriptions"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -76,6 +78,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.viewer: frozenset({Permission.view_counters, Permission.view_reports}),
+    # a viewer's permissions over the whole province: never a feedback case (no
+    # handle_feedback, coordinate_feedback, unmasked_exports or view_audit)
+    Role.report_reader: frozenset({Permission.view_counters, Permission.view_reports}),
 }
 
 

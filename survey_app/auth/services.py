@@ -186,7 +186,7 @@ def create_user(
     :param enforce_policy: False only for the demo loader, whose published password
         (:data:`DEMO_PASSWORD`) the policy refuses for real accounts.
     :raises ValueError: for a password the policy refuses (:func:`password_problems`),
-        a duplicate e-mail, or a handler/viewer without an agency.
+        a duplicate e-mail, a handler/viewer without an agency or a report reader with one.
     """
     email = email.strip().lower()
     _check_new_account(email, password, role, agency, enforce_policy)
@@ -203,6 +203,8 @@ def _check_new_account(
         raise ValueError(" ".join(problems))
     if role in (Role.handler, Role.viewer) and agency is None:
         raise ValueError("handlers and viewers must belong to an agency")
+    if role == Role.report_reader and agency is not None:
+        raise ValueError("report readers read the whole province: give them no agency")
 
 
 def _insert_user(
@@ -449,8 +451,8 @@ def create_account(
     :func:`create_user` does); two requests racing for one e-mail meet the unique key.
 
     :param actor: the administrator, or None for a shell command (``via`` says which).
-    :raises ValueError: for a password the policy refuses or a handler/viewer
-        without an agency.
+    :raises ValueError: for a password the policy refuses, a handler/viewer
+        without an agency or a report reader with one.
     """
     email = email.strip().lower()
     _check_new_account(email, password, role, agency)

@@ -39,7 +39,7 @@ def load(if_empty: bool, responses: bool, seed: int) -> None:
     db.session.commit()
     click.echo(summary)
     if created:
-        click.echo(f"demo accounts created: {', '.join(created)}")
+        click.echo(f"demo accounts created or updated: {', '.join(created)}")
 
 
 @demo_cli.command("login")
@@ -51,7 +51,7 @@ def login() -> None:
     click.echo(f"  Staff login: {base}/login")
     for email, _name, role, agency in DEMO_USERS:
         scope = f" ({agency})" if agency else ""
-        click.echo(f"    {role.value:<12}{scope:<14} {email}  /  {DEMO_PASSWORD}")
+        click.echo(f"    {role.value:<14}{scope:<14} {email}  /  {DEMO_PASSWORD}")
     counter = db.session.scalar(
         select(Counter).where(Counter.is_active.is_(True)).order_by(Counter.id).limit(1)
     )

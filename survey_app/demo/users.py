@@ -15,23 +15,33 @@ DEMO_USERS = (
     ("admin@demo.hailong.vn", "Quản trị Demo", Role.admin, None),
     ("dieuphoi@demo.hailong.vn", "Điều phối Văn phòng UBND", Role.coordinator, None),
     ("namsach@demo.hailong.vn", "Cán bộ Một cửa Nam Sách", Role.handler, "H-NAMSACH"),
-    ("lanhdao@demo.hailong.vn", "Lãnh đạo Sở Nội vụ", Role.viewer, "SNV"),
+    # the leaders' account reads every agency's report (no feedback case)…
+    ("lanhdao@demo.hailong.vn", "Lãnh đạo Sở Nội vụ", Role.report_reader, None),
+    # …and a district's leader reads the reports of the district and its communes only
+    ("thanhha@demo.hailong.vn", "Lãnh đạo UBND huyện Thanh Hà", Role.viewer, "H-THANHHA"),
 )
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "ensure_demo_users"]
 
 
 def ensure_demo_users() -> list[str]:
-    """Create the demo accounts that are missing; return the e-mails created."""
+    """Create the demo accounts that are missing, and give those that exist the role and
+    agency :data:`DEMO_USERS` says (a demo loaded before the leader read the whole
+    province is brought up to date); return the e-mails created or changed."""
     created = []
     for email, name, role, agency_code in DEMO_USERS:
-        if db.session.scalar(select(User.id).where(User.email == email)):
-            continue
         agency = None
         if agency_code:
             agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
             if agency is None:  # demo structure not loaded: skip scoped accounts
                 continue
+        existing = db.session.scalar(select(User).where(User.email == email))
+        if existing is not None:
+            if existing.role != role or existing.agency_id != (agency.id if agency else None):
+                existing.role, existing.agency = role, agency
+                created.append(email)
+            continue
         # the one deliberate bypass of the policy, which refuses this published password
         create_user(email, name, DEMO_PASSWORD, role, agency, enforce_policy=False)
         created.append(email)
+    db.session.flush()
     return created

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -354,6 +355,11 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: A file sent with the message (a report's PDF), its name and MIME type; in the
+    #: database, so any server may send it. Emptied once delivered, as the body is.
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
 
 
 class RetentionMark(db.Model):

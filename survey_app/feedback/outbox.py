@@ -29,25 +29,46 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def enqueue(recipient: str, subject: str, body: str, dedupe_key: str | None = None) -> bool:
+def enqueue(
+    recipient: str,
+    subject: str,
+    body: str,
+    dedupe_key: str | None = None,
+    attachment: tuple[str, str, bytes] | None = None,
+) -> bool:
     """Queue a message; with ``dedupe_key`` a second call for the same key does nothing.
 
+    :param attachment: ``(file name, MIME type, content)`` of a file to send with it
+        (kept in the row, so any server sends it; emptied once delivered).
     :return: True if queued, False if a message with this key already exists.
     """
-    if dedupe_key is not None and db.session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
+    if dedupe_key is not None and is_queued(dedupe_key):
         return False
+    name, mimetype, content = attachment if attachment is not None else (None, None, None)
     try:
         with db.session.begin_nested():
             db.session.add(
                 OutboxMessage(
-                    recipient=recipient, subject=subject[:255], body=body, dedupe_key=dedupe_key
+                    recipient=recipient,
+                    subject=subject[:255],
+                    body=body,
+                    dedupe_key=dedupe_key,
+                    attachment=content,
+                    attachment_name=name,
+                    attachment_type=mimetype,
                 )
             )
     except IntegrityError:  # another server queued it at the same moment
         return False
     return True
+
+
+def is_queued(dedupe_key: str) -> bool:
+    """Whether a message with this key is in the outbox (queued, sent or given up on)."""
+    return (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        is not None
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -66,9 +87,10 @@ def _deliver(message: OutboxMessage) -> None:
             )
             return
         log.info(
-            "mail (not sent, MAIL_SERVER unset) to=%s subject=%s\n%s",
+            "mail (not sent, MAIL_SERVER unset) to=%s subject=%s attachment=%s\n%s",
             message.recipient,
             message.subject,
+            message.attachment_name or "-",
             message.body,
         )
         return
@@ -77,6 +99,16 @@ def _deliver(message: OutboxMessage) -> None:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email.set_content(message.body)
+    if message.attachment is not None:
+        maintype, _slash, subtype = (
+            message.attachment_type or "application/octet-stream"
+        ).partition("/")
+        email.add_attachment(
+            message.attachment,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=message.attachment_name or "attachment",
+        )
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
@@ -142,6 +174,7 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
             message.attempts += 1
             message.sent_at = now_utc()
             message.body = ""  # it may hold a tracking number: not kept once delivered
+            message.attachment = None  # (a report's PDF: large, and delivered)
             sent += 1
         db.session.commit()
     return sent, failed

@@ -17,6 +17,7 @@ from ..surveys.posters import FONT_DIR
 from . import kpi_labels
 from .charts import TARGET_COLOUR, VERDICT_COLOURS, axis_range
 from .labels import FUNNEL_NOTE, KIND_VI, METHOD_NOTE, VERDICT_VI, pct, rgb, vn_date
+from .scope import scope_note_vi
 
 
 class _Pdf(FPDF):
@@ -70,6 +71,11 @@ def report_pdf(report: dict) -> bytes:
             new_x="LMARGIN",
             new_y="NEXT",
         )
+    if report.get("scope"):  # a scoped reader's report: the filter on the first page
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "B", 12)
+        note = scope_note_vi(report["scope"], empty=not report["agencies"] and not report["empty"])
+        pdf.multi_cell(0, 7, note, new_x="LMARGIN", new_y="NEXT")
 
     pdf.add_page()
     _heading(pdf, "1. Tóm tắt")

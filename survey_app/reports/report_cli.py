@@ -1,8 +1,10 @@
 """``flask report monthly|quarterly|half-yearly|yearly --period P|previous [--output-dir DIR]``
-and ``flask report warnings`` (early warning)."""
+and ``flask report warnings`` (early warning), and ``flask report send [--period P]``
+(the reports by e-mail, :mod:`.mailing`)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -95,4 +97,45 @@ def warnings_command() -> None:
             f"  new warning {warning.id}: {warning.subject}, {warning.recent_dissatisfied} of "
             f"{warning.recent_taps} recent taps dissatisfied (usually "
             f"{100 * warning.baseline_share:.1f} %)"
+@report_cli.command("send")
+@click.option(
+    "--period",
+    "labels",
+    multiple=True,
+    help="Send this closed period's report (e.g. 2022-11, 2022-Q4; repeatable). "
+    "Default: each subscribed kind's last closed period, if it closed less than "
+    "REPORT_MAIL_DAYS ago.",
+)
+def send(labels: tuple[str, ...]) -> None:
+    """E-mail the reports of closed periods to their subscribers, with the PDF (cron, daily).
+
+    Queues the mails in the outbox (`flask outbox send` sends them); one per period and
+    address, so running it again, or on several servers, queues nothing twice.
+    """
+    from ..core.time import now_utc
+    from ..extensions import db
+    from . import mailing
+
+    now = now_utc()
+    try:
+        periods = [Period.parse(label) for label in labels] or mailing.due_periods(now)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
+    if not periods:
+        click.echo("report send: no period to send (none closed recently, or no subscription)")
+        return
+    for period in periods:
+        if now < mailing.closes_at(period):
+            raise click.BadParameter(
+                f"{period.label} has not closed yet: it can be sent from "
+                f"{period.local_days()[1] + timedelta(days=1):%Y-%m-%d} (local time)",
+                param_hint="--period",
+            )
+    for period in periods:
+        result = mailing.send_period(period, now)
+        db.session.commit()
+        source = f", figures {result.source}" if result.source else ""
+        click.echo(
+            f"report {period.label}: {result.queued} mail(s) queued, "
+            f"{result.already} already sent or queued{source}"
         )

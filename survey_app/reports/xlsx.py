@@ -17,6 +17,7 @@ from ..core.spreadsheet import xlsx_row
 from . import kpi_labels
 from .charts import axis_range
 from .labels import QUALITY_VI, VERDICT_VI
+from .scope import scope_note_vi
 
 
 def report_xlsx(report: dict) -> bytes:
@@ -57,6 +58,9 @@ def report_xlsx(report: dict) -> bytes:
             ["Kết luận", VERDICT_VI[prov["verdict"]]],
             ["Tỷ lệ hài lòng chung (Q0)", prov["q0"]["index"]],
         ]
+    if report.get("scope"):  # a scoped reader's workbook: the filter on the first sheet
+        empty = not report["agencies"] and not report.get("empty")
+        summary.insert(0, ["Phạm vi", scope_note_vi(report["scope"], empty=empty)])
     sheet("Tổng hợp", ["Mục", "Giá trị"], summary)
     rows = report["agencies"]
     sheet(

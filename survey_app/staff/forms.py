@@ -56,6 +56,7 @@ def role_label(role: Role) -> str:
             Role.coordinator: _l("Coordinator"),
             Role.handler: _l("Agency handler"),
             Role.viewer: _l("Viewer"),
+            Role.report_reader: _l("Province-wide report reader"),
         }[role]
     )
 
@@ -168,9 +169,14 @@ class UserForm(FlaskForm):
     def __init__(self, *args, user: User | None = None, editor: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.role.choices = [SelectChoice(r.value, role_label(r)) for r in Role]
-        # an administrator of one agency gives out accounts within that agency only
+        # an administrator of one agency gives out accounts within that agency only (so
+        # never the province-wide report reader's role)
         self.editor = editor
+        self.role.choices = [
+            SelectChoice(r.value, role_label(r))
+            for r in Role
+            if r != Role.report_reader or editor is None or editor.sees_whole_province
+        ]
         self.agency_id.choices = agency_choices(True, _l("(whole province)"), within=editor)
 
     def validate_email(self, field) -> None:
@@ -192,6 +198,15 @@ class UserForm(FlaskForm):
             return False
         if self.role.data in (Role.handler, Role.viewer) and not self.agency_id.data:
             self.agency_id.errors.append(_l("Handlers and viewers must belong to an agency."))
+            return False
+        # (an administrator of one agency is not offered the role: see __init__)
+        if self.role.data == Role.report_reader and self.agency_id.data:
+            self.agency_id.errors.append(
+                _l(
+                    "A province-wide report reader reads every agency's reports: "
+                    "choose “(whole province)”."
+                )
+            )
             return False
         if (
             self.editor is not None

@@ -63,14 +63,18 @@ SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id", "att
 #: are filtered by scope): every holder of the permission opens it.
 UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
 #: Pages acting on every agency's cases, or on the whole province's report (publishing
-#: freezes it for everyone): only province-wide staff (no agency) use them, so every
-#: account of this matrix, all of which belong to agency A or B, gets 403.
+#: freezes it for everyone, subscriptions send it): only province-wide staff (no agency)
+#: use them, so every account of this matrix, all of which belong to agency A or B, gets 403.
 PROVINCE_WIDE = {
     "feedback_admin.routing",
     "feedback_admin.calendar",
     "reports.publish",
     "reports.confirm_publish",
+    "report_subscriptions.index",
 }
+#: What a province-wide report reader never sees: a citizen's name, phone or words, staff
+#: accounts, answer templates (they do see counters: names and today's counts).
+READER_MUST_NOT_SEE = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, STAFF_EMAIL, TEMPLATE_TITLE)
 
 
 def test_every_endpoint_declares_its_access(app):
@@ -123,6 +127,8 @@ def world(app, tmp_path, monkeypatch):
         for agency, tag in ((a, "a"), (b, "b")):
             for role in ROLES:
                 users[(role, tag)] = factories.user(role, agency).email
+        # province-wide by definition: no agency
+        users[(Role.report_reader, "province")] = factories.user(Role.report_reader).email
         target = factories.user(Role.handler, a, email=STAFF_EMAIL)
         case_a, _ = submit(
             Submission(
@@ -246,6 +252,8 @@ def test_access_matrix(app, world, rule):
         for tag in ("a", "b"):
             client = logged_in(app, world.users[(role, tag)])
             identities.append((f"{role.value} of {tag.upper()}", role, tag == "a", client))
+    reader = logged_in(app, world.users[(Role.report_reader, "province")])
+    identities.append(("report reader (province)", Role.report_reader, True, reader))
 
     for who, role, own_agency, client in identities:
         expected = _expected(access, rule, role, own_agency)
@@ -263,7 +271,36 @@ def test_access_matrix(app, world, rule):
                 leaked = [m for m in MARKERS if m in body]
                 if leaked:
                     problems.append(f"{who} {method}: agency A's data in the page: {leaked}")
+            elif role == Role.report_reader and reply.status_code == 200:
+                body = reply.get_data(as_text=True) if reply.mimetype.startswith("text") else ""
+                leaked = [m for m in READER_MUST_NOT_SEE if m in body]
+                if leaked:
+                    problems.append(f"{who} {method}: personal or staff data in the page: {leaked}")
     assert not problems, f"{rule.endpoint} {url}:\n" + "\n".join(problems)
+
+
+def test_the_report_reader_reads_reports_and_no_feedback_case():
+    """The province-wide report reader: every report page, no page of the feedback
+    blueprints (cases, their exports and attachments, the admin pages), no publishing."""
+    allowed = ROLE_PERMISSIONS[Role.report_reader]
+    assert Permission.view_reports in allowed
+    assert not allowed & {
+        Permission.handle_feedback,
+        Permission.coordinate_feedback,
+        Permission.unmasked_exports,
+        Permission.view_audit,
+        Permission.publish_reports,
+        Permission.manage_users,
+        Permission.manage_report_subscriptions,
+    }
+    feedback = [r for r in PROTECTED if r.endpoint.split(".")[0] in {"cases", "feedback_admin"}]
+    assert len(feedback) >= 10
+    for rule in feedback:
+        assert access_of(_MAP_APP.view_functions[rule.endpoint]) not in allowed, rule.endpoint
+    reports = [r for r in PROTECTED if r.endpoint.startswith("reports.") and "GET" in r.methods]
+    assert reports and all(
+        access_of(_MAP_APP.view_functions[r.endpoint]) in allowed for r in reports
+    )
 
 
 def test_matrix_covers_every_protected_route():

@@ -346,7 +346,7 @@ def test_demo_load_creates_the_demo_accounts_once(app, runner):
     assert runner.invoke(args=["demo", "load", "--no-responses"]).exit_code == 0
     assert runner.invoke(args=["demo", "load", "--no-responses"]).exit_code == 0
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 4
+        assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_USERS)
 
 
 def test_demo_load_refuses_to_run_in_production(app, database_url):
