@@ -97,6 +97,9 @@ def warnings_command() -> None:
             f"  new warning {warning.id}: {warning.subject}, {warning.recent_dissatisfied} of "
             f"{warning.recent_taps} recent taps dissatisfied (usually "
             f"{100 * warning.baseline_share:.1f} %)"
+        )
+
+
 @report_cli.command("send")
 @click.option(
     "--period",
