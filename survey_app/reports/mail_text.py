@@ -47,7 +47,7 @@ def _headline(report: dict) -> tuple[str, str]:
     """Which indicator carries the verdict (the report's ``headline_indicator``; a report
     without one led with the composite) and its name in the mail."""
     if report.get("headline_indicator") == "q0":
-        return "q0", _("the share of respondents satisfied overall (question Q0)")
+        return "q0", _("the share of respondents satisfied overall")
     return "composite", _("the satisfaction index (SIPAS composite of the five elements)")
 
 

@@ -49,6 +49,7 @@ from sqlalchemy import select
 
 from survey_app.agencies.models import Agency
 from survey_app.auth.models import Role, User
+from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback import services as feedback
 from survey_app.feedback.models import CaseChannel, CaseKind, CaseState
@@ -91,6 +92,9 @@ def step(when, case, state, actor, **kwargs):
     with freeze_time(when):
         if state == S.answered:
             case.answer = "Cơ quan đã chấn chỉnh quầy."
+            # publishing needs the question as published, confirmed by staff
+            case.public_summary = "Phản ánh về thái độ của quầy."
+            case.public_summary_confirmed_at = now_utc()
         return transition(case, state, actor, **kwargs)
 
 
@@ -359,11 +363,12 @@ def test_one_stop_shares_per_agency_with_the_min_n_setting(world, app):
     assert data["province"]["one_stop"]["one_trip"]["n"] == 19
     assert data["province"]["one_stop"]["one_trip"]["x"] == 14
     # a stricter setting: 12 answers are too few as well
+    before = app.config["REPORT_MIN_N"]
     app.config["REPORT_MIN_N"] = 15
     try:
         stricter = figures()
     finally:
-        del app.config["REPORT_MIN_N"]
+        app.config["REPORT_MIN_N"] = before
     assert stricter["min_n"] == 15
     assert row(stricter, world.a)["one_stop"]["one_trip"]["too_few"]
     assert row(stricter, world.a)["one_stop"]["one_trip"]["ci_low"] is None
@@ -485,7 +490,7 @@ def test_publishing_freezes_the_figures(built, app):
     assert "20 Oct 2026" in frozen.get_data(as_text=True)
     assert "30 Oct 2026" in live.get_data(as_text=True)
     # no survey response in the month, yet the tables show
-    assert "No responses in this period." in live.get_data(as_text=True)
+    assert "No citizen answered the survey" in live.get_data(as_text=True)
 
 
 def test_flask_report_writes_the_tables_for_the_whole_province(built, app, tmp_path):

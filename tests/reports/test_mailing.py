@@ -180,11 +180,12 @@ def test_the_summary_says_the_headline_the_counts_the_lowest_and_the_source(app,
         message = mail_to(world.reader)
         body = message.body
         assert body.startswith("Kính gửi ông/bà Nguyễn Văn A,")
-        province = report["province"]
+        assert report["headline_indicator"] == "q0"  # the default headline: Q0's share
+        province = report["province"]["q0"]
         low, high = (f"{100 * province[k]:.1f}%".replace(".", ",") for k in ("ci_low", "ci_high"))
-        assert "Toàn tỉnh, chỉ số hài lòng (chỉ số SIPAS tổng hợp 5 yếu tố) là" in body
+        assert "Toàn tỉnh, tỷ lệ người trả lời hài lòng chung" in body
         assert f"(khoảng tin cậy 95%: {low} – {high})" in body
-        verdicts = [r["verdict"] for r in report["agencies"]]
+        verdicts = [r["q0"]["verdict"] for r in report["agencies"]]
         assert verdicts.count("below_target") == 1 and verdicts.count("above_target") >= 1
         assert (
             f"Trong 4 cơ quan có phiếu: 1 dưới mục tiêu, {verdicts.count('above_target')} "
@@ -192,7 +193,7 @@ def test_the_summary_says_the_headline_the_counts_the_lowest_and_the_source(app,
             f"{verdicts.count('insufficient_data')} chưa đủ dữ liệu." in body
         )
         weak = next(r for r in report["agencies"] if r["name"] == "Sở Yếu")
-        weak_pct = f"{100 * weak['index']:.1f}%".replace(".", ",")
+        weak_pct = f"{100 * weak['q0']['index']:.1f}%".replace(".", ",")
         assert f"Dưới mục tiêu, thấp nhất trước: Sở Yếu ({weak_pct})." in body
         assert report["n_responses"] == 123 and "123 phiếu trong kỳ." in body
         assert "Báo cáo kỳ này chưa được công bố" in body
