@@ -17,6 +17,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value in (None, ""):
@@ -94,6 +99,18 @@ class Config:
     KIOSK_RATE_LIMIT = os.environ.get("KIOSK_RATE_LIMIT", "12/minute;400/hour")
     KIOSK_IDLE_SECONDS = _env_int("KIOSK_IDLE_SECONDS", 60)
     KIOSK_THANKS_SECONDS = _env_int("KIOSK_THANKS_SECONDS", 6)
+    #: Ballot-stuffing screening (surveys/screening.py): the chance that a counter's
+    #: ordinary traffic passes a threshold in one window (lower: fewer false alarms,
+    #: more room for stuffing); its busiest hour against its average open hour; the
+    #: share of a counter's traffic one address (a hall's Wi-Fi) and one address with
+    #: one browser string may carry; the days of history its usual rate comes from;
+    #: and whether a live report first screens what arrived since the last run.
+    SCREEN_FALSE_ALARM = _env_float("SCREEN_FALSE_ALARM", 1e-6)
+    SCREEN_PEAK_FACTOR = _env_float("SCREEN_PEAK_FACTOR", 3.0)
+    SCREEN_ADDRESS_SHARE = _env_float("SCREEN_ADDRESS_SHARE", 0.5)
+    SCREEN_CLIENT_SHARE = _env_float("SCREEN_CLIENT_SHARE", 0.25)
+    SCREEN_HISTORY_DAYS = _env_int("SCREEN_HISTORY_DAYS", 28)
+    SCREEN_BEFORE_REPORTS = _env_bool("SCREEN_BEFORE_REPORTS", True)
     #: Legal durations for feedback (phản ánh, kiến nghị), in working days.
     FEEDBACK_SCREENING_DAYS = _env_int("FEEDBACK_SCREENING_DAYS", 2)
     FEEDBACK_TRANSFER_DAYS = _env_int("FEEDBACK_TRANSFER_DAYS", 5)

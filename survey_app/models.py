@@ -14,7 +14,16 @@ from .feedback.models import (
     RoutingRule,
 )
 from .reports.models import ReportSnapshot
-from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
+from .surveys.models import (
+    Answer,
+    BurstMember,
+    Channel,
+    Kiosk,
+    QuestionnaireVersion,
+    Response,
+    ResponseBurst,
+    ScreeningState,
+)
 
 __all__ = [
     "Agency",
@@ -38,6 +47,9 @@ __all__ = [
     "QuestionnaireVersion",
     "ReportSnapshot",
     "Response",
+    "ResponseBurst",
+    "BurstMember",
+    "ScreeningState",
     "Role",
     "User",
 ]

@@ -52,6 +52,9 @@ class Permission(enum.StrEnum):
     view_audit = "view_audit"
     view_reports = "view_reports"  #: satisfaction reports of one's scope
     publish_reports = "publish_reports"  #: freeze a period's report as published
+    #: see the responses quarantined as ballot stuffing; restore or confirm them
+    #: (that needs a province-wide account: an agency's staff would judge their own ratings)
+    review_quarantine = "review_quarantine"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -65,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.unmasked_exports,
             Permission.view_reports,
             Permission.publish_reports,
+            Permission.review_quarantine,
         }
     ),
     Role.handler: frozenset(

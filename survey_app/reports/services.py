@@ -40,7 +40,9 @@ partial weighting would mix dossier-scaled and response-scaled weights) and
 dossiers of reporting month M, under whichever month convention is set.
 
 Staff-flagged responses (sent from a browser where staff were logged in)
-are left out.
+are left out, and so are responses quarantined by the ballot-stuffing
+screening (:mod:`survey_app.surveys.screening`, run first by
+:func:`compute_report`); ``quarantine`` says how many.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from analysis.volumes import Volumes, agency_level_cells
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure
 from ..core.redact import redact
 from ..extensions import db
+from ..surveys import screening
 from ..surveys.models import Answer, Response
 from ..surveys.questionnaire import DEFAULT_VERSION, QUESTIONNAIRE_DIR
 from .periods import Period
@@ -93,13 +96,20 @@ class PeriodData:
     duration: np.ndarray  # seconds from page shown to last step, NaN when unknown
 
 
-def _window_filter(period: Period, agency_ids=None):
+def _window_filter(period: Period, agency_ids=None, *, quarantined: bool | None = False):
+    """The period's responses sent by citizens (not staff-flagged).
+
+    :param quarantined: ``False`` (default) leaves out the quarantined ones, as every
+        figure does; ``True`` keeps only those; ``None`` keeps both.
+    """
     start, end = period.window()
     conditions = [
         Response.submitted_at >= start,
         Response.submitted_at < end,
         Response.staff_flag.is_(False),
     ]
+    if quarantined is not None:
+        conditions.append(Response.quarantined.is_(quarantined))
     if agency_ids is not None:
         conditions.append(Response.agency_id.in_(list(agency_ids)))
     return and_(*conditions)
@@ -439,7 +449,19 @@ def empty_report(period: Period) -> dict:
         "funnel": None,
         "quality_totals": {},
         "coverage": {"responses": 0, "dossiers": 0},
+        "quarantine": quarantine_counts(period),
     }
+
+
+def quarantine_counts(period: Period) -> dict:
+    """Responses of ``period`` left out as quarantined: in all, and per agency id."""
+    rows = db.session.execute(
+        select(Response.agency_id, func.count())
+        .where(_window_filter(period, quarantined=True))
+        .group_by(Response.agency_id)
+    ).all()
+    by_agency = {str(a): int(n) for a, n in rows}
+    return {"responses": sum(by_agency.values()), "by_agency": by_agency}
 
 
 def compute_report(period: Period) -> dict:
@@ -451,6 +473,7 @@ def compute_report(period: Period) -> dict:
     :return: see the module docstring; ``empty`` is true (and nothing else is
         estimated) when the period has no response.
     """
+    screening.screen_if_due()  # what arrived since the last screening run, in its own transaction
     version = data_version(period)
     published = _published_estimates(period.previous())
     if published is not None:
@@ -701,6 +724,7 @@ def _compute_report(
                 "coverage": (counts[k] / dossiers) if dossiers else None,
                 "alpha": {e: _num(alpha["alpha"][k, j]) for j, e in enumerate(q.element_codes)},
                 "quality": {name: int(v[k]) for name, v in flag_counts.items()},
+                "quarantined": out["quarantine"]["by_agency"].get(str(a), 0),
                 "change": change(estimates[a], previous.get(a)),
                 "counters": sorted(counters_of.get(a, []), key=lambda c: c["name"]),
             }

@@ -307,3 +307,6 @@ def download(fmt: str):
             "Content-Disposition": f'attachment; filename="bao-cao-hai-long-{period.label}.{fmt}"'
         },
     )
+
+
+from . import quarantine  # noqa: E402,F401  (its routes are on this blueprint)

@@ -59,6 +59,8 @@ UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
 #: Pages acting on every agency's cases: only province-wide staff (no agency) use them,
 #: so every account of this matrix, all of which belong to agency A or B, gets 403.
 PROVINCE_WIDE = {"feedback_admin.routing", "feedback_admin.calendar"}
+#: Restoring or confirming quarantined responses: an agency's staff would judge their own ratings.
+PROVINCE_WIDE |= {"reports.quarantine_review"}
 
 
 def test_every_endpoint_declares_its_access(app):
