@@ -111,6 +111,9 @@ class Config:
     SCREEN_CLIENT_SHARE = _env_float("SCREEN_CLIENT_SHARE", 0.25)
     SCREEN_HISTORY_DAYS = _env_int("SCREEN_HISTORY_DAYS", 28)
     SCREEN_BEFORE_REPORTS = _env_bool("SCREEN_BEFORE_REPORTS", True)
+    #: Report comments name their counter only when it had at least this many responses
+    #: that day, and show the day only when the agency had (k-anonymity).
+    REPORT_COMMENT_MIN_GROUP = _env_int("REPORT_COMMENT_MIN_GROUP", 5)
     #: Legal durations for feedback (phản ánh, kiến nghị), in working days.
     FEEDBACK_SCREENING_DAYS = _env_int("FEEDBACK_SCREENING_DAYS", 2)
     FEEDBACK_TRANSFER_DAYS = _env_int("FEEDBACK_TRANSFER_DAYS", 5)

@@ -52,7 +52,6 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +63,6 @@ from analysis import Calibration, Questionnaire, Report
 from analysis.volumes import Volumes, agency_level_cells
 
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure
-from ..core.redact import redact
 from ..extensions import db
 from ..surveys import screening
 from ..surveys.models import Answer, Response
@@ -73,8 +71,10 @@ from .periods import Period
 
 #: The satisfaction target of the plan.
 TARGET = 0.90
-#: Comments shown per agency page.
+#: Comments shown per agency page (a fair sample: :mod:`survey_app.reports.comments`).
 COMMENT_LIMIT = 50
+#: Comments of quarantined responses shown after the sample, marked, per agency.
+QUARANTINED_COMMENT_LIMIT = 5
 QUALITY_FLAGS = ("burst", "too_fast", "straight_lining", "outside_hours", "counter_differs")
 
 
@@ -813,62 +813,31 @@ def trends(period: Period, agency_ids, n: int = 12) -> dict[int, list[dict]]:
 
 
 def comments(agency: Agency, period: Period, limit: int = COMMENT_LIMIT) -> list[dict]:
-    """The period's comments at the agency's own counters, personal data removed."""
+    """The period's comments at the agency's own counters: :func:`period_comments`."""
     return period_comments(period, [agency.id], limit).get(agency.id, [])
 
 
 def period_comments(
     period: Period, agency_ids=None, limit: int = COMMENT_LIMIT
 ) -> dict[int, list[dict]]:
-    """The latest ``limit`` comments of each agency in ``period``, personal data removed.
+    """A fair sample of each agency's comments in ``period``, personal data removed, with
+    the day but not the time, and no counter that could point to one person
+    (:func:`survey_app.reports.comments.sample`, which also counts them).
 
     :param agency_ids: only these agencies (default: all).
-    :return: agency id → ``submitted_at, overall, text, counter`` dicts, newest first.
+    :return: agency id → ``day, counter, overall, text, quarantined`` dicts.
     """
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Response.agency_id,
-            order_by=(Response.submitted_at.desc(), Response.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = (
-        select(
-            Response.agency_id,
-            Response.submitted_at,
-            Response.overall,
-            Response.comment,
-            Counter.name.label("counter"),
-            rank,
-        )
-        .join(Counter, Counter.id == Response.counter_id)
-        .where(
-            _window_filter(period, agency_ids),
-            Response.comment.is_not(None),
-            Response.comment != "",
-        )
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.agency_id, ranked.c.rank)
-    ).all()
-    out: dict[int, list[dict]] = {}
-    for a, s, o, c, name, _rank in rows:
-        out.setdefault(a, []).append(
-            {"submitted_at": s, "overall": o, "text": redact(c), "counter": name}
-        )
-    return out
+    from . import comments as sampled
+
+    return {a: found["shown"] for a, found in sampled.sample(period, agency_ids, limit).items()}
 
 
 def frozen_comments(results: dict, agency_id: int) -> list[dict] | None:
     """A published report's comments of one agency (None if it froze none)."""
-    if "comments" not in results:
-        return None
-    return [
-        dict(c, submitted_at=datetime.fromisoformat(c["submitted_at"]))
-        for c in results["comments"].get(str(agency_id), [])
-    ]
+    from . import comments as sampled
+
+    found = sampled.frozen(results, agency_id)
+    return None if found is None else found["shown"]
 
 
 def agency_row(report: dict, agency_id: int) -> dict | None:
@@ -936,10 +905,9 @@ def publish(period: Period, user=None, report: dict | None = None):
     frozen = dict(report)  # the cached report itself is never modified
     if not report.get("empty"):
         ids = [row["agency_id"] for row in report["agencies"]]
-        frozen["comments"] = {
-            str(a): [dict(c, submitted_at=c["submitted_at"].isoformat()) for c in found]
-            for a, found in period_comments(period, ids).items()
-        }
+        from . import comments as sampled
+
+        frozen["comments"] = {str(a): found for a, found in sampled.sample(period, ids).items()}
         frozen["trends"] = {str(a): points for a, points in trends(period, ids).items()}
     now = now_utc()
     snapshot = ReportSnapshot(

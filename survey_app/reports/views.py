@@ -15,6 +15,7 @@ from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
 from . import charts, services
+from . import comments as report_comments
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
 
@@ -146,7 +147,7 @@ def agency(agency_id: int):
         period,
         services.compute_report(period),
         services.trend(agency, period),
-        services.comments(agency, period),
+        report_comments.for_agency(period, agency.id),
     )
 
 
@@ -164,7 +165,7 @@ def snapshot_agency(snapshot_id: int, agency_id: int):
         period,
         results,
         frozen if frozen is not None else services.trend(agency, period),
-        services.frozen_comments(results, agency.id),
+        report_comments.frozen(results, agency.id),
         snapshot,
     )
 
