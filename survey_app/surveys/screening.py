@@ -9,28 +9,32 @@ computed (:func:`screen_if_due`).
 
 **What is caught.** For every counter with new responses, each response ends
 three sliding windows, 10 minutes, 1 hour and 24 hours, and each window is
-counted three ways: every response at the counter (rule ``counter``), those
-from one address (``address``: a keyed hash of the address alone, salted per
-day, so rotating the browser string changes nothing), and those from one
-address with one browser string (``client``, the response's ``client_hash``).
-Kiosk taps come from one tablet for everyone at the counter: they count for the
-``counter`` rule only. A window holding more responses than its threshold puts
-every response it counts into a burst.
+counted three ways: the responses from one address (``address``: a keyed hash
+of the address alone, salted per day, so rotating the browser string changes
+nothing), those from one address with one browser string (``client``, the
+response's ``client_hash``), and then every response at the counter that those
+two did not catch (``counter``: many addresses together; a single address's
+burst is not blamed on the day's other citizens). Kiosk taps come from one
+tablet for everyone at the counter: they count for the ``counter`` rule only.
+A window holding more responses than its threshold puts every response it
+counts into a burst.
 
 **Thresholds.** The counter's *usual rate* is its responses per open hour over
 the ``SCREEN_HISTORY_DAYS`` before the screened range (45 open hours a week;
 quarantined and staff responses left out), shrunk towards two an hour for a
 counter with little history: ``λ = (n + 18) / (open hours + 9)``. A window of
 ``w`` open hours (at most 9 a day) usually holds ``μ = λ · w · s`` responses of
-one key, ``s`` the key's share of the counter's traffic: 1 for the counter,
-``SCREEN_ADDRESS_SHARE`` for one address (a hall's Wi-Fi, a carrier's shared
-address), ``SCREEN_CLIENT_SHARE`` for one address and browser string (most
-Android phones send the same one). The threshold is the count that Poisson
+one key, ``s`` the key's share of the counter's traffic: ``SCREEN_ADDRESS_SHARE``
+for one address (a hall's Wi-Fi, a carrier's shared address),
+``SCREEN_CLIENT_SHARE`` for one address and browser string (most Android phones
+send the same one), 1 for the counter. The threshold is the count that Poisson
 traffic at ``SCREEN_PEAK_FACTOR`` times that rate (2 for the 24-hour window: a
 busy day) exceeds with probability ``SCREEN_FALSE_ALARM``, and at least
-:data:`MINIMUM` of the rule. So ordinary traffic, rush hours included, is
-practically never caught, and a counter's thresholds follow its own traffic.
-``bench/stuffing.py`` measures what that leaves to a stuffer.
+:data:`MINIMUM` of the rule; the counter's own rate gets :data:`COUNTER_PEAK`
+instead (a busy day's rush). So ordinary traffic is practically never caught,
+and a counter's thresholds follow its own traffic. ``bench/stuffing.py``
+measures both sides: false alarms on simulated ordinary traffic (rushes,
+groups, a shared Wi-Fi), and what the thresholds leave to a stuffer.
 
 **Quarantine.** A burst (:class:`~survey_app.surveys.models.ResponseBurst`)
 holds its responses through
@@ -78,8 +82,9 @@ from .models import BurstMember, BurstState, Channel, Response, ResponseBurst, S
 log = logging.getLogger(__name__)
 
 #: The rules, in the order they are reported, and the least threshold of each
-#: ("more than this many in one window"), whatever the counter's history.
-MINIMUM = {"counter": 5, "address": 4, "client": 3}
+#: ("more than this many in one window"), whatever the counter's history: a family
+#: or a group of colleagues rates together now and then.
+MINIMUM = {"counter": 10, "address": 5, "client": 4}
 #: The sliding windows, in seconds.
 WINDOWS = (600, 3600, 86400)
 #: Open hours in a day and in a week (the usual rate is per open hour).
@@ -87,6 +92,10 @@ OPEN_HOURS_PER_DAY = 9.0
 OPEN_HOURS_PER_WEEK = 45.0
 #: The busiest day against the average day (the 24-hour window's peak factor).
 DAY_PEAK = 2.0
+#: The counter's own rate gets more room than one source's (whose shares already
+#: have a margin): a busy day's morning rush reaches 4 times the average open hour.
+#: Only many addresses together are caught by it, and they cost an attacker more.
+COUNTER_PEAK, COUNTER_DAY_PEAK = 5.0, 3.0
 #: The prior of a counter's usual rate: 18 responses in 9 open hours (2 an hour).
 PRIOR_RESPONSES, PRIOR_HOURS = 18.0, 9.0
 #: Caught responses further apart than this (at one counter) are two bursts.
@@ -140,10 +149,13 @@ def usual_rate(n_history, open_hours) -> np.ndarray:
     return (n + PRIOR_RESPONSES) / (hours + PRIOR_HOURS)
 
 
-def expected_count(rate, window_seconds: int, share: float, peak: float) -> np.ndarray:
-    """Responses of one key a window holds at ``peak`` times the usual rate."""
+def expected_count(
+    rate, window_seconds: int, share: float, peak: float, day_peak: float = DAY_PEAK
+) -> np.ndarray:
+    """Responses of one key a window holds at ``peak`` times the usual rate
+    (``day_peak`` at most for a 24-hour window)."""
     hours = min(window_seconds / 3600.0, OPEN_HOURS_PER_DAY)
-    factor = peak if window_seconds < 86400 else min(peak, DAY_PEAK)
+    factor = peak if window_seconds < 86400 else min(peak, day_peak)
     return np.asarray(rate, dtype=np.float64) * hours * share * factor
 
 
@@ -198,13 +210,15 @@ class Traffic:
     client: np.ndarray
     address: np.ndarray
     kiosk: np.ndarray
-    #: Already in a burst (restored ones too): counted, never caught again.
+    #: Already in a burst (restored ones too): never caught again.
     assigned: np.ndarray
+    #: Quarantined now: not counted for the counter's rate (see :func:`detect`).
+    held: np.ndarray
 
     @classmethod
     def from_rows(cls, rows: list[tuple]) -> Traffic:
-        """From ``(id, counter, time in seconds, client, address, is kiosk, assigned)`` rows."""
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 7
+        """From ``(id, counter, time in seconds, client, address, is kiosk, assigned, held)`` rows."""
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         return cls(
             id=np.asarray(columns[0], dtype=np.int64),
             counter=np.asarray(columns[1], dtype=np.int64),
@@ -213,6 +227,7 @@ class Traffic:
             address=np.asarray([a or "" for a in columns[4]], dtype=object),
             kiosk=np.asarray(columns[5], dtype=bool),
             assigned=np.asarray(columns[6], dtype=bool),
+            held=np.asarray(columns[7], dtype=bool),
         )
 
     @property
@@ -257,6 +272,12 @@ def _keys(traffic: Traffic, labels: np.ndarray, eligible: np.ndarray) -> np.ndar
 def detect(traffic: Traffic, rate: dict[int, float], settings: Settings) -> Detection:
     """Responses in a window over its threshold, for every rule and window.
 
+    One address's (or one browser's) windows are counted first; the counter's
+    windows then count the responses those did not catch, nor earlier bursts
+    still in quarantine: a burst from one address is that address's, and the
+    day's other responses at its counter are not caught with it, while many
+    addresses together are still caught by the counter's rate.
+
     :param rate: usual responses per open hour of each counter (:func:`usual_rate`);
         a counter missing from it gets the prior's rate.
     """
@@ -267,21 +288,33 @@ def detect(traffic: Traffic, rate: dict[int, float], settings: Settings) -> Dete
     per_response = np.array([rate.get(int(c), prior) for c in traffic.counter], dtype=np.float64)
     by_browser = ~traffic.kiosk  # a kiosk is one device for everyone at its counter
     keys = {
-        "counter": traffic.counter,
         "address": _keys(traffic, traffic.address, by_browser & (traffic.address != "")),
         "client": _keys(traffic, traffic.client, by_browser & (traffic.client != "")),
     }
-    marked_any = np.zeros(traffic.n, dtype=bool)
-    for rule, minimum in MINIMUM.items():
+    one_source = np.zeros(traffic.n, dtype=bool)
+    for rule, key in keys.items():
         share = settings.share(rule)
         for window in WINDOWS:
             mu = expected_count(per_response, window, share, settings.peak)
-            limit = threshold(mu, settings.false_alarm, minimum)
-            count, marked = window_counts(keys[rule], traffic.t, window, limit)
+            limit = threshold(mu, settings.false_alarm, MINIMUM[rule])
+            count, marked = window_counts(key, traffic.t, window, limit)
             usual = expected_count(per_response, window, share, 1.0)
             detection.results.append(RuleWindow(rule, window, count, limit, usual, marked))
-            marked_any |= marked
-    detection.caught = marked_any & ~traffic.assigned
+            one_source |= marked
+    rest = np.flatnonzero(~(one_source | traffic.held))
+    by_counter = np.zeros(traffic.n, dtype=bool)
+    for window in WINDOWS:
+        mu = expected_count(per_response, window, 1.0, COUNTER_PEAK, COUNTER_DAY_PEAK)
+        limit = threshold(mu, settings.false_alarm, MINIMUM["counter"])
+        count = np.zeros(traffic.n, dtype=np.int64)
+        marked = np.zeros(traffic.n, dtype=bool)
+        count[rest], marked[rest] = window_counts(
+            traffic.counter[rest], traffic.t[rest], window, limit[rest]
+        )
+        usual = expected_count(per_response, window, 1.0, 1.0)
+        detection.results.append(RuleWindow("counter", window, count, limit, usual, marked))
+        by_counter |= marked
+    detection.caught = (one_source | by_counter) & ~traffic.assigned
     return detection
 
 
@@ -449,6 +482,7 @@ def _screen(connection: Connection, result: ScreenRun, settings: Settings) -> No
             _R.c.client_hash,
             _R.c.address_hash,
             _R.c.channel,
+            _R.c.quarantined,
             _M.c.burst_id,
         )
         .outerjoin(_M, _M.c.response_id == _R.c.id)
@@ -470,6 +504,7 @@ def _screen(connection: Connection, result: ScreenRun, settings: Settings) -> No
                 r.address_hash,
                 r.channel == Channel.kiosk,
                 r.burst_id is not None,
+                r.quarantined,
             )
             for r in rows
         ]

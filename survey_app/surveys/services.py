@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
+import socket
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -227,16 +227,21 @@ def address_fingerprint(remote_addr: str | None, day: date) -> str:
     address = remote_addr or ""
     if ":" in address:  # IPv6 (or an IPv4 written as IPv6): its /64, or the address itself
         try:
-            ip = ipaddress.IPv6Address(address.split("%", 1)[0])
-        except ValueError:
+            packed = socket.inet_pton(socket.AF_INET6, address.split("%", 1)[0])
+        except OSError:
             pass
         else:
-            mapped = ip.ipv4_mapped
-            address = str(mapped) if mapped else str(ipaddress.IPv6Network((ip, 64), strict=False))
+            if packed[:12] == _IPV4_MAPPED:
+                address = socket.inet_ntop(socket.AF_INET, packed[12:])
+            else:
+                address = packed[:8].hex() + "::/64"
     message = f"{day.isoformat()}|{address}".encode()
     return hmac.new(
         _address_key(current_app.config["SECRET_KEY"]), message, hashlib.sha256
     ).hexdigest()[:32]
+
+
+_IPV4_MAPPED = bytes(10) + b"\xff\xff"
 
 
 @cache
