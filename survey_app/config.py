@@ -111,6 +111,21 @@ class Config:
     #: Days a new kiosk's link works, offered when it is added (the admin can change
     #: the date at any time; 0 offers no end date).
     KIOSK_LINK_DAYS = _env_int("KIOSK_LINK_DAYS", 365)
+    #: Ballot-stuffing screening (surveys/screening.py): the chance that a counter's
+    #: ordinary traffic passes a threshold in one window (lower: fewer false alarms,
+    #: more room for stuffing); its busiest hour against its average open hour; the
+    #: share of a counter's traffic one address (a hall's Wi-Fi) and one address with
+    #: one browser string may carry; the days of history its usual rate comes from;
+    #: and whether a live report first screens what arrived since the last run.
+    SCREEN_FALSE_ALARM = _env_float("SCREEN_FALSE_ALARM", 1e-6)
+    SCREEN_PEAK_FACTOR = _env_float("SCREEN_PEAK_FACTOR", 3.0)
+    SCREEN_ADDRESS_SHARE = _env_float("SCREEN_ADDRESS_SHARE", 0.5)
+    SCREEN_CLIENT_SHARE = _env_float("SCREEN_CLIENT_SHARE", 0.25)
+    SCREEN_HISTORY_DAYS = _env_int("SCREEN_HISTORY_DAYS", 28)
+    SCREEN_BEFORE_REPORTS = _env_bool("SCREEN_BEFORE_REPORTS", True)
+    #: Report comments name their counter only when it had at least this many responses
+    #: that day, and show the day only when the agency had (k-anonymity).
+    REPORT_COMMENT_MIN_GROUP = _env_int("REPORT_COMMENT_MIN_GROUP", 5)
     #: Legal durations for feedback (phản ánh, kiến nghị), in working days.
     FEEDBACK_SCREENING_DAYS = _env_int("FEEDBACK_SCREENING_DAYS", 2)
     FEEDBACK_TRANSFER_DAYS = _env_int("FEEDBACK_TRANSFER_DAYS", 5)

@@ -16,7 +16,16 @@ from .feedback.models import (
 )
 from .reports.models import ReportSnapshot, ReportSubscription
 from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
-from .surveys.models import Answer, Channel, Kiosk, QuestionnaireVersion, Response
+from .surveys.models import (
+    Answer,
+    BurstMember,
+    Channel,
+    Kiosk,
+    QuestionnaireVersion,
+    Response,
+    ResponseBurst,
+    ScreeningState,
+)
 
 __all__ = [
     "Agency",
@@ -43,6 +52,9 @@ __all__ = [
     "ReportSnapshot",
     "ReportSubscription",
     "Response",
+    "ResponseBurst",
+    "BurstMember",
+    "ScreeningState",
     "Role",
     "User",
     "UserSession",

@@ -54,6 +54,9 @@ class Permission(enum.StrEnum):
     publish_reports = "publish_reports"  #: freeze a period's report as published
     #: who receives the periodic reports by e-mail (province-wide administrators)
     manage_report_subscriptions = "manage_report_subscriptions"
+    #: see the responses quarantined as ballot stuffing; restore or confirm them
+    #: (that needs a province-wide account: an agency's staff would judge their own ratings)
+    review_quarantine = "review_quarantine"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -67,6 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.unmasked_exports,
             Permission.view_reports,
             Permission.publish_reports,
+            Permission.review_quarantine,
         }
     ),
     Role.handler: frozenset(

@@ -40,6 +40,7 @@ import analysis
 
 from ..agencies.models import Agency, Counter
 from ..extensions import db
+from ..surveys import screening
 from ..surveys.questionnaire import DEFAULT_VERSION
 from .cache import cached, remember
 from .estimates import (
@@ -64,6 +65,7 @@ from .loading import (
     fingerprint_of,
     load_period,
     period_volumes,
+    quarantine_counts,
     questionnaire,
 )
 from .periods import Period
@@ -100,6 +102,7 @@ def empty_report(period: Period) -> dict:
         "quality_totals": {},
         "coverage": {"responses": 0, "dossiers": 0},
         "agencies_without_responses": [],
+        "quarantine": quarantine_counts(period),
     }
 
 
@@ -112,6 +115,7 @@ def compute_report(period: Period) -> dict:
     :return: see the module docstring; ``empty`` is true (and nothing else is
         estimated) when the period has no response.
     """
+    screening.screen_if_due()  # what arrived since the last screening run, in its own transaction
     version = data_version(period)
     published = published_estimates(period.previous(), headline_setting())
     if published is not None:
@@ -266,6 +270,7 @@ def _compute_report(
                 "coverage": (counts[k] / dossiers) if dossiers else None,
                 "alpha": {e: num(alpha["alpha"][k, j]) for j, e in enumerate(q.element_codes)},
                 "quality": {name: int(v[k]) for name, v in flag_counts.items()},
+                "quarantined": out["quarantine"]["by_agency"].get(str(a), 0),
                 "change": change_since(estimates[a], previous.get(a)),
                 "counters": sorted(counters_of.get(a, []), key=lambda c: c["name"]),
             }

@@ -86,6 +86,12 @@ def responses(date_from, date_to, output: Path | None, version: str | None) -> N
         f"note: {summary.staff_excluded} response(s) sent by logged-in staff (staff_flag) left out",
         err=True,
     )
+    if summary.quarantined_excluded:
+        click.echo(
+            f"note: {summary.quarantined_excluded} response(s) quarantined as ballot stuffing "
+            "left out (flask survey screen; restored ones are exported)",
+            err=True,
+        )
     if len(summary.versions) > 1:
         mix = ", ".join(f"{v}: {n}" for v, n in sorted(summary.versions.items()))
         click.echo(

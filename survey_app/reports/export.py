@@ -3,7 +3,8 @@
 - **Responses**: one row per response, ``response_id, agency, submitted_at,
   counter, procedure_field, questionnaire_version``, then Q0 (from
   ``Response.overall``) and one column per item of the questionnaire, 1–5 or
-  empty (not answered, or N/A). Staff-flagged responses are left out.
+  empty (not answered, or N/A). Staff-flagged responses are left out, and so
+  are the ones quarantined as ballot stuffing (``surveys.screening``), as in the reports.
 - **Volumes**: ``agency, procedure_field, month, dossiers`` from
   :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``.
 
@@ -52,12 +53,14 @@ class ResponsesExport:
 
     :ivar written: responses written.
     :ivar staff_excluded: staff-flagged responses in the range, left out.
+    :ivar quarantined_excluded: quarantined responses in the range, left out.
     :ivar versions: questionnaire version → responses written.
     :ivar item_codes: the item columns (Q0 first).
     """
 
     written: int = 0
     staff_excluded: int = 0
+    quarantined_excluded: int = 0
     versions: dict[str, int] = field(default_factory=dict)
     item_codes: tuple[str, ...] = ()
 
@@ -119,7 +122,12 @@ def write_responses_csv(
     summary.staff_excluded = db.session.scalar(
         select(func.count()).select_from(Response).where(in_range, Response.staff_flag.is_(True))
     )
-    kept = and_(in_range, Response.staff_flag.is_(False))
+    summary.quarantined_excluded = db.session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(in_range, Response.staff_flag.is_(False), Response.quarantined.is_(True))
+    )
+    kept = and_(in_range, Response.staff_flag.is_(False), Response.quarantined.is_(False))
 
     writer = csv_writer(out, lineterminator="\n")
     writer.writerow((*RESPONSE_COLUMNS, *codes))

@@ -2,7 +2,8 @@
 
 One Core query per period returns numbers only (times as epoch seconds, each
 response's answers packed into integers by the database), streamed from the
-cursor into numpy: no ORM objects and one row per response. Staff-flagged
+cursor into numpy: no ORM objects and one row per response. Quarantined
+responses (:mod:`survey_app.surveys.screening`) and staff-flagged
 responses (sent from a browser where staff were logged in) are left out.
 
 :func:`data_version` and :func:`fingerprint` say whether a report computed
@@ -45,13 +46,20 @@ class PeriodData:
     duration: np.ndarray  # seconds from page shown to last step, NaN when unknown
 
 
-def window_filter(period: Period, agency_ids=None):
+def window_filter(period: Period, agency_ids=None, *, quarantined: bool | None = False):
+    """The period's responses sent by citizens (not staff-flagged).
+
+    :param quarantined: ``False`` (default) leaves out the quarantined ones, as every
+        figure does; ``True`` keeps only those; ``None`` keeps both.
+    """
     start, end = period.window()
     conditions = [
         Response.submitted_at >= start,
         Response.submitted_at < end,
         Response.staff_flag.is_(False),
     ]
+    if quarantined is not None:
+        conditions.append(Response.quarantined.is_(quarantined))
     if agency_ids is not None:
         conditions.append(Response.agency_id.in_(list(agency_ids)))
     return and_(*conditions)
@@ -184,6 +192,17 @@ def load_period(
     return PeriodData(responses, rows["field"].copy(), duration)
 
 
+def quarantine_counts(period: Period) -> dict:
+    """Responses of ``period`` left out as quarantined: in all, and per agency id."""
+    rows = db.session.execute(
+        select(Response.agency_id, func.count())
+        .where(window_filter(period, quarantined=True))
+        .group_by(Response.agency_id)
+    ).all()
+    by_agency = {str(a): int(n) for a, n in rows}
+    return {"responses": sum(by_agency.values()), "by_agency": by_agency}
+
+
 def period_volumes(period: Period) -> dict[tuple[int, int], int]:
     """Dossiers per (agency id, field id) over the months of ``period``."""
     rows = db.session.execute(
@@ -197,7 +216,9 @@ def period_volumes(period: Period) -> dict[tuple[int, int], int]:
 def latest_response_at():
     """When the latest response that reports count was submitted (None: none yet)."""
     return db.session.scalar(
-        select(func.max(Response.submitted_at)).where(Response.staff_flag.is_(False))
+        select(func.max(Response.submitted_at)).where(
+            Response.staff_flag.is_(False), Response.quarantined.is_(False)
+        )
     )
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from .assembly import compute_report
-from .comments import period_comments
+from .comments import sample as comment_sample
 from .estimates import trends
 from .kpis import period_kpis
 from .loading import fingerprint
@@ -76,10 +76,7 @@ def publish(period: Period, user=None, report: dict | None = None):
     frozen = dict(report)  # the cached report itself is never modified
     if not report.get("empty"):
         ids = [row["agency_id"] for row in report["agencies"]]
-        frozen["comments"] = {
-            str(a): [dict(c, submitted_at=c["submitted_at"].isoformat()) for c in found]
-            for a, found in period_comments(period, ids).items()
-        }
+        frozen["comments"] = {str(a): found for a, found in comment_sample(period, ids).items()}
         frozen["trends"] = {str(a): points for a, points in trends(period, ids).items()}
     frozen["kpis"] = period_kpis(period)  # feedback and one-stop figures, as shown now
     now = now_utc()

@@ -28,7 +28,13 @@ from .assembly import (
     visible_rows,
 )
 from .cache import CACHE_SIZE, forget_cached_reports
-from .comments import COMMENT_LIMIT, comments, frozen_comments, period_comments
+from .comments import (
+    COMMENT_LIMIT,
+    QUARANTINED_COMMENT_LIMIT,
+    comments,
+    frozen_comments,
+    period_comments,
+)
 from .estimates import HEADLINES, TARGET, headline_setting, period_summary, trend, trends
 from .loading import (
     PeriodData,
@@ -38,6 +44,7 @@ from .loading import (
     latest_response_at,
     load_period,
     period_volumes,
+    quarantine_counts,
     questionnaire,
 )
 from .publishing import compare, publish, published_snapshots
@@ -49,6 +56,7 @@ __all__ = [
     "HEADLINES",
     "QUALITY_FLAGS",
     "TARGET",
+    "QUARANTINED_COMMENT_LIMIT",
     "PeriodData",
     "agencies_without_responses",
     "agency_row",
@@ -68,6 +76,7 @@ __all__ = [
     "period_summary",
     "period_volumes",
     "publish",
+    "quarantine_counts",
     "published_snapshots",
     "questionnaire",
     "trend",

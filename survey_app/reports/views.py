@@ -25,6 +25,7 @@ from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
 from . import charts, presentation, services
+from . import comments as report_comments
 from . import kpis as kpi_figures
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
@@ -189,7 +190,7 @@ def agency(agency_id: int):
         period,
         services.compute_report(period),
         services.trend(agency, period),
-        services.comments(agency, period),
+        report_comments.for_agency(period, agency.id),
     )
 
 
@@ -207,7 +208,7 @@ def snapshot_agency(snapshot_id: int, agency_id: int):
         period,
         results,
         frozen if frozen is not None else services.trend(agency, period),
-        services.frozen_comments(results, agency.id),
+        report_comments.frozen(results, agency.id),
         snapshot,
     )
 
@@ -431,3 +432,6 @@ def download(fmt: str):
             "Content-Disposition": f'attachment; filename="bao-cao-hai-long-{period.label}.{fmt}"'
         },
     )
+
+
+from . import quarantine  # noqa: E402,F401  (its routes are on this blueprint)

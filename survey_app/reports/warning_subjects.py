@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from analysis.monitoring import (
@@ -90,11 +90,12 @@ def settings() -> Settings:
 def counted_taps():
     """The one place that says which responses the detector counts.
 
-    Not those sent from a browser where staff were logged in (``staff_flag``), as
-    in the reports. Responses set aside by fraud review (a quarantine flag, when
-    responses get one) are to be left out here, and only here.
+    Not those sent from a browser where staff were logged in (``staff_flag``), nor
+    those quarantined as ballot stuffing (``quarantined``), as in the reports: a
+    burst of fake bad ratings must not raise an alarm any more than fake good ones
+    a figure.
     """
-    return Response.staff_flag.is_(False)
+    return and_(Response.staff_flag.is_(False), Response.quarantined.is_(False))
 
 
 def epoch_of(value: datetime) -> float:

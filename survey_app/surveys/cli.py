@@ -1,4 +1,5 @@
-"""``flask survey link``: a receipt link (and its QR) from the shell."""
+"""``flask survey link|questionnaires|screen``: receipt links, questionnaire files and the
+ballot-stuffing screening from the shell."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..agencies.models import Procedure
-from ..core.clitypes import writing
+from ..core.clitypes import Day, writing
+from ..core.time import local_day_bounds_utc
 from ..extensions import db
-from . import qr
+from . import qr, screening
 from .questionnaire import available_versions, load_questionnaire
 from .services import active_counter, questionnaire_row
 from .tokens import issue_receipt_token
@@ -63,3 +65,33 @@ def questionnaires() -> None:
             f"{q.version}: {len(q.elements)} elements, {len(q.items)} items, sha256 {q.checksum[:12]}"
         )
     db.session.commit()
+
+
+@survey_cli.command("screen")
+@click.option("--from", "date_from", type=Day(), help="Screen from this day (YYYY-MM-DD) instead.")
+@click.option("--to", "date_to", type=Day(), help="…to this day, included (default: today).")
+def screen(date_from, date_to) -> None:
+    """Quarantine bursts of responses (ballot stuffing) since the last run.
+
+    For cron, every 5 minutes: idempotent, and safe on several servers (one
+    run at a time). With --from/--to it screens those days again, e.g. the
+    responses stored before the screening existed.
+    """
+    since = until = None
+    if date_to is not None and date_from is None:
+        raise click.UsageError("--to needs --from")
+    if date_from is not None:
+        since = local_day_bounds_utc(date_from.date())[0]
+        if date_to is not None:
+            if date_to < date_from:
+                raise click.UsageError("--to is before --from")
+            until = local_day_bounds_utc(date_to.date())[1]
+    with db.engine.begin() as connection:
+        result = screening.run(connection, since=since, until=until)
+    click.echo(
+        f"screened {result.screened} response(s) at {result.counters} counter(s) "
+        f"from {result.since:%Y-%m-%d %H:%M} to {result.until:%Y-%m-%d %H:%M} UTC: "
+        f"{len(result.new_bursts)} new burst(s), {len(result.extended_bursts)} extended, "
+        f"{result.quarantined} response(s) quarantined"
+        + (f"; {result.erased} address hash(es) erased" if result.erased else "")
+    )

@@ -17,10 +17,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..agencies.models import Agency, Counter, Procedure
+from ..auth.models import User
 from ..core.db import UTCDateTime
 from ..core.time import now_utc
 from ..extensions import db
@@ -103,6 +105,13 @@ class Response(db.Model):
     #: HMAC of the client address and browser with a daily salt: links taps of one
     #: device within a day for duplicate and burst detection, and nothing more.
     client_hash: Mapped[str] = mapped_column(String(32))
+    #: HMAC of the client address alone (an IPv4 address, an IPv6 /64) with a daily
+    #: salt: links taps of one address whatever browser string they send, for burst
+    #: screening only; erased by the screening two days later (``surveys.screening``).
+    address_hash: Mapped[str | None] = mapped_column(String(32))
+    #: Left out of reports and exports: caught in a burst by the screening and not
+    #: restored by a reviewer (the burst says why, see :class:`ResponseBurst`).
+    quarantined: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Submitted from a browser where a staff member was logged in.
     staff_flag: Mapped[bool] = mapped_column(default=False)
     #: SHA-256 of the receipt token used, unique: a token is answered once.
@@ -183,3 +192,80 @@ class Kiosk(db.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class BurstState(enum.StrEnum):
+    """Where a burst caught by the screening stands."""
+
+    quarantined = "quarantined"  #: caught, left out of reports, waiting for a reviewer
+    confirmed = "confirmed"  #: a reviewer judged it ballot stuffing: stays out
+    restored = "restored"  #: a reviewer judged it genuine: its responses count again
+
+
+class ResponseBurst(db.Model):
+    """Responses at one counter that came faster than the counter's usual rate allows,
+    or too many from one address or one browser (``surveys.screening``).
+
+    Its responses are kept but left out of the reports (``Response.quarantined``)
+    until a province-wide coordinator or admin restores them; every decision is
+    in the audit log.
+    """
+
+    __tablename__ = "response_bursts"
+    __table_args__ = (Index("ix_response_bursts_state_first", "state", "first_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(
+        ForeignKey("counters.id", ondelete="CASCADE"), index=True
+    )
+    #: The agency the responses counted for (their ``agency_id``).
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    #: When its first and last response were submitted.
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: The rules that caught it, comma-separated: ``counter`` (the counter's rate),
+    #: ``address`` (one address), ``client`` (one address and browser).
+    reasons: Mapped[str] = mapped_column(String(60))
+    n_responses: Mapped[int] = mapped_column(Integer)
+    #: What the reviewer is shown: per rule and window the count, the threshold and the
+    #: usual count; how many addresses and browsers sent it; its ratings.
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[BurstState] = mapped_column(
+        Enum(BurstState, native_enum=False, length=16), default=BurstState.quarantined
+    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The reviewer's reason, optional.
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+    counter: Mapped[Counter] = relationship()
+    agency: Mapped[Agency] = relationship()
+    reviewed_by: Mapped[User | None] = relationship()
+
+
+class BurstMember(db.Model):
+    """A response caught in a burst (at most one burst per response)."""
+
+    __tablename__ = "response_burst_members"
+
+    response_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    burst_id: Mapped[int] = mapped_column(
+        ForeignKey("response_bursts.id", ondelete="CASCADE"), index=True
+    )
+
+
+class ScreeningState(db.Model):
+    """One row: how far ``flask survey screen`` has screened (and the lock its runs take)."""
+
+    __tablename__ = "screening_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Responses submitted before this were screened by an earlier run.
+    screened_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the last run finished its work (wall clock).
+    ran_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

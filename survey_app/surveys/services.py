@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -84,6 +85,7 @@ def _tap_statement():
         "started_at": bindparam("started_at", type_=UTCDateTime),
         "submitted_at": bindparam("submitted_at", type_=UTCDateTime),
         "client_hash": bindparam("client_hash", type_=String),
+        "address_hash": bindparam("address_hash", type_=String),
         "staff_flag": bindparam("staff_flag", type_=Boolean),
         "wants_feedback": bindparam("wants_feedback", type_=Boolean),
         "start_nonce": bindparam("start_nonce", type_=String),
@@ -214,6 +216,39 @@ def _client_key(secret_key: str) -> bytes:
     return hashlib.sha256(("client:" + secret_key).encode()).digest()
 
 
+def address_fingerprint(remote_addr: str | None, day: date) -> str:
+    """A keyed hash of the client address alone, salted per day.
+
+    Links the taps of one address whatever browser string each sends (a script
+    rotating its User-Agent gets a new :func:`client_fingerprint` every time).
+    An IPv6 address counts by its /64, the block one subscriber gets. Kept only
+    until the burst screening no longer needs it (``surveys.screening``).
+    """
+    address = remote_addr or ""
+    if ":" in address:  # IPv6 (or an IPv4 written as IPv6): its /64, or the address itself
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, address.split("%", 1)[0])
+        except OSError:
+            pass
+        else:
+            if packed[:12] == _IPV4_MAPPED:
+                address = socket.inet_ntop(socket.AF_INET, packed[12:])
+            else:
+                address = packed[:8].hex() + "::/64"
+    message = f"{day.isoformat()}|{address}".encode()
+    return hmac.new(
+        _address_key(current_app.config["SECRET_KEY"]), message, hashlib.sha256
+    ).hexdigest()[:32]
+
+
+_IPV4_MAPPED = bytes(10) + b"\xff\xff"
+
+
+@cache
+def _address_key(secret_key: str) -> bytes:
+    return hashlib.sha256(("address:" + secret_key).encode()).digest()
+
+
 def is_token_used(token_hash: str) -> bool:
     return (
         db.session.scalar(select(Response.id).where(Response.receipt_token_hash == token_hash))
@@ -235,6 +270,8 @@ class Origin:
     dossier_ref_hash: str | None = None
     #: The random number of the page the tap came from (see ``Response.start_nonce``).
     start_nonce: str | None = None
+    #: :func:`address_fingerprint` of the client (for the burst screening).
+    address_hash: str | None = None
 
 
 def _rating_values(
@@ -255,6 +292,7 @@ def _rating_values(
         "started_at": origin.started_at,
         "submitted_at": now,
         "client_hash": origin.client_hash,
+        "address_hash": origin.address_hash,
         "staff_flag": origin.staff_flag,
         "wants_feedback": False,
         "start_nonce": origin.start_nonce,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache, cached_property
 from typing import NoReturn
 
@@ -131,10 +131,8 @@ def _staff_flag(flow: Flow) -> bool:
     return not flow.is_kiosk and _is_staff()
 
 
-def _client_hash() -> str:
-    return services.client_fingerprint(
-        request.remote_addr, request.headers.get("User-Agent"), local_today()
-    )
+def _client_hash(day: date) -> str:
+    return services.client_fingerprint(request.remote_addr, request.headers.get("User-Agent"), day)
 
 
 def _start_token(counter_code: str) -> str:
@@ -259,9 +257,11 @@ def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
     started_at, start_nonce = _started(started, flow.code)
     if not current_app.config["SURVEY_DOUBLE_TAP_CHECK"]:
         start_nonce = None
+    today = local_today()
     origin = services.Origin(
         language=current_language(),
-        client_hash=_client_hash(),
+        client_hash=_client_hash(today),
+        address_hash=services.address_fingerprint(request.remote_addr, today),
         staff_flag=_staff_flag(flow),
         started_at=started_at,
         start_nonce=start_nonce,

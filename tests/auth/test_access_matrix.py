@@ -75,6 +75,8 @@ PROVINCE_WIDE = {
 #: What a province-wide report reader never sees: a citizen's name, phone or words, staff
 #: accounts, answer templates (they do see counters: names and today's counts).
 READER_MUST_NOT_SEE = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, STAFF_EMAIL, TEMPLATE_TITLE)
+#: Restoring or confirming quarantined responses: an agency's staff would judge their own ratings.
+PROVINCE_WIDE |= {"reports.quarantine_review"}
 
 
 def test_every_endpoint_declares_its_access(app):
