@@ -26,15 +26,18 @@ from ..extensions import db
 class AgencyKind(enum.StrEnum):
     province = "province"
     department = "department"
+    #: A district-level unit (huyện, quận, thị xã): local government has had two tiers,
+    #: province and commune, since 1 July 2025; kept for earlier data (the 2022 demo).
     district = "district"
     commune = "commune"
     other = "other"
 
 
 class Agency(db.Model):
-    """A unit of government: the province, a department, a district, a commune…
+    """A unit of government: the province, a department, a commune…
 
-    The tree has any depth. ``path`` holds the ids from the root down
+    The tree has any depth: nothing assumes a number of levels (province → commune since
+    July 2025, province → district → commune before). ``path`` holds the ids from the root down
     (``/1/14/203/``) so a subtree is one indexed prefix query on any database.
     """
 

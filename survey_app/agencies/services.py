@@ -12,8 +12,9 @@ from .models import Agency, AgencyKind, Counter
 #: Counter codes avoid characters that are confused when typed from a poster.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
-#: Levels below the top (province → district → commune is 2). ``Agency.path`` holds
-#: one id per level in 500 characters: 30 levels of ten-digit ids still fit.
+#: Levels below the top (province → commune is 1; a department's sub-units, or the
+#: district level before July 2025, add more). ``Agency.path`` holds one id per level
+#: in 500 characters: 30 levels of ten-digit ids still fit.
 MAX_DEPTH = 30
 
 

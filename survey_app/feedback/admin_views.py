@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -15,10 +16,14 @@ from ..agencies.models import Agency, Procedure, ProcedureField
 from ..agencies.services import subtree_filter
 from ..auth.models import User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core.i18n import current_language
 from ..core.params import form_text, page_number, parse_id
+from ..core.time import local_today, now_utc
 from ..extensions import db
+from .audit import record
 from .models import AnswerTemplate, AuditLog, CalendarOverride, FeedbackCase, RoutingRule
-from .workflow import recompute_open_deadlines, work_calendar
+from .workdays import unconfirmed_years
+from .workflow import Recount, recompute_open_deadlines, work_calendar
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -146,20 +151,67 @@ def templates():
     ), 400 if request.method == "POST" else 200
 
 
+@bp.app_template_global()
+def calendar_gaps() -> list[int]:
+    """The current and next year without a confirmed announcement, for those who may change
+    the calendar (admins and province-wide coordinators); nothing for anyone else."""
+    user = current_user
+    if not (
+        user.is_authenticated
+        and has_permission(user, Permission.coordinate_feedback)
+        and user.sees_whole_province
+    ):
+        return []
+    return unconfirmed_years(local_today(), work_calendar().official)
+
+
+def _calendar_year(today: date) -> int:
+    """``?year=`` (2000–2100), by default the current year; anything else is a 400."""
+    text = request.args.get("year")
+    if text is None:
+        return today.year
+    year = parse_id(text)
+    if year is None or not 2000 <= year <= 2100:
+        abort(400, description=_("The year must be between 2000 and 2100."))
+    return year
+
+
+def _recounted(result: Recount) -> str:
+    return (
+        ngettext(
+            "%(num)d running case was recounted (pause totals and due dates);",
+            "%(num)d running cases were recounted (pause totals and due dates);",
+            result.cases,
+        )
+        + " "
+        + ngettext(
+            "%(num)d changed.",
+            "%(num)d changed.",
+            result.changed,
+        )
+    )
+
+
 @bp.route("/calendar", methods=["GET", "POST"])
 @requires(Permission.coordinate_feedback)
 def calendar():
-    """Days the holiday package does not know yet: extra days off, swapped working days."""
+    """A year's days off and worked weekend days, each with what decided it (the holidays
+    package, a confirmed announcement, an admin's override); adding and removing overrides
+    recounts every running case."""
     _province_wide()
+    today = local_today()
     if request.method == "POST":
         if "delete" in request.form:
             row_id = parse_id(request.form["delete"]) or abort(404)
             row = db.session.get(CalendarOverride, row_id) or abort(404)
+            day = row.day
+            record(current_user, "calendar_day_removed", detail=f"{day.isoformat()}")
             db.session.delete(row)
             db.session.flush()
-            recompute_open_deadlines()
+            result = recompute_open_deadlines()
             db.session.commit()
-            return redirect(url_for(".calendar"), code=303)
+            flash(_("Override removed.") + " " + _recounted(result), "success")
+            return redirect(url_for(".calendar", year=day.year), code=303)
         text = (request.form.get("day") or "").strip()
         try:  # (fromisoformat alone also takes 20260331 and 2026-W14-2)
             day = date.fromisoformat(text) if ISO_DAY.fullmatch(text) else None
@@ -177,17 +229,35 @@ def calendar():
             row = existing or CalendarOverride(day=day)
             row.is_working_day = working
             row.note = form_text("note")[:255]
+            row.created_by_id = current_user.id
+            row.created_at = now_utc()
             db.session.add(row)
+            kind = "working day" if working else "day off"
+            record(current_user, "calendar_day_set", detail=f"{day.isoformat()} {kind}: {row.note}")
             db.session.flush()
-            n = recompute_open_deadlines()
+            result = recompute_open_deadlines()
             db.session.commit()
-            flash(_("Saved. The due dates of %(n)d running cases were recomputed.", n=n), "success")
-            return redirect(url_for(".calendar"), code=303)
-    rows = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
+            flash(_("Saved.") + " " + _recounted(result), "success")
+            return redirect(url_for(".calendar", year=day.year), code=303)
+    year = _calendar_year(today)
     cal = work_calendar()
-    return render_template("feedback/admin/calendar.html", rows=rows, cal=cal), (
-        400 if request.method == "POST" else 200
-    )
+    rows = db.session.scalars(
+        select(CalendarOverride)
+        .options(joinedload(CalendarOverride.created_by))
+        .order_by(CalendarOverride.day.desc())
+    ).all()
+    official = cal.official
+    return render_template(
+        "feedback/admin/calendar.html",
+        rows=rows,
+        year=year,
+        years=sorted(set(official.years) | {today.year, today.year + 1, year}),
+        days=cal.year_exceptions(year, current_language()),
+        differences=cal.package_differences(year),
+        overrides={r.day: r for r in rows},
+        official=official,
+        official_year=official.years.get(year),
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.get("/audit")

@@ -1,4 +1,5 @@
-"""``flask feedback remind|purge`` and ``flask outbox send`` (cron or systemd timers)."""
+"""``flask feedback remind|purge|recount`` and ``flask outbox send`` (cron or systemd
+timers; ``recount`` after an upgrade)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from ..core.time import local_today, now_utc
 from ..extensions import db
 from . import attachments, notify, outbox, retention
 from .audit import record
+from .workdays import unconfirmed_years
+from .workflow import recompute_open_deadlines, work_calendar
 
 feedback_cli = AppGroup("feedback", help="Feedback deadlines and retention.")
 outbox_cli = AppGroup("outbox", help="Notification outbox.")
@@ -87,6 +90,29 @@ def purge(days: int | None) -> None:
         f"reports redacted: {total.report_snapshots}"
     )
     click.echo(f"attachment files without a case deleted: {orphans}")
+
+
+@feedback_cli.command("recount")
+def recount() -> None:
+    """Recount every running case's pause total and due date with the calendar as it is
+    now: after deploying a new version of the Government's announcements data file
+    (admins' overrides recount by themselves). Safe to run twice; audited with counts.
+    """
+    result = recompute_open_deadlines()
+    official = work_calendar().official  # the data the recount used
+    version = official.version
+    record(
+        None,
+        "calendar_recount",
+        detail=f"announcements data {version}: {result.cases} running, {result.changed} changed",
+    )
+    db.session.commit()
+    click.echo(
+        f"announcements data {version}: {result.cases} running case(s) recounted, "
+        f"{result.changed} changed (pause total or due date)"
+    )
+    for year in unconfirmed_years(local_today(), official):
+        click.echo(f"warning: {year} has no confirmed announcement in the data file", err=True)
 
 
 @outbox_cli.command("send")

@@ -69,7 +69,8 @@ class CitizenVerdict(enum.StrEnum):
 
 
 class CalendarOverride(db.Model):
-    """A day the ``holidays`` package gets wrong or does not know yet."""
+    """An admin's day: one the package and the announcements data get wrong or do not
+    know yet (it wins over both, :mod:`survey_app.feedback.workdays`)."""
 
     __tablename__ = "calendar_overrides"
 
@@ -77,8 +78,14 @@ class CalendarOverride(db.Model):
     day: Mapped[date] = mapped_column(Date, unique=True)
     #: True: a working day (e.g. a swapped Saturday); False: a day off.
     is_working_day: Mapped[bool] = mapped_column(Boolean)
+    #: Why (the instrument, e.g. "Công văn …/VPCP-KGVX"), shown on the calendar page.
     note: Mapped[str] = mapped_column(String(255), default="")
+    #: When the day was last set.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Who last set it (NULL for days set before this was recorded, or an erased account).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    created_by: Mapped[User | None] = relationship()
 
 
 #: Letters of the public id: no 0/O or 1/I to confuse.

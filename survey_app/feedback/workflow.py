@@ -7,6 +7,7 @@ writes ``FeedbackCase.state``. An illegal transition raises
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app, g
@@ -114,7 +115,8 @@ class Durations:
 
 
 def work_calendar() -> WorkCalendar:
-    """The calendar with the admins' overrides (read once per request)."""
+    """The calendar: the package, the Government's announcements (the shipped data file)
+    and the admins' overrides (read once per request)."""
     if "work_calendar" not in g:
         rows = db.session.execute(db.select(CalendarOverride.day, CalendarOverride.is_working_day))
         g.work_calendar = WorkCalendar({day: working for day, working in rows})
@@ -361,14 +363,115 @@ STATE_LABELS = {
 }
 
 
-def recompute_open_deadlines() -> int:
-    """Recompute the due dates of running cases (after the calendar changed).
+def restarts_clock(from_state: CaseState, to_state: CaseState) -> bool:
+    """Whether a transition starts a new step (:func:`start_clock`: the pause total back
+    to 0), as :func:`transition` does: a transfer, an acceptance that is not the end of a
+    transfer, a reopening, an approval."""
+    return (
+        to_state == S.transferred
+        or (to_state == S.accepted and from_state != S.transferred)
+        or (to_state == S.in_progress and from_state in (S.published, S.closed))
+        or to_state == S.approved
+    )
+
+
+def paused_days_from_history(
+    case: FeedbackCase, calendar: WorkCalendar, events: Iterable[CaseEvent] | None = None
+) -> int | None:
+    """The working days the current step's finished pauses covered, recounted from the
+    case's timeline with ``calendar``.
+
+    A pause runs from the local day of the event that asked for the citizen's
+    information (→ ``needs_info``) to the day of the event that ended it; only pauses
+    ended by the citizen's answer (→ ``screening``) move the due date, as in
+    :func:`transition`.
+
+    :param events: the case's events in order (default: ``case.events``).
+    :return: the total, or None when the timeline does not show how the stored total
+        was reached (a pause ended without its start, an open pause the case does not
+        know of, a total without any pause): the caller then keeps the stored total.
+    """
+    tz = local_tz()
+    total, start, pauses = 0, None, 0
+    for event in case.events if events is None else events:
+        before, after = event.from_state, event.to_state
+        if before is None or after is None or before == after:
+            continue  # an extension, a reassignment, a note: not the clock's business
+        at = (event.at or now_utc()).astimezone(tz).date()
+        if restarts_clock(before, after):
+            total, start, pauses = 0, None, 0
+        if after == S.needs_info:
+            start = at
+            pauses += 1
+        elif before == S.needs_info:
+            if start is None:
+                return None
+            if after == S.screening:
+                total += calendar.working_days_between(start, at)
+            start = None
+    if (start is None) != (case.paused_since is None) or (not pauses and case.paused_days):
+        return None
+    return total
+
+
+@dataclass(frozen=True)
+class Recount:
+    """What :func:`recompute_open_deadlines` did."""
+
+    #: Running cases read (and locked).
+    cases: int
+    #: Of them, those whose due date or pause total changed.
+    changed: int
+
+
+def recount_case(case: FeedbackCase, events: Iterable[CaseEvent] | None = None) -> bool:
+    """Recount a running case with the request's calendar (:func:`work_calendar`): its
+    pause total from its timeline, then its due date.
+
+    :param events: the case's events in order, if already read (default: ``case.events``).
+    :return: whether the pause total or the due date changed.
+    """
+    before = (case.paused_days, case.due_on)
+    paused = paused_days_from_history(case, work_calendar(), events)
+    if paused is not None and paused != case.paused_days:
+        case.paused_days = paused
+    refresh_due(case)
+    return (case.paused_days, case.due_on) != before
+
+
+def _pause_timelines(case_ids: list[int]) -> dict[int, list[CaseEvent]]:
+    """The events of those of ``case_ids`` that were ever paused, by case, in order
+    (the others' timelines have no pause to recount: not read)."""
+    out: dict[int, list[CaseEvent]] = {}
+    paused = S.needs_info
+    for i in range(0, len(case_ids), 500):
+        chunk = case_ids[i : i + 500]
+        with_pauses = (
+            db.select(CaseEvent.case_id)
+            .where(CaseEvent.case_id.in_(chunk))
+            .where((CaseEvent.to_state == paused) | (CaseEvent.from_state == paused))
+        )
+        events = db.session.scalars(
+            db.select(CaseEvent)
+            .where(CaseEvent.case_id.in_(with_pauses))
+            .order_by(CaseEvent.case_id, CaseEvent.id)
+        )
+        for event in events:
+            out.setdefault(event.case_id, []).append(event)
+    return out
+
+
+def recompute_open_deadlines() -> Recount:
+    """Recount every running case after the calendar changed (an override added or
+    removed, a new data file of announcements): its pause total from its timeline
+    (a paused day may have become a day off or a working day) and its due date.
 
     The cases are read locked (``FOR UPDATE`` on PostgreSQL; SQLite's writer lock is
     already held by the calendar change): a colleague's change to one of them waits
-    for this transaction instead of making it fail on a stale version.
+    for this transaction instead of making it fail on a stale version. Only cases whose
+    figures changed are written (and get a new version).
     """
-    g.pop("work_calendar", None)
+    g.pop("work_calendar", None)  # the calendar as it is now
     cases = db.session.scalars(
         db.select(FeedbackCase)
         .where(FeedbackCase.state.in_(OPEN_STATES - FINAL_STATES))
@@ -376,7 +479,7 @@ def recompute_open_deadlines() -> int:
         .with_for_update()
         .execution_options(populate_existing=True)  # the locked rows, not what was read before
     ).all()
-    for case in cases:
-        refresh_due(case)
+    timelines = _pause_timelines([case.id for case in cases])
+    changed = sum(recount_case(case, timelines.get(case.id, ())) for case in cases)
     db.session.flush()
-    return len(cases)
+    return Recount(cases=len(cases), changed=changed)

@@ -42,7 +42,7 @@ def kind_label(kind: AgencyKind) -> str:
         {
             AgencyKind.province: _l("Province"),
             AgencyKind.department: _l("Department"),
-            AgencyKind.district: _l("District"),
+            AgencyKind.district: _l("District level (abolished on 1 July 2025)"),
             AgencyKind.commune: _l("Commune"),
             AgencyKind.other: _l("Other"),
         }[kind]

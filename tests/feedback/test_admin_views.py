@@ -14,6 +14,7 @@ from survey_app.auth.models import Role
 from survey_app.extensions import db
 from survey_app.feedback.models import (
     AnswerTemplate,
+    AuditLog,
     CalendarOverride,
     CaseChannel,
     CaseKind,
@@ -246,3 +247,96 @@ def test_texts_read_without_a_form_are_cleaned_too(app, world):
         template = db.session.scalar(select(AnswerTemplate))
         assert (template.title, template.body) == ("Chấn chỉnh", "Sở đã chấn chỉnh.")
         assert db.session.scalar(select(CalendarOverride.note)) == "Nghỉ bù"
+
+
+# -- the working-day calendar page: what decided each day, years to confirm ---------
+
+DECEMBER_2026 = datetime(2026, 12, 7, 2, tzinfo=UTC)
+
+
+def _rows(html: str, table: str) -> list[str]:
+    """The rows of the table with id ``table``, as text with the tags left in."""
+    body = html.split(f'<table id="{table}">', 1)[1].split("</table>", 1)[0]
+    return body.split("<tr>")[2:]  # (the header row first)
+
+
+def _row(html: str, table: str, day: str) -> str:
+    [row] = [r for r in _rows(html, table) if day in r]
+    return row
+
+
+def test_the_calendar_lists_a_confirmed_years_days_with_their_source(app, world):
+    with freeze_time(DECEMBER_2026):  # (logged in then too: sessions expire)
+        client = as_user(app, world, "coordinator")
+        html = client.get("/staff/feedback/admin/calendar").get_data(as_text=True)
+    assert 'aria-current="page">2026<' in html  # the current year by default
+    assert "Đã xác nhận" in html.split('id="year-status"', 1)[1].split("</p>", 1)[0]
+    swap = _row(html, "days", "Thứ Sáu, 2 tháng 1, 2026")
+    assert "Ngày nghỉ" in swap and "Nghỉ hoán đổi (làm bù thứ Bảy 10/1/2026)" in swap
+    assert "Dữ liệu thông báo, năm đã xác nhận: Công văn 12729/VPCP-KGVX ngày 25/12/2025" in swap
+    worked = _row(html, "days", "Thứ Bảy, 10 tháng 1, 2026")
+    assert "Ngày làm việc" in worked and "Công văn 12729/VPCP-KGVX" in worked
+    assert "Nghị quyết 28/2026/QH16" in _row(html, "days", "Thứ Ba, 24 tháng 11, 2026")
+    assert "Thông báo 9441/TB-BNV" in _row(html, "days", "Thứ Ba, 17 tháng 2, 2026")
+    # the package missed the New Year swap: both days, and nothing else
+    differences = _rows(html, "differences")
+    assert len(differences) == 2 and "2 tháng 1, 2026" in differences[0]
+    # 2026 is confirmed, 2027 is not: the warning names 2027 only
+    gaps = html.split('id="calendar-gaps"', 1)[1].split("</section>", 1)[0]
+    assert "2027: chưa có thông báo đã xác nhận" in gaps and "2026:" not in gaps
+
+
+def test_an_unconfirmed_year_shows_the_package_and_the_overrides_with_their_author(app, world):
+    client = as_user(app, world, "admin")
+    page = client.get("/staff/feedback/admin/calendar?year=2027").get_data(as_text=True)
+    assert "Chưa xác nhận" in page.split('id="year-status"', 1)[1].split("</p>", 1)[0]
+    tet = _row(page, "days", "Thứ Hai, 8 tháng 2, 2027")
+    assert "Ngày nghỉ" in tet and "Gói holidays (chưa xác nhận)" in tet
+    reply = client.post(
+        "/staff/feedback/admin/calendar",
+        data={
+            "csrf_token": csrf_from(page),
+            "day": "2027-02-12",
+            "is_working_day": "0",
+            "note": "Thông báo số 1/TB-BNV",
+        },
+    )
+    assert reply.status_code == 303 and reply.location.endswith("?year=2027")
+    html = client.get(reply.location).get_data(as_text=True)
+    added = _row(html, "days", "Thứ Sáu, 12 tháng 2, 2027")
+    assert "Do Nguyễn Văn A đặt lúc" in added and "Thông báo số 1/TB-BNV" in added
+    assert "Nguyễn Văn A" in _row(html, "overrides", "12 tháng 2, 2027")
+    with app.app_context():
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "calendar_day_set"))
+        assert audit.detail == "2027-02-12 day off: Thông báo số 1/TB-BNV"
+        assert audit.user.email == world.users["admin"]
+
+
+@pytest.mark.parametrize("year", ["abc", "1999", "2101", "99999999999999", "-1", "2026.0"])
+def test_a_calendar_year_out_of_range_is_a_400_saying_so(app, world, year):
+    reply = as_user(app, world, "coordinator").get(f"/staff/feedback/admin/calendar?year={year}")
+    assert reply.status_code == 400
+    assert "Năm phải trong khoảng 2000–2100." in reply.get_data(as_text=True)
+
+
+def test_the_dashboard_warns_those_who_may_change_the_calendar(app, world):
+    with app.app_context():
+        local_admin = factories.user(Role.admin, db.session.get(Agency, world.a)).email
+        db.session.commit()
+
+    def dashboards() -> dict[str, str]:
+        clients = {who: as_user(app, world, who) for who in ("admin", "coordinator", "handler")}
+        clients["agency admin"] = logged_in(app, local_admin)
+        return {who: c.get("/staff/").get_data(as_text=True) for who, c in clients.items()}
+
+    with freeze_time(DECEMBER_2026):  # (logged in then too: sessions expire)
+        pages = dashboards()
+    for who in ("admin", "coordinator"):
+        assert 'id="calendar-gaps"' in pages[who] and "2027: chưa có thông báo" in pages[who]
+        assert "/staff/feedback/admin/calendar?year=2027" in pages[who]
+    for who in ("handler", "agency admin"):  # they cannot change it
+        assert 'id="calendar-gaps"' not in pages[who] and "<h1>Quầy</h1>" in pages[who]
+    with freeze_time(datetime(2025, 6, 1, 2, tzinfo=UTC)):  # 2025 and 2026 confirmed
+        pages = dashboards()
+    assert all('id="calendar-gaps"' not in page for page in pages.values())
+    assert all("<h1>Quầy</h1>" in page for page in pages.values())  # (the dashboards)

@@ -485,7 +485,7 @@ def test_case_page_explains_the_due_date_in_vietnamese(app, world):
         as_user(app, world, "coordinator").get(f"/staff/feedback/{case_id}").get_data(as_text=True)
     )
     explained = html[html.index('id="due-explained"') :]
-    assert "2 ngày làm việc" in explained and "Tết Nguyên Đán" in explained
+    assert "2 ngày làm việc" in explained and "Tết Nguyên đán Quý Mão" in explained
     assert 'id="due-on">30 thg 1, 2023' in html or "30/01/2023" in html or "30 thg 1, 2023" in html
 
 
