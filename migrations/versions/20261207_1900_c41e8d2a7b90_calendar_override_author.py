@@ -1,7 +1,7 @@
 """Calendar overrides: who set the day (shown on the calendar page beside its note).
 
 Revision ID: c41e8d2a7b90
-Revises: e7c4a2f9b31d
+Revises: e7c3b9d2a4f6
 Create Date: 2026-12-07 17:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c41e8d2a7b90"
-down_revision = "e7c4a2f9b31d"
+down_revision = "e7c3b9d2a4f6"
 branch_labels = None
 depends_on = None
 
