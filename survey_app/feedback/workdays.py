@@ -70,7 +70,8 @@ class OfficialDay:
     """One day of an announcement: a day off, or a weekend day worked (a swap)."""
 
     day: date
-    #: True: a day off; False: a working day (a Saturday or Sunday worked).
+    #: True: a day off; False: a working day (a Saturday or Sunday worked, or a weekday
+    #: the holidays package wrongly takes for a holiday).
     off: bool
     name: str
     name_en: str
@@ -161,8 +162,13 @@ def parse_official_calendar(data: Mapping) -> OfficialCalendar:
             off = row.get("off")
             if not isinstance(off, bool):
                 fail(where, "'off' must be true (a day off) or false (a weekend day worked)")
-            if not off and day.weekday() not in WEEKEND:
-                fail(where, "only a Saturday or Sunday can be listed as worked")
+            if not off and day.weekday() not in WEEKEND and package_is_working_day(day):
+                # a weekday listed as worked corrects the package (it takes the day for a
+                # holiday no instrument in force makes one); listing an ordinary one is a slip
+                fail(
+                    where,
+                    "only a Saturday or Sunday, or a day the package takes for a holiday, can be listed as worked",
+                )
             texts = {k: row.get(k) for k in ("name", "name_en", "source")}
             for key, text in texts.items():
                 if not isinstance(text, str) or not text.strip():

@@ -276,11 +276,12 @@ def test_the_calendar_lists_a_confirmed_years_days_with_their_source(app, world)
     assert "Dữ liệu thông báo, năm đã xác nhận: Công văn 12729/VPCP-KGVX ngày 25/12/2025" in swap
     worked = _row(html, "days", "Thứ Bảy, 10 tháng 1, 2026")
     assert "Ngày làm việc" in worked and "Công văn 12729/VPCP-KGVX" in worked
-    assert "Nghị quyết 28/2026/QH16" in _row(html, "days", "Thứ Ba, 24 tháng 11, 2026")
+    assert "80-NQ/TW" in _row(html, "days", "Thứ Ba, 24 tháng 11, 2026")
     assert "Thông báo 9441/TB-BNV" in _row(html, "days", "Thứ Ba, 17 tháng 2, 2026")
-    # the package missed the New Year swap: both days, and nothing else
+    # the package missed the New Year swap (both days) and takes Culture Day for a holiday
     differences = _rows(html, "differences")
-    assert len(differences) == 2 and "2 tháng 1, 2026" in differences[0]
+    assert len(differences) == 3 and "2 tháng 1, 2026" in differences[0]
+    assert "24 tháng 11, 2026" in differences[2]
     # 2026 is confirmed, 2027 is not: the warning names 2027 only
     gaps = html.split('id="calendar-gaps"', 1)[1].split("</section>", 1)[0]
     assert "2027: chưa có thông báo đã xác nhận" in gaps and "2026:" not in gaps
