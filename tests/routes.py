@@ -26,10 +26,14 @@ def url_for_rule(rule, values: dict, missing: str = "") -> str:
 
     args = {}
     for name in rule.arguments:
-        if isinstance(rule._converters[name], AnyConverter):
+        if name in (rule.defaults or {}):
+            args[name] = rule.defaults[name]  # the rule gives it (e.g. the first screen)
+        elif isinstance(rule._converters[name], AnyConverter):
             args[name] = sorted(rule._converters[name].items)[0]
         elif name == "fmt":
             args[name] = "json"
+        elif name == "screen":
+            args[name] = 2  # a screen of the survey's questionnaire after the first
         elif name == "token" and rule.endpoint.startswith("surveys.kiosk_"):
             args[name] = values["kiosk_token"]  # a kiosk's signed link, not a receipt's
         elif name in values:

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..core.forms import FlaskForm
 from .questionnaire import Questionnaire
+from .steps import Screen, ScreenKind, question_screen
 
 NOT_APPLICABLE = "na"
 COMMENT_MAX_LENGTH = 2000
@@ -51,48 +52,63 @@ class OverallForm(FlaskForm):
         return int(value) if value in FACE_VALUES else None
 
 
-class DetailsFormBase(FlaskForm):
-    """Step 2: the five-element questionnaire, the factual questions and the profile."""
+class ScreenFormBase(FlaskForm):
+    """One screen of the optional questionnaire: an element's items, or the visit questions."""
 
-    def ratings(self, questionnaire: Questionnaire) -> dict[str, int | None]:
+    #: Which response the page was built for (see ``views._page_key``): a page left
+    #: open from an earlier rating must not write into the latest one.
+    response = HiddenField(label="")
+
+    screen: Screen  # set on each built class
+
+    def ratings(self) -> dict[str, int | None]:
         """Answered items: item code → 1–5, or None for "not applicable"."""
         out: dict[str, int | None] = {}
-        for code in questionnaire.item_codes:
-            value = self[code].data
-            if value:
-                out[code] = None if value == NOT_APPLICABLE else int(value)
+        if self.screen.kind is ScreenKind.element:
+            for code in self.screen.codes:
+                value = self[code].data
+                if value:
+                    out[code] = None if value == NOT_APPLICABLE else int(value)
         return out
 
-    def factual_answers(self, questionnaire: Questionnaire) -> dict[str, int | str | None]:
+    def factual_answers(self) -> dict[str, int | str | None]:
+        """Answered factual and profile questions, with the questionnaire's typed values."""
         out: dict[str, int | str | None] = {}
-        for question in questionnaire.factual + questionnaire.profile:
-            value = self[question.code].data
-            if not value:
-                continue
-            typed = {str(o.value): o.value for o in question.options}
-            out[question.code] = typed[value]
+        if self.screen.kind is ScreenKind.visit:
+            for question in self.screen.questions:
+                value = self[question.code].data
+                if value:
+                    out[question.code] = {str(o.value): o.value for o in question.options}[value]
         return out
 
 
 @cache
-def details_form_class(questionnaire: Questionnaire) -> type[DetailsFormBase]:
-    """A form class for this questionnaire version (built once per version)."""
-    invalid = _l("Please choose one of the options shown.")
-    attrs = {}
-    scale = [SelectChoice(str(o.value)) for o in questionnaire.scale]
-    for code in questionnaire.item_codes:
-        attrs[code] = RadioField(
-            choices=[*scale, SelectChoice(NOT_APPLICABLE)],
-            validators=[Optional()],
-            validate_choice=True,
-        )
-    for question in questionnaire.factual + questionnaire.profile:
-        attrs[question.code] = RadioField(
-            choices=[SelectChoice(str(o.value)) for o in question.options],
-            validators=[Optional()],
-        )
-    form_class = type(f"DetailsForm_{questionnaire.version}", (DetailsFormBase,), attrs)
-    form_class.invalid_choice_message = invalid  # type: ignore[attr-defined]
+def screen_form_class(questionnaire: Questionnaire, number: int) -> type[ScreenFormBase]:
+    """The form class of question screen ``number`` (built once per version and screen).
+
+    :raises LookupError: if ``number`` is not a question screen of ``questionnaire``.
+    """
+    screen = question_screen(questionnaire, number)
+    if screen is None:
+        raise LookupError(f"no question screen {number} in {questionnaire.version}")
+    attrs: dict = {"screen": screen}
+    if screen.kind is ScreenKind.element:
+        scale = [SelectChoice(str(o.value)) for o in questionnaire.scale]
+        for code in screen.codes:
+            attrs[code] = RadioField(
+                choices=[*scale, SelectChoice(NOT_APPLICABLE)],
+                validators=[Optional()],
+                validate_choice=True,
+            )
+    else:
+        for question in screen.questions:
+            attrs[question.code] = RadioField(
+                choices=[SelectChoice(str(o.value)) for o in question.options],
+                validators=[Optional()],
+            )
+    name = f"ScreenForm_{questionnaire.version}_{number}"
+    form_class = type(name, (ScreenFormBase,), attrs)
+    form_class.invalid_choice_message = _l("Please choose one of the options shown.")  # type: ignore[attr-defined]
     return form_class
 
 
@@ -111,6 +127,8 @@ class CommentForm(FlaskForm):
         ]
     )
     wants_feedback = BooleanField()
+    #: Which response the page was built for (as on the question screens).
+    response = HiddenField(label="")
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):

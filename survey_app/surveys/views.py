@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -32,8 +34,8 @@ from ..core.i18n import current_language, local_date
 from ..core.ratelimit import rate_limit
 from ..core.time import local_today
 from ..extensions import db
-from . import kiosks, services
-from .forms import CommentForm, OverallForm, details_form_class
+from . import kiosks, services, steps
+from .forms import CommentForm, OverallForm, screen_form_class
 from .models import Channel, Kiosk, Response
 from .questionnaire import load_questionnaire
 from .services import SurveyCounter
@@ -81,11 +83,18 @@ class Flow:
     def is_kiosk(self) -> bool:
         return self.kiosk_token is not None
 
-    def url(self, step: str) -> str:
-        """The address of ``step``: ``start``, ``details``, ``comment`` or ``thanks``."""
+    def url(self, step: str, **values) -> str:
+        """The address of ``step``: ``start``, ``details`` (``screen=n``), ``comment`` or ``thanks``."""
         if self.kiosk_token is not None:
-            return url_for(f"surveys.kiosk_{step}", token=self.kiosk_token)
-        return url_for("surveys." + ("counter" if step == "start" else step), code=self.code)
+            return url_for(f"surveys.kiosk_{step}", token=self.kiosk_token, **values)
+        endpoint = "surveys." + ("counter" if step == "start" else step)
+        return url_for(endpoint, code=self.code, **values)
+
+    def screen_url(self, screen: steps.Screen) -> str:
+        """The address of a screen of the optional questionnaire."""
+        if screen.kind is steps.ScreenKind.comment:
+            return self.url("comment")
+        return self.url("details", screen=screen.number)
 
 
 def _start_signer() -> URLSafeTimedSerializer:
@@ -360,19 +369,21 @@ def receipt(token: str):
     )
 
 
-@bp.route("/s/<code>/more", methods=["GET", "POST"])
+@bp.route("/s/<code>/more", defaults={"screen": 1}, methods=["GET", "POST"])
+@bp.route("/s/<code>/more/<int:screen>", methods=["GET", "POST"])
 @public
 @rate_limit("SURVEY_RATE_LIMIT")
-def details(code: str):
-    """Step 2 (optional): the five elements, the factual questions and the profile."""
-    return _details_page(Flow(code))
+def details(code: str, screen: int):
+    """Step 2 (optional), one screen at a time: each element, then the factual questions
+    and the profile."""
+    return _details_page(Flow(code), screen)
 
 
 @bp.route("/s/<code>/comment", methods=["GET", "POST"])
 @public
 @rate_limit("SURVEY_RATE_LIMIT")
 def comment(code: str):
-    """Step 3 (optional): a suggestion, with the offer to file it as formal feedback."""
+    """Step 3 (optional), the last screen: a suggestion, with the offer to file it as formal feedback."""
     return _comment_page(Flow(code))
 
 
@@ -383,53 +394,114 @@ def thanks(code: str):
     return _thanks_page(Flow(code))
 
 
-def _details_page(flow: Flow):
-    counter = flow.counter
-    response = _followup_response(counter)
+def _page_key(response_id: int) -> str:
+    """What a questionnaire page carries to say which response it was built for.
+
+    Keyed, so that the page does not show the response's number (which would tell
+    how many people answered).
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"survey-page:{response_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _is_stale(form, response: Response) -> bool:
+    """The page was built for another response than the one this browser rated last.
+
+    E.g. a tab left open on an earlier rating's questions, sent after rating again:
+    its answers must not land in the new response. A page without the field (sent
+    by a script, or from before the field existed) is taken for the current one.
+    """
+    sent = form.response.data
+    expected = _page_key(response.id)
+    return bool(sent) and not hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def _step_context(flow: Flow, response: Response, questionnaire, screen: steps.Screen) -> dict:
+    plan = steps.screens(questionnaire)
+    back = flow.screen_url(plan[screen.number - 2]) if screen.number > 1 else None
+    return {
+        "counter": flow.counter,
+        "flow": flow,
+        "questionnaire": questionnaire,
+        "screen": screen,
+        "screen_count": len(plan),
+        "back_url": back,
+        "page_key": _page_key(response.id),
+        "kiosk_idle": _kiosk_idle(flow),
+    }
+
+
+def _details_page(flow: Flow, number: int):
+    response = _followup_response(flow.counter)
     questionnaire = load_questionnaire(response.questionnaire_version.version)
-    form = details_form_class(questionnaire)()
-    status = 200
+    screen = steps.question_screen(questionnaire, number)
+    if screen is None:
+        abort(404, description=_("This page of the survey does not exist."))
+    form = screen_form_class(questionnaire, number)()
+    status, stale = 200, False
     if request.method == "POST":
-        if form.validate_on_submit():
-            services.record_details(
+        if _is_stale(form, response):
+            status, stale = 409, True
+            form = screen_form_class(questionnaire, number)(formdata=None)
+            _prefill(form, response, screen)
+        elif form.validate_on_submit():
+            steps.record_screen(
                 response,
-                form.ratings(questionnaire),
-                form.factual_answers(questionnaire),
+                screen,
+                form.ratings(),
+                form.factual_answers(),
                 staff_flag=_staff_flag(flow),
             )
             db.session.commit()
-            return redirect(flow.url("comment"), code=303)
-        status = 400
-    elif not form.errors:
-        _prefill(form, response)
+            return _after_screen(flow, questionnaire, screen)
+        else:
+            status = 400
+    else:
+        _prefill(form, response, screen)
     return (
         render_template(
             "surveys/details.html",
-            counter=counter,
-            flow=flow,
             form=form,
-            questionnaire=questionnaire,
-            kiosk_idle=_kiosk_idle(flow),
+            stale=stale,
+            **_step_context(flow, response, questionnaire, screen),
         ),
         status,
     )
 
 
-def _prefill(form, response: Response) -> None:
-    """Show earlier answers when the respondent comes back to step 2."""
-    for answer in response.answers:
-        form[answer.item_code].data = "na" if answer.value is None else str(answer.value)
-    for key in ("trips", "agencies_contacted", "respondent_type", "age_group", "gender"):
-        value = getattr(response, key)
-        if value is not None:
-            form[key].data = str(value)
+def _after_screen(flow: Flow, questionnaire, screen: steps.Screen):
+    """The next screen, or the end when the citizen chose to skip the rest."""
+    if "finish" in request.form:
+        return redirect(flow.url("thanks"), code=303)
+    return redirect(flow.screen_url(steps.screens(questionnaire)[screen.number]), code=303)
+
+
+def _prefill(form, response: Response, screen: steps.Screen) -> None:
+    """Show earlier answers when the respondent comes back to a screen."""
+    if screen.kind is steps.ScreenKind.element:
+        for answer in response.answers:
+            if answer.item_code in screen.codes:
+                form[answer.item_code].data = "na" if answer.value is None else str(answer.value)
+    else:
+        for code in screen.codes:
+            value = getattr(response, code)
+            if value is not None:
+                form[code].data = str(value)
 
 
 def _comment_page(flow: Flow):
     counter = flow.counter
     response = _followup_response(counter)
+    questionnaire = load_questionnaire(response.questionnaire_version.version)
+    screen = steps.screens(questionnaire)[-1]
     form = CommentForm()
+    status, stale = 200, False
     if request.method == "GET":
+        form.comment.data = response.comment or ""
+        form.wants_feedback.data = response.wants_feedback
+    elif _is_stale(form, response):
+        status, stale = 409, True
+        form = CommentForm(formdata=None)
         form.comment.data = response.comment or ""
         form.wants_feedback.data = response.wants_feedback
     elif form.validate_on_submit():
@@ -441,14 +513,14 @@ def _comment_page(flow: Flow):
         )
         db.session.commit()
         return redirect(flow.url("thanks"), code=303)
-    status = 400 if request.method == "POST" else 200
+    else:
+        status = 400
     page = render_template(
         "surveys/comment.html",
-        counter=counter,
-        flow=flow,
         form=form,
-        kiosk_idle=_kiosk_idle(flow),
+        stale=stale,
         feedback_url=current_app.config["PUBLIC_BASE_URL"] + url_for("feedback.new"),
+        **_step_context(flow, response, questionnaire, screen),
     )
     return page, status
 
@@ -559,12 +631,13 @@ def kiosk_start(token: str):
     return _submit_overall(flow, {"channel": Channel.kiosk})
 
 
-@bp.route("/k/<token>/more", methods=["GET", "POST"])
+@bp.route("/k/<token>/more", defaults={"screen": 1}, methods=["GET", "POST"])
+@bp.route("/k/<token>/more/<int:screen>", methods=["GET", "POST"])
 @public
 @rate_limit("KIOSK_RATE_LIMIT", key_func=_kiosk_key)
-def kiosk_details(token: str):
-    """Step 2 on a kiosk."""
-    return _details_page(_kiosk_flow(token))
+def kiosk_details(token: str, screen: int):
+    """Step 2 on a kiosk, one screen at a time."""
+    return _details_page(_kiosk_flow(token), screen)
 
 
 @bp.route("/k/<token>/comment", methods=["GET", "POST"])

@@ -62,12 +62,13 @@ def test_idle_tablet_goes_back_to_the_faces_and_thank_you_returns_by_itself(live
         # the next citizen answers all three steps; the thank-you screen returns by itself
         with phone.expect_navigation():
             phone.locator(FACE.format(5)).tap()
-        with phone.expect_navigation():
-            phone.locator("form.details button[type=submit]").click()
+        for _ in range(6):  # "Gửi" on each questionnaire screen
+            with phone.expect_navigation():
+                phone.locator("form.details .bar button.primary").click()
         assert phone.url.endswith(f"{path}/comment")
         assert phone.locator('input[name="wants_feedback"]').count() == 0
         with phone.expect_navigation():
-            phone.locator("form.comment button[type=submit]").click()
+            phone.locator("form.comment .bar button.primary").click()
         assert phone.url.endswith(f"{path}/thanks")
         phone.wait_for_url(start, timeout=8_000)
     assert kiosk_channels(live, counter_id) == ["kiosk", "kiosk"]

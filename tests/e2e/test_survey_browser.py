@@ -20,8 +20,9 @@ from tests.e2e.live import PHONE
 pytestmark = pytest.mark.e2e
 
 FACE = 'form.overall button[name="overall"][value="{}"]'
-DETAILS_SUBMIT = "form.details button[type=submit]"
-COMMENT_SUBMIT = "form.comment button[type=submit]"
+#: "Gửi" on a questionnaire screen: save this screen and go on.
+DETAILS_SUBMIT = "form.details .bar button.primary"
+COMMENT_SUBMIT = "form.comment .bar button.primary"
 COMMENT = "Nhân viên nhiệt tình; nên có thêm ghế chờ. Cảm ơn!"
 
 
@@ -70,16 +71,21 @@ def rate(page, value: int = 5):
 
 
 def complete_optional_steps(page, code: str) -> None:
-    """Steps 2 and 3: three items (one "not applicable"), two factual answers, a comment."""
-    assert re.search(rf"/s/{code}/more$", page.url), page.url
-    page.check('input[name="A1"][value="5"]')
-    page.check('input[name="C3"][value="4"]')
-    page.check('input[name="A4"][value="na"]')
-    page.check('input[name="trips"][value="1"]')
-    page.check('input[name="gender"][value="female"]')
-    assert page.locator('input[name="A1"][value="5"]').is_checked()
-    reply = submit(page, DETAILS_SUBMIT)
-    assert reply.status == 200
+    """The optional screens: three items (one "not applicable") on screens 1 and 3, nothing
+    on 2, 4 and 5, two answers on the sixth, then a comment."""
+    answers = {
+        1: ['input[name="A1"][value="5"]', 'input[name="A4"][value="na"]'],
+        3: ['input[name="C3"][value="4"]'],
+        6: ['input[name="trips"][value="1"]', 'input[name="gender"][value="female"]'],
+    }
+    for screen in range(1, 7):
+        address = "more" if screen == 1 else f"more/{screen}"
+        assert re.search(rf"/s/{code}/{address}$", page.url), page.url
+        for choice in answers.get(screen, []):
+            page.check(choice)
+            assert page.locator(choice).is_checked()
+        reply = submit(page, DETAILS_SUBMIT)
+        assert reply.status == 200
     assert re.search(rf"/s/{code}/comment$", page.url), page.url
 
     page.locator("textarea#comment").fill(COMMENT)
@@ -262,20 +268,22 @@ _UNLABELLED_JS = """
 
 def test_every_step_is_readable_and_easy_to_tap_for_older_people(live, phone):
     """Text contrast at least 4.5:1 (WCAG AA) and text at least 14 px on every step; every
-    control labelled; the choices of step 2 at least 44 px high to tap."""
+    control labelled; the choices of every questionnaire screen at least 44 px high to tap."""
     counter = live.counter()
     pages = {}
     phone.goto(f"{live.url}/s/{counter.code}")
     pages["step 1"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
     rate(phone, 4)
-    pages["step 2"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
-    targets = phone.locator("form.details fieldset label").all()
-    assert targets
-    small = [box for box in (t.bounding_box() for t in targets) if box["height"] < 44]
-    assert small == [], small[:3]
-    submit(phone, DETAILS_SUBMIT)
-    pages["step 3"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
+    for screen in range(1, 7):
+        name = f"screen {screen}"
+        pages[name] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, name
+        targets = phone.locator("form.details fieldset label").all()
+        assert targets, name
+        small = [box for box in (t.bounding_box() for t in targets) if box["height"] < 44]
+        assert small == [], (name, small[:3])
+        submit(phone, DETAILS_SUBMIT)
+    pages["suggestion"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
     submit(phone, COMMENT_SUBMIT)
     pages["thanks"] = (phone.evaluate(_TEXT_CONTRAST_JS), phone.evaluate(_UNLABELLED_JS))
     for name, (texts, unlabelled) in pages.items():

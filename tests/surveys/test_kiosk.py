@@ -106,7 +106,7 @@ def test_going_back_to_the_first_screen_forgets_the_previous_citizen(client, kio
 def test_steps_two_and_three_reset_when_idle_even_without_javascript(app, client, kiosk):
     _tap(client, kiosk.path)
     idle = app.config["KIOSK_IDLE_SECONDS"]
-    for step in ("more", "comment"):
+    for step in ("more", "more/3", "comment"):
         html = client.get(f"{kiosk.path}/{step}").get_data(as_text=True)
         assert f'data-idle-seconds="{idle}"' in html
         assert re.search(

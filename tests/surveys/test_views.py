@@ -99,22 +99,22 @@ def test_one_tap_saves_a_complete_response(client, counter, stored):
 
 
 def test_full_questionnaire_then_comment(client, counter, stored):
+    """Each screen is saved as it is sent, all into the one response of the tap."""
     tap(client, counter.code, 2)
     page = client.get(f"/s/{counter.code}/more")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Biển hiệu, chỉ dẫn rõ ràng" in html and "Không áp dụng" in html
-    data = {
-        "csrf_token": csrf_from(html),
-        "A1": "5",
-        "A2": "na",
-        "C5": "1",
-        "trips": "2",
-        "agencies_contacted": "1",
-        "age_group": "60_plus",
+    token = csrf_from(html)
+    sent = {
+        "more": {"A1": "5", "A2": "na"},
+        "more/3": {"C5": "1"},
+        "more/6": {"trips": "2", "agencies_contacted": "1", "age_group": "60_plus"},
     }
-    reply = client.post(f"/s/{counter.code}/more", data=data)
-    assert reply.status_code == 303 and reply.headers["Location"].endswith("/comment")
+    for screen, data in sent.items():
+        reply = client.post(f"/s/{counter.code}/{screen}", data={"csrf_token": token, **data})
+        assert reply.status_code == 303, screen
+    assert reply.headers["Location"].endswith("/comment")
     (response,) = stored()
     assert {(a.item_code, a.value) for a in response.answers} == {
         ("A1", 5),
@@ -137,20 +137,23 @@ def test_full_questionnaire_then_comment(client, counter, stored):
 
 
 def test_each_point_of_the_scale_is_named_for_screen_readers(client, counter):
-    """A label of just "4" tells a blind citizen nothing: each says what it means."""
+    """A face alone tells a blind citizen nothing: each point says what it means."""
     tap(client, counter.code, 5)
     html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
-    labels = re.findall(r'<label><input type="radio" name="A1" value="(\d)">(.*?)</label>', html)
+    labels = re.findall(
+        r'<label class="pt[^"]*"><input type="radio" name="A1" value="(\w+)">(.*?)</label>', html
+    )
     names = {value: re.sub(r"<[^>]+>", "", text) for value, text in labels}
     assert names == {
-        "1": "1 – Rất không hài lòng",
-        "2": "2 – Không hài lòng",
-        "3": "3 – Bình thường",
-        "4": "4 – Hài lòng",
-        "5": "5 – Rất hài lòng",
+        "5": "Rất hài lòng",
+        "4": "Hài lòng",
+        "3": "Bình thường",
+        "2": "Không hài lòng",
+        "1": "Rất không hài lòng",
+        "na": "Không áp dụng",
     }
     html = client.get(f"/s/{counter.code}/more?lang=en").get_data(as_text=True)
-    assert '<span class="vh"> – Satisfied</span>' in html
+    assert '<span class="vh">Satisfied</span>' in html
 
 
 def test_resubmitting_step_two_replaces_answers(client, counter, stored):
@@ -208,7 +211,7 @@ def test_out_of_range_item_is_refused_and_nothing_is_half_saved(client, counter,
     html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
     token = csrf_from(html)
     client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "4"})
-    reply = client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "5", "B1": "9"})
+    reply = client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "5", "A2": "9"})
     assert reply.status_code == 400
     assert "Vui lòng chọn một trong các lựa chọn" in reply.get_data(as_text=True)
     (response,) = stored()
@@ -218,28 +221,29 @@ def test_out_of_range_item_is_refused_and_nothing_is_half_saved(client, counter,
 def test_a_database_failure_while_replacing_answers_keeps_the_earlier_ones(
     client, counter, stored, monkeypatch
 ):
-    """The old answers are deleted and the new ones written in the same transaction as
-    the rest of step 2: if the database fails before the commit, nothing of it stays."""
+    """A screen's old answers are deleted and the new ones written in one transaction:
+    if the database fails before the commit, nothing of it stays."""
     from sqlalchemy.exc import OperationalError
 
-    from survey_app.surveys import services
+    from survey_app.surveys import steps
 
     tap(client, counter.code, 5)
     token = csrf_from(client.get(f"/s/{counter.code}/more").get_data(as_text=True))
-    client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "4", "trips": "1"})
-    record_details = services.record_details
+    client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "4", "A2": "3"})
+    client.post(f"/s/{counter.code}/more/6", data={"csrf_token": token, "trips": "1"})
+    record_screen = steps.record_screen
 
     def fails_after_writing(*args, **kwargs):
-        record_details(*args, **kwargs)  # old answers deleted, new ones flushed
+        record_screen(*args, **kwargs)  # old answers deleted, new ones flushed
         raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(services, "record_details", fails_after_writing)
-    reply = client.post(
-        f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "1", "B1": "2", "trips": "2"}
-    )
+    monkeypatch.setattr(steps, "record_screen", fails_after_writing)
+    reply = client.post(f"/s/{counter.code}/more", data={"csrf_token": token, "A1": "1"})
+    assert reply.status_code == 503
+    reply = client.post(f"/s/{counter.code}/more/6", data={"csrf_token": token, "trips": "2"})
     assert reply.status_code == 503
     (response,) = stored()
-    assert [(a.item_code, a.value) for a in response.answers] == [("A1", 4)]
+    assert [(a.item_code, a.value) for a in response.answers] == [("A1", 4), ("A2", 3)]
     assert response.trips == 1
 
 
@@ -367,12 +371,15 @@ def test_oversized_body_is_413_with_a_message_in_the_visitors_language(
 def test_answers_of_only_spaces_count_as_unanswered(client, counter, stored):
     tap(client, counter.code, 4)
     html = client.get(f"/s/{counter.code}/more").get_data(as_text=True)
-    data = {"csrf_token": csrf_from(html), "A1": " ", "A2": "\t", "trips": "\u00a0", "gender": " "}
-    reply = client.post(f"/s/{counter.code}/more", data=data | {"C5": "3"})
+    data = {"csrf_token": csrf_from(html), "A1": " ", "A2": "\t"}
+    reply = client.post(f"/s/{counter.code}/more", data=data | {"A3": "3"})
+    assert reply.status_code == 303
+    data = {"csrf_token": csrf_from(html), "trips": "\u00a0", "gender": " "}
+    reply = client.post(f"/s/{counter.code}/more/6", data=data | {"age_group": "30_44"})
     assert reply.status_code == 303
     (response,) = stored()
-    assert {(a.item_code, a.value) for a in response.answers} == {("C5", 3)}
-    assert response.trips is None
+    assert {(a.item_code, a.value) for a in response.answers} == {("A3", 3)}
+    assert (response.trips, response.gender, response.age_group) == (None, None, "30_44")
 
 
 def test_an_answer_not_offered_is_refused_in_vietnamese(client, counter, stored):
@@ -592,12 +599,13 @@ def _transferred(client, path: str) -> tuple[int, list[str]]:
 
 
 def test_survey_pages_fit_the_30kb_budget(client, counter):
-    """Every step's HTML and every stylesheet, script and image it loads, gzip-compressed,
-    ≤ 30 KB, and nothing from another site."""
+    """Every step's HTML (each screen of the questionnaire) and every stylesheet, script and
+    image it loads, gzip-compressed, ≤ 30 KB, and nothing from another site."""
     fresh = client.application.test_client()
     sizes = {"step1": _transferred(fresh, f"/s/{counter.code}")}
     tap(client, counter.code, 5)
-    for step in ("more", "comment", "thanks"):
+    screens = ["more", *(f"more/{n}" for n in range(2, 7)), "comment"]
+    for step in (*screens, "thanks"):
         sizes[step] = _transferred(client, f"/s/{counter.code}/{step}")
     assert all(assets for _, assets in sizes.values()), sizes  # the stylesheet, at least
     assert max(size for size, _ in sizes.values()) <= 30 * 1024, sizes
