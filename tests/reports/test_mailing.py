@@ -217,7 +217,8 @@ def test_the_published_report_is_preferred_and_named(app, world, runner):
         assert "Số liệu theo báo cáo đã công bố lúc 15/03/2022 04:30." in body
         assert f"/staff/reports/snapshots/{snapshot_id}" in body
         assert "chưa được công bố" not in body
-        assert "Bản đã công bố: 15/03/2022 04:30" in pdf_text(mail_to(world.reader).attachment)
+        text = pdf_text(mail_to(world.reader).attachment)
+        assert "theo số liệu đã công bố lúc 04:30 ngày 15/03/2022" in text
 
 
 def test_a_scoped_viewer_is_sent_only_their_agencies(app, world, runner):
