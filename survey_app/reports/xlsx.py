@@ -9,17 +9,16 @@ import io
 
 from flask_babel import force_locale
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from ..core.spreadsheet import xlsx_row
 from . import kpi_labels, presentation, xlsx_tables
 from .assembly import funnel
 from .charts import axis_range
+from .xlsx_cells import write_table
 
 
 def report_xlsx(report: dict) -> bytes:
@@ -70,48 +69,38 @@ def _kpi_sheet(wb, kpis: dict | None) -> None:
     answers, whose counts are beside them), and the definitions below the table."""
     if not kpis:
         return
-    ws = wb.create_sheet("PAKN và chỉ số một cửa")
     k, small = kpi_labels, kpis["small_count"]
 
-    def share_columns(asked: str, title: str) -> list[str]:
+    def share_columns(asked: str, title: str) -> list[tuple[str, str]]:
         return [
-            asked,
-            f"{title} (số người)",
-            f"{title} (tỷ lệ)",
-            "Cận dưới",
-            "Cận trên",
-            "Ghi chú",
+            (asked, "int"),
+            (f"{title} (số người)", "int"),
+            (f"{title} (tỷ lệ)", "pct"),
+            (f"{title}: cận dưới (khoảng tin cậy 95 %)", "pct"),
+            (f"{title}: cận trên (khoảng tin cậy 95 %)", "pct"),
+            (f"{title}: ghi chú", "text"),
         ]
 
-    header = [
-        "Mã",
-        *k.FEEDBACK_HEADER[:4],
-        "Tỷ lệ trả lời đúng hạn",
-        *k.FEEDBACK_HEADER[4:],
+    columns = [
+        ("Mã cơ quan", "text"),
+        (k.FEEDBACK_HEADER[0], "text"),
+        *((h, "int") for h in k.FEEDBACK_HEADER[1:4]),
+        ("Tỷ lệ trả lời đúng hạn", "pct"),
+        (k.FEEDBACK_HEADER[4], "num"),
+        *((h, "int") for h in k.FEEDBACK_HEADER[5:]),
         *share_columns(k.ONE_STOP_HEADER[1], k.ONE_STOP_HEADER[2]),
         *share_columns(k.ONE_STOP_HEADER[3], k.ONE_STOP_HEADER[4]),
     ]
-    percent = {5, 13, 14, 15, 19, 20, 21}  # 0-based columns holding shares
-    for c, name in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = (
-            45 if c == 2 else max(12, min(30, len(name) // 2 + 4))
-        )
-    _header(ws, header)
-
-    def pct_cell(value):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "0.0%"
-        return cell
 
     def share_values(s: dict) -> list:
-        note = k.TOO_FEW if s["too_few"] and s["n"] else ""
+        note = k.TOO_FEW if s["too_few"] and s["n"] else None
         if s["low_reliability"]:
             note = "độ tin cậy thấp: " + "; ".join(k.RELIABILITY_VI[f] for f in s["flags"])
         shown = s["share"] if s["n"] >= small else None
         return [s["n"], s["x"], shown, s["ci_low"], s["ci_high"], note]
 
     def line(code: str, name: str, f: dict, o: dict) -> list:
-        values = [
+        return [
             code,
             name,
             f["received"],
@@ -126,17 +115,19 @@ def _kpi_sheet(wb, kpis: dict | None) -> None:
             *share_values(o["one_trip"]),
             *share_values(o["one_agency"]),
         ]
-        return [pct_cell(v) if j in percent else v for j, v in enumerate(values)]
 
-    for r in kpis["agencies"]:
-        ws.append(xlsx_row(ws, line(r["code"], r["name"], r["feedback"], r["one_stop"])))
+    rows = [line(r["code"], r["name"], r["feedback"], r["one_stop"]) for r in kpis["agencies"]]
     if kpis.get("province"):
         p = kpis["province"]
-        ws.append(xlsx_row(ws, line("", k.PROVINCE_FEEDBACK, p["feedback"], p["one_stop"])))
-    ws.append([])
-    ws.append(["Ghi chú"])
-    for note in k.notes(kpis):
-        ws.append(xlsx_row(ws, [note]))
+        rows.append(line("", k.PROVINCE_FEEDBACK, p["feedback"], p["one_stop"]))
+    write_table(
+        wb,
+        "PAKN và chỉ số một cửa",
+        columns,
+        rows,
+        totals=1 if kpis.get("province") else 0,
+        notes=["Ghi chú", *k.notes(kpis)],
+    )
 
 
 def _header(ws, header: list[str]) -> None:

@@ -27,7 +27,7 @@ from survey_app.agencies.models import Agency, AgencyKind
 from survey_app.auth.models import Role
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
-from survey_app.reports import documents, presentation, services
+from survey_app.reports import documents, kpis, presentation, services
 from survey_app.reports.periods import Period
 from survey_app.reports.summary import summary_sentences
 from tests import factories
@@ -314,9 +314,11 @@ def test_xlsx_opens_with_the_summary_and_the_reports_metadata(year_report):
 
 
 def test_xlsx_headers_formats_panes_and_widths(year_report):
-    book = load_workbook(io.BytesIO(documents.report_xlsx(year_report)))
+    figures = kpis.for_user(year_report, Period.parse("2022"))
+    book = load_workbook(io.BytesIO(documents.report_xlsx(dict(year_report, kpis=figures))))
+    assert book.sheetnames[7] == "PAKN và chỉ số một cửa"
     codes = {"n", "n_eff", "n_use", "df", "deff", "se", "index", "Mã", "A", "Q0"}
-    for ws in book.worksheets[1:7]:
+    for ws in book.worksheets[1:8]:
         header = [c.value for c in ws[1]]
         assert all(isinstance(h, str) and h for h in header), ws.title
         assert not codes & set(header), ws.title
