@@ -141,6 +141,17 @@ class Config:
     REPORT_HEADLINE = os.environ.get("REPORT_HEADLINE", "q0").strip().lower()
     #: Reports: an estimate from fewer respondents than this gets no verdict.
     REPORT_MIN_N = _env_int("REPORT_MIN_N", 10)
+    #: The PDF report's form (NĐ 30/2020/NĐ-CP): the issuing body and its parent (upper
+    #: case), the code in its number "Số: …/BC-SNV", the place before its date, whom it is
+    #: addressed to ("Kính gửi:") and sent to ("Nơi nhận:"), several separated by ";",
+    #: and the title of who signs it beside the one who prepared it.
+    REPORT_ISSUER_PARENT = os.environ.get("REPORT_ISSUER_PARENT", "UBND TỈNH HẢI DƯƠNG")
+    REPORT_ISSUER = os.environ.get("REPORT_ISSUER", "SỞ NỘI VỤ")
+    REPORT_ISSUER_CODE = os.environ.get("REPORT_ISSUER_CODE", "SNV")
+    REPORT_PLACE = os.environ.get("REPORT_PLACE", "Hải Dương")
+    REPORT_RECIPIENTS = os.environ.get("REPORT_RECIPIENTS", "Ủy ban nhân dân tỉnh Hải Dương")
+    REPORT_DISTRIBUTION = os.environ.get("REPORT_DISTRIBUTION", "Như trên;Lưu: VT")
+    REPORT_SIGNER_TITLE = os.environ.get("REPORT_SIGNER_TITLE", "THỦ TRƯỞNG CƠ QUAN")
     #: Feedback closed or published longer ago than this loses its personal data, and survey
     #: comments older than this are redacted, by `flask feedback purge` (docs/PERSONAL_DATA.md).
     FEEDBACK_RETENTION_DAYS = _env_int("FEEDBACK_RETENTION_DAYS", 5 * 365)

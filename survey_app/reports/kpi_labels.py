@@ -3,7 +3,7 @@ the XLSX (:mod:`.kpis` computes them; the documents are always Vietnamese)."""
 
 from __future__ import annotations
 
-from .labels import pct, vn_date
+from .labels import pct, pct_range, vn_date, vn_number
 
 FEEDBACK_TITLE = "Xử lý phản ánh, kiến nghị"
 ONE_STOP_TITLE = "Chỉ số một cửa (Thông tư 01/2018/TT-VPCP)"
@@ -77,8 +77,8 @@ def ratio(x: int, n: int, small: int) -> str:
     if not n:
         return "—"
     if n < small:
-        return f"{x}/{n}"
-    return f"{pct(x / n)} ({x}/{n})"
+        return f"{vn_number(x)}/{vn_number(n)}"
+    return f"{pct(x / n)} ({vn_number(x)}/{vn_number(n)})"
 
 
 def median(value: float | None) -> str:
@@ -91,11 +91,11 @@ def share(s: dict, small: int) -> str:
     """A one-stop share: count or percentage, interval, and the small-number marks."""
     if not s["n"]:
         return NO_ANSWERS
-    text = f"{s['x']}/{s['n']}" if s["n"] < small else pct(s["share"])
+    text = f"{vn_number(s['x'])}/{vn_number(s['n'])}" if s["n"] < small else pct(s["share"])
     if s["too_few"]:
         return f"{text} ({TOO_FEW})"
     if s["ci_low"] is not None:
-        text += f" [{pct(s['ci_low'])} – {pct(s['ci_high'])}]"
+        text += f" [{pct_range(s['ci_low'], s['ci_high'])}]"
     if s["low_reliability"]:
         text += " — độ tin cậy thấp: " + "; ".join(RELIABILITY_VI[f] for f in s["flags"])
     return text
@@ -103,21 +103,21 @@ def share(s: dict, small: int) -> str:
 
 def feedback_cells(f: dict, small: int) -> list[str]:
     return [
-        str(f["received"]),
-        str(f["answered"]),
+        vn_number(f["received"]),
+        vn_number(f["answered"]),
         ratio(f["on_time"], f["answered"], small),
         median(f["median_days"]),
-        str(f["overdue"]),
-        str(f["reopened"]),
-        str(f["transferred_away"]),
-        str(f["misrouting_days"]),
+        vn_number(f["overdue"]),
+        vn_number(f["reopened"]),
+        vn_number(f["transferred_away"]),
+        vn_number(f["misrouting_days"]),
     ]
 
 
 def one_stop_cells(o: dict, small: int) -> list[str]:
     return [
-        str(o["one_trip"]["n"]),
+        vn_number(o["one_trip"]["n"]),
         share(o["one_trip"], small),
-        str(o["one_agency"]["n"]),
+        vn_number(o["one_agency"]["n"]),
         share(o["one_agency"], small),
     ]

@@ -41,7 +41,6 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.permissions import ROLE_PERMISSIONS, Permission
-from ..core.i18n import local_datetime
 from ..core.time import now_utc
 from ..extensions import db
 from ..feedback.outbox import enqueue, is_queued
@@ -205,7 +204,7 @@ def document_report(report: dict, recipient: Recipient, snapshot: ReportSnapshot
     PDF nor the mail shows them)."""
     base = {k: v for k, v in report.items() if k not in ("comments", "trends")}
     if snapshot is not None:
-        base["snapshot_published_at"] = local_datetime(snapshot.published_at, "dd/MM/yyyy HH:mm")
+        base["snapshot_published_at"] = snapshot.published_at.isoformat()  # UTC
     if recipient.user is None:
         return dict(base, scope=None)
     return scoped_report(base, recipient.user)

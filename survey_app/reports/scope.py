@@ -27,8 +27,9 @@ def scope_of(user) -> dict | None:
 
 def scoped_report(report: dict, user) -> dict:
     """``report`` as ``user`` may read it, for the documents and the e-mail: only the
-    agency rows of the user's scope, their funnel, and ``scope`` (:func:`scope_of`)
-    naming the filter. The province's own figures stay the whole province's.
+    agency rows of the user's scope (those without responses too), their funnel, and
+    ``scope`` (:func:`scope_of`) naming the filter. The province's own figures stay the
+    whole province's.
 
     :param report: a computed report or a snapshot's results (not modified).
     """
@@ -36,6 +37,7 @@ def scoped_report(report: dict, user) -> dict:
     return dict(
         report,
         agencies=rows,
+        agencies_without_responses=visible_rows(report, user, "agencies_without_responses"),
         funnel=funnel(rows) if rows else None,
         scope=scope_of(user),
     )

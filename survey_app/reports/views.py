@@ -31,6 +31,7 @@ from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
 from .presentation import HEADLINE_LABELS
 from .scope import scoped_report
+from .summary import summary_sentences
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/reports")
 
@@ -123,6 +124,10 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
     ordered = presentation.sorted_rows(rows, sort, headline)
     target = report["target"]
     chart_rows = [{"name": r["name"]} | presentation.block_of(r, headline) for r in ordered]
+    figures = kpi_figures.for_user(
+        report, period, current_user, [r["agency_id"] for r in ordered], live=not snapshot
+    )
+    seen = dict(report, agencies=rows, agencies_without_responses=quiet, kpis=figures)
     return render_template(
         "reports/index.html",
         report=report,
@@ -158,9 +163,8 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         started=now_utc() >= period.window()[0],
         latest=_latest(period.kind) if _latest_response_at() is not None else None,
         next_period=period.next() if period.next().window()[0] <= now_utc() else None,
-        kpis=kpi_figures.for_user(
-            report, period, current_user, [r["agency_id"] for r in ordered], live=not snapshot
-        ),
+        kpis=figures,
+        summary=summary_sentences(seen),
     )
 
 
@@ -412,6 +416,8 @@ def download(fmt: str):
     if "snapshot" in request.args:
         snapshot = _snapshot_or_404(parse_id(request.args["snapshot"]) or 0)
         report, period = snapshot.results, Period.parse(snapshot.period)
+        published = snapshot.published_at
+        report = dict(report, snapshot_published_at=published and published.isoformat())
     else:
         period = _period()
         report = services.compute_report(period)

@@ -440,13 +440,13 @@ def test_the_documents_carry_the_tables(world, app):
     assert "Xử lý phản ánh, kiến nghị" in text and "Chỉ số một cửa" in text
     assert "Sở Tư pháp 5 5 4/5 11 1 1 0 0" in text
     assert "Toàn tỉnh (mỗi ca tính một lần) 7 5 4/5 11 3 1 1 3" in text
-    assert "91,7%" in text and "20/10/2026" in text
+    assert "91,7 %" in text and "20/10/2026" in text
     wb = load_workbook(io.BytesIO(xlsx))
     ws = wb["PAKN và chỉ số một cửa"]
-    assert ws.freeze_panes == "A2"
+    assert ws.freeze_panes == "C2" and all(c.font.bold for c in ws[1])
     header = [c.value for c in ws[1]]
     assert header[:6] == [
-        "Mã",
+        "Mã cơ quan",
         "Cơ quan",
         "Tiếp nhận",
         "Đã trả lời",

@@ -180,22 +180,21 @@ def test_the_summary_says_the_headline_the_counts_the_lowest_and_the_source(app,
         message = mail_to(world.reader)
         body = message.body
         assert body.startswith("Kính gửi ông/bà Nguyễn Văn A,")
-        assert report["headline_indicator"] == "q0"  # the default headline: Q0's share
+        # the report's own summary (reports/summary.py), the headline's figures (Q0)
         province = report["province"]["q0"]
-        low, high = (f"{100 * province[k]:.1f}%".replace(".", ",") for k in ("ci_low", "ci_high"))
-        assert "Toàn tỉnh, tỷ lệ người trả lời hài lòng chung" in body
-        assert f"(khoảng tin cậy 95%: {low} – {high})" in body
+        low, high = (f"{100 * province[k]:.1f}".replace(".", ",") for k in ("ci_low", "ci_high"))
+        assert "Tỷ lệ người dân, tổ chức hài lòng chung toàn tỉnh là" in body
+        assert f"(khoảng tin cậy 95\u00a0%: {low}–{high}\u00a0%)" in body
         verdicts = [r["q0"]["verdict"] for r in report["agencies"]]
         assert verdicts.count("below_target") == 1 and verdicts.count("above_target") >= 1
         assert (
-            f"Trong 4 cơ quan có phiếu: 1 dưới mục tiêu, {verdicts.count('above_target')} "
-            f"đạt mục tiêu, {verdicts.count('inconclusive')} chưa kết luận, "
-            f"{verdicts.count('insufficient_data')} chưa đủ dữ liệu." in body
+            f"Trong 4 cơ quan có phiếu: {verdicts.count('above_target')} cơ quan đạt mục tiêu; "
+            f"{verdicts.count('inconclusive')} cơ quan chưa kết luận được" in body
         )
         weak = next(r for r in report["agencies"] if r["name"] == "Sở Yếu")
-        weak_pct = f"{100 * weak['q0']['index']:.1f}%".replace(".", ",")
-        assert f"Dưới mục tiêu, thấp nhất trước: Sở Yếu ({weak_pct})." in body
-        assert report["n_responses"] == 123 and "123 phiếu trong kỳ." in body
+        weak_pct = f"{100 * weak['q0']['index']:.1f}".replace(".", ",") + "\u00a0%"
+        assert f"- 1 cơ quan dưới mục tiêu: Sở Yếu ({weak_pct})." in body
+        assert report["n_responses"] == 123 and "Số liệu dựa trên 123 phiếu trả lời" in body
         assert "Báo cáo kỳ này chưa được công bố" in body
         assert "https://hailong.example.gov.vn/staff/reports/?period=2022-03" in body
         assert "Báo cáo đầy đủ được đính kèm (PDF, bao-cao-hai-long-2022-03.pdf)." in body
@@ -218,7 +217,8 @@ def test_the_published_report_is_preferred_and_named(app, world, runner):
         assert "Số liệu theo báo cáo đã công bố lúc 15/03/2022 04:30." in body
         assert f"/staff/reports/snapshots/{snapshot_id}" in body
         assert "chưa được công bố" not in body
-        assert "Bản đã công bố: 15/03/2022 04:30" in pdf_text(mail_to(world.reader).attachment)
+        text = pdf_text(mail_to(world.reader).attachment)
+        assert "theo số liệu đã công bố lúc 04:30 ngày 15/03/2022" in text
 
 
 def test_a_scoped_viewer_is_sent_only_their_agencies(app, world, runner):
@@ -235,8 +235,9 @@ def test_a_scoped_viewer_is_sent_only_their_agencies(app, world, runner):
         )
         assert "Trong 2 cơ quan có phiếu:" in scoped.body
         # the commune's 3 responses give no verdict: it is not named among the lowest
-        assert "Không có cơ quan nào chắc chắn dưới mục tiêu; thấp nhất: UBND huyện Thử (" in (
-            scoped.body
+        assert (
+            "Không có cơ quan nào dưới mục tiêu một cách rõ ràng; thấp nhất: UBND huyện Thử ("
+            in (scoped.body)
         )
         assert "UBND xã Thử" not in scoped.body
         assert "Sở Yếu" not in scoped.body and "Sở Tốt" not in scoped.body
@@ -257,7 +258,7 @@ def test_an_address_outside_gets_the_province_report_attached(app, world, runner
         message = mail_to("chutich@ubnd.example.vn")
         assert message.body.startswith("Kính gửi Quý lãnh đạo,")
         assert "/staff/reports" not in message.body  # no account to log in with
-        assert "Dưới mục tiêu, thấp nhất trước: Sở Yếu" in message.body
+        assert "1 cơ quan dưới mục tiêu: Sở Yếu" in message.body
         assert message.attachment_name == "bao-cao-hai-long-2022-03.pdf"
         assert message.attachment_type == "application/pdf"
         assert message.attachment.startswith(b"%PDF")
@@ -355,7 +356,7 @@ def test_an_empty_period_says_so(app, world, runner):
     send(runner, "--period", "2021-03")
     with app.app_context():
         body = mail_to(world.reader).body
-        assert "Không có phiếu nào trong kỳ này." in body
+        assert "Không người dân nào trả lời khảo sát từ 15/02/2021 đến 14/03/2021" in body
         assert mail_to(world.reader).attachment.startswith(b"%PDF")
 
 

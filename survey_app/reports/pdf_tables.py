@@ -1,0 +1,302 @@
+"""The tables of the PDF report, in Vietnamese and in the form of :mod:`.official`.
+
+- the headline indicator per agency: who it counts, the figure, its interval,
+  the change since the previous period and the one verdict, with the
+  low-reliability marks in words, then the province (and, in a reader's
+  scope, what the rows add up to);
+- the SIPAS index and its five elements per agency, as the explanation (a mark
+  for low reliability, explained under the table);
+- the agencies that handled dossiers or have a counter but got no response;
+- feedback handling and the one-stop indicators (:mod:`.kpis`).
+
+Must be called with the Vietnamese locale forced (:func:`~.pdf.report_pdf`
+does): the reliability notes and names come from :mod:`.presentation`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from . import kpi_labels, presentation
+from .labels import HEADLINE_VI, N_VI, VERDICT_VI, pct, pct_range, vn_number
+from .official import SERIF, note, plain, subsection
+
+HEAD_STYLE = FontFace(emphasis="BOLD", fill_color=(238, 243, 239))
+TOTAL_STYLE = FontFace(emphasis="BOLD")
+#: A figure of low reliability in the elements table.
+MARK = "*"
+_ALIGN = {"C": "CENTER", "L": "LEFT", "R": "RIGHT"}
+_MARKERS = re.compile(r"(\*\*|__|--|~~)")
+
+
+def escaped(text: str) -> str:
+    """``text`` shown as it is in a table cell that reads markdown (``**``, ``__``…)."""
+    return _MARKERS.sub(r"\\\1", text)
+
+
+def table(
+    pdf: FPDF,
+    header: list[str],
+    rows: list[list[str]],
+    widths: tuple[float, ...],
+    *,
+    align: str = "",
+    size: float = 10,
+    totals: int = 0,
+) -> None:
+    """A bordered table across the text width, its header repeated on every page. The
+    cells read markdown (``**bold**``, ``__italics__``): pass names through
+    :func:`escaped`.
+
+    :param align: one letter per column, ``C``, ``L`` or ``R`` (default: centred
+        number, left-aligned name, the rest right-aligned).
+    :param totals: how many of the last rows are totals (bold).
+    """
+    align = align or "CL" + "R" * (len(widths) - 2)
+    plain(pdf)
+    pdf.set_font(SERIF, "", size)
+    with pdf.table(
+        width=pdf.epw,
+        align="LEFT",
+        col_widths=widths,
+        text_align=tuple(_ALIGN[a] for a in align),
+        line_height=size * 0.46,
+        headings_style=HEAD_STYLE,
+        repeat_headings=1,
+        padding=(0.8, 1.2),
+        markdown=True,
+    ) as t:
+        head = t.row()
+        for text in header:
+            head.cell(escaped(text), align="CENTER")
+        for k, row in enumerate(rows):
+            style = TOTAL_STYLE if k >= len(rows) - totals else None
+            cells = t.row(style=style)
+            for text in row:
+                cells.cell(text)
+    pdf.ln(2)
+
+
+def _change(b: dict) -> str:
+    change = b.get("change")
+    if not change or change.get("difference") is None:
+        return "—"
+    value = round(100 * change["difference"], 1)
+    text = "0,0" if value == 0 else ("+" if value > 0 else "−") + vn_number(abs(value), 1)
+    return text + (" (rõ rệt)" if change.get("significant") else "")
+
+
+def _verdict(b: dict, min_n: int | None) -> str:
+    """The verdict in words (bold when below the target), and why there is none."""
+    if b.get("index") is None and not b.get("n"):
+        return "Không có người trả lời"
+    verdict = b.get("verdict")
+    text = VERDICT_VI.get(verdict, "—")
+    if verdict == "below_target":
+        return f"**{text}**"
+    if verdict == "insufficient_data":
+        n = b.get("n") or 0
+        if min_n and 0 < n < min_n:
+            text += f" (chỉ {vn_number(n)} người trả lời)"
+        elif presentation.insufficient_reason(b, min_n):
+            text += f" ({presentation.insufficient_reason(b, min_n)})"
+    return text
+
+
+def _named(name: str, b: dict) -> str:
+    """An agency's name, and under it, in italics, why its figure is of low reliability."""
+    notes = presentation.reliability_notes(b)
+    if not notes:
+        return escaped(name)
+    return f"{escaped(name)}\n__Độ tin cậy thấp: {escaped('; '.join(notes))}__"
+
+
+def agencies_table(pdf: FPDF, report: dict, rows: list[dict], number: int) -> None:
+    """The headline per agency (ordered as the chart: by lower bound), then the province."""
+    headline = presentation.headline_of(report)
+    subsection(pdf, f"{number}. {HEADLINE_VI[headline]} theo cơ quan")
+    if not rows:
+        note(pdf, "Không có cơ quan nào có phiếu khảo sát trong kỳ này.")
+        return
+    min_n = report.get("min_n")
+    body = []
+    for k, r in enumerate(presentation.sorted_rows(rows, "lower", headline), start=1):
+        b = presentation.block_of(r, headline)
+        body.append(
+            [
+                str(k),
+                _named(r["name"], b),
+                vn_number(b.get("n") or 0),
+                pct(b.get("index")),
+                pct_range(b.get("ci_low"), b.get("ci_high")),
+                _change(b),
+                _verdict(b, min_n),
+            ]
+        )
+    province = presentation.block_of(report["province"], headline)
+    listed = sum(presentation.block_of(r, headline).get("n") or 0 for r in rows)
+    totals = []
+    if listed != (province.get("n") or 0):  # a reader's scope: what the rows add up to
+        totals.append(["", f"Cộng {len(rows)} cơ quan trong bảng", vn_number(listed)] + [""] * 4)
+    totals.append(
+        [
+            "",
+            "Toàn tỉnh",
+            vn_number(province.get("n") or 0),
+            pct(province.get("index")),
+            pct_range(province.get("ci_low"), province.get("ci_high")),
+            _change(province),
+            _verdict(province, min_n),
+        ]
+    )
+    table(
+        pdf,
+        [
+            "STT",
+            "Cơ quan",
+            N_VI[headline],
+            "Kết quả",
+            "Khoảng tin cậy 95\u00a0%",
+            "Thay đổi so với kỳ trước (điểm %)",
+            f"Kết luận so với mục tiêu {pct(report.get('target', 0.9), 0)}",
+        ],
+        body + totals,
+        (10, 56, 19, 15, 24, 16, 25),
+        align="CLRRRRL",
+        totals=len(totals),
+    )
+    note(
+        pdf,
+        f"Cột “{N_VI[headline]}” đếm mọi người trả lời của cơ quan; tổng của các cơ quan "
+        "bằng số của toàn tỉnh. Kết luận chỉ dựa vào chỉ tiêu này; thay đổi “rõ rệt” là lớn "
+        "hơn mức ngẫu nhiên có thể tạo ra.",
+    )
+
+
+def _marked(b: dict | None) -> str:
+    if not b or b.get("index") is None:
+        return "—"
+    return pct(b["index"]) + (MARK if presentation.reliability_notes(b) else "")
+
+
+def elements_table(pdf: FPDF, report: dict, rows: list[dict], number: int) -> None:
+    """The SIPAS index and its elements per agency, the explanation (no verdicts)."""
+    subsection(pdf, f"{number}. Chỉ số SIPAS và 5 yếu tố theo cơ quan (giải thích nguyên nhân)")
+    if not rows:
+        return
+    elements = list(report.get("elements") or [])
+    header = [
+        "STT",
+        "Cơ quan",
+        N_VI["composite"],
+        "Chỉ số SIPAS",
+        *(presentation.element_name(report, e) for e in elements),
+    ]
+    body = [
+        [
+            str(k),
+            escaped(r["name"]),
+            vn_number(r.get("n") or 0),
+            _marked(r),
+            *(_marked((r.get("elements") or {}).get(e)) for e in elements),
+        ]
+        for k, r in enumerate(
+            presentation.sorted_rows(rows, "lower", presentation.headline_of(report)), start=1
+        )
+    ]
+    prov = report["province"]
+    body.append(
+        [
+            "",
+            "Toàn tỉnh",
+            vn_number(prov.get("n") or 0),
+            _marked(prov),
+            *(_marked((prov.get("elements") or {}).get(e)) for e in elements),
+        ]
+    )
+    rest = max(165 - 10 - 42 - 18 - 16, 40) / max(len(elements), 1)
+    table(pdf, header, body, (10, 42, 18, 16, *([rest] * len(elements))), size=9.5, totals=1)
+    note(
+        pdf,
+        f"({MARK}) Độ tin cậy thấp: dưới 30 phiếu hiệu dụng, dưới 8 bậc tự do hoặc khoảng tin "
+        "cậy rộng từ 30 điểm phần trăm trở lên. “—”: không ai trả lời các câu của yếu tố. "
+        "Chỉ số SIPAS là trung bình 5 yếu tố, tính trên những người trả lời bộ câu hỏi; các "
+        "cơ quan theo thứ tự của bảng 1. Toàn tỉnh: " + presentation.weakest_element(report, prov),
+    )
+
+
+def quiet_table(pdf: FPDF, report: dict, quiet: list[dict], number: int) -> None:
+    """The agencies without any response in the period, never dropped."""
+    subsection(pdf, f"{number}. Cơ quan không có phiếu khảo sát trong kỳ")
+    if not quiet:
+        note(pdf, "Mọi cơ quan có hồ sơ hoặc có quầy khảo sát đều có phiếu trong kỳ này.")
+        return
+    body = [
+        [
+            str(k),
+            escaped(r["name"]),
+            vn_number(r.get("dossiers") or 0),
+            "có quầy khảo sát" if r.get("counters") else "chưa có quầy khảo sát",
+        ]
+        for k, r in enumerate(quiet, start=1)
+    ]
+    table(
+        pdf,
+        ["STT", "Cơ quan", "Số hồ sơ đã giải quyết", "Ghi chú"],
+        body,
+        (10, 80, 35, 40),
+        align="CLRL",
+    )
+
+
+def kpi_tables(pdf: FPDF, kpis: dict | None, number: int) -> None:
+    """Feedback handling and the one-stop indicators per agency (:mod:`.kpis`), with their
+    definitions; subsections ``number`` and ``number + 1``."""
+    if not kpis:
+        return
+    small, k = kpis["small_count"], kpi_labels
+    subsection(pdf, f"{number}. {k.FEEDBACK_TITLE}")
+    if kpis.get("empty"):
+        note(pdf, "Không có phản ánh, kiến nghị và không có câu trả lời về đi lại trong kỳ này.")
+        return
+    province = kpis.get("province")
+    active = [r for r in kpis["agencies"] if k.has_cases(r["feedback"])]
+    feedback = [[r["name"], *k.feedback_cells(r["feedback"], small)] for r in active]
+    if province:
+        feedback.append([k.PROVINCE_FEEDBACK, *k.feedback_cells(province["feedback"], small)])
+    one_stop = [[r["name"], *k.one_stop_cells(r["one_stop"], small)] for r in kpis["agencies"]]
+    if province:
+        one_stop.append([k.PROVINCE, *k.one_stop_cells(province["one_stop"], small)])
+    if feedback:
+        _kpi_table(pdf, k.FEEDBACK_HEADER, feedback, (40, 14, 14, 20, 20, 15, 12, 16, 14))
+    quiet = len(kpis["agencies"]) - len(active)
+    if quiet:
+        note(pdf, f"{quiet} cơ quan khác không có phản ánh, kiến nghị nào trong kỳ này.")
+    subsection(pdf, f"{number + 1}. {k.ONE_STOP_TITLE}")
+    _kpi_table(pdf, k.ONE_STOP_HEADER, one_stop, (50, 20, 40, 20, 35))
+    pdf.set_font(SERIF, "I", 10)
+    for line in k.notes(kpis):
+        pdf.multi_cell(0, 4.6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+
+
+def _kpi_table(pdf: FPDF, header, rows, widths) -> None:
+    plain(pdf)
+    pdf.set_font(SERIF, "", 8.5)
+    with pdf.table(
+        width=pdf.epw,
+        align="LEFT",
+        col_widths=widths,
+        text_align=("LEFT",) + ("RIGHT",) * (len(widths) - 1),
+        line_height=4,
+        headings_style=HEAD_STYLE,
+        repeat_headings=1,
+    ) as t:
+        for row in [header, *rows]:
+            cells = t.row()
+            for text in row:
+                cells.cell(text)
+    pdf.ln(2)
