@@ -1,197 +1,221 @@
-"""Charts as SVG strings built by hand: no JavaScript, no third-party assets.
+"""The report pages' charts as inline SVG: no JavaScript, no third-party assets.
 
-The staff pages' CSP (``style-src 'self'``) forbids ``style=""`` attributes,
-so everything is drawn with presentation attributes (``fill``, ``stroke``…).
-Text goes through :func:`xml.sax.saxutils.escape`.
+Three charts, each readable without training: a headline saying what it shows,
+a legend, the 90 % target as a bold labelled line, the status of each estimate
+by shape and words as well as colour (:mod:`.chart_layout`), values written in
+the page's language, and a text alternative (``<title>`` and ``<desc>``, read
+by screen readers) stating the result in sentences. The data of each chart is
+in a table beside it on the page.
+
+- :func:`interval_chart`: one row per agency, sorted by result: the result and
+  its interval against the target, the value and the verdict in words.
+- :func:`funnel_chart`: result against the effective number of responses,
+  with the 95 % and 99.8 % control limits; the agencies outside them named.
+- :func:`trend_chart`: one agency's result over the last periods, named as
+  people say them.
 """
 
 from __future__ import annotations
 
-import math
-from xml.sax.saxutils import escape, quoteattr
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-#: Colour of each verdict (also used in the PDF).
-VERDICT_COLOURS = {
-    "above_target": "#1a7f37",
-    "below_target": "#c62828",
-    "inconclusive": "#8a6d00",
-    "insufficient_data": "#777777",
-}
-TARGET_COLOUR = "#0b5cad"
-FONT = "DejaVu Sans, Arial, sans-serif"
+from ..core.i18n import current_language
+from .chart_funnel import funnel_chart, funnel_table
+from .chart_layout import (
+    COLOURS,
+    GRID_COLOUR,
+    MUTED_COLOUR,
+    STATUS_ORDER,
+    TARGET_COLOUR,
+    low_reliability,
+    share_axis,
+    status_of,
+    text_width,
+    ticks,
+    wrap,
+)
+from .chart_layout import share_text as _tick
+from .chart_trend import trend_chart
+from .svg import (
+    LARGE,
+    NORMAL,
+    SMALL,
+    STATUS_LABELS,
+    WIDTH,
+    join_names,
+    legend,
+    line,
+    low_key,
+    marker,
+    rect,
+    svg,
+    target_key,
+    target_label,
+    text,
+    thin,
+)
+from .wording import share, share_range
 
-
-def _svg(width: float, height: float, title: str, body: list[str]) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" font-family="{FONT}" '
-        f'font-size="12"><title>{escape(title)}</title>' + "".join(body) + "</svg>"
-    )
-
-
-def _text(x, y, text, anchor="start", size=12, fill="#222", weight=None) -> str:
-    extra = f' font-weight="{weight}"' if weight else ""
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
-        f'fill="{fill}"{extra}>{escape(str(text))}</text>'
-    )
-
-
-def _line(x1, y1, x2, y2, stroke="#999", width=1, dash=None) -> str:
-    d = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-        f'stroke="{stroke}" stroke-width="{width}"{d}/>'
-    )
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f}%"
-
-
-def axis_range(rows: list[dict], target: float) -> tuple[float, float]:
-    """x range of the interval chart: from a round value below every lower bound to 100%."""
-    lows = [r["ci_low"] for r in rows if r.get("ci_low") is not None]
-    lows += [r["index"] for r in rows if r.get("index") is not None]
-    low = min([target - 0.1, *lows])
-    return max(0.0, math.floor(low * 20) / 20), 1.0
+# -- agencies and their intervals -------------------------------------------------------
 
 
-def interval_chart(rows: list[dict], target: float = 0.90, title: str = "") -> str:
-    """One line per agency: its index (dot) and interval (bar) against the target line.
+def interval_order(rows: list[dict]) -> list[dict]:
+    """The chart's rows, best result first; those without a verdict, then without a
+    result, last."""
 
-    :param rows: dicts with ``name, index, ci_low, ci_high, verdict``.
+    def key(r):
+        none = r.get("index") is None
+        return (none, status_of(r) == "insufficient_data", -(r.get("index") or 0), r["name"])
+
+    return sorted(rows, key=key)
+
+
+def interval_summary(rows: list[dict], target: float) -> tuple[str, str]:
+    """The chart's headline and its text alternative: how many agencies are below the
+    target, named, and how many in each other status."""
+    counts = {s: [r["name"] for r in rows if status_of(r) == s] for s in STATUS_ORDER}
+    below = counts["below_target"]
+    if below:
+        headline = _(
+            "%(below)s of %(total)s agencies below the %(target)s target",
+            below=len(below),
+            total=len(rows),
+            target=share(target, 0),
+        )
+        first = ngettext(
+            "%(num)d agency below the target: %(names)s.",
+            "%(num)d agencies below the target: %(names)s.",
+            len(below),
+            names=join_names(below),
+        )
+    else:
+        headline = _("No agency clearly below the %(target)s target", target=share(target, 0))
+        first = _("No agency is clearly below the target.")
+    rest = "; ".join(f"{STATUS_LABELS[s]}: {len(counts[s])}" for s in STATUS_ORDER[1:] if counts[s])
+    desc = f"{first} {rest}." if rest else first
+    return headline, desc
+
+
+def interval_chart(
+    rows: list[dict],
+    target: float = 0.90,
+    title: str = "",
+    ident: str = "chart-agencies",
+    axis_title: str = "",
+) -> str:
+    """One row per agency: its result (the verdict's mark) and interval against the
+    target line, then the value and the verdict in words.
+
+    :param rows: dicts with ``name`` and the headline's block (``index, ci_low,
+        ci_high, verdict, flags``), in any order: the chart sorts them.
     """
-    label_w, plot_w, row_h, top = 230, 420, 22, 28
-    width = label_w + plot_w + 60
-    height = top + row_h * max(len(rows), 1) + 30
-    lo, hi = axis_range(rows, target)
+    lang = current_language()
+    rows = interval_order(rows)
+    headline, desc = interval_summary(rows, target)
+    present = {status_of(r) for r in rows}
+    value_w = text_width(share(1.0), NORMAL, True)
+    status_w = max(text_width(str(STATUS_LABELS[s]), NORMAL) for s in present | {"below_target"})
+    name_w = 250
+    x0, x1 = 8 + name_w + 14, WIDTH - 8 - status_w - 16 - value_w - 18
+    lo, hi, step = share_axis([r.get("ci_low") or r.get("index") for r in rows], target)
 
     def x(v: float) -> float:
-        return label_w + (v - lo) / (hi - lo) * plot_w
+        return x0 + (min(max(v, lo), hi) - lo) / (hi - lo) * (x1 - x0)
 
-    body = []
-    steps = round((hi - lo) / 0.05)
-    for k in range(steps + 1):
-        v = lo + k * 0.05
-        body.append(_line(x(v), top - 6, x(v), height - 24, "#e3e3e3"))
-        body.append(_text(x(v), height - 8, _percent(v), "middle", 10, "#555"))
-    for i, row in enumerate(rows):
-        y = top + i * row_h + row_h / 2
-        name = row["name"] if len(row["name"]) <= 34 else row["name"][:33] + "…"
-        body.append(_text(label_w - 8, y + 4, name, "end", 11))
-        colour = VERDICT_COLOURS.get(row.get("verdict"), "#777")
-        if row.get("ci_low") is not None and row.get("ci_high") is not None:
-            body.append(_line(x(row["ci_low"]), y, x(row["ci_high"]), y, colour, 3))
-        if row.get("index") is not None:
-            body.append(
-                f'<circle cx="{x(row["index"]):.1f}" cy="{y:.1f}" r="4.5" fill="{colour}">'
-                f"<title>{escape(row['name'])}: {_percent(row['index'])}</title></circle>"
+    body = [text(8, 8 + LARGE, headline, size=LARGE, bold=True)]
+    items = [(str(STATUS_LABELS[s]), ("marker", s, False)) for s in STATUS_ORDER if s in present]
+    if any(low_reliability(r) for r in rows if r.get("index") is not None):
+        items.append(low_key())
+    items.append(target_key(target_label(target)))
+    parts, used = legend(items, 8, 36, WIDTH - 16)
+    body += parts
+    y = 36 + used + 10
+    body.append(
+        text(x(target), y + NORMAL, target_label(target), "middle", NORMAL, TARGET_COLOUR, True)
+    )
+    body.append(text(x1 + 18 + value_w, y + NORMAL, _("Result"), "end", SMALL, MUTED_COLOUR))
+    body.append(text(WIDTH - 8 - status_w, y + NORMAL, _("Verdict"), "start", SMALL, MUTED_COLOUR))
+    y += 24
+    values = ticks(lo, hi, step)
+    keep = next((k for k, v in enumerate(values) if abs(v - target) < 1e-9), None)
+    tick_labels = thin([(x(v), _tick(v, lang=lang)) for v in values], SMALL, keep=keep)
+    if len(rows) > 12:
+        body += [text(tx, y + SMALL, t, "middle", SMALL, MUTED_COLOUR) for tx, t in tick_labels]
+        y += 22
+    top = y
+    rows_svg = []
+    for k, r in enumerate(rows):
+        names = wrap(r["name"], name_w, lambda t: text_width(t, NORMAL))
+        h = 26 if len(names) == 1 else 46
+        mid = y + h / 2
+        if k % 2 == 0:
+            rows_svg.append(rect(4, y, WIDTH - 8, h, "#F3F3F3"))
+        for j, part in enumerate(names):
+            base = mid + NORMAL * 0.36 + (j - (len(names) - 1) / 2) * NORMAL * 1.25
+            rows_svg.append(text(8 + name_w, base, part, "end", NORMAL, tooltip=r["name"]))
+        status = status_of(r)
+        colour, hollow = COLOURS[status], low_reliability(r)
+        if r.get("index") is not None:
+            if r.get("ci_low") is not None and r.get("ci_high") is not None:
+                rows_svg.append(
+                    line(
+                        x(r["ci_low"]),
+                        mid,
+                        x(r["ci_high"]),
+                        mid,
+                        colour,
+                        3,
+                        "6,4" if hollow else None,
+                        "round",
+                    )
+                )
+            tooltip = f"{r['name']}: {share(r['index'])} ({share_range(r.get('ci_low'), r.get('ci_high'))}), {STATUS_LABELS[status]}"
+            rows_svg.append(marker(status, x(r["index"]), mid, 6.5, hollow, tooltip))
+        rows_svg.append(
+            text(
+                x1 + 18 + value_w,
+                mid + NORMAL * 0.36,
+                share(r.get("index")),
+                "end",
+                NORMAL,
+                bold=True,
             )
-    body.append(_line(x(target), top - 10, x(target), height - 24, TARGET_COLOUR, 2, "5,3"))
-    body.append(_text(x(target), top - 14, _percent(target), "middle", 11, TARGET_COLOUR, "bold"))
-    return _svg(width, height, title, body)
-
-
-def funnel_chart(
-    funnel: dict | None, target: float = 0.90, title: str = "", axis_label: str = "n_eff"
-) -> str:
-    """Index against effective size (log scale), the target line and the 95% / 99.8% limits.
-
-    The size is the funnel's ``size`` key (``n_use`` or ``n_eff``; ``n_eff``
-    in funnels stored before it was named).
-    """
-    width, height, left, right, top, bottom = 700, 380, 56, 20, 20, 44
-    if not funnel:
-        return _svg(width, 60, title, [_text(10, 30, "—")])
-    size = funnel.get("size", "n_eff")
-    grid = funnel[size]
-    points = funnel["points"]
-    y_values = [p["index"] for p in points]
-    for level in funnel["limits"].values():
-        y_values += level["lower"]
-    y_lo = max(0.0, math.floor(min(y_values + [target - 0.1]) * 20) / 20)
-    y_hi = 1.0
-    x_lo, x_hi = math.log10(min(grid)), math.log10(max(grid))
-
-    def x(n: float) -> float:
-        n = min(max(n, 10**x_lo), 10**x_hi)
-        return left + (math.log10(n) - x_lo) / (x_hi - x_lo or 1) * (width - left - right)
-
-    def y(v: float) -> float:
-        return top + (y_hi - v) / (y_hi - y_lo) * (height - top - bottom)
-
-    body = []
-    v = y_lo
-    while v <= y_hi + 1e-9:
-        body.append(_line(left, y(v), width - right, y(v), "#e3e3e3"))
-        body.append(_text(left - 6, y(v) + 4, _percent(v), "end", 10, "#555"))
-        v += 0.05
-    for decade in range(math.floor(x_lo), math.ceil(x_hi) + 1):
-        for m in (1, 2, 5):
-            n = m * 10**decade
-            if 10**x_lo <= n <= 10**x_hi:
-                body.append(_line(x(n), top, x(n), height - bottom, "#eeeeee"))
-                body.append(_text(x(n), height - bottom + 14, f"{n:g}", "middle", 10, "#555"))
-    for level, dash in (("0.95", "4,3"), ("0.998", "1,3")):
-        lim = funnel["limits"].get(level)
-        if not lim:
-            continue
-        for side in ("lower", "upper"):
-            coords = " ".join(
-                f"{x(n):.1f},{y(min(max(v, y_lo), y_hi)):.1f}"
-                for n, v in zip(grid, lim[side], strict=True)
-            )
-            body.append(
-                f'<polyline points="{coords}" fill="none" stroke="#666" stroke-width="1.2" '
-                f'stroke-dasharray="{dash}"/>'
-            )
-    body.append(_line(left, y(target), width - right, y(target), TARGET_COLOUR, 2))
-    for p in points:
-        colour = VERDICT_COLOURS["below_target"] if p["index"] < target else "#333"
-        body.append(
-            f'<circle cx="{x(p[size]):.1f}" cy="{y(max(p["index"], y_lo)):.1f}" r="4" '
-            f'fill="{colour}" fill-opacity="0.8"><title>{escape(p["code"])}: '
-            f"{_percent(p['index'])}, {size} {p[size]:.0f}</title></circle>"
         )
-    body.append(_text((left + width - right) / 2, height - 6, axis_label, "middle", 11, "#333"))
-    return _svg(width, height, title, body)
-
-
-def trend_chart(points: list[dict], target: float = 0.90, title: str = "") -> str:
-    """Index with its interval per period (oldest left) and the target line."""
-    width, height, left, right, top, bottom = 700, 260, 50, 16, 16, 40
-    values = [p[k] for p in points for k in ("ci_low", "index") if p.get(k) is not None]
-    y_lo = max(0.0, math.floor(min(values + [target - 0.1]) * 20) / 20)
-    step = (width - left - right) / max(len(points), 1)
-
-    def x(i: int) -> float:
-        return left + step * (i + 0.5)
-
-    def y(v: float) -> float:
-        return top + (1.0 - v) / (1.0 - y_lo) * (height - top - bottom)
-
-    body = []
-    v = y_lo
-    while v <= 1.0 + 1e-9:
-        body.append(_line(left, y(v), width - right, y(v), "#e3e3e3"))
-        body.append(_text(left - 6, y(v) + 4, _percent(v), "end", 10, "#555"))
-        v += 0.05
-    body.append(_line(left, y(target), width - right, y(target), TARGET_COLOUR, 2, "5,3"))
-    previous = None
-    for i, p in enumerate(points):
-        body.append(_text(x(i), height - bottom + 16, p["period"], "middle", 9, "#555"))
-        if p.get("index") is None:
-            previous = None
-            continue
-        colour = VERDICT_COLOURS.get(p.get("verdict"), "#777")
-        if p.get("ci_low") is not None and p.get("ci_high") is not None:
-            body.append(_line(x(i), y(p["ci_low"]), x(i), y(p["ci_high"]), colour, 3))
-        if previous is not None:
-            body.append(_line(x(previous[0]), y(previous[1]), x(i), y(p["index"]), "#444", 1))
-        body.append(
-            f'<circle cx="{x(i):.1f}" cy="{y(p["index"]):.1f}" r="4" fill={quoteattr(colour)}>'
-            f"<title>{escape(p['period'])}: {_percent(p['index'])} (n={p['n']})</title></circle>"
+        rows_svg.append(
+            text(
+                WIDTH - 8 - status_w,
+                mid + NORMAL * 0.36,
+                str(STATUS_LABELS[status]),
+                "start",
+                NORMAL,
+                colour,
+            )
         )
-        previous = (i, p["index"])
-    return _svg(width, height, title, body)
+        y += h
+    bottom = y
+    # bands under the grid, the grid under the target line, the marks on top
+    body += [p for p in rows_svg if p.startswith("<rect")]
+    body += [line(tx, top, tx, bottom, GRID_COLOUR) for tx, _t in tick_labels]
+    body.append(line(x(target), top - 6, x(target), bottom, TARGET_COLOUR, 3))
+    body += [p for p in rows_svg if not p.startswith("<rect")]
+    body += [
+        text(tx, bottom + 6 + SMALL, t, "middle", SMALL, MUTED_COLOUR) for tx, t in tick_labels
+    ]
+    height = bottom + 28
+    if axis_title:
+        body.append(
+            text((x0 + x1) / 2, bottom + 28 + NORMAL, axis_title, "middle", NORMAL, MUTED_COLOUR)
+        )
+        height += 24
+    return svg(WIDTH, height + 6, ident, title or headline, f"{headline}. {desc}", body)
+
+
+__all__ = [
+    "funnel_chart",
+    "funnel_table",
+    "interval_chart",
+    "interval_order",
+    "interval_summary",
+    "trend_chart",
+]

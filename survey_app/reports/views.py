@@ -29,6 +29,7 @@ from . import kpis as kpi_figures
 from .models import ReportSnapshot
 from .periods import KINDS, Period, PeriodError
 from .presentation import HEADLINE_LABELS
+from .wording import share
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/reports")
 
@@ -66,7 +67,7 @@ def _helpers():
 
 @bp.context_processor
 def _report_helpers():
-    return presentation.template_helpers()
+    return presentation.template_helpers() | {"funnel_rows": charts.funnel_table}
 
 
 def _latest_response_at():
@@ -120,7 +121,10 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
     quiet = services.visible_rows(report, current_user, "agencies_without_responses")
     ordered = presentation.sorted_rows(rows, sort, headline)
     target = report["target"]
-    chart_rows = [{"name": r["name"]} | presentation.block_of(r, headline) for r in ordered]
+    chart_rows = charts.interval_order(
+        [{"name": r["name"]} | presentation.block_of(r, headline) for r in ordered]
+    )
+    funnel = services.funnel(rows, target, headline, "n_use") if rows else None
     return render_template(
         "reports/index.html",
         report=report,
@@ -131,20 +135,25 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         sort=sort,
         snapshot=snapshot,
         choices=_choices(period),
+        chart_rows=chart_rows,
+        funnel=funnel,
         interval_svg=charts.interval_chart(
             chart_rows,
             target,
-            _("Agencies: %(indicator)s and interval", indicator=HEADLINE_LABELS[headline]),
+            axis_title=_(
+                "%(indicator)s, with its %(level)s interval",
+                indicator=HEADLINE_LABELS[headline],
+                level=share(0.95, 0),
+            ),
         )
         if ordered
         else "",
         funnel_svg=charts.funnel_chart(
-            services.funnel(rows, target, headline, "n_use"),
+            funnel,
             target,
-            _("Funnel plot"),
-            _("Effective number of responses, capped at the respondents (n_use)"),
+            axis_label=_("Effective number of responses, capped at the respondents (n_use)"),
         )
-        if rows
+        if funnel
         else "",
         snapshots=services.published_snapshots(period),
         below=[
@@ -257,7 +266,6 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
                 for p in trend
             ],
             report["target"],
-            _("Trend over 12 periods"),
         ),
         trend=trend,
         comments=comments,
@@ -417,7 +425,8 @@ def download(fmt: str):
     figures = kpi_figures.for_user(
         report, period, current_user, live="snapshot" not in request.args
     )
-    report = dict(report, agencies=rows, funnel=services.funnel(rows) if rows else None)
+    funnel = services.funnel(rows, report["target"], presentation.headline_of(report), "n_use")
+    report = dict(report, agencies=rows, funnel=funnel if rows else None)
     report["kpis"] = figures
     if fmt == "pdf":
         body, mimetype = documents.report_pdf(report), "application/pdf"
