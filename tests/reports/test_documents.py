@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
-from survey_app.reports import documents, services
+from survey_app.reports import chart_layout, documents, services
 from survey_app.reports.periods import Period
 
 
@@ -45,16 +45,21 @@ def _page_with(pdf: bytes, text: str) -> int:
 def test_pdf_has_the_funnel_plot(year_report):
     pdf = documents.report_pdf(year_report)
     k = _page_with(pdf, "Biểu đồ phễu")
-    assert "giới hạn kiểm soát 95%" in PdfReader(io.BytesIO(pdf)).pages[k].extract_text()
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[k].extract_text().split())
+    assert "Giới hạn kiểm soát 95" in text and "Mục tiêu 90" in text
     image = np.asarray(pypdfium2.PdfDocument(pdf)[k].render(scale=2).to_pil().convert("RGB"))
     r, g, b = (image[..., i].astype(int) for i in range(3))
-    # agencies below target are red dots (#c62828), the others dark grey
-    red = (r > 150) & (g < 80) & (b < 80)
-    dark = (r < 90) & (g < 90) & (b < 90)
-    blue = (b > 140) & (r < 40)  # the target line (#0b5cad)
-    assert red.sum() > 50 and dark.sum() > 300 and blue.sum() > 500
-    below = sum(1 for p in year_report["funnel"]["points"] if p["index"] < 0.9)
-    assert below >= 1
+    # the target line (#0B3C7A) and the grey points inside the funnel
+    blue = (b > 100) & (r < 40) & (g < 80)
+    grey = (abs(r - 138) < 12) & (abs(g - 138) < 12) & (abs(b - 138) < 12)
+    assert blue.sum() > 500 and grey.sum() > 100
+    # the funnel is the headline's (Q0) against n_use, and the agencies outside it are named
+    funnel = year_report["funnel"]
+    assert funnel["indicator"] == "q0" and funnel["size"] == "n_use"
+    below = [p for p in funnel["points"] if chart_layout.funnel_position(funnel, p)[0] == "below"]
+    assert below and all(
+        chart_layout.short_name(p["name"]) in text or p["name"] in text for p in below
+    )
     # without a funnel (e.g. a scope with no agency) the page is left out
     assert "Biểu đồ phễu" not in " ".join(
         p.extract_text()
@@ -70,17 +75,20 @@ def test_xlsx_has_both_charts_beside_their_data(year_report):
     intervals = list(wb["Biểu đồ khoảng tin cậy"].iter_rows(min_row=2, values_only=True))
     rows = year_report["agencies"]
     assert len(intervals) == len(rows)
-    assert [r[3] for r in intervals] == sorted((r["ci_low"] for r in rows), reverse=True)
-    first = next(r for r in rows if r["name"] == intervals[0][1])
-    assert intervals[0][2] == pytest.approx(first["index"])
-    assert intervals[0][5] == pytest.approx(first["index"] - first["ci_low"])
+    # the headline (Q0), best first, agencies without a verdict last
+    q0 = {r["name"]: r["q0"] for r in rows}
+    first = q0[intervals[0][1]]
+    assert intervals[0][3] == pytest.approx(first["index"])
+    assert intervals[0][4] == pytest.approx(first["ci_low"])
+    with_verdict = [r[3] for r in intervals if r[6] != "Chưa đủ dữ liệu"]
+    assert with_verdict == sorted(with_verdict, reverse=True)
     funnel = list(wb["Biểu đồ phễu"].iter_rows(min_row=2, values_only=True))
     points = year_report["funnel"]["points"]
-    assert [(r[0], r[2]) for r in funnel[: len(points)]] == [
-        (p["code"], pytest.approx(p["index"])) for p in points
-    ]
-    assert [r[4] for r in funnel[: len(year_report["funnel"]["n_eff"])]] == pytest.approx(
-        year_report["funnel"]["n_eff"]
+    assert sorted((r[0], round(r[3], 9)) for r in funnel[: len(points)]) == sorted(
+        (p["name"], round(p["index"], 9)) for p in points
+    )
+    assert [r[6] for r in funnel[: len(year_report["funnel"]["n_use"])]] == pytest.approx(
+        year_report["funnel"]["n_use"]
     )
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))

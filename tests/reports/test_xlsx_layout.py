@@ -40,5 +40,5 @@ def test_every_sheet_has_its_styled_frozen_header_and_widths(app_ctx):
         "Quầy 1",
     ] * 3
     assert wb["Câu hỏi"].max_row == 1 + 3 * len(report["items"])
-    assert wb["Biểu đồ khoảng tin cậy"].column_dimensions["B"].width == 45
-    assert wb["Biểu đồ phễu"].column_dimensions["J"].width == 16
+    assert wb["Biểu đồ khoảng tin cậy"].column_dimensions["B"].width == 42
+    assert wb["Biểu đồ phễu"].column_dimensions["A"].width == 42
