@@ -163,7 +163,8 @@ def funnel_chart(
 
     clip = f"{ident}-clip"
     body.append(
-        f'<clipPath id="{clip}"><rect x="{left}" y="{top - 8}" width="{right - left}" height="{bottom - top + 8}"/></clipPath>'
+        f'<clipPath id="{clip}"><rect x="{left}" y="{top - 8}" width="{right - left}" '
+        f'height="{bottom - top + 8}"/></clipPath>'
     )
     for v in ticks(lo, hi, step):
         body.append(line(left, y(v), right, y(v), GRID_COLOUR))
@@ -195,7 +196,8 @@ def funnel_chart(
                     f"{x(n):.1f},{y(v):.1f}" for n, v in zip(grid, limits[level][side], strict=True)
                 )
                 inner.append(
-                    f'<polyline points="{coords}" fill="none" stroke="#4D4D4D" stroke-width="1.5" stroke-dasharray="{dash}"/>'
+                    f'<polyline points="{coords}" fill="none" stroke="#4D4D4D" '
+                    f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
                 )
     inner.append("</g>")
     body += inner

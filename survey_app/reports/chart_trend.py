@@ -25,6 +25,7 @@ from .chart_layout import (
 from .chart_layout import share_text as _tick
 from .periods import Period
 from .svg import (
+    LARGE,
     NORMAL,
     SMALL,
     STATUS_LABELS,
@@ -124,9 +125,16 @@ def trend_chart(
     if any(low_reliability(p) for p in shown):
         items.append(low_key())
     items.append(target_key(target_label(target)))
-    body, used = legend(items, 8, 8, WIDTH - 16)
+    body = []
+    if shown:
+        last = shown[-1]
+        verdict = STATUS_LABELS[status_of(last)]
+        headline = f"{period_name(last['period'])}: {share(last['index'])} · {verdict}"
+        body.append(text(8, 8 + LARGE, headline, size=LARGE, bold=True))
+    parts, used = legend(items, 8, 36, WIDTH - 16)
+    body += parts
     left, right = 70, WIDTH - 8 - 74
-    top = 8 + used + 36  # room above 100 % for the values of the highest points
+    top = 36 + used + 36  # room above 100 % for the values of the highest points
     bottom = top + 240
     lo, hi, step = share_axis([p.get("ci_low") or p.get("index") for p in points], target)
     slot = (right - left) / max(len(points), 1)
@@ -198,7 +206,11 @@ def trend_chart(
             )
         if previous is not None:
             body.append(line(x(previous[0]), y(previous[1]), x(i), y(p["index"]), "#8C8C8C", 1.5))
-        tooltip = f"{period_name(p['period'])}: {share(p['index'])} ({share_range(p.get('ci_low'), p.get('ci_high'))}), n = {number(p.get('n') or 0)}"
+        interval = share_range(p.get("ci_low"), p.get("ci_high"))
+        tooltip = (
+            f"{period_name(p['period'])}: {share(p['index'])} ({interval}), "
+            f"n = {number(p.get('n') or 0)}"
+        )
         marks.append(marker(status, x(i), y(p["index"]), 6.5, hollow, tooltip))
         value = share(p["index"])
         w, h = text_width(value, SMALL), SMALL * 1.2

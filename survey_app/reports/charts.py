@@ -170,7 +170,8 @@ def interval_chart(
                         "round",
                     )
                 )
-            tooltip = f"{r['name']}: {share(r['index'])} ({share_range(r.get('ci_low'), r.get('ci_high'))}), {STATUS_LABELS[status]}"
+            interval = share_range(r.get("ci_low"), r.get("ci_high"))
+            tooltip = f"{r['name']}: {share(r['index'])} ({interval}), {STATUS_LABELS[status]}"
             rows_svg.append(marker(status, x(r["index"]), mid, 6.5, hollow, tooltip))
         rows_svg.append(
             text(

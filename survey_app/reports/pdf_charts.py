@@ -418,7 +418,8 @@ def funnel_chart(pdf: FPDF, funnel: dict, target: float) -> None:
         ("above", "Trên giới hạn, tốt hơn mục tiêu ngoài mức ngẫu nhiên"),
     ):
         named = [
-            f"{p.get('name', p['code'])} ({_pct(p['index'])}, {count_text(p[size])} phiếu hiệu dụng)"
+            f"{p.get('name', p['code'])} ({_pct(p['index'])}, "
+            f"{count_text(p[size])} phiếu hiệu dụng)"
             for p, s in outside
             if s == side
         ]

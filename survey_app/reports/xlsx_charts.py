@@ -92,7 +92,7 @@ def _target_text(target: float) -> str:
 
 
 def _rotated(degrees: int) -> RichText:
-    """Axis labels turned by ``degrees`` (negative: reading upwards)."""
+    """9 pt text turned by ``degrees`` (negative: reading upwards)."""
     return RichText(
         bodyPr=RichTextProperties(rot=degrees * 60000, vert="horz"),
         p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=900)), endParaRPr=None)],
@@ -319,7 +319,8 @@ def funnel_sheet(ws, funnel: dict, target: float, header: Header) -> None:
         ],
     )
     x_min = 10 ** math.floor(math.log10(min(grid)))
-    x_max = 10 ** math.ceil(math.log10(max(grid)))
+    decade = 10 ** math.floor(math.log10(max(grid)))
+    x_max = next(m * decade for m in (1, 2, 5, 10) if m * decade >= max(grid))
     sides = [("0.95", "lower"), ("0.95", "upper"), ("0.998", "lower"), ("0.998", "upper")]
     for k in range(max(len(points), len(grid), 2)):
         row: list = [None] * 13
@@ -389,14 +390,16 @@ def funnel_sheet(ws, funnel: dict, target: float, header: Header) -> None:
             _markers_only(series, POSITION_STATUS[side])
             chart.series.append(series)
     outside = [(k, p) for k, (p, pos) in enumerate(points) if pos[0] != "inside"][:MAX_LABELS]
-    for (k, p), where in zip(
-        outside, _label_sides(outside, size, lo, hi, x_min, x_max), strict=True
-    ):
+    sides = _label_sides(outside, [p for p, _pos in points], size, (lo, hi), (x_min, x_max))
+    for k, p in outside:
+        name = short_name(p.get("name", p["code"]))
+        if name not in sides:
+            continue  # no room beside its point: its row in the table says where it is
         r = 2 + k
         label = Series(
             Reference(ws, min_col=4, min_row=r, max_row=r),
             Reference(ws, min_col=3, min_row=r, max_row=r),
-            title=short_name(p.get("name", p["code"])),
+            title=name,
         )
         label.marker = Marker(symbol="none")
         label.graphicalProperties.line.noFill = True
@@ -407,7 +410,8 @@ def funnel_sheet(ws, funnel: dict, target: float, header: Header) -> None:
             showLegendKey=False,
             showPercent=False,
             showBubbleSize=False,
-            dLblPos=where,
+            dLblPos=sides[name],
+            txPr=_rotated(0),
         )
         unlisted.append(len(chart.series))
         chart.series.append(label)
@@ -417,30 +421,32 @@ def funnel_sheet(ws, funnel: dict, target: float, header: Header) -> None:
     ws.add_chart(chart, "O2")
 
 
-def _label_sides(outside, size: str, lo: float, hi: float, x_min: float, x_max: float) -> list[str]:
-    """Where Excel puts each name (right, left, above, below its point): the first side
-    where it overlaps no other name, on a plot of about the chart's size (22 × 11 cm,
-    9 pt text)."""
-    width, height, text_h = 220.0, 110.0, 4.0
+def _label_sides(
+    outside, every: list[dict], size: str, y_range: tuple, x_range: tuple
+) -> dict[str, str]:
+    """Where Excel puts each name beside its point (``r``, ``l``, ``t`` or ``b``): the
+    first side where it overlaps no other name and no point, on a plot of about the
+    chart's size (22 × 10 cm, 9 pt text); names without such a side are left out."""
+    width, height, text_h = 220.0, 100.0, 4.2
+    (lo, hi), (x_min, x_max) = y_range, x_range
     span = math.log10(x_max) - math.log10(x_min)
-    anchors = [
-        (
+
+    def at(p) -> tuple[float, float]:
+        return (
             (math.log10(p[size]) - math.log10(x_min)) / span * width,
             (hi - p["index"]) / (hi - lo) * height,
-            short_name(p.get("name", p["code"])),
         )
-        for _k, p in outside
-    ]
+
+    anchors = [(*at(p), short_name(p.get("name", p["code"]))) for _k, p in outside]
     placed, _left = place_labels(
         anchors,
-        lambda t: text_width(t, 9 * 25.4 / 72),
+        lambda t: text_width(t, 9 * 25.4 / 72) * 1.1,
         text_h,
-        Box(-50, -20, width + 50, height + 20),
-        [],
+        Box(-5, -5, width + 5, height + 5),
+        [Box(x - 1.5, y - 1.5, x + 1.5, y + 1.5) for x, y in map(at, every)],
         1.5,
         steps=(0,),
         directions=((1, 0), (-1, 0), (0, -1), (0, 1)),
     )
     sides = {(1, 0): "r", (-1, 0): "l", (0, -1): "t", (0, 1): "b"}
-    where = {lab.text: sides[lab.direction] for lab in placed}
-    return [where.get(a[2], "r") for a in anchors]
+    return {lab.text: sides[lab.direction] for lab in placed}

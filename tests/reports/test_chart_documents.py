@@ -181,6 +181,7 @@ def test_the_xlsx_charts_have_titles_axes_bounds_and_the_target(month_report):
     titles = [s.tx.v for s in funnel_chart.series if s.tx is not None]
     assert "Mục tiêu 90 %" in titles and "Giới hạn kiểm soát 99,8 %" in titles
     outside = [p for p in points if funnel_position(month_report["funnel"], p)[0] != "inside"]
-    labelled = {s.tx.v for s in funnel_chart.series if s.dLbls is not None}
-    assert labelled == {short_name(p["name"]) for p in outside}
+    labels = [s for s in funnel_chart.series if s.dLbls is not None]
+    assert labels and {s.tx.v for s in labels} <= {short_name(p["name"]) for p in outside}
+    assert all(s.dLbls.showSerName and s.dLbls.dLblPos in "rltb" for s in labels)
     assert ws["D2"].number_format == "0.0%" and ws["C2"].number_format == "#,##0.0"
