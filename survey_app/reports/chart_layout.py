@@ -97,6 +97,11 @@ def share_axis(
     return round(low, 6), 1.0, step
 
 
+def bounds(blocks: Iterable[dict]) -> list[float | None]:
+    """What an interval axis must hold: each estimate and its lower bound."""
+    return [b.get(k) for b in blocks for k in ("ci_low", "index")]
+
+
 def ticks(low: float, high: float, step: float) -> list[float]:
     """The tick values from ``low`` to ``high`` every ``step`` (rounded, no float dust)."""
     count = int(round((high - low) / step))

@@ -16,6 +16,7 @@ from .chart_layout import (
     STATUS_ORDER,
     TARGET_COLOUR,
     Box,
+    bounds,
     low_reliability,
     share_axis,
     status_of,
@@ -136,7 +137,7 @@ def trend_chart(
     left, right = 70, WIDTH - 8 - 74
     top = 36 + used + 36  # room above 100 % for the values of the highest points
     bottom = top + 240
-    lo, hi, step = share_axis([p.get("ci_low") or p.get("index") for p in points], target)
+    lo, hi, step = share_axis(bounds(points), target)
     slot = (right - left) / max(len(points), 1)
 
     def x(i: int) -> float:

@@ -28,6 +28,7 @@ from .chart_layout import (
     MUTED_COLOUR,
     STATUS_ORDER,
     TARGET_COLOUR,
+    bounds,
     low_reliability,
     share_axis,
     status_of,
@@ -118,7 +119,7 @@ def interval_chart(
     status_w = max(text_width(str(STATUS_LABELS[s]), NORMAL) for s in present | {"below_target"})
     name_w = 250
     x0, x1 = 8 + name_w + 14, WIDTH - 8 - status_w - 16 - value_w - 18
-    lo, hi, step = share_axis([r.get("ci_low") or r.get("index") for r in rows], target)
+    lo, hi, step = share_axis(bounds(rows), target)
 
     def x(v: float) -> float:
         return x0 + (min(max(v, lo), hi) - lo) / (hi - lo) * (x1 - x0)

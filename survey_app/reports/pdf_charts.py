@@ -23,6 +23,7 @@ from .chart_layout import (
     TARGET_COLOUR,
     TEXT_COLOUR,
     Box,
+    bounds,
     count_text,
     funnel_position,
     log_ticks,
@@ -150,13 +151,16 @@ def interval_chart(pdf: FPDF, rows: list[dict], target: float, headline: str = "
             r["name"],
         )
     )
+    if not any(r.get("index") is not None for r in data):
+        _summary(pdf, "Không có cơ quan nào có kết quả để vẽ biểu đồ.")
+        return
     left, width = pdf.l_margin, pdf.w - pdf.l_margin - pdf.r_margin
     _font(pdf, SIZE)
     name_w, value_w = 56.0, pdf.get_string_width("100,0 %") + 1
     status_w = max(pdf.get_string_width(VERDICT_VI[s]) for s in STATUS_ORDER)
     x0 = left + name_w + 3
     x1 = left + width - status_w - 3 - value_w - 4
-    lo, hi, step = share_axis([r.get("ci_low") or r.get("index") for r in data], target)
+    lo, hi, step = share_axis(bounds(data), target)
 
     def x(v: float) -> float:
         return x0 + (min(max(v, lo), hi) - lo) / (hi - lo) * (x1 - x0)

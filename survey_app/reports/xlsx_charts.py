@@ -42,6 +42,7 @@ from .chart_layout import (
     STATUS_ORDER,
     TARGET_COLOUR,
     Box,
+    bounds,
     funnel_position,
     low_reliability,
     place_labels,
@@ -236,7 +237,7 @@ def interval_sheet(ws, rows: list[dict], target: float, headline: str, header: H
     chart.x_axis.title = _title("Cơ quan, cao nhất bên trái", 1000)
     chart.y_axis.title = _title(HEADLINE_VI[headline], 1000)
     chart.y_axis.number_format = "0%"
-    lo, hi, step = share_axis([r.get("ci_low") or r["index"] for r in data], target)
+    lo, hi, step = share_axis(bounds(data), target)
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = lo, hi
     chart.y_axis.majorUnit = step
     chart.x_axis.txPr = _rotated(-45)

@@ -91,6 +91,14 @@ def test_pdf_interval_chart_of_40_agencies_is_labelled_without_overlap(app):
         _not_blank(body, k)
 
 
+def test_pdf_interval_chart_without_an_agency_says_so(app):
+    pdf = _pdf()
+    with app.app_context():
+        pdf_charts.interval_chart(pdf, [], 0.90)
+    (page,) = PdfReader(io.BytesIO(bytes(pdf.output()))).pages
+    assert "Không có cơ quan nào có kết quả để vẽ biểu đồ." in _words(page)
+
+
 def test_pdf_funnel_names_the_agencies_outside_without_overlap(app):
     funnel = _crowded_funnel()
     pdf = _pdf()

@@ -30,6 +30,8 @@ def test_the_axis_runs_from_a_little_below_the_lowest_value_and_the_target_to_10
     assert 0.9 in [round(t, 6) for t in ticks] and len(ticks) <= 11
     # never the old fixed 10–100 % axis when the data are close to the target
     assert L.share_axis([0.85], 0.9)[0] > 0.8
+    # a lower bound of 0 is a lower bound (not "missing")
+    assert L.share_axis(L.bounds([{"ci_low": 0.0, "index": 0.3}]), 0.9)[0] == 0.0
 
 
 def test_ticks_are_written_as_people_write_percentages():
