@@ -12,7 +12,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from ..surveys.posters import FONT_DIR
-from . import kpi_labels, pdf_charts
+from . import kpi_labels
+from .charts import pdf as pdf_charts
+from .charts import pdf_funnel
 from .labels import FUNNEL_NOTE, KIND_VI, METHOD_NOTE, VERDICT_VI, pct, vn_date
 from .presentation import headline_of
 
@@ -243,10 +245,10 @@ def _kpi_tables(pdf: FPDF, kpis: dict | None, number: int) -> None:
 
 def _interval_chart(pdf: FPDF, rows: list[dict], target: float, headline: str = "q0") -> None:
     """The agencies' ``headline`` indicator with its interval against the target, best
-    first (:func:`.pdf_charts.interval_chart`)."""
+    first (:func:`.charts.pdf.interval_chart`)."""
     pdf_charts.interval_chart(pdf, rows, target, headline)
 
 
 def _funnel_chart(pdf: FPDF, funnel: dict, target: float) -> None:
-    """The funnel plot of the report's funnel (:func:`.pdf_charts.funnel_chart`)."""
-    pdf_charts.funnel_chart(pdf, funnel, target)
+    """The funnel plot of the report's funnel (:func:`.charts.pdf_funnel.funnel_chart`)."""
+    pdf_funnel.funnel_chart(pdf, funnel, target)

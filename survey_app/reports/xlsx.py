@@ -11,7 +11,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..core.spreadsheet import xlsx_row
-from . import kpi_labels, xlsx_charts
+from . import kpi_labels
+from .charts import xlsx as xlsx_charts
+from .charts import xlsx_funnel
 from .labels import QUALITY_VI, VERDICT_VI
 from .presentation import headline_of
 
@@ -255,10 +257,10 @@ def _header(ws, header: list[str]) -> None:
 
 
 def _interval_sheet(ws, rows: list[dict], target: float, headline: str = "q0") -> None:
-    """The interval chart beside its table (:func:`.xlsx_charts.interval_sheet`)."""
+    """The interval chart beside its table (:func:`.charts.xlsx.interval_sheet`)."""
     xlsx_charts.interval_sheet(ws, rows, target, headline, _header)
 
 
 def _funnel_sheet(ws, funnel: dict, target: float) -> None:
-    """The funnel plot beside its table (:func:`.xlsx_charts.funnel_sheet`)."""
-    xlsx_charts.funnel_sheet(ws, funnel, target, _header)
+    """The funnel plot beside its table (:func:`.charts.xlsx_funnel.funnel_sheet`)."""
+    xlsx_funnel.funnel_sheet(ws, funnel, target, _header)

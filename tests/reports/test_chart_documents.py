@@ -15,8 +15,12 @@ from pypdf import PdfReader
 
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
-from survey_app.reports import chart_layout, documents, pdf_charts, services
-from survey_app.reports.chart_layout import funnel_position, share_axis, short_name, text_width
+from survey_app.reports import documents, services
+from survey_app.reports.charts import layout as chart_layout
+from survey_app.reports.charts import pdf as pdf_charts
+from survey_app.reports.charts import pdf_funnel
+from survey_app.reports.charts.layout import funnel_position, share_axis, short_name, text_width
+from survey_app.reports.charts.placement import Box
 from survey_app.reports.periods import Period
 from survey_app.surveys.posters import FONT_DIR
 from tests.reports.test_charts import _agencies, _crowded_funnel
@@ -40,7 +44,7 @@ def _pdf() -> FPDF:
     return pdf
 
 
-def _runs(page) -> list[tuple[str, chart_layout.Box, float]]:
+def _runs(page) -> list[tuple[str, Box, float]]:
     """The text runs of a page with their boxes (points, y downwards) and sizes."""
     runs = []
 
@@ -49,7 +53,7 @@ def _runs(page) -> list[tuple[str, chart_layout.Box, float]]:
             bold = "Bold" in str((font or {}).get("/BaseFont", ""))
             w = text_width(text, size, bold)
             x, y = tm[4], float(page.mediabox.height) - tm[5]
-            runs.append((text, chart_layout.Box(x, y - 0.93 * size, x + w, y + 0.24 * size), size))
+            runs.append((text, Box(x, y - 0.93 * size, x + w, y + 0.24 * size), size))
 
     page.extract_text(visitor_text=visit)
     return runs
@@ -103,7 +107,7 @@ def test_pdf_funnel_names_the_agencies_outside_without_overlap(app):
     funnel = _crowded_funnel()
     pdf = _pdf()
     with app.app_context():
-        pdf_charts.funnel_chart(pdf, funnel, 0.90)
+        pdf_funnel.funnel_chart(pdf, funnel, 0.90)
     body = bytes(pdf.output())
     (page,) = PdfReader(io.BytesIO(body)).pages
     text = _words(page)

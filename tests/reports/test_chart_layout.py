@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from survey_app.reports import chart_layout as L
+from survey_app.reports.charts import layout as L
+from survey_app.reports.charts import placement as P
 
 
 @pytest.mark.parametrize(
@@ -94,9 +95,9 @@ def test_forty_crowded_labels_never_overlap_each_other_or_a_marker():
     points = [
         (300 + rng.gauss(0, 30), 200 + rng.gauss(0, 25), f"Cơ quan số {k}") for k in range(40)
     ]
-    markers = [L.Box(x - 6, y - 6, x + 6, y + 6) for x, y, _t in points]
-    area = L.Box(0, 0, 800, 420)
-    placed, left_out = L.place_labels(points, lambda t: L.text_width(t, 13), 16, area, markers, 6)
+    markers = [P.Box(x - 6, y - 6, x + 6, y + 6) for x, y, _t in points]
+    area = P.Box(0, 0, 800, 420)
+    placed, left_out = P.place_labels(points, lambda t: L.text_width(t, 13), 16, area, markers, 6)
     assert len(placed) + len(left_out) == 40 and len(placed) >= 30
     for a, b in itertools.combinations(placed, 2):
         assert not a.box.overlaps(b.box), (a.text, b.text)

@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 from survey_app.agencies.models import Agency
 from survey_app.extensions import db
-from survey_app.reports import chart_layout, services
+from survey_app.reports import services
+from survey_app.reports.charts import layout as chart_layout
 from survey_app.reports.periods import Period
 from tests.reports.test_views import as_user, demo  # noqa: F401  (the demo fixture)
 

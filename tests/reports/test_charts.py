@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from survey_app.reports import chart_layout, charts, svg
-from survey_app.reports.chart_layout import SHAPES, funnel_position, short_name, text_width
+from survey_app.reports import charts
+from survey_app.reports.charts import layout as chart_layout
+from survey_app.reports.charts import svg
+from survey_app.reports.charts.layout import SHAPES, funnel_position, short_name, text_width
+from survey_app.reports.charts.placement import Box
 
 NS = "{http://www.w3.org/2000/svg}"
 STATUS_VI = {
@@ -87,10 +90,10 @@ def _texts(root) -> list[tuple[str, float, float, float, str, bool]]:
     ]
 
 
-def _box(text, x, y, size, anchor, bold) -> chart_layout.Box:
+def _box(text, x, y, size, anchor, bold) -> Box:
     w = text_width(text, size, bold)
     left = x - (w if anchor == "end" else w / 2 if anchor == "middle" else 0)
-    return chart_layout.Box(left, y - 0.93 * size, left + w, y + 0.24 * size)
+    return Box(left, y - 0.93 * size, left + w, y + 0.24 * size)
 
 
 def _assert_no_overlap(root) -> list:
@@ -286,9 +289,7 @@ def test_funnel_names_every_agency_outside_the_limits_without_overlap(vi):
     # no name covers a point
     points = [_corners(m) for m in root.iter(f"{NS}polygon") if m.get("data-status")]
     point_boxes = [
-        chart_layout.Box(
-            min(x for x, _ in c), min(y for _, y in c), max(x for x, _ in c), max(y for _, y in c)
-        )
+        Box(min(x for x, _ in c), min(y for _, y in c), max(x for x, _ in c), max(y for _, y in c))
         for c in points
     ]
     labels = [b for t, b in boxes if t in {short_name(p["name"]) for p in outside}]

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
-from survey_app.reports import chart_layout, documents, services
+from survey_app.reports import documents, services
+from survey_app.reports.charts import layout as chart_layout
 from survey_app.reports.periods import Period
 
 

@@ -8,14 +8,15 @@ from datetime import date
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from ..core.i18n import current_language, number
-from .chart_layout import (
+from ...core.i18n import current_language, number
+from ..periods import Period
+from ..wording import period_name, share, share_range
+from .layout import (
     COLOURS,
     GRID_COLOUR,
     MUTED_COLOUR,
     STATUS_ORDER,
     TARGET_COLOUR,
-    Box,
     bounds,
     low_reliability,
     share_axis,
@@ -23,8 +24,8 @@ from .chart_layout import (
     text_width,
     ticks,
 )
-from .chart_layout import share_text as _tick
-from .periods import Period
+from .layout import share_text as _tick
+from .placement import Box
 from .svg import (
     LARGE,
     NORMAL,
@@ -40,7 +41,6 @@ from .svg import (
     target_label,
     text,
 )
-from .wording import period_name, share, share_range
 
 # -- one agency over time ----------------------------------------------------------------------
 

@@ -1,28 +1,16 @@
-"""The report pages' charts as inline SVG: no JavaScript, no third-party assets.
-
-Three charts, each readable without training: a headline saying what it shows,
-a legend, the 90 % target as a bold labelled line, the status of each estimate
-by shape and words as well as colour (:mod:`.chart_layout`), values written in
-the page's language, and a text alternative (``<title>`` and ``<desc>``, read
-by screen readers) stating the result in sentences. The data of each chart is
-in a table beside it on the page.
-
-- :func:`interval_chart`: one row per agency, sorted by result: the result and
-  its interval against the target, the value and the verdict in words.
-- :func:`funnel_chart`: result against the effective number of responses,
-  with the 95 % and 99.8 % control limits; the agencies outside them named.
-- :func:`trend_chart`: one agency's result over the last periods, named as
-  people say them.
-"""
+"""The agencies chart of the report page: one row per agency, best result first, its
+result (the verdict's mark) and interval against the bold target line, then the
+value and the verdict in words; a headline sentence, a legend, the text
+alternative naming the agencies below the target."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..core.i18n import current_language
-from .chart_funnel import funnel_chart, funnel_table
-from .chart_layout import (
+from ...core.i18n import current_language
+from ..wording import share, share_range
+from .layout import (
     COLOURS,
     GRID_COLOUR,
     MUTED_COLOUR,
@@ -36,8 +24,7 @@ from .chart_layout import (
     ticks,
     wrap,
 )
-from .chart_layout import share_text as _tick
-from .chart_trend import trend_chart
+from .layout import share_text as _tick
 from .svg import (
     LARGE,
     NORMAL,
@@ -56,7 +43,6 @@ from .svg import (
     text,
     thin,
 )
-from .wording import share, share_range
 
 # -- agencies and their intervals -------------------------------------------------------
 
@@ -211,13 +197,3 @@ def interval_chart(
         )
         height += 24
     return svg(WIDTH, height + 6, ident, title or headline, f"{headline}. {desc}", body)
-
-
-__all__ = [
-    "funnel_chart",
-    "funnel_table",
-    "interval_chart",
-    "interval_order",
-    "interval_summary",
-    "trend_chart",
-]

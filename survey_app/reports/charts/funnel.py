@@ -14,23 +14,23 @@ import math
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..core.i18n import current_language, number
-from .chart_layout import (
+from ...core.i18n import current_language, number
+from ..wording import share
+from .layout import (
     GRID_COLOUR,
     MUTED_COLOUR,
     POSITION_STATUS,
     TARGET_COLOUR,
-    Box,
     funnel_position,
     log_ticks,
-    place_labels,
     share_axis,
     short_name,
     text_width,
     ticks,
 )
-from .chart_layout import count_text as _count
-from .chart_layout import share_text as _tick
+from .layout import count_text as _count
+from .layout import share_text as _tick
+from .placement import Box, place_labels
 from .svg import (
     LARGE,
     NORMAL,
@@ -47,7 +47,6 @@ from .svg import (
     text,
     thin,
 )
-from .wording import share
 
 # -- funnel plot --------------------------------------------------------------------------
 

@@ -15,9 +15,9 @@ from xml.sax.saxutils import escape, quoteattr
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .chart_layout import COLOURS, SHAPES, TARGET_COLOUR, TEXT_COLOUR, text_width
-from .chart_layout import thin as thin_labels
-from .wording import share
+from ..wording import share
+from .layout import COLOURS, SHAPES, TARGET_COLOUR, TEXT_COLOUR, text_width
+from .layout import thin as thin_labels
 
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 #: Font sizes in the charts' units. The charts are 880 units wide and never drawn
@@ -58,7 +58,7 @@ def join_names(items: list[str]) -> str:
 def thin(
     labels: list[tuple[float, str]], size: float, gap: float = 10, keep: int | None = None
 ) -> list[tuple]:
-    """Tick labels at font ``size`` that do not overlap (:func:`.chart_layout.thin`)."""
+    """Tick labels at font ``size`` that do not overlap (:func:`.layout.thin`)."""
     return thin_labels(labels, lambda t: text_width(t, size), gap, keep)
 
 
