@@ -137,14 +137,19 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         choices=_choices(period),
         chart_rows=chart_rows,
         funnel=funnel,
-        interval_svg=charts.interval_chart(
-            chart_rows,
-            target,
-            axis_title=_(
-                "%(indicator)s, with its %(level)s interval",
-                indicator=HEADLINE_LABELS[headline],
-                level=share(0.95, 0),
-            ),
+        interval_svg="".join(
+            charts.interval_chart(
+                chart_rows,
+                target,
+                ident="chart-agencies-narrow" if narrow else "chart-agencies",
+                axis_title=_(
+                    "%(indicator)s, with its %(level)s interval",
+                    indicator=HEADLINE_LABELS[headline],
+                    level=share(0.95, 0),
+                ),
+                narrow=narrow,
+            )
+            for narrow in (False, True)
         )
         if ordered
         else "",

@@ -38,9 +38,11 @@ def test_report_page_charts_plot_the_headline_with_their_tables(app, demo):  # n
     below = [r["name"] for r in rows if r["q0"]["verdict"] == "below_target"]
     assert below
     svgs = _svgs(html)
-    assert set(svgs) == {"chart-agencies", "chart-funnel"}
+    assert set(svgs) == {"chart-agencies", "chart-agencies-narrow", "chart-funnel"}
     agencies = svgs["chart-agencies"]
-    assert agencies.get("role") == "img" and agencies.get("class") == "chart"
+    assert agencies.get("role") == "img" and agencies.get("class") == "chart wide"
+    assert svgs["chart-agencies-narrow"].get("class") == "chart narrow"
+    assert svgs["chart-agencies-narrow"].find(f"{NS}desc").text == agencies.find(f"{NS}desc").text
     desc = agencies.find(f"{NS}desc").text
     assert f"{len(below)} cơ quan dưới mục tiêu: " in desc and all(n in desc for n in below)
     # one mark per agency, placed by the headline (Q0), its verdict as the shape

@@ -98,20 +98,26 @@ def _box(text, x, y, size, anchor, bold) -> Box:
 
 def _assert_no_overlap(root) -> list:
     boxes = [(t[0], _box(*t)) for t in _texts(root) if t[0].strip()]
+    width = float(root.get("viewBox").split()[2])
+    for text, box in boxes:
+        assert 0 <= box.x0 and box.x1 <= width, f"{text!r} runs off the chart"
     for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
         assert not box_a.overlaps(box_b), f"{a!r} overlaps {b!r}"
     return boxes
 
 
 def _assert_readable(root) -> None:
-    """At the narrowest the page draws a chart (760 px), every text is 11 px or more."""
+    """At the narrowest the page draws a chart (760 px, the phone layout 320 px), every
+    text is 11 px or more."""
     width = float(root.get("viewBox").split()[2])
-    scale = svg.MIN_RENDERED_WIDTH / width
+    narrow = "narrow" in root.get("class").split()
+    least = svg.NARROW_MIN_RENDERED_WIDTH if narrow else svg.MIN_RENDERED_WIDTH
     sizes = [float(t.get("font-size")) for t in root.iter(f"{NS}text")]
-    assert sizes and min(sizes) * scale >= 11
+    assert sizes and min(sizes) * least / width >= 11
     css = Path(__file__).parents[2].joinpath("survey_app/static/staff.css").read_text()
-    rule = re.search(r"figure\.chart svg\.chart\{([^}]*)\}", css).group(1)
-    assert f"min-width:{svg.MIN_RENDERED_WIDTH / 16}rem" in rule and "width:100%" in rule
+    selector = r"figure\.chart svg\.chart\.narrow" if narrow else r"figure\.chart svg\.chart"
+    rule = re.search(selector + r"\{([^}]*)\}", css).group(1)
+    assert f"min-width:{least / 16:g}rem" in rule
 
 
 def _corners(polygon) -> list[tuple[float, float]]:
@@ -147,9 +153,13 @@ def _x_axis(root):
     return (lambda x: v0 + (x - x0) / (x1 - x0) * (v1 - v0)), v0, v1
 
 
-def test_interval_chart_axis_holds_every_interval_and_the_target(vi):
+LAYOUTS = pytest.mark.parametrize("narrow", [None, True], ids=["wide", "phone"])
+
+
+@LAYOUTS
+def test_interval_chart_axis_holds_every_interval_and_the_target(vi, narrow):
     rows = _agencies()
-    root = ET.fromstring(charts.interval_chart(rows, 0.90))
+    root = ET.fromstring(charts.interval_chart(rows, 0.90, narrow=narrow))
     value_of, low, high = _x_axis(root)
     assert high == 1.0 and low <= min(r["ci_low"] for r in rows) < low + 0.1
     assert low <= 0.9
@@ -177,9 +187,10 @@ def test_interval_chart_axis_holds_every_interval_and_the_target(vi):
     )
 
 
-def test_interval_chart_labels_are_readable_and_never_overlap(vi):
+@LAYOUTS
+def test_interval_chart_labels_are_readable_and_never_overlap(vi, narrow):
     rows = _agencies()
-    root = ET.fromstring(charts.interval_chart(rows, 0.90))
+    root = ET.fromstring(charts.interval_chart(rows, 0.90, narrow=narrow))
     _assert_readable(root)
     boxes = _assert_no_overlap(root)
     # every agency is named (long names on two lines or cut, the full name in a tooltip)
@@ -190,9 +201,10 @@ def test_interval_chart_labels_are_readable_and_never_overlap(vi):
         assert first_word_run in named and any(r["name"] in (tip or "") for tip in tooltips)
 
 
-def test_interval_chart_status_by_shape_words_and_a_legend(vi):
+@LAYOUTS
+def test_interval_chart_status_by_shape_words_and_a_legend(vi, narrow):
     rows = _agencies()
-    root = ET.fromstring(charts.interval_chart(rows, 0.90))
+    root = ET.fromstring(charts.interval_chart(rows, 0.90, narrow=narrow))
     legend = root.find(f"{NS}g[@class='legend']")
     legend_texts = [_content(t) for t in legend.iter(f"{NS}text")]
     for status in SHAPES.keys() - {"inside"}:

@@ -25,6 +25,10 @@ FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 SMALL, NORMAL, LARGE = 13, 14, 16
 WIDTH = 880
 MIN_RENDERED_WIDTH = 760
+#: The agencies chart's phone layout (``narrow``): 400 units, drawn at least 320 px
+#: wide, its text at least 14 units, so 11.2 px.
+NARROW_WIDTH = 400
+NARROW_MIN_RENDERED_WIDTH = 320
 
 
 STATUS_LABELS = {
@@ -62,11 +66,21 @@ def thin(
     return thin_labels(labels, lambda t: text_width(t, size), gap, keep)
 
 
-def svg(width: float, height: float, ident: str, title: str, desc: str, body: list[str]) -> str:
+def svg(
+    width: float,
+    height: float,
+    ident: str,
+    title: str,
+    desc: str,
+    body: list[str],
+    variant: str | None = None,
+) -> str:
     """The chart: ``role="img"`` named by its ``<title>`` and described by its ``<desc>``
-    (the text alternative: what the chart shows, in sentences)."""
+    (the text alternative: what the chart shows, in sentences); ``variant`` (``wide``
+    or ``narrow``) when the chart comes in two layouts, the stylesheet showing one."""
+    classes = f"chart {variant}" if variant else "chart"
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{ident}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{classes}" id="{ident}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'role="img" aria-labelledby="{ident}-title" aria-describedby="{ident}-desc" '
         f'font-family="{FONT}" font-size="{NORMAL}" fill="{TEXT_COLOUR}">'
