@@ -22,7 +22,8 @@ A report is a dict (so a published one can be frozen in a
 - ``agencies_without_responses``: the agencies that handled dossiers in the
   period or have a counter, but got no response (never dropped);
 - ``weighting``: whether dossier volumes were used, and how (:mod:`.weighting`);
-- ``funnel``: the control limits for the funnel plot;
+- ``funnel``: the funnel plot of the headline indicator against ``n_use``: the
+  points (with the agencies' names) and the control limits;
 - ``estimates``: the (index, variance, df) of the composite per agency and for
   the province, which the next period's report compares with (:mod:`.estimates`);
 - ``change_basis``: what the change since the previous period is measured
@@ -278,27 +279,38 @@ def _compute_report(
     rows.sort(key=lambda row: row["path"])
     out["agencies"] = rows
     out["agency_names"] = {str(a): meta[a].name for a in meta}
-    out["funnel"] = funnel(rows)
+    out["funnel"] = funnel(rows, TARGET, out["headline_indicator"])
     return out
 
 
 def funnel(
-    rows: list[dict], p0: float = TARGET, indicator: str = "composite", size: str = "n_eff"
+    rows: list[dict], p0: float = TARGET, indicator: str | None = None, size: str = "n_use"
 ) -> dict | None:
     """Points and control limits (95%, 99.8%) for the funnel plot of ``rows``.
 
-    :param indicator: ``"composite"`` (the rows' own blocks) or ``"q0"``.
-    :param size: the x axis, ``"n_eff"`` or ``"n_use"`` (the effective size
-        capped at the respondents, ANALYSIS.md); the result names it in
-        ``size`` and holds the grid under that key (``n_eff`` when absent).
+    :param indicator: ``"composite"`` (the rows' own blocks) or ``"q0"``; by
+        default the headline (``REPORT_HEADLINE``).
+    :param size: the x axis, ``"n_use"`` (the effective size capped at the
+        respondents, ANALYSIS.md; the default) or ``"n_eff"``; the result names it
+        in ``size`` and holds the grid under that key (``n_eff`` when absent).
+    :return: ``indicator``, ``size``, the points (``agency_id``, ``code``,
+        ``name``, the size, ``index``), the grid and the limits; None without a
+        point.
     """
+    indicator = indicator or headline_setting()
     points = []
     for r in rows:
         b = (r.get("q0") or {}) if indicator == "q0" else r
         x = b.get(size)
         if x and b.get("index") is not None and np.isfinite(x) and x > 0:
             points.append(
-                {"agency_id": r["agency_id"], "code": r["code"], size: x, "index": b["index"]}
+                {
+                    "agency_id": r["agency_id"],
+                    "code": r["code"],
+                    "name": r["name"],
+                    size: x,
+                    "index": b["index"],
+                }
             )
     if not points:
         return None

@@ -84,9 +84,10 @@ def method_note(report: dict) -> list[str]:
 
 
 FUNNEL_NOTE = (
-    "Chỉ số của từng cơ quan theo cỡ mẫu hiệu dụng (thang logarit). Đường liền: mục tiêu 90%; "
-    "đường gạch: giới hạn kiểm soát 95%; đường chấm: 99,8%. Cơ quan nằm ngoài phễu khác mục "
-    "tiêu nhiều hơn mức có thể do ngẫu nhiên; điểm đỏ là cơ quan có chỉ số dưới mục tiêu."
+    "Kết quả của từng cơ quan theo số phiếu hiệu dụng (thang logarit). Đường đậm: mục tiêu "
+    "90\u00a0%; đường gạch: giới hạn kiểm soát 95\u00a0% (vùng tô nằm giữa); đường chấm: "
+    "99,8\u00a0%. Cơ quan nằm ngoài phễu khác mục tiêu nhiều hơn mức có thể do ngẫu nhiên và "
+    "được ghi tên: tam giác chỉ xuống là dưới giới hạn, tam giác chỉ lên là trên giới hạn."
 )
 
 

@@ -23,7 +23,6 @@ sentence under the recipients, before the summary.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from flask_babel import force_locale
@@ -32,8 +31,9 @@ from fpdf import FPDF
 from ..core.time import now_utc
 from . import official, pdf_tables, presentation
 from .assembly import funnel
-from .charts import TARGET_COLOUR, VERDICT_COLOURS, axis_range
-from .labels import FUNNEL_NOTE, HEADLINE_VI, method_note, pct, rgb, vn_datetime
+from .charts import pdf as pdf_charts
+from .charts import pdf_funnel
+from .labels import FUNNEL_NOTE, HEADLINE_VI, method_note, vn_datetime
 from .summary import summary_sentences
 from .wording import period_title
 
@@ -109,13 +109,13 @@ def _charts(pdf: FPDF, report: dict, rows: list[dict], part: str) -> None:
     functions below draw them)."""
     target = report["target"]
     headline = presentation.headline_of(report)
-    blocks = [{"name": r["name"]} | presentation.block_of(r, headline) for r in rows]
-    if pdf.get_y() + 5.2 * len(rows) + 50 > pdf.h - official.MARGINS["bottom"]:
+    height = pdf_charts.interval_height(pdf, rows, headline)
+    if pdf.get_y() + min(height, 120) + 20 > pdf.h - official.MARGINS["bottom"]:
         pdf.add_page()
     official.section(pdf, f"{part}. BIỂU ĐỒ")
     official.subsection(pdf, f"1. {HEADLINE_VI[headline]} và khoảng tin cậy 95\u00a0% theo cơ quan")
-    _interval_chart(pdf, sorted(blocks, key=lambda r: -(r["ci_low"] or 0)), target)
-    shape = funnel(rows, target, headline, "n_eff") if report.get("funnel") else None
+    _interval_chart(pdf, rows, target, headline)  # best first, continued on the next page
+    shape = funnel(rows, target, headline, "n_use") if report.get("funnel") else None
     if shape:
         pdf.add_page()
         official.subsection(pdf, "2. Biểu đồ phễu")
@@ -124,113 +124,12 @@ def _charts(pdf: FPDF, report: dict, rows: list[dict], part: str) -> None:
     official.plain(pdf)
 
 
-def _interval_chart(pdf: FPDF, rows: list[dict], target: float) -> None:
-    """Dots and interval bars per agency, the target as a dashed line (vector drawing)."""
-    label_w, plot_w, row_h = 62, 105, 5.2
-    lo, hi = axis_range(rows, target)
-    x0 = pdf.l_margin + label_w
-
-    def x(v: float) -> float:
-        return x0 + (v - lo) / (hi - lo) * plot_w
-
-    top = pdf.get_y() + 6
-    height = row_h * len(rows)
-    if top + height + 10 > pdf.h - 16:
-        pdf.add_page()
-        top = pdf.get_y() + 6
-    pdf.set_font("DejaVu", "", 7)
-    steps = round((hi - lo) / 0.05)
-    pdf.set_draw_color(225, 225, 225)
-    pdf.set_line_width(0.2)
-    for k in range(steps + 1):
-        v = lo + k * 0.05
-        pdf.line(x(v), top - 2, x(v), top + height)
-        pdf.text(x(v) - 3, top + height + 4, pct(v).replace(",0", ""))
-    for i, r in enumerate(rows):
-        y = top + i * row_h + row_h / 2
-        name = r["name"]
-        while pdf.get_string_width(name) > label_w - 3:
-            name = name[:-2] + "…"
-        pdf.set_text_color(0, 0, 0)
-        pdf.text(pdf.l_margin, y + 1.2, name)
-        colour = rgb(VERDICT_COLOURS.get(r["verdict"], "#777777"))
-        pdf.set_draw_color(*colour)
-        pdf.set_fill_color(*colour)
-        if r["ci_low"] is not None and r["ci_high"] is not None:
-            pdf.set_line_width(0.8)
-            pdf.line(x(r["ci_low"]), y, x(r["ci_high"]), y)
-        if r["index"] is not None:
-            pdf.circle(x=x(r["index"]), y=y, radius=1.1, style="F")
-    pdf.set_draw_color(11, 92, 173)
-    pdf.set_line_width(0.5)
-    with pdf.local_context():
-        pdf.set_dash_pattern(dash=1.5, gap=1)
-        pdf.line(x(target), top - 4, x(target), top + height)
-    pdf.set_text_color(11, 92, 173)
-    pdf.text(x(target) - 3, top - 5, pct(target).replace(",0", ""))
-    pdf.set_text_color(0, 0, 0)
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_line_width(0.2)
-    pdf.set_y(top + height + 8)
+def _interval_chart(pdf: FPDF, rows: list[dict], target: float, headline: str = "q0") -> None:
+    """The agencies' ``headline`` indicator with its interval against the target, best
+    first (:func:`.charts.pdf.interval_chart`)."""
+    pdf_charts.interval_chart(pdf, rows, target, headline)
 
 
 def _funnel_chart(pdf: FPDF, funnel: dict, target: float) -> None:
-    """Index against effective sample size (log scale) with the target and the 95% / 99.8%
-    control limits, as in :func:`~survey_app.reports.charts.funnel_chart` (vector drawing)."""
-    left, width, height = pdf.l_margin + 12, pdf.w - pdf.l_margin - pdf.r_margin - 14, 110
-    top = pdf.get_y() + 4
-    if top + height + 14 > pdf.h - 16:
-        pdf.add_page()
-        top = pdf.get_y() + 4
-    grid, points = funnel["n_eff"], funnel["points"]
-    y_values = [p["index"] for p in points]
-    for level in funnel["limits"].values():
-        y_values += level["lower"]
-    y_lo = max(0.0, math.floor(min([*y_values, target - 0.1]) * 20) / 20)
-    x_lo, x_hi = math.log10(min(grid)), math.log10(max(grid))
-
-    def x(n: float) -> float:
-        n = min(max(n, 10**x_lo), 10**x_hi)
-        return left + (math.log10(n) - x_lo) / (x_hi - x_lo or 1) * width
-
-    def y(v: float) -> float:
-        return top + (1.0 - min(max(v, y_lo), 1.0)) / (1.0 - y_lo) * height
-
-    pdf.set_font("DejaVu", "", 7)
-    pdf.set_text_color(80, 80, 80)
-    pdf.set_draw_color(225, 225, 225)
-    pdf.set_line_width(0.2)
-    steps = round((1.0 - y_lo) / 0.05)
-    for k in range(steps + 1):
-        v = y_lo + k * 0.05
-        pdf.line(left, y(v), left + width, y(v))
-        pdf.text(left - 10, y(v) + 1, pct(v).replace(",0", ""))
-    for decade in range(math.floor(x_lo), math.ceil(x_hi) + 1):
-        for m in (1, 2, 5):
-            n = m * 10**decade
-            if 10**x_lo <= n <= 10**x_hi:
-                pdf.line(x(n), top, x(n), top + height)
-                pdf.text(x(n) - 2, top + height + 4, f"{n:g}")
-    pdf.text(left + width / 2 - 8, top + height + 9, "cỡ mẫu hiệu dụng")
-    pdf.set_draw_color(100, 100, 100)
-    pdf.set_line_width(0.35)
-    for level, dash in (("0.95", (1.5, 1.0)), ("0.998", (0.4, 1.0))):
-        lim = funnel["limits"].get(level)
-        if not lim:
-            continue
-        with pdf.local_context():
-            pdf.set_dash_pattern(dash=dash[0], gap=dash[1])
-            for side in ("lower", "upper"):
-                coords = [(x(n), y(v)) for n, v in zip(grid, lim[side], strict=True)]
-                pdf.polyline(coords)
-    pdf.set_draw_color(*rgb(TARGET_COLOUR))
-    pdf.set_line_width(0.5)
-    pdf.line(left, y(target), left + width, y(target))
-    for p in points:
-        colour = VERDICT_COLOURS["below_target"] if p["index"] < target else "#333333"
-        pdf.set_fill_color(*rgb(colour))
-        pdf.circle(x=x(p["n_eff"]), y=y(p["index"]), radius=0.9, style="F")
-    pdf.set_text_color(0, 0, 0)
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_line_width(0.2)
-    pdf.set_y(top + height + 12)
+    """The funnel plot of the report's funnel (:func:`.charts.pdf_funnel.funnel_chart`)."""
+    pdf_funnel.funnel_chart(pdf, funnel, target)

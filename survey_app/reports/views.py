@@ -32,6 +32,7 @@ from .periods import KINDS, Period, PeriodError
 from .presentation import HEADLINE_LABELS
 from .scope import scoped_report
 from .summary import summary_sentences
+from .wording import share
 
 bp = Blueprint("reports", __name__, url_prefix="/staff/reports")
 
@@ -69,7 +70,7 @@ def _helpers():
 
 @bp.context_processor
 def _report_helpers():
-    return presentation.template_helpers()
+    return presentation.template_helpers() | {"funnel_rows": charts.funnel_table}
 
 
 def _latest_response_at():
@@ -123,11 +124,14 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
     quiet = services.visible_rows(report, current_user, "agencies_without_responses")
     ordered = presentation.sorted_rows(rows, sort, headline)
     target = report["target"]
-    chart_rows = [{"name": r["name"]} | presentation.block_of(r, headline) for r in ordered]
+    chart_rows = charts.interval_order(
+        [{"name": r["name"]} | presentation.block_of(r, headline) for r in ordered]
+    )
     figures = kpi_figures.for_user(
         report, period, current_user, [r["agency_id"] for r in ordered], live=not snapshot
     )
     seen = dict(report, agencies=rows, agencies_without_responses=quiet, kpis=figures)
+    funnel = services.funnel(rows, target, headline, "n_use") if rows else None
     return render_template(
         "reports/index.html",
         report=report,
@@ -138,20 +142,30 @@ def _render_report(report: dict, period: Period, snapshot: ReportSnapshot | None
         sort=sort,
         snapshot=snapshot,
         choices=_choices(period),
-        interval_svg=charts.interval_chart(
-            chart_rows,
-            target,
-            _("Agencies: %(indicator)s and interval", indicator=HEADLINE_LABELS[headline]),
+        chart_rows=chart_rows,
+        funnel=funnel,
+        interval_svg="".join(
+            charts.interval_chart(
+                chart_rows,
+                target,
+                ident="chart-agencies-narrow" if narrow else "chart-agencies",
+                axis_title=_(
+                    "%(indicator)s, with its %(level)s interval",
+                    indicator=HEADLINE_LABELS[headline],
+                    level=share(0.95, 0),
+                ),
+                narrow=narrow,
+            )
+            for narrow in (False, True)
         )
         if ordered
         else "",
         funnel_svg=charts.funnel_chart(
-            services.funnel(rows, target, headline, "n_use"),
+            funnel,
             target,
-            _("Funnel plot"),
-            _("Effective number of responses, capped at the respondents (n_use)"),
+            axis_label=_("Effective number of responses, capped at the respondents (n_use)"),
         )
-        if rows
+        if funnel
         else "",
         snapshots=services.published_snapshots(period),
         below=[
@@ -263,7 +277,6 @@ def _render_agency(agency, period, report, points, comments, snapshot=None):
                 for p in trend
             ],
             report["target"],
-            _("Trend over 12 periods"),
         ),
         trend=trend,
         comments=comments,

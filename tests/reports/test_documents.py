@@ -28,6 +28,7 @@ from survey_app.auth.models import Role
 from survey_app.demo.data import load_demo
 from survey_app.extensions import db
 from survey_app.reports import documents, kpis, presentation, services
+from survey_app.reports.charts import layout as chart_layout
 from survey_app.reports.periods import Period
 from survey_app.reports.summary import summary_sentences
 from tests import factories
@@ -185,15 +186,21 @@ def test_pdf_has_the_interval_chart_and_the_funnel_plot_of_the_headline(year_rep
     k = _page_with(pdf, "hài lòng chung và khoảng tin cậy")
     assert int((_image(pdf, k, 1) < 200).sum()) > 2000  # the chart is drawn
     k = _page_with(pdf, "Biểu đồ phễu")
-    assert "giới hạn kiểm soát 95%" in PdfReader(io.BytesIO(pdf)).pages[k].extract_text()
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[k].extract_text().split())
+    assert "Giới hạn kiểm soát 95" in text and "Mục tiêu 90" in text
     image = np.asarray(pypdfium2.PdfDocument(pdf)[k].render(scale=2).to_pil().convert("RGB"))
     r, g, b = (image[..., i].astype(int) for i in range(3))
-    # agencies whose headline is below the target are red dots (#c62828), the others grey
-    red = (r > 150) & (g < 80) & (b < 80)
-    dark = (r < 90) & (g < 90) & (b < 90)
-    blue = (b > 140) & (r < 40)  # the target line (#0b5cad)
-    assert red.sum() > 50 and dark.sum() > 300 and blue.sum() > 500
-    assert any((row["q0"]["index"] or 1) < 0.9 for row in year_report["agencies"])
+    # the target line (#0B3C7A) and the grey points inside the funnel
+    blue = (b > 100) & (r < 40) & (g < 80)
+    grey = (abs(r - 138) < 12) & (abs(g - 138) < 12) & (abs(b - 138) < 12)
+    assert blue.sum() > 500 and grey.sum() > 100
+    # the funnel is the headline's (Q0) against n_use, and the agencies outside it are named
+    funnel = year_report["funnel"]
+    assert funnel["indicator"] == "q0" and funnel["size"] == "n_use"
+    below = [p for p in funnel["points"] if chart_layout.funnel_position(funnel, p)[0] == "below"]
+    assert below and all(
+        chart_layout.short_name(p["name"]) in text or p["name"] in text for p in below
+    )
     # without a funnel (e.g. a scope with no agency) the page is left out
     assert "Biểu đồ phễu" not in _pdf_text(documents.report_pdf(dict(year_report, funnel=None)))
 
@@ -208,6 +215,37 @@ def test_the_headline_setting_decides_the_one_verdict(year_report):
     with force_locale("vi"):
         value = presentation.share(province["index"]).replace("\u00a0", " ")
     assert f"Chỉ số hài lòng SIPAS (5 yếu tố) toàn tỉnh là {value}" in text
+
+
+def test_xlsx_has_both_charts_beside_their_data(year_report):
+    import zipfile
+
+    body = documents.report_xlsx(year_report)
+    wb = load_workbook(io.BytesIO(body))
+    intervals = list(wb["Biểu đồ khoảng tin cậy"].iter_rows(min_row=2, values_only=True))
+    rows = year_report["agencies"]
+    assert len(intervals) == len(rows)
+    # the headline (Q0), best first, agencies without a verdict last
+    q0 = {r["name"]: r["q0"] for r in rows}
+    first = q0[intervals[0][1]]
+    assert intervals[0][3] == pytest.approx(first["index"])
+    assert intervals[0][4] == pytest.approx(first["ci_low"])
+    with_verdict = [r[3] for r in intervals if r[6] != "Chưa đủ dữ liệu"]
+    assert with_verdict == sorted(with_verdict, reverse=True)
+    funnel = list(wb["Biểu đồ phễu"].iter_rows(min_row=2, values_only=True))
+    points = year_report["funnel"]["points"]
+    assert sorted((r[0], round(r[3], 9)) for r in funnel[: len(points)]) == sorted(
+        (p["name"], round(p["index"], 9)) for p in points
+    )
+    assert [r[6] for r in funnel[: len(year_report["funnel"]["n_use"])]] == pytest.approx(
+        year_report["funnel"]["n_use"]
+    )
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = [z.read(n).decode() for n in charts]
+    assert len(charts) == 2
+    assert "errBars" in xml[0] and "Biểu đồ khoảng tin cậy" in xml[0]
+    assert '<logBase val="10"' in xml[1] and "Biểu đồ phễu" in xml[1]
 
 
 def test_the_issuer_recipients_and_signer_are_settings(year_report, app, monkeypatch):

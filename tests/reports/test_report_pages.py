@@ -268,8 +268,11 @@ def test_the_funnel_plots_the_headline_against_n_use(app):
     (point,) = funnel["points"]
     assert funnel["size"] == "n_use" and point["n_use"] == row["q0"]["n_use"] <= row["q0"]["n"]
     assert point["index"] == row["q0"]["index"]
-    # the documents' funnel is unchanged until their layout is redone
-    assert services.funnel(report["agencies"])["points"][0]["n_eff"] == row["n_eff"]
+    # the report's own funnel and the one the documents draw (the defaults) are the same
+    assert report["funnel"]["indicator"] == "q0" and report["funnel"]["points"] == funnel["points"]
+    with app.app_context():
+        default = services.funnel(report["agencies"])
+    assert default["points"] == funnel["points"] and point["name"] == row["name"]
 
 
 # -- point 5: agency pages in words ----------------------------------------------------

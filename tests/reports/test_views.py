@@ -51,7 +51,8 @@ def test_province_overview_with_chart_and_sorting(app, demo):
     assert reply.status_code == 200
     assert "UBND huyện Thanh Hà" in html and "Dưới mục tiêu" in html
     assert 'id="weighting"' in html and "gia quyền" in html.lower()
-    assert html.count("<svg") == 2 and "stroke-dasharray" in html
+    # the agencies chart (its wide and phone layouts) and the funnel plot
+    assert html.count("<svg") == 3 and "stroke-dasharray" in html
     # the funnel's axis, translated: the effective size capped at the respondents
     assert ">Số phiếu hiệu dụng, không quá số người trả lời (n_use)</text>" in html
     assert ' style="' not in html  # the CSP forbids inline styles

@@ -50,8 +50,8 @@ def test_every_sheet_has_its_styled_frozen_header_and_widths(app_ctx):
     assert wb["Câu hỏi"].max_row == 1 + 4 * len(report["items"])
     assert wb["Câu hỏi"].column_dimensions["D"].width == 60  # the questions' texts
     assert wb["Tóm tắt"].column_dimensions["B"].width == 110
-    assert wb["Biểu đồ khoảng tin cậy"].column_dimensions["B"].width == 45
-    assert wb["Biểu đồ phễu"].column_dimensions["J"].width == 16
+    assert wb["Biểu đồ khoảng tin cậy"].column_dimensions["B"].width == 42
+    assert wb["Biểu đồ phễu"].column_dimensions["A"].width == 42
 
 
 def test_wrapped_lines_counts_like_a_typist():
