@@ -218,7 +218,6 @@ def test_the_headline_setting_decides_the_one_verdict(year_report):
 
 
 def test_xlsx_has_both_charts_beside_their_data(year_report):
-    import zipfile
 
     body = documents.report_xlsx(year_report)
     wb = load_workbook(io.BytesIO(body))
@@ -421,27 +420,6 @@ def test_xlsx_changes_in_points_and_reliability_in_words(year_report):
     assert cells[7].value == "chỉ 12 phiếu hiệu dụng"
     assert cells[8].value == pytest.approx(-6.34) and cells[8].number_format == "+0.0;-0.0;0.0"
     assert cells[9].value == "có"
-
-
-def test_xlsx_has_both_charts_of_the_headline_beside_their_data(year_report):
-    body = documents.report_xlsx(year_report)
-    wb = load_workbook(io.BytesIO(body))
-    intervals = list(wb["Biểu đồ khoảng tin cậy"].iter_rows(min_row=2, values_only=True))
-    rows = [r["q0"] | {"name": r["name"]} for r in year_report["agencies"]]
-    assert len(intervals) == len(rows)
-    assert [r[3] for r in intervals] == sorted((r["ci_low"] for r in rows), reverse=True)
-    first = next(r for r in rows if r["name"] == intervals[0][1])
-    assert intervals[0][2] == pytest.approx(first["index"])
-    assert intervals[0][5] == pytest.approx(first["index"] - first["ci_low"])
-    funnel = list(wb["Biểu đồ phễu"].iter_rows(min_row=2, values_only=True))
-    codes = [r[0] for r in funnel if r[0]]
-    assert sorted(codes) == sorted(r["code"] for r in year_report["agencies"])
-    with zipfile.ZipFile(io.BytesIO(body)) as z:
-        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
-        xml = [z.read(n).decode() for n in charts]
-    assert len(charts) == 2
-    assert "errBars" in xml[0] and "Biểu đồ khoảng tin cậy" in xml[0]
-    assert '<logBase val="10"' in xml[1] and "Biểu đồ phễu" in xml[1]
 
 
 def test_cli_writes_both_files(app, runner, tmp_path):
