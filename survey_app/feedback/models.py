@@ -352,6 +352,8 @@ class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "send_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: How it goes: ``email``, ``sms`` or ``zalo`` (the recipient is then a phone number).
+    channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     recipient: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)

@@ -35,11 +35,15 @@ def enqueue(
     body: str,
     dedupe_key: str | None = None,
     attachment: tuple[str, str, bytes] | None = None,
+    *,
+    channel: str = "email",
 ) -> bool:
     """Queue a message; with ``dedupe_key`` a second call for the same key does nothing.
 
     :param attachment: ``(file name, MIME type, content)`` of a file to send with it
         (kept in the row, so any server sends it; emptied once delivered).
+    :param channel: ``email``, ``sms`` or ``zalo``; for the last two ``recipient`` is a
+        phone number and ``subject`` is not sent.
     :return: True if queued, False if a message with this key already exists.
     """
     if dedupe_key is not None and is_queued(dedupe_key):
@@ -49,6 +53,7 @@ def enqueue(
         with db.session.begin_nested():
             db.session.add(
                 OutboxMessage(
+                    channel=channel,
                     recipient=recipient,
                     subject=subject[:255],
                     body=body,
