@@ -38,6 +38,7 @@ class Channel(enum.StrEnum):
     receipt = "receipt"  #: scanned the per-transaction link printed on the receipt
     kiosk = "kiosk"  #: the tablet at the counter
     web = "web"  #: typed or followed the link elsewhere
+    invite = "invite"  #: an SMS/Zalo invitation sent when the dossier's result was returned
 
 
 class QuestionnaireVersion(db.Model):
@@ -81,6 +82,9 @@ class Response(db.Model):
     procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"), index=True)
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
     channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
+    #: How the dossier's result went back to the citizen, when known (invitations):
+    #: ``counter``, ``online`` or ``post``; the analysis may post-stratify by it.
+    return_channel: Mapped[str | None] = mapped_column(String(10))
     #: Language the survey was answered in (``vi`` or ``en``).
     language: Mapped[str] = mapped_column(String(8))
     #: Q0, the one-tap overall rating (1–5).
