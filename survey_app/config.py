@@ -241,6 +241,10 @@ class Config:
     #: ever; 0 leaves it to the server (no limit by default). Keep it under
     #: gunicorn's ``timeout`` (30 s).
     DATABASE_STATEMENT_TIMEOUT = _env_float("DATABASE_STATEMENT_TIMEOUT", 15)
+    #: The same limit for the ``flask`` commands other than ``flask run`` (the monthly
+    #: report of a million responses, exports, the purge): these are jobs, which may
+    #: read for longer than a request may; 0 = no limit (the default).
+    DATABASE_JOB_STATEMENT_TIMEOUT = _env_float("DATABASE_JOB_STATEMENT_TIMEOUT", 0)
     #: Seconds a statement waits for a lock another connection holds (a migration,
     #: a long transaction) before it fails: PostgreSQL's lock_timeout, SQLite's busy
     #: timeout; 0 = wait as long as it takes.
@@ -273,7 +277,10 @@ class Config:
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
         config["SQLALCHEMY_DATABASE_URI"] = uri
-        from .core.db import engine_options
+        from .core.db import engine_options, running_a_cli_job
+
+        if running_a_cli_job():
+            config["DATABASE_STATEMENT_TIMEOUT"] = config.get("DATABASE_JOB_STATEMENT_TIMEOUT", 0)
         from .core.ratelimit import limit_storage_options
 
         # a database error's message would otherwise carry the statement's values (a

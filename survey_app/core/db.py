@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import click
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -51,6 +52,18 @@ _SQLITE_WAIT_FOREVER_MS = 2**31 - 1
 def milliseconds(seconds: float | None) -> int:
     """A timeout setting in seconds (``0.5``, ``15``) as the whole milliseconds databases take."""
     return max(0, round(float(seconds or 0) * 1000))
+
+
+def running_a_cli_job() -> bool:
+    """Whether this application is being made by the ``flask`` command for a job.
+
+    The command line loads the application inside its click context (the group's,
+    or ``run``'s for the development server); gunicorn and the tests make it
+    outside any. A job (``flask report monthly``, an export, the purge) gets
+    ``DATABASE_JOB_STATEMENT_TIMEOUT`` instead of a request's statement timeout.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name != "run"
 
 
 def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import time
 import uuid
 from contextlib import contextmanager
 
+import click
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import event, select, text
@@ -115,6 +116,28 @@ def test_engine_options_give_postgresql_connections_their_timeouts():
     assert engine_options({**base, "SQLALCHEMY_DATABASE_URI": "sqlite://"}) == {
         "pool_pre_ping": True
     }
+
+
+@pytest.mark.parametrize(("command", "limited"), [("run", True), ("python -m flask", False)])
+def test_flask_jobs_have_no_statement_timeout_the_development_server_has(command, limited):
+    """A 1M-response month reads for longer than a request may: ``flask report monthly``
+    failed on PostgreSQL when its load query passed 15 s. Jobs get their own limit."""
+    url = "postgresql+psycopg://hailong@db/hailong"
+    with click.Context(click.Command(command), info_name=command):
+        made = _app(url, DATABASE_STATEMENT_TIMEOUT=15, DATABASE_JOB_STATEMENT_TIMEOUT=0)
+    options = made.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    assert ("statement_timeout=15000" in options) is limited
+    assert "lock_timeout=5000" in options  # a job still does not queue behind a lock
+    with click.Context(click.Command(command), info_name=command):
+        made = _app(url, DATABASE_JOB_STATEMENT_TIMEOUT=600)
+    options = made.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    assert ("statement_timeout=600000" in options) is not limited
+    # outside the command line (gunicorn, the tests): a request's limit
+    made = _app(url, DATABASE_STATEMENT_TIMEOUT=15)
+    assert (
+        "statement_timeout=15000"
+        in made.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    )
 
 
 def test_the_defaults_are_15_and_5_seconds(app):
