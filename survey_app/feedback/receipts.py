@@ -1,0 +1,245 @@
+"""The receipt a citizen gets after filing a case: its code and tracking number, kept
+for the browser's session so that a reload (or coming back later in the same session)
+shows them again, and a small text file to save.
+
+**Where the number is kept.** The session is Flask's signed cookie
+(:mod:`survey_app.core.sessions`): signed, so the browser cannot change it, but *not*
+encrypted, so anything in it can be read by whoever holds the cookie (a shared
+computer's profile, a backup of the browser). The tracking number therefore goes in
+sealed: encrypted and authenticated with a key derived from ``SECRET_KEY``
+(:func:`seal`), and only the server can read it back. The number is never in a URL
+(the receipt's addresses carry the case code, which opens nothing by itself), never in
+a log line, and the pages other than the receipt never show it.
+
+The session cookie has no expiry date: the browser drops it when it is closed (the
+end of the "browser session"). A staff login on the same browser makes the session
+permanent for its 8 hours; the receipt then lasts as long as that login.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from flask import current_app, session
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ..core.i18n import local_date, local_datetime
+from ..core.time import now_utc
+from ..extensions import db
+from .audit import mask_email, mask_phone
+from .models import CaseState, FeedbackCase, OutboxMessage
+from .tracking import format_secret, normalise_secret
+
+#: Session key: the receipts this browser was given, oldest first.
+RECEIPTS_KEY = "receipts"
+#: Session key shared with the views: case ids this browser proved it may see.
+TRACKED_KEY = "tracked_cases"
+#: A browser keeps the receipts of its last few cases (a cookie holds ~4 KB).
+MAX_RECEIPTS = 5
+
+_NONCE = 16
+_TAG = 16
+
+
+def _keys(secret_key: str) -> tuple[bytes, bytes]:
+    """The encryption and authentication keys derived from ``secret_key``."""
+    root = hashlib.sha256(("receipt-seal:" + secret_key).encode()).digest()
+    return (
+        hmac.new(root, b"encrypt", hashlib.sha256).digest(),
+        hmac.new(root, b"authenticate", hashlib.sha256).digest(),
+    )
+
+
+def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
+    """HMAC-SHA256 in counter mode: a pseudo-random pad as long as the message."""
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += hmac.new(key, nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest()
+        counter += 1
+    return out[:length]
+
+
+def seal(secret: str) -> str:
+    """``secret`` encrypted and authenticated for the session cookie (URL-safe text).
+
+    Encrypt-then-MAC with keys derived from ``SECRET_KEY``: a random nonce, the text
+    XORed with an HMAC-SHA256 keystream, and an HMAC-SHA256 tag over both. A pseudo-random
+    function in counter mode is a standard stream cipher; no library beyond the
+    standard one is needed for a 12-digit number.
+    """
+    encrypt, authenticate = _keys(current_app.config["SECRET_KEY"])
+    nonce = os.urandom(_NONCE)
+    plain = secret.encode()
+    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(encrypt, nonce, len(plain))))
+    tag = hmac.new(authenticate, nonce + cipher, hashlib.sha256).digest()[:_TAG]
+    return base64.urlsafe_b64encode(nonce + cipher + tag).decode().rstrip("=")
+
+
+def unseal(token: str) -> str | None:
+    """The secret :func:`seal` sealed, or None if ``token`` was not sealed with
+    ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS`` (or was altered)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    if len(raw) <= _NONCE + _TAG:
+        return None
+    nonce, cipher, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
+    config = current_app.config
+    for secret_key in [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())]:
+        encrypt, authenticate = _keys(secret_key)
+        expected = hmac.new(authenticate, nonce + cipher, hashlib.sha256).digest()[:_TAG]
+        if hmac.compare_digest(expected, tag):
+            plain = bytes(a ^ b for a, b in zip(cipher, _keystream(encrypt, nonce, len(cipher))))
+            try:
+                return plain.decode()
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def remember(case_id: int, code: str, secret: str) -> None:
+    """Keep ``code`` and its tracking number (sealed) in the browser's session, newest
+    last, and mark the case as one this browser may follow."""
+    kept = [r for r in session.get(RECEIPTS_KEY, []) if r.get("c") != code]
+    session[RECEIPTS_KEY] = [*kept, {"c": code, "i": case_id, "s": seal(secret)}][-MAX_RECEIPTS:]
+    tracked = [i for i in session.get(TRACKED_KEY, []) if i != case_id][-9:]
+    session[TRACKED_KEY] = [*tracked, case_id]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A receipt found in the session."""
+
+    case_id: int
+    code: str
+    #: The tracking number, as the citizen types it (no spaces).
+    secret: str
+
+
+def _kept(entry: dict) -> Kept | None:
+    secret = unseal(str(entry.get("s") or ""))
+    if secret is None or not isinstance(entry.get("i"), int):
+        return None
+    return Kept(case_id=entry["i"], code=str(entry.get("c") or ""), secret=secret)
+
+
+def latest() -> Kept | None:
+    """The receipt of the case this browser filed last in this session, if any."""
+    for entry in reversed(session.get(RECEIPTS_KEY, [])):
+        if (kept := _kept(entry)) is not None:
+            return kept
+    return None
+
+
+def kept_for(code: str) -> Kept | None:
+    """The receipt of case ``code`` if this browser was given it in this session."""
+    code = code.strip().upper()
+    for entry in reversed(session.get(RECEIPTS_KEY, [])):
+        if entry.get("c") == code and (kept := _kept(entry)) is not None:
+            return kept
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A contact the citizen gave, masked, and what was sent to it with the number."""
+
+    #: ``email`` or ``phone``.
+    kind: str
+    #: The contact as shown: ``n***@example.vn``, ``091****678``.
+    masked: str
+    #: Channels the receipt went or goes by (``email``, ``sms``, ``zalo``); empty: none.
+    channels: tuple[str, ...]
+    #: Every one of them was sent (False: at least one still waits in the outbox).
+    sent: bool
+
+
+def deliveries(case: FeedbackCase) -> list[Delivery]:
+    """Where the code and tracking number were sent: each contact the citizen gave,
+    masked, with the messages the outbox holds for this case's receipt.
+
+    The receipt's messages are those whose dedupe key is ``received:<case id>`` (the
+    e-mail of :func:`~survey_app.feedback.notify.citizen_received`) or starts with
+    ``received:<case id>:`` (one per further channel, e.g. ``received:12:sms``), sent
+    to one of the case's contacts.
+    """
+    contacts = [c for c in (case.contact_email, case.contact_phone) if c]
+    messages = []
+    if contacts:
+        prefix = f"received:{case.id}"
+        messages = db.session.execute(
+            select(OutboxMessage.recipient, OutboxMessage.channel, OutboxMessage.sent_at).where(
+                or_(
+                    OutboxMessage.dedupe_key == prefix,
+                    OutboxMessage.dedupe_key.like(prefix + ":%"),
+                ),
+                OutboxMessage.recipient.in_(contacts),
+            )
+        ).all()
+    out = []
+    for kind, value, masked in (
+        ("email", case.contact_email, mask_email(case.contact_email)),
+        ("phone", case.contact_phone, mask_phone(case.contact_phone)),
+    ):
+        if not value:
+            continue
+        mine = [m for m in messages if m.recipient == value]
+        out.append(
+            Delivery(
+                kind=kind,
+                masked=masked,
+                channels=tuple(sorted({m.channel or "email" for m in mine})),
+                sent=bool(mine) and all(m.sent_at is not None for m in mine),
+            )
+        )
+    return out
+
+
+def answer_window(case: FeedbackCase) -> tuple[int, int]:
+    """The working days of screening and of the answer (settings)."""
+    config = current_app.config
+    return config["FEEDBACK_SCREENING_DAYS"], config["FEEDBACK_ANSWER_DAYS"]
+
+
+def receipt_text(case: FeedbackCase, secret: str, *, province: str, office: str) -> str:
+    """The receipt as a small plain-text file (UTF-8, CRLF line ends: any phone or
+    computer opens it, and it prints on one page)."""
+    screening, answer = answer_window(case)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    lines = [
+        province.upper(),
+        office,
+        "",
+        _("RECEIPT OF A REPORT OR PROPOSAL"),
+        "",
+        _("Case code: %(code)s", code=case.code),
+        _("Tracking number: %(secret)s", secret=format_secret(normalise_secret(secret))),
+        _("Received: %(when)s", when=local_datetime(case.received_at)),
+        "",
+        _("Keep this receipt. The tracking number cannot be shown again, not even by staff."),
+        "",
+        _(
+            "To follow your case: open %(url)s and enter the case code and the tracking number.",
+            url=f"{base}/feedback/track",
+        ),
+        "",
+        _(
+            "Deadlines, in working days (Saturdays, Sundays and public holidays not counted): "
+            "the case is screened within %(screening)d days; once accepted, it is answered "
+            "within %(answer)d days. The clock stops while you are asked for more information.",
+            screening=screening,
+            answer=answer,
+        ),
+    ]
+    if case.due_on is not None and case.state in (CaseState.submitted, CaseState.screening):
+        lines.append(_("Screening due by %(date)s.", date=local_date(case.due_on)))
+    lines += ["", _("Printed or saved on %(when)s", when=local_datetime(now_utc()))]
+    return "\r\n".join(lines) + "\r\n"
