@@ -90,7 +90,7 @@ def path_steps(stage: Stage) -> list[tuple[str, str]]:
         Stage.answering: 2,
         Stage.answered: 3,
     }.get(stage)
-    labels = (_("Received"), _("Accepted for handling"), _("Answered"))
+    labels = (_("Received by the office"), _("Accepted for handling"), _("Answered"))
     if reached is None:  # ended without an answer: only "received" happened
         return [(labels[0], "done")]
     out = []

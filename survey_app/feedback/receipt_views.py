@@ -61,7 +61,6 @@ def receipt_file(code: str):
         case, kept.secret, province=config["PROVINCE_NAME"], office=config["CONTACT_OFFICE"]
     )
     response = Response(text.encode("utf-8"), mimetype="text/plain")
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="bien-nhan-{case.code}.txt"'
     response.headers["Cache-Control"] = "no-store, private"  # the tracking number is in it
     return response

@@ -12,8 +12,10 @@ sealed: encrypted and authenticated with a key derived from ``SECRET_KEY``
 a log line, and the pages other than the receipt never show it.
 
 The session cookie has no expiry date: the browser drops it when it is closed (the
-end of the "browser session"). A staff login on the same browser makes the session
-permanent for its 8 hours; the receipt then lasts as long as that login.
+end of the "browser session"). Flask also refuses a session cookie signed longer ago
+than ``PERMANENT_SESSION_LIFETIME`` (8 hours by default), counted from the last request
+that changed the session: the receipt lasts until the browser is closed or for that
+long, whichever comes first. Hence the page's warning to write the number down.
 """
 
 from __future__ import annotations
@@ -213,7 +215,7 @@ def receipt_text(case: FeedbackCase, secret: str, *, province: str, office: str)
     """The receipt as a small plain-text file (UTF-8, CRLF line ends: any phone or
     computer opens it, and it prints on one page)."""
     screening, answer = answer_window(case)
-    base = current_app.config["PUBLIC_BASE_URL"]
+    track_url = current_app.config["PUBLIC_BASE_URL"] + "/feedback/track"
     lines = [
         province.upper(),
         office,
@@ -228,7 +230,7 @@ def receipt_text(case: FeedbackCase, secret: str, *, province: str, office: str)
         "",
         _(
             "To follow your case: open %(url)s and enter the case code and the tracking number.",
-            url=f"{base}/feedback/track",
+            url=track_url,
         ),
         "",
         _(
