@@ -87,6 +87,13 @@ def seal(secret: str) -> str:
 def unseal(token: str) -> str | None:
     """The secret :func:`seal` sealed, or None if ``token`` was not sealed with
     ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS`` (or was altered)."""
+    config = current_app.config
+    return open_sealed(token, [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())])
+
+
+def open_sealed(token: str, secret_keys: list[str]) -> str | None:
+    """:func:`unseal` with the given keys, outside the application (``bench/`` reads the
+    numbers its simulated citizens were given)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError, TypeError):
@@ -94,8 +101,7 @@ def unseal(token: str) -> str | None:
     if len(raw) <= _NONCE + _TAG:
         return None
     nonce, cipher, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
-    config = current_app.config
-    for secret_key in [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())]:
+    for secret_key in secret_keys:
         encrypt, authenticate = _keys(secret_key)
         expected = hmac.new(authenticate, nonce + cipher, hashlib.sha256).digest()[:_TAG]
         if hmac.compare_digest(expected, tag):
