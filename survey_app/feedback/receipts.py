@@ -36,6 +36,7 @@ from ..core.time import now_utc
 from ..extensions import db
 from .audit import mask_email, mask_phone
 from .models import CaseState, FeedbackCase, OutboxMessage
+from .outbox import MAX_ATTEMPTS
 from .tracking import format_secret, normalise_secret
 
 #: Session key: the receipts this browser was given, oldest first.
@@ -158,16 +159,20 @@ def kept_for(code: str) -> Kept | None:
 
 @dataclass(frozen=True)
 class Delivery:
-    """A contact the citizen gave, masked, and what was sent to it with the number."""
+    """A contact the citizen gave, masked, and one way the number went (or did not go) to it."""
 
     #: ``email`` or ``phone``.
     kind: str
     #: The contact as shown: ``n***@example.vn``, ``091****678``.
     masked: str
-    #: Channels the receipt went or goes by (``email``, ``sms``, ``zalo``); empty: none.
-    channels: tuple[str, ...]
-    #: Every one of them was sent (False: at least one still waits in the outbox).
-    sent: bool
+    #: The channel the receipt went or goes by (``email``, ``sms``, ``zalo``); None: none.
+    channel: str | None
+    #: ``sent``, ``pending`` (waits in the outbox), ``failed`` (given up on) or ``none``.
+    status: str
+
+
+#: The channels that reach each kind of contact.
+_CHANNELS = {"email": ("email",), "phone": ("sms", "zalo")}
 
 
 def deliveries(case: FeedbackCase) -> list[Delivery]:
@@ -176,22 +181,15 @@ def deliveries(case: FeedbackCase) -> list[Delivery]:
 
     The receipt's messages are those whose dedupe key is ``received:<case id>`` (the
     e-mail of :func:`~survey_app.feedback.notify.citizen_received`) or starts with
-    ``received:<case id>:`` (one per further channel, e.g. ``received:12:sms``), sent
-    to one of the case's contacts.
+    ``received:<case id>:`` (one per further channel, e.g. ``received:12:sms``); an
+    e-mail goes to the e-mail address, an SMS or Zalo message to the phone number.
     """
-    contacts = [c for c in (case.contact_email, case.contact_phone) if c]
-    messages = []
-    if contacts:
-        prefix = f"received:{case.id}"
-        messages = db.session.execute(
-            select(OutboxMessage.recipient, OutboxMessage.channel, OutboxMessage.sent_at).where(
-                or_(
-                    OutboxMessage.dedupe_key == prefix,
-                    OutboxMessage.dedupe_key.like(prefix + ":%"),
-                ),
-                OutboxMessage.recipient.in_(contacts),
-            )
-        ).all()
+    prefix = f"received:{case.id}"
+    messages = db.session.execute(
+        select(OutboxMessage.channel, OutboxMessage.sent_at, OutboxMessage.attempts).where(
+            or_(OutboxMessage.dedupe_key == prefix, OutboxMessage.dedupe_key.like(prefix + ":%"))
+        )
+    ).all()
     out = []
     for kind, value, masked in (
         ("email", case.contact_email, mask_email(case.contact_email)),
@@ -199,15 +197,23 @@ def deliveries(case: FeedbackCase) -> list[Delivery]:
     ):
         if not value:
             continue
-        mine = [m for m in messages if m.recipient == value]
-        out.append(
-            Delivery(
-                kind=kind,
-                masked=masked,
-                channels=tuple(sorted({m.channel or "email" for m in mine})),
-                sent=bool(mine) and all(m.sent_at is not None for m in mine),
-            )
-        )
+        by_channel: dict[str, str] = {}
+        for channel, sent_at, attempts in messages:
+            channel = channel or "email"
+            if channel not in _CHANNELS[kind]:
+                continue
+            if sent_at is not None:
+                status = "sent"
+            elif (attempts or 0) >= MAX_ATTEMPTS:
+                status = "failed"
+            else:
+                status = "pending"
+            if by_channel.get(channel) != "sent":  # one delivered message is enough
+                by_channel[channel] = status
+        if not by_channel:
+            out.append(Delivery(kind=kind, masked=masked, channel=None, status="none"))
+        for channel, status in sorted(by_channel.items()):
+            out.append(Delivery(kind=kind, masked=masked, channel=channel, status=status))
     return out
 
 

@@ -26,6 +26,7 @@ from survey_app.auth.models import Role, User
 from survey_app.extensions import db
 from survey_app.feedback import receipts
 from survey_app.feedback.models import CaseState, FeedbackCase, OutboxMessage
+from survey_app.feedback.outbox import MAX_ATTEMPTS
 from survey_app.feedback.workflow import extend, transition, work_calendar
 from tests import factories
 from tests.helpers import csrf_from
@@ -220,6 +221,7 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
     assert "0912 345 678" not in html
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == code))
+        case_id = case.id
         mail = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.dedupe_key == f"received:{case.id}")
         )
@@ -227,7 +229,7 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
         db.session.add(  # what the SMS channel queues for the same receipt
             OutboxMessage(
                 channel="sms",
-                recipient=case.contact_phone,
+                recipient="+84912345678",  # (a gateway's spelling of the number)
                 subject="",
                 body="…",
                 dedupe_key=f"received:{case.id}:sms",
@@ -241,6 +243,15 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
     ).group(1)
     assert "Sent by e-mail to n***@example.vn" in sent
     assert "Being sent by text message to 091****678" in sent
+    assert "Not sent to the phone number" not in sent
+    with app.app_context():  # the SMS gateway gave up: said so, not "being sent" for ever
+        sms = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == f"received:{case_id}:sms")
+        )
+        sms.attempts = MAX_ATTEMPTS
+        db.session.commit()
+    html = client.get("/feedback/submitted").get_data(as_text=True)
+    assert '<li data-status="failed">Could not be sent to 091****678' in html
 
 
 def test_without_contact_messages_the_receipt_says_nothing_was_sent(app, client, world):
