@@ -30,7 +30,8 @@ class Stage(enum.StrEnum):
 
     received = "received"  #: đã nhận: being screened
     needs_info = "needs_info"  #: waiting for the citizen's information
-    forwarded = "forwarded"  #: being sent to the agency that can answer it
+    forwarded = "forwarded"  #: back with the coordinators, to be sent to the competent agency
+    transferred = "transferred"  #: sent to an agency, which has not accepted it yet
     accepted = "accepted"  #: đã tiếp nhận xử lý: an agency is answering it
     answering = "answering"  #: the answer is written and being approved or published
     answered = "answered"  #: đã trả lời: the answer is published
@@ -42,7 +43,7 @@ STAGE_OF: dict[CaseState, Stage] = {
     S.submitted: Stage.received,
     S.screening: Stage.received,
     S.needs_info: Stage.needs_info,
-    S.transferred: Stage.accepted,  # (at an agency; see stage_of for the coordinators' queue)
+    S.transferred: Stage.transferred,  # (see stage_of for the coordinators' queue)
     S.accepted: Stage.accepted,
     S.assigned: Stage.accepted,
     S.in_progress: Stage.accepted,
@@ -71,6 +72,7 @@ def stage_title(stage: Stage) -> str:
         Stage.received: _("Received, being screened"),
         Stage.needs_info: _("Received, waiting for your information"),
         Stage.forwarded: _("Received, being sent to the competent agency"),
+        Stage.transferred: _("Received, sent to the agency that will answer it"),
         Stage.accepted: _("Accepted for handling"),
         Stage.answering: _("Accepted, the answer is being finalised"),
         Stage.answered: _("Answered"),
@@ -86,6 +88,7 @@ def path_steps(stage: Stage) -> list[tuple[str, str]]:
         Stage.received: 1,
         Stage.needs_info: 1,
         Stage.forwarded: 1,
+        Stage.transferred: 1,
         Stage.accepted: 2,
         Stage.answering: 2,
         Stage.answered: 3,
@@ -142,15 +145,7 @@ def _sentence(event: CaseEvent) -> tuple[str, str | None] | None:
             _("On %(date)s you did not agree with the answer; the case was reopened.", date=when),
             None,
         )
-    if after is None or before == after:
-        return None
-    if after == S.screening and before == S.needs_info:
-        return _("On %(date)s your information was received; screening went on.", date=when), None
-    if after == S.screening:
-        return None  # screening began: the case is still "received"
-    if after == S.needs_info:
-        return _("On %(date)s you were asked for more information.", date=when), event.reason
-    if after == S.transferred:
+    if after == S.transferred:  # (also from one agency to another: same state)
         if agency:
             return _("On %(date)s it was sent to %(agency)s.", date=when, agency=agency), None
         return (
@@ -161,6 +156,23 @@ def _sentence(event: CaseEvent) -> tuple[str, str | None] | None:
             ),
             None,
         )
+    if after is None or before == after:
+        return None
+    if after == S.screening and before == S.redirected_complaint:
+        return (
+            _(
+                "On %(date)s it was found to be a report or proposal after all; it is being "
+                "screened.",
+                date=when,
+            ),
+            None,
+        )
+    if after == S.screening and before == S.needs_info:
+        return _("On %(date)s your information was received; screening went on.", date=when), None
+    if after == S.screening:
+        return None  # screening began: the case is still "received"
+    if after == S.needs_info:
+        return _("On %(date)s you were asked for more information.", date=when), event.reason
     if after == S.accepted:
         if agency:
             return (

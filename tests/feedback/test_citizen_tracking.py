@@ -22,6 +22,7 @@ from freezegun import freeze_time
 from PIL import Image
 from sqlalchemy import select
 
+from survey_app.agencies.models import Agency
 from survey_app.auth.models import Role, User
 from survey_app.extensions import db
 from survey_app.feedback import receipts
@@ -443,6 +444,18 @@ def test_a_case_sent_back_to_the_coordinators_shows_the_latest_answer_date(app, 
     assert _stage(html)[0] == "forwarded" and _due(html) == expected
     assert "returned to the provincial office" in html
     assert "Không thuộc thẩm quyền của Sở." not in html  # staff's reason for staff
+
+    with app.app_context():  # the coordinators send it on: the answer's clock runs
+        case = _case(app, code)
+        transition(
+            case, S.transferred, None, agency=db.session.get(Agency, world.agency), reason="x"
+        )
+        db.session.commit()
+        answer_due = _case(app, code).due_on
+    html = _status(client, code)
+    assert _stage(html)[0] == "transferred" and _due(html) == answer_due
+    assert 'aria-current="step">Received by the office<' in html  # not accepted yet
+    assert "it was sent to Sở Tư pháp." in html
 
 
 # -- point 7: the province on public pages ---------------------------------------
