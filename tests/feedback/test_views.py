@@ -75,7 +75,9 @@ def test_submit_shows_code_and_secret_once_then_tracking_works(app, client, worl
     code = re.search(r'id="case-code">([^<]+)<', page).group(1)
     secret = re.search(r'id="case-secret">([^<]+)<', page).group(1)
     again = client.get("/feedback/submitted")  # a reload shows the receipt again (issue 17)
-    assert again.status_code == 200 and f'id="case-secret">{secret}<' in again.get_data(as_text=True)
+    assert again.status_code == 200 and f'id="case-secret">{secret}<' in again.get_data(
+        as_text=True
+    )
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase))
         assert (case.code, case.channel, case.agency_id) == (code, CaseChannel.web, world.agency)
