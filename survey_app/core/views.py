@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from flask import (
 from ..auth.permissions import public
 
 bp = Blueprint("core", __name__)
+log = logging.getLogger(__name__)
 
 _CODE = re.compile(r"[A-Za-z0-9]{3,16}")
 #: Emblem files served from outside the static folder (PROVINCE_EMBLEM as a path).
@@ -104,3 +106,35 @@ def emblem():
     if path is None or path.suffix.lower() not in _EMBLEM_TYPES or not path.is_file():
         abort(404)
     return send_file(path, mimetype=_EMBLEM_TYPES[path.suffix.lower()], max_age=24 * 3600)
+
+
+#: Settings whose shipped values are the demo's (Hải Dương): a real deployment sets them.
+DEMO_SETTINGS = (
+    "PROVINCE_NAME",
+    "PROVINCE_AUTHORITY",
+    "CONTACT_OFFICE",
+    "CONTACT_ADDRESS",
+    "CONTACT_PHONE",
+    "CONTACT_EMAIL",
+)
+
+
+def demo_settings_left(config) -> list[str]:
+    """The province and contact settings still at the demo's values."""
+    from ..config import Config
+
+    return [name for name in DEMO_SETTINGS if config.get(name) == getattr(Config, name)]
+
+
+def _warn_of_demo_contact(state) -> None:
+    """In production, say in the log when public pages would show the demo's contact."""
+    config = state.app.config
+    if config.get("APP_ENV") == "production" and (left := demo_settings_left(config)):
+        log.warning(
+            "public pages show the demo's province and contact (%s): set them for this "
+            "province (README, Configuration)",
+            ", ".join(left),
+        )
+
+
+bp.record_once(_warn_of_demo_contact)

@@ -524,3 +524,18 @@ def test_the_privacy_notice(app, client, monkeypatch):
         assert needed in html, needed
     monkeypatch.setitem(app.config, "FEEDBACK_RETENTION_DAYS", 100)
     assert "erased 100 days after" in client.get("/privacy").get_data(as_text=True)
+
+
+def test_production_is_warned_of_the_demo_contact(app, caplog):
+    from survey_app.core.views import _warn_of_demo_contact, demo_settings_left
+
+    assert "CONTACT_PHONE" in demo_settings_left(app.config)  # the suite runs on the demo's
+    production = {**app.config, "APP_ENV": "production"}
+    with caplog.at_level(logging.WARNING, logger="survey_app.core.views"):
+        _warn_of_demo_contact(SimpleNamespace(app=SimpleNamespace(config=production)))
+    assert "CONTACT_PHONE" in caplog.text
+    caplog.clear()
+    own = {name: f"{name} of the province" for name in demo_settings_left(app.config)}
+    with caplog.at_level(logging.WARNING, logger="survey_app.core.views"):
+        _warn_of_demo_contact(SimpleNamespace(app=SimpleNamespace(config={**production, **own})))
+    assert caplog.text == ""
