@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..core.i18n import local_date
-from ..core.time import local_tz
+from ..core.time import local_today, local_tz
 from .models import CaseEvent, CaseKind, CaseState, FeedbackCase
 from .workflow import work_calendar
 
@@ -116,7 +116,7 @@ class Line:
 
 
 def _day(at: datetime | None) -> date:
-    return at.astimezone(local_tz()).date() if at else date.today()
+    return at.astimezone(local_tz()).date() if at else local_today()
 
 
 def _agency_name(event: CaseEvent) -> str | None:
