@@ -7,7 +7,7 @@ shows them again, and a small text file to save.
 encrypted, so anything in it can be read by whoever holds the cookie (a shared
 computer's profile, a backup of the browser). The tracking number therefore goes in
 sealed: encrypted and authenticated with a key derived from ``SECRET_KEY``
-(:func:`seal`), and only the server can read it back. The number is never in a URL
+(:func:`seal`, Fernet from ``cryptography``), and only the server can read it back. The number is never in a URL
 (the receipt's addresses carry the case code, which opens nothing by itself), never in
 a log line, and the pages other than the receipt never show it.
 
@@ -21,12 +21,11 @@ long, whichever comes first. Hence the page's warning to write the number down.
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
-import hmac
-import os
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, session
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -46,43 +45,22 @@ TRACKED_KEY = "tracked_cases"
 #: A browser keeps the receipts of its last few cases (a cookie holds ~4 KB).
 MAX_RECEIPTS = 5
 
-_NONCE = 16
-_TAG = 16
 
-
-def _keys(secret_key: str) -> tuple[bytes, bytes]:
-    """The encryption and authentication keys derived from ``secret_key``."""
-    root = hashlib.sha256(("receipt-seal:" + secret_key).encode()).digest()
-    return (
-        hmac.new(root, b"encrypt", hashlib.sha256).digest(),
-        hmac.new(root, b"authenticate", hashlib.sha256).digest(),
-    )
-
-
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    """HMAC-SHA256 in counter mode: a pseudo-random pad as long as the message."""
-    out = b""
-    counter = 0
-    while len(out) < length:
-        out += hmac.new(key, nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest()
-        counter += 1
-    return out[:length]
+def _fernet(secret_key: str) -> Fernet:
+    """A Fernet key derived from ``secret_key`` (HKDF-SHA256, its own purpose label)."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"hailong receipt seal"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def seal(secret: str) -> str:
     """``secret`` encrypted and authenticated for the session cookie (URL-safe text).
 
-    Encrypt-then-MAC with keys derived from ``SECRET_KEY``: a random nonce, the text
-    XORed with an HMAC-SHA256 keystream, and an HMAC-SHA256 tag over both. A pseudo-random
-    function in counter mode is a standard stream cipher; no library beyond the
-    standard one is needed for a 12-digit number.
+    Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``) under a key derived
+    from ``SECRET_KEY``.
     """
-    encrypt, authenticate = _keys(current_app.config["SECRET_KEY"])
-    nonce = os.urandom(_NONCE)
-    plain = secret.encode()
-    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(encrypt, nonce, len(plain))))
-    tag = hmac.new(authenticate, nonce + cipher, hashlib.sha256).digest()[:_TAG]
-    return base64.urlsafe_b64encode(nonce + cipher + tag).decode().rstrip("=")
+    return _fernet(current_app.config["SECRET_KEY"]).encrypt(secret.encode()).decode()
 
 
 def unseal(token: str) -> str | None:
@@ -95,23 +73,11 @@ def unseal(token: str) -> str | None:
 def open_sealed(token: str, secret_keys: list[str]) -> str | None:
     """:func:`unseal` with the given keys, outside the application (``bench/`` reads the
     numbers its simulated citizens were given)."""
+    keys = MultiFernet([_fernet(k) for k in secret_keys])
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError, TypeError):
+        return keys.decrypt(token.encode()).decode()
+    except (InvalidToken, UnicodeError, ValueError, TypeError):
         return None
-    if len(raw) <= _NONCE + _TAG:
-        return None
-    nonce, cipher, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
-    for secret_key in secret_keys:
-        encrypt, authenticate = _keys(secret_key)
-        expected = hmac.new(authenticate, nonce + cipher, hashlib.sha256).digest()[:_TAG]
-        if hmac.compare_digest(expected, tag):
-            plain = bytes(a ^ b for a, b in zip(cipher, _keystream(encrypt, nonce, len(cipher))))
-            try:
-                return plain.decode()
-            except UnicodeDecodeError:
-                return None
-    return None
 
 
 def remember(case_id: int, code: str, secret: str) -> None:
