@@ -533,6 +533,13 @@ def client_hashes(ua: str, days: list[date]) -> list[str]:
     ]
 
 
+def open_sealed(token: str, secret_keys: list[str]) -> str | None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from survey_app.feedback.receipts import open_sealed as open_receipt
+
+    return open_receipt(token, secret_keys)
+
+
 def case_secret_hash(code: str, secret: str) -> str:
     key = hashlib.sha256(("case-secret:" + SECRET_KEY).encode()).digest()
     return hmac.new(key, f"{code}:{secret.strip()}".encode(), hashlib.sha256).hexdigest()
@@ -691,8 +698,10 @@ def check_database(
     for ack in results["acks"]:
         if ack["what"] != "feedback":
             continue
-        new_case = decode(ack["cookie"]).get("new_case") or {}
-        code, secret = new_case.get("code"), new_case.get("secret")
+        # the receipt the citizen's browser keeps: the number sealed (feedback/receipts.py)
+        receipt = (decode(ack["cookie"]).get("receipts") or [{}])[-1]
+        code = receipt.get("c")
+        secret = open_sealed(str(receipt.get("s") or ""), [SECRET_KEY]) or ""
         row = cases.get(code)
         if row is None:
             c.problem(f"acknowledged case {code} ({ack['marker']}): not in the database")

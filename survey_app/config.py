@@ -210,6 +210,27 @@ class Config:
     #: Shortest SECRET_KEY accepted outside development and testing.
     MIN_SECRET_KEY_LENGTH = 32
 
+    # -- the province on public pages (issue 17, point 7): header, footer, privacy notice --
+    #: DEMO VALUES (Hải Dương, the 2022 plan's province): set every one of these for a real
+    #: deployment. The province's name in the header and on receipts, and the authority
+    #: above it.
+    PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "Tỉnh Hải Dương")
+    PROVINCE_AUTHORITY = os.environ.get("PROVINCE_AUTHORITY", "Ủy ban nhân dân tỉnh Hải Dương")
+    #: The province's emblem or logo: a file in survey_app/static/ (by name), or an absolute
+    #: path to an SVG or PNG file (e.g. in the instance folder). The default is a neutral
+    #: placeholder seal, not an official emblem: replace it with the province's own.
+    PROVINCE_EMBLEM = os.environ.get("PROVINCE_EMBLEM", "province-emblem.svg")
+    #: Who citizens contact (the Văn phòng UBND, which receives feedback), shown in the
+    #: footer of every public page, on receipts and in the privacy notice.
+    CONTACT_OFFICE = os.environ.get("CONTACT_OFFICE", "Văn phòng Ủy ban nhân dân tỉnh Hải Dương")
+    CONTACT_ADDRESS = os.environ.get(
+        "CONTACT_ADDRESS", "Số 45 đường Quang Trung, thành phố Hải Dương, tỉnh Hải Dương"
+    )
+    CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "0220 3853 000")
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "vpubnd@haiduong.gov.vn")
+    #: Office hours, free text ("" to leave them out).
+    CONTACT_HOURS = os.environ.get("CONTACT_HOURS", "Thứ Hai – Thứ Sáu: 7:00–11:30 và 13:30–17:00")
+
     # -- early warning (issue 16, point 11): survey_app/reports/warnings.py ----------
     #: False alarms wanted per counter (and per agency as a whole) per year while
     #: nothing changes: the detector's average taps between false alarms is the

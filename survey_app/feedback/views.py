@@ -35,7 +35,7 @@ from ..core.time import now_utc
 from ..core.uploads import accepts_uploads
 from ..extensions import db, limiter
 from ..surveys.models import Response
-from . import attachments, notify, published, services, tracking
+from . import attachments, citizen, notify, published, receipts, services, tracking
 from .forms import FeedbackForm, TrackForm, VerdictForm
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
 from .workflow import STATE_LABELS, transition
@@ -43,7 +43,7 @@ from .workflow import STATE_LABELS, transition
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
 TRACKED_KEY = "tracked_cases"  # case ids this browser proved it may see
-NEW_CASE_KEY = "new_case"  # code and secret shown once after submission
+NEW_CASE_KEY = "new_case"  # (older pages kept the number here in clear: see submitted())
 
 
 def _agency_choices(empty: str | None = None):
@@ -189,7 +189,7 @@ def new():
                 except Exception:
                     attachments.discard(stored)  # no files left behind without their case
                     raise
-                session[NEW_CASE_KEY] = {"code": code, "secret": secret}
+                receipts.remember(case_id, code, secret)  # (sealed: never in clear in the cookie)
                 _remember_tracked(case_id)
                 return redirect(url_for(".submitted"), code=303)
     if not services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):
@@ -212,7 +212,7 @@ def new():
 def _show_filed(case: FeedbackCase, key: str):
     """The confirmation of ``case``, filed by an earlier sending of the same form: its
     code and tracking number again (the browser shows only the last answer it got)."""
-    session[NEW_CASE_KEY] = {"code": case.code, "secret": services.secret_from_key(key)}
+    receipts.remember(case.id, case.code, services.secret_from_key(key))
     _remember_tracked(case.id)
     return redirect(url_for(".submitted"), code=303)
 
@@ -248,16 +248,18 @@ def _already_sent() -> NoReturn:
 @bp.get("/submitted")
 @public
 def submitted():
-    """The code and tracking number, shown once after submitting."""
-    data = session.pop(NEW_CASE_KEY, None)
-    if data is None:
+    """The receipt of the case this browser filed last: its code and tracking number,
+    shown again on reload for as long as the browser's session lasts."""
+    legacy = session.pop(NEW_CASE_KEY, None)  # a number in clear from an older page: sealed now
+    if isinstance(legacy, dict) and legacy.get("code") and legacy.get("secret"):
+        case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == legacy["code"]))
+        if case is not None:
+            receipts.remember(case.id, case.code, legacy["secret"])
+            _remember_tracked(case.id)
+    kept = receipts.latest()
+    if kept is None:
         return redirect(url_for(".track"), code=303)
-    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == data["code"]))
-    if case is None:
-        abort(404)
-    return render_template(
-        "feedback/submitted.html", case=case, secret=tracking.format_secret(data["secret"])
-    )
+    return receipt_views.show_receipt(kept)
 
 
 def _remember_tracked(case_id: int) -> None:
@@ -363,8 +365,19 @@ def status(code: str):
             if case is None:
                 abort(404)
             http_status, changed = 409, True
+    stage = citizen.stage_of(case)
     return render_template(
-        "feedback/status.html", case=case, form=form, labels=STATE_LABELS, changed=changed
+        "feedback/status.html",
+        case=case,
+        form=form,
+        labels=STATE_LABELS,
+        changed=changed,
+        stage=stage,
+        stage_title=citizen.stage_title(stage),
+        steps=citizen.path_steps(stage),
+        timeline=citizen.timeline(case),
+        deadline=citizen.deadline(case),
+        has_receipt=receipts.kept_for(case.code) is not None,
     ), http_status
 
 
@@ -429,3 +442,6 @@ def answers():
         agencies=agencies,
         error=error,
     ), status
+
+
+from . import receipt_views  # noqa: E402  (the receipt's routes, on this blueprint)

@@ -265,10 +265,10 @@ def file_report(page, live, procedure, *, javascript: bool) -> tuple[str, str]:
     assert CODE.fullmatch(code), code
     assert SECRET.fullmatch(secret), secret
 
-    # shown once: reloading the page does not show the tracking number again
-    again = page.goto(f"{live.url}/feedback/submitted")
-    assert again.status == 200 and page.url == f"{live.url}/feedback/track", page.url
-    assert page.locator("#case-secret").count() == 0
+    # kept for the browser's session: reloading the page shows the same receipt (issue 17)
+    again = page.reload()
+    assert again.status == 200 and page.url == f"{live.url}/feedback/submitted", page.url
+    assert page.locator("#case-secret").inner_text().strip() == secret
     return code, secret
 
 
