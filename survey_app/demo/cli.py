@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..agencies.models import Agency, Counter
 from ..extensions import db
+from .cases import load_demo_cases
 from .data import load_demo
 from .users import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
 
@@ -22,7 +23,8 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
     "--seed", default=2022, show_default=True, help="Random seed for the synthetic responses."
 )
 def load(if_empty: bool, responses: bool, seed: int) -> None:
-    """Load the demo agencies, counters, procedures, volumes, a synthetic 2022 and demo accounts."""
+    """Load the demo agencies, counters, procedures, volumes, a synthetic 2022, demo accounts,
+    feedback cases in every state and answer templates."""
     if current_app.config.get("APP_ENV") == "production":
         # its accounts' password is printed in the README: never on a real server
         raise click.ClickException(
@@ -36,8 +38,10 @@ def load(if_empty: bool, responses: bool, seed: int) -> None:
         return
     summary = load_demo(with_responses=responses, seed=seed)
     created = ensure_demo_users()
+    cases = load_demo_cases()
     db.session.commit()
     click.echo(summary)
+    click.echo(cases)
     if created:
         click.echo(f"demo accounts created or updated: {', '.join(created)}")
 
