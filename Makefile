@@ -33,7 +33,7 @@ demo: db
 	$(PY) -m flask demo load --if-empty
 
 run: demo
-	@$(PY) -m flask demo login
+	@$(PY) -m flask demo login --host $(HOST) --port $(PORT)
 	$(PY) -m flask run --host $(HOST) --port $(PORT)
 
 test: install axe

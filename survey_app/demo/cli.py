@@ -47,11 +47,24 @@ def load(if_empty: bool, responses: bool, seed: int) -> None:
 
 
 @demo_cli.command("login")
-def login() -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where `flask run` serves.")
+@click.option("--port", default=5000, show_default=True, help="The port `flask run` serves on.")
+def login(host: str, port: int) -> None:
     """Print where to open the app and the demo logins."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    served = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    if current_app.config.get("PUBLIC_BASE_URL_FROM_REQUEST"):
+        base = served  # development without PUBLIC_BASE_URL: links follow the address used
+    else:
+        base = current_app.config["PUBLIC_BASE_URL"]
     click.echo("")
-    click.echo(f"  Hài Lòng is starting on {base}")
+    click.echo(f"  Hài Lòng is starting on {served}")
+    if host in ("0.0.0.0", "::"):
+        click.echo(
+            f"  From a phone on the same network: http://<this computer's address>:{port}"
+            " (`hostname -I` shows it)"
+        )
+    if base != served:
+        click.echo(f"  Posters and QR codes encode PUBLIC_BASE_URL={base}")
     click.echo(f"  Staff login: {base}/login")
     for email, _name, role, agency in DEMO_USERS:
         scope = f" ({agency})" if agency else ""

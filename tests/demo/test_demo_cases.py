@@ -103,3 +103,24 @@ def test_demo_login_prints_a_counter_the_demo_has(app, runner):
         assert counter.agency.code in {a.code for a in db.session.scalars(select(Agency))}
     for email, *_ in DEMO_USERS:
         assert email in result.output
+
+
+def test_demo_login_follows_make_run_host_and_port(app, runner):
+    saved = app.config["PUBLIC_BASE_URL_FROM_REQUEST"]
+    app.config["PUBLIC_BASE_URL_FROM_REQUEST"] = True  # development, PUBLIC_BASE_URL unset
+    try:
+        result = runner.invoke(args=["demo", "login", "--host", "0.0.0.0", "--port", "8000"])
+    finally:
+        app.config["PUBLIC_BASE_URL_FROM_REQUEST"] = saved
+    assert result.exit_code == 0, result.output
+    assert "starting on http://127.0.0.1:8000" in result.output
+    assert (
+        "From a phone on the same network: http://<this computer's address>:8000" in result.output
+    )
+    assert "Staff login: http://127.0.0.1:8000/login" in result.output
+    assert "PUBLIC_BASE_URL=" not in result.output
+    # a configured address is what posters encode, and the output says so
+    result = runner.invoke(args=["demo", "login"])
+    assert f"Posters and QR codes encode PUBLIC_BASE_URL={app.config['PUBLIC_BASE_URL']}" in (
+        result.output
+    )
