@@ -191,9 +191,16 @@ def test_the_survey_from_the_poster_to_the_thanks(live, citizen):
     assert screens >= 1
     if "/comment" in page.url:
         audit(page, "comment")
+        page.locator("textarea").first.fill("Đề nghị bố trí thêm ghế chờ cho người cao tuổi.")
+        if page.locator("input[name=wants_feedback]").count():  # to be turned into a case
+            page.check("input[name=wants_feedback]")
         go(page, "form button.primary, form button[type=submit]")
     assert re.search(r"/thanks$", page.url), page.url
     audit(page, "thank-you")
+    to_case = "a[href*='/feedback/new'][href*='from=survey']"
+    if page.locator(to_case).count():  # the suggestion, carried over to a formal case
+        go(page, to_case)
+        audit(page, "suggestion to a formal case")
 
     # the same poster again from this phone: the "already answered" page
     open_(page, f"{live.url}/s/{counter.code}")
