@@ -6,7 +6,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install translations db demo bench lint audit clean help
+.PHONY: run test install axe translations db demo bench lint audit clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://$(HOST):$(PORT)"
@@ -33,11 +33,20 @@ demo: db
 	$(PY) -m flask demo load --if-empty
 
 run: demo
-	@$(PY) -m flask demo login
+	@$(PY) -m flask demo login --host $(HOST) --port $(PORT)
 	$(PY) -m flask run --host $(HOST) --port $(PORT)
 
-test: install
+test: install axe
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# axe-core (pinned in tests/e2e/package-lock.json) for the accessibility browser tests;
+# without npm those tests skip and say why (CI installs npm and requires them).
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js; \
+	else echo "npm not found: the accessibility tests (axe-core) will be skipped"; fi
 
 bench: install
 	$(PY) bench/survey_throughput.py
@@ -55,4 +64,4 @@ audit: $(VENV)/.installed
 	$(PY) tools/audit_report.py $(AUDIT_REPORT) $(AUDIT_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/e2e/node_modules

@@ -47,6 +47,11 @@ def _dev_secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+#: Where ``make run`` serves; the base of links made outside a request when
+#: PUBLIC_BASE_URL is unset.
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+
 class Config:
     """Settings for development and production (``APP_ENV`` picks the rules)."""
 
@@ -55,8 +60,10 @@ class Config:
     #: Database URL; default: a SQLite file in the instance folder.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    #: Base of the links in QR codes and posters, e.g. https://hailong.gov.vn
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Base of the links in QR codes and posters, e.g. https://hailong.gov.vn. Unset in
+    #: development: pages follow the address being served (see finalise()); links made
+    #: outside a request (e-mails, ``flask surveys receipt``) use http://127.0.0.1:5000.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Ho_Chi_Minh")
 
     BABEL_DEFAULT_LOCALE = "vi"
@@ -328,7 +335,11 @@ class Config:
         for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
             if config.get(name) is None:
                 config[name] = config.get("APP_ENV") == "production"
-        config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+        base = (config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+        #: unset in development: posters, QR codes and links made in a request follow the
+        #: address the request came to (a phone on the LAN gets the LAN address)
+        config["PUBLIC_BASE_URL_FROM_REQUEST"] = not base and config.get("APP_ENV") == "development"
+        config["PUBLIC_BASE_URL"] = base or DEFAULT_PUBLIC_BASE_URL
         headline = str(config.get("REPORT_HEADLINE") or "q0").strip().lower()
         if headline not in ("q0", "composite"):
             raise RuntimeError(f"REPORT_HEADLINE must be q0 or composite, not {headline!r}")

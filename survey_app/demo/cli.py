@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..agencies.models import Agency, Counter
 from ..extensions import db
+from .cases import load_demo_cases
 from .data import load_demo
 from .users import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users
 
@@ -22,7 +23,8 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
     "--seed", default=2022, show_default=True, help="Random seed for the synthetic responses."
 )
 def load(if_empty: bool, responses: bool, seed: int) -> None:
-    """Load the demo agencies, counters, procedures, volumes, a synthetic 2022 and demo accounts."""
+    """Load the demo agencies, counters, procedures, volumes, a synthetic 2022, demo accounts,
+    feedback cases in every state and answer templates."""
     if current_app.config.get("APP_ENV") == "production":
         # its accounts' password is printed in the README: never on a real server
         raise click.ClickException(
@@ -36,18 +38,33 @@ def load(if_empty: bool, responses: bool, seed: int) -> None:
         return
     summary = load_demo(with_responses=responses, seed=seed)
     created = ensure_demo_users()
+    cases = load_demo_cases()
     db.session.commit()
     click.echo(summary)
+    click.echo(cases)
     if created:
         click.echo(f"demo accounts created or updated: {', '.join(created)}")
 
 
 @demo_cli.command("login")
-def login() -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where `flask run` serves.")
+@click.option("--port", default=5000, show_default=True, help="The port `flask run` serves on.")
+def login(host: str, port: int) -> None:
     """Print where to open the app and the demo logins."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    served = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    if current_app.config.get("PUBLIC_BASE_URL_FROM_REQUEST"):
+        base = served  # development without PUBLIC_BASE_URL: links follow the address used
+    else:
+        base = current_app.config["PUBLIC_BASE_URL"]
     click.echo("")
-    click.echo(f"  Hài Lòng is starting on {base}")
+    click.echo(f"  Hài Lòng is starting on {served}")
+    if host in ("0.0.0.0", "::"):
+        click.echo(
+            f"  From a phone on the same network: http://<this computer's address>:{port}"
+            " (`hostname -I` shows it)"
+        )
+    if base != served:
+        click.echo(f"  Posters and QR codes encode PUBLIC_BASE_URL={base}")
     click.echo(f"  Staff login: {base}/login")
     for email, _name, role, agency in DEMO_USERS:
         scope = f" ({agency})" if agency else ""

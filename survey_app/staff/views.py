@@ -41,6 +41,7 @@ def _helpers():
         "has_permission": lambda p: has_permission(current_user, Permission(p)),
         "kind_label": kind_label,
         "role_label": role_label,
+        "poster_address": qr.poster_address,
     }
 
 
