@@ -110,9 +110,7 @@ _FILLERS = (
     r"this",
 )
 _WORD = re.compile(rf"(?<!\w)(?:{'|'.join(_WORDS)})(?!\w)")
-_NEGATED = re.compile(
-    rf"(?<!\w)(?:{'|'.join(_NEGATIONS)})(?:\s+(?:{'|'.join(_FILLERS)}))*\s+$"
-)
+_NEGATED = re.compile(rf"(?<!\w)(?:{'|'.join(_NEGATIONS)})(?:\s+(?:{'|'.join(_FILLERS)}))*\s+$")
 
 
 def fold(text: str) -> str:

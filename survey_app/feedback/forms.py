@@ -76,7 +76,8 @@ class FeedbackForm(FlaskForm):
         _l("Is this a complaint or a denunciation?"),
         choices=[
             SelectChoice(
-                "feedback", _l("No: it is a report or proposal. Send it to be handled and answered.")
+                "feedback",
+                _l("No: it is a report or proposal. Send it to be handled and answered."),
             ),
             SelectChoice(
                 "complaint",

@@ -197,9 +197,7 @@ def start():
     if what == "complaint":
         return redirect(url_for(".complaint"), code=303)
     errors = {"what": _("Choose what you want to send.")}
-    return render_template(
-        "feedback/start.html", errors=errors, summary=error_summary(errors)
-    ), 400
+    return render_template("feedback/start.html", errors=errors, summary=error_summary(errors)), 400
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -402,7 +400,9 @@ def complaint():
         errors = {n: str(m[0]) for n, m in form.errors.items() if m and n != "csrf_token"}
         if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
             errors = {
-                "agency_id": _("This page had expired, so nothing was recorded. Please choose again.")
+                "agency_id": _(
+                    "This page had expired, so nothing was recorded. Please choose again."
+                )
             }
     if not services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):
         form.submit_key.data = secrets.token_urlsafe(16)

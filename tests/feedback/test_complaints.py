@@ -135,7 +135,11 @@ def test_a_coordinator_reclassifies_a_proposal_as_a_complaint_and_back(world):
         select(AuditLog).where(AuditLog.action == "reclassify").order_by(AuditLog.id)
     ).all()
     assert [(a.user_id, a.case_id, a.detail) for a in lines] == [
-        (coordinator.id, case.id, "report → complaint: Nội dung là khiếu nại quyết định hành chính."),
+        (
+            coordinator.id,
+            case.id,
+            "report → complaint: Nội dung là khiếu nại quyết định hành chính.",
+        ),
         (coordinator.id, case.id, "complaint → proposal: Người dân chỉ kiến nghị."),
     ]
 

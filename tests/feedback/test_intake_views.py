@@ -131,7 +131,9 @@ def test_the_choice_leads_to_the_form_or_the_redirect_and_asks_again_if_none(cli
 # -- the complaint redirect ----------------------------------------------------
 
 
-def test_a_complaint_chosen_first_is_redirected_with_the_agencys_body_and_a_code(app, client, world):
+def test_a_complaint_chosen_first_is_redirected_with_the_agencys_body_and_a_code(
+    app, client, world
+):
     html = client.get("/feedback/complaint?lang=en").get_data(as_text=True)
     assert "Full name" not in html and "Phone" not in html  # no personal data asked
     data = {
@@ -233,9 +235,7 @@ def test_to_giac_asks_the_citizen_and_stores_nothing_until_they_answer(app, clie
     assert _summary(page) == [("complaint_answer-feedback", "Choose one answer.")]
     assert 'id="complaint_answer-feedback"' in page
     # "no, it is a report": filed as one, with the name and contact
-    reply = client.post(
-        "/feedback/new", data={**_hidden(page), "complaint_answer": "feedback"}
-    )
+    reply = client.post("/feedback/new", data={**_hidden(page), "complaint_answer": "feedback"})
     assert reply.status_code == 303 and reply.headers["Location"] == "/feedback/submitted"
     (case,) = _cases(app)
     assert (case.state, case.content, case.contact_phone) == (
@@ -338,15 +338,11 @@ def test_chosen_files_are_kept_across_errors_and_the_question(app, client, world
         (token,) = re.findall(r'name="kept_file" value="([^"]+)"', html)
         # a forged token names no file
         forged = {**GOOD, "content": DENUNCIATION, "kept_file": [token, token[:-3] + "abc"]}
-        reply = client.post(
-            "/feedback/new", data={"csrf_token": csrf_from(html), **forged}
-        )
+        reply = client.post("/feedback/new", data={"csrf_token": csrf_from(html), **forged})
         page = reply.get_data(as_text=True)
         assert reply.status_code == 200 and 'name="complaint_answer"' in page  # the question
         assert re.findall(r'name="kept_file" value="([^"]+)"', page) == [token]
-        reply = client.post(
-            "/feedback/new", data={**_hidden(page), "complaint_answer": "feedback"}
-        )
+        reply = client.post("/feedback/new", data={**_hidden(page), "complaint_answer": "feedback"})
         assert reply.status_code == 303
         (case,) = _cases(app)
         with app.app_context():

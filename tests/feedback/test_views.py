@@ -165,7 +165,11 @@ def test_the_form_says_which_items_are_required_and_how_long_the_content_must_be
 def test_a_confirmed_complaint_gets_the_explanation_and_is_recorded(app, client, world):
     reply = _post(
         client,
-        {**GOOD, "content": "Tôi muốn khiếu nại quyết định của xã.", "complaint_answer": "complaint"},
+        {
+            **GOOD,
+            "content": "Tôi muốn khiếu nại quyết định của xã.",
+            "complaint_answer": "complaint",
+        },
     )
     assert reply.status_code == 303 and reply.headers["Location"] == "/feedback/complaint/recorded"
     page = client.get("/feedback/complaint/recorded").get_data(as_text=True)
