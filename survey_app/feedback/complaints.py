@@ -247,6 +247,22 @@ RECLASSIFIABLE = frozenset(
 )
 
 
+def reclassify_options(case: FeedbackCase, user: User | None) -> list[str]:
+    """What ``user`` may reclassify ``case`` as, for the staff case page's actions:
+    some of ``"report"``, ``"proposal"``, ``"complaint"`` (empty for other roles, for a
+    case past the answer, and for a complaint's record that has no text)."""
+    if user is None or user.role not in (Role.coordinator, Role.admin):
+        return []
+    if case.state == S.redirected_complaint:
+        return (
+            [CaseKind.report.value, CaseKind.proposal.value] if (case.content or "").strip() else []
+        )
+    if case.state not in RECLASSIFIABLE:
+        return []
+    other = CaseKind.proposal if case.kind == CaseKind.report else CaseKind.report
+    return [other.value, COMPLAINT]
+
+
 def reclassify(
     case: FeedbackCase,
     to_kind: str | CaseKind,

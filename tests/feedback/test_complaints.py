@@ -207,3 +207,14 @@ def test_the_ordinary_next_steps_do_not_offer_the_reclassification(world):
     case, _ = complaints.record_redirect(agency=world["justice"], content="Tôi tố cáo ông A.")
     with pytest.raises(TransitionError):
         transition(case, S.screening, world["coordinator"])
+
+
+def test_the_reclassification_options_offered_to_staff(world):
+    coordinator, handler = world["coordinator"], world["handler"]
+    case = _case(world)
+    assert complaints.reclassify_options(case, coordinator) == ["proposal", "complaint"]
+    assert complaints.reclassify_options(case, handler) == []  # coordinators decide
+    reclassify(case, "complaint", coordinator, "Là khiếu nại.")
+    assert complaints.reclassify_options(case, coordinator) == ["report", "proposal"]
+    empty, _ = complaints.record_redirect(agency=world["justice"])
+    assert complaints.reclassify_options(empty, world["admin"]) == []
