@@ -269,7 +269,11 @@ def new():
             if not isinstance(filed, dict):
                 return filed
             errors = filed
-    if sending and (errors or asked):
+    elif request.method == "POST":  # a search, or back from the question: files stay too
+        checked, file_problem = _checked_uploads(kept)
+        if file_problem:
+            errors = {"attachments": file_problem}
+    if request.method == "POST" and (errors or asked or not sending):
         # nothing is lost: the files already chosen stay with the page
         kept = kept + [attachments.keep(upload, data, mime) for upload, data, mime in checked]
     if not services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):

@@ -353,6 +353,28 @@ def test_chosen_files_are_kept_across_errors_and_the_question(app, client, world
         app.config["ATTACHMENT_DIR"] = None
 
 
+def test_files_chosen_before_a_procedure_search_are_kept(app, client, world, tmp_path):
+    app.config["ATTACHMENT_DIR"] = str(tmp_path)
+    try:
+        reply = _post(
+            client,
+            {"procedure_query": "khai sinh", "search": "1", "content": GOOD["content"]},
+            files=[(io.BytesIO(_png()), "anh.png")],
+        )
+        html = reply.get_data(as_text=True)
+        assert reply.status_code == 200 and f'value="{world.procedure}"' in html
+        assert "error-summary" not in html
+        (token,) = re.findall(r'name="kept_file" value="([^"]+)"', html)
+        data = {**GOOD, "csrf_token": csrf_from(html), "kept_file": token}
+        assert client.post("/feedback/new", data=data).status_code == 303
+        (case,) = _cases(app)
+        with app.app_context():
+            (attachment,) = db.session.scalars(select(Attachment)).all()
+            assert (attachment.case_id, attachment.original_name) == (case.id, "anh.png")
+    finally:
+        app.config["ATTACHMENT_DIR"] = None
+
+
 # -- the survey suggestion, turned into a case in one flow ------------------------
 
 
