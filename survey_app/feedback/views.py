@@ -362,10 +362,37 @@ def _file(form, response, kept, checked, *, is_complaint: bool):
     return redirect(url_for(".submitted"), code=303)
 
 
+def _fernet():
+    """Seals the complaint record's tracking number for the session cookie, which is
+    signed but not encrypted (the same scheme as the receipts of cases)."""
+    import base64
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"hailong complaint record seal"
+    ).derive(current_app.config["SECRET_KEY"].encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _unseal(token: str | None) -> str | None:
+    from cryptography.fernet import InvalidToken
+
+    if not token:
+        return None
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
 def _show_complaint(code: str, case_id: int, secret: str | None):
     """The redirected citizen's page: where to go, and the record's code (and tracking
     number, when there is a text a coordinator could find to be feedback after all)."""
-    session[COMPLAINT_KEY] = {"code": code, "secret": secret}
+    sealed = _fernet().encrypt(secret.encode()).decode() if secret else None
+    session[COMPLAINT_KEY] = {"code": code, "sealed": sealed}
     if secret:
         _remember_tracked(case_id)
     return redirect(url_for(".complaint_recorded"), code=303)
@@ -430,7 +457,7 @@ def complaint_recorded():
         "feedback/complaint_recorded.html",
         case=case,
         body=complaints.complaint_body(case.agency),
-        secret=tracking.format_secret(data["secret"]) if data.get("secret") else None,
+        secret=tracking.format_secret(secret) if (secret := _unseal(data.get("sealed"))) else None,
     )
 
 

@@ -449,3 +449,14 @@ def test_a_survey_suggestion_with_complaint_words_is_confirmed_too(app, client, 
     assert case.channel == CaseChannel.survey and case.contact_phone is None
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(FeedbackCase)) == 1
+
+
+def test_the_records_tracking_number_is_never_in_clear_in_the_cookie(app, client, world):
+    carried = _hidden(_post(client, {**GOOD, "content": DENUNCIATION}).get_data(as_text=True))
+    client.post("/feedback/new", data={**carried, "complaint_answer": "complaint"})
+    page = client.get("/feedback/complaint/recorded").get_data(as_text=True)
+    secret = re.sub(r"\D", "", re.search(r'id="record-secret">([^<]+)<', page).group(1))
+    with client.session_transaction() as session:
+        kept = session["complaint_record"]
+    assert secret not in repr(kept) and "secret" not in kept
+    assert kept["code"] in page
