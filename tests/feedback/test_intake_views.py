@@ -460,3 +460,22 @@ def test_the_records_tracking_number_is_never_in_clear_in_the_cookie(app, client
         kept = session["complaint_record"]
     assert secret not in repr(kept) and "secret" not in kept
     assert kept["code"] in page
+
+
+def test_the_suggestion_step_says_its_error_at_the_top_too(app, client, world):
+    with app.app_context():
+        counter = factories.counter(db.session.get(factories.Agency, world.agency))
+        db.session.commit()
+        code = counter.code
+    html = client.get(f"/s/{code}").get_data(as_text=True)
+    client.post(f"/s/{code}", data={"csrf_token": csrf_from(html), "overall": "4"})
+    html = client.get(f"/s/{code}/comment").get_data(as_text=True)
+    too_long = "Nên thêm ghế chờ. " * 200
+    reply = client.post(
+        f"/s/{code}/comment",
+        data={"csrf_token": csrf_from(html), "comment": too_long, "wants_feedback": "y"},
+    )
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 400
+    assert [target for target, _ in _summary(page)] == ["comment"]
+    assert 'id="comment-error"' in page and too_long.strip() in unescape(page)
