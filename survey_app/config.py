@@ -140,6 +140,16 @@ class Config:
     FEEDBACK_PUBLISH_DAYS = _env_int("FEEDBACK_PUBLISH_DAYS", 2)
     #: The single extension may add at most this many working days.
     FEEDBACK_EXTENSION_MAX_DAYS = _env_int("FEEDBACK_EXTENSION_MAX_DAYS", 10)
+    #: Where complaints and denunciations (khiếu nại, tố cáo) go when neither the agency
+    #: concerned nor one above it names its own body (admins set those on the agency's
+    #: page): the province's citizen reception office. The demo's is Hải Dương's (2022);
+    #: leave the phone empty rather than print a number nobody checked.
+    COMPLAINT_BODY_NAME = os.environ.get("COMPLAINT_BODY_NAME", "Ban Tiếp công dân tỉnh Hải Dương")
+    COMPLAINT_BODY_ADDRESS = os.environ.get(
+        "COMPLAINT_BODY_ADDRESS",
+        "Trụ sở Tiếp công dân tỉnh, số 45 phố Bắc Sơn, phường Quang Trung, thành phố Hải Dương",
+    )
+    COMPLAINT_BODY_PHONE = os.environ.get("COMPLAINT_BODY_PHONE", "")
     #: Reports: months run 15th → 14th as in the provincial plan, unless this is set.
     REPORT_CALENDAR_MONTHS = _env_bool("REPORT_CALENDAR_MONTHS", False)
     #: Reports: the one indicator that carries the verdict against the target on the

@@ -61,6 +61,15 @@ class Agency(db.Model):
     #: Disabled agencies keep their history but get no new counters or responses.
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # -- where complaints and denunciations about it go (khiếu nại, tố cáo): shown to a
+    # citizen who is redirected (feedback.complaints.complaint_body); empty: the nearest
+    # agency above it that has them, else the province-wide COMPLAINT_BODY_* settings --
+    #: The body that receives them, e.g. "Thanh tra Sở Tư pháp" or "Ban Tiếp công dân tỉnh".
+    complaint_body_name: Mapped[str | None] = mapped_column(String(255))
+    #: Its address for citizens (where to go, where to write).
+    complaint_body_address: Mapped[str | None] = mapped_column(String(500))
+    #: Its telephone number, as printed for citizens.
+    complaint_body_phone: Mapped[str | None] = mapped_column(String(60))
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Agency]] = relationship(back_populates="parent", order_by="Agency.name")

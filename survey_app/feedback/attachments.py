@@ -279,3 +279,76 @@ def send(attachment: Attachment) -> Response:
     response.headers["Cache-Control"] = "no-store, private"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+# -- files kept while the citizen corrects the form ------------------------------------
+# A browser cannot refill a file input: a page shown again (a mistake to correct, the
+# question whether the text is a complaint, an expired page) would lose the photos the
+# citizen chose. So checked files are written at once, as :func:`store` writes them,
+# and the page carries a signed token per file; the case takes them when it is stored.
+# One never taken (the citizen gave up) is an orphan: :func:`sweep_orphans` deletes it.
+
+#: A kept file's token is refused after this many seconds (the sweep's grace is longer).
+KEPT_MAX_AGE = 12 * 3600
+
+
+def _kept_signer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hailong.kept-upload")
+
+
+def keep(upload: FileStorage, data: bytes, mimetype: str) -> dict:
+    """Write a checked file (as :func:`check_upload` returned it) before its case exists.
+
+    :return: what :func:`store_kept` needs, with ``token``: the signed value the page
+        carries (only this server can make one, so a page cannot name another's file).
+    """
+    stored_name = f"{secrets.token_hex(16)}.{ALLOWED_TYPES[mimetype]}"
+    write_private(storage_dir() / stored_name, data)
+    info = {
+        "n": stored_name,
+        "o": Path(upload.filename or "file").name[:255],
+        "m": mimetype,
+        "s": len(data),
+        "h": hashlib.sha256(data).hexdigest(),
+    }
+    return {**info, "token": _kept_signer().dumps(info)}
+
+
+def kept(token: str) -> dict | None:
+    """The kept file a page's token names, or None (forged, too old, its file gone, or
+    already taken by a case: a page sent again after the back button)."""
+    from itsdangerous import BadSignature
+
+    try:
+        info = _kept_signer().loads(token, max_age=KEPT_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(info, dict) or not STORED_NAME.fullmatch(str(info.get("n", ""))):
+        return None
+    if not (storage_dir() / info["n"]).is_file():
+        return None
+    taken = db.session.scalar(select(Attachment.id).where(Attachment.stored_name == info["n"]))
+    if taken is not None:
+        return None
+    return {**info, "token": token}
+
+
+def store_kept(case: FeedbackCase, info: dict) -> Attachment:
+    """Record a kept file (:func:`keep`) on ``case``: the file is already written."""
+    attachment = Attachment(
+        stored_name=info["n"],
+        original_name=info["o"],
+        mimetype=info["m"],
+        size=info["s"],
+        sha256=info["h"],
+    )
+    case.attachments.append(attachment)
+    return attachment
+
+
+def discard_kept(infos: list[dict]) -> None:
+    """Delete kept files no case will take (a complaint's record keeps no files)."""
+    for info in infos:
+        (storage_dir() / info["n"]).unlink(missing_ok=True)

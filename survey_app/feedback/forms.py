@@ -1,10 +1,14 @@
-"""Forms for feedback: the public form, tracking, and the citizen's verdict."""
+"""Forms for feedback: the public form, the complaint redirect, tracking, the citizen's verdict.
+
+The public forms check their CSRF token themselves (their views are exempt from the
+app-wide check): an expired page is then shown again with everything the citizen
+typed, and a message, instead of an error page that loses it all.
+"""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField,
     EmailField,
     HiddenField,
     MultipleFileField,
@@ -21,10 +25,14 @@ from .services import CONTENT_MAX, PHONE, normalise_phone
 
 
 class FeedbackForm(FlaskForm):
-    """The public form for a report (phản ánh) or a proposal (kiến nghị)."""
+    """The public form for a report (phản ánh) or a proposal (kiến nghị).
+
+    Complaints and denunciations are chosen before it (the choice page) or, when the
+    text's words suggest one, confirmed after it (``complaint_answer``).
+    """
 
     kind = RadioField(
-        _l("What do you want to send?"),
+        _l("Is it a report or a proposal?"),
         choices=[
             SelectChoice(
                 "report",
@@ -33,9 +41,8 @@ class FeedbackForm(FlaskForm):
             SelectChoice(
                 "proposal", _l("A proposal (kiến nghị): a regulation or practice should change")
             ),
-            SelectChoice("complaint", _l("A complaint or denunciation (khiếu nại, tố cáo)")),
         ],
-        validators=[InputRequired(message=_l("Choose what you want to send."))],
+        validators=[InputRequired(message=_l("Choose whether it is a report or a proposal."))],
     )
     procedure_query = StringField(
         _l("Find the procedure concerned"), validators=[Optional(), Length(max=200)]
@@ -63,7 +70,22 @@ class FeedbackForm(FlaskForm):
         ],
     )
     address = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=500)])
-    consent = BooleanField(default=False)
+    #: The citizen's answer when words of the text suggested a complaint or denunciation:
+    #: ``feedback`` (send it as a report or proposal) or ``complaint`` (tell me where to go).
+    complaint_answer = RadioField(
+        _l("Is this a complaint or a denunciation?"),
+        choices=[
+            SelectChoice(
+                "feedback",
+                _l("No: it is a report or proposal. Send it to be handled and answered."),
+            ),
+            SelectChoice(
+                "complaint",
+                _l("Yes: it is a complaint or denunciation. Tell me where to send it."),
+            ),
+        ],
+        validators=[Optional()],
+    )
     #: A random key of the form's page: its sendings are one case (a double click).
     #: (any other value is ignored, not refused: services.idempotency_key)
     submit_key = HiddenField()
@@ -71,6 +93,14 @@ class FeedbackForm(FlaskForm):
     def validate_contact_phone(self, field) -> None:
         if field.data and not PHONE.match(normalise_phone(field.data) or ""):
             raise ValidationError(_l("Enter a Vietnamese phone number, e.g. 0912 345 678."))
+
+
+class ComplaintForm(FlaskForm):
+    """The agency a complaint or denunciation is about: where the citizen is sent."""
+
+    agency_id = SelectField(_l("Which agency is it about?"), validators=[Optional()])
+    #: As on :class:`FeedbackForm`: the page's sendings are one record.
+    submit_key = HiddenField()
 
 
 class TrackForm(FlaskForm):

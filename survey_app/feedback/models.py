@@ -100,7 +100,20 @@ def new_public_id() -> str:
 
 
 class FeedbackCase(db.Model):
-    """A report or proposal, from intake to publication."""
+    """A report or proposal, from intake to publication.
+
+    **Complaints and denunciations** (khiếu nại, tố cáo) are recorded here too, never
+    processed (:mod:`survey_app.feedback.complaints`). The classification is
+    ``state``: ``redirected_complaint`` means "a complaint or denunciation, redirected"
+    (clock stopped, ``public_reason`` says where to go, ``closed_at`` set); any other
+    state means a report or proposal, whose ``kind`` says which. A redirect keeps
+    ``kind``, so it can be undone: :func:`~survey_app.feedback.complaints.reclassify`
+    (coordinators and admins) moves a case either way — to ``redirected_complaint``
+    from any state before the answer, back to ``screening`` with a new screening clock
+    — or swaps report and proposal, each time with a ``reclassified`` event and a
+    ``reclassify`` audit line. Nothing is deleted. Records the citizen made by choosing
+    or confirming "complaint" have codes ``KT-…`` and no name, contact or address.
+    """
 
     __tablename__ = "feedback_cases"
     __table_args__ = (
@@ -141,8 +154,9 @@ class FeedbackCase(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     contact_email: Mapped[str | None] = mapped_column(String(255))
     address: Mapped[str | None] = mapped_column(String(500))
-    #: When the citizen ticked the consent notice (NĐ 13/2023); staff intake records the
-    #: consent given on paper or by phone.
+    #: When a consent was recorded (staff intake on paper or by phone, an integrating
+    #: portal). Handling the case does not rest on consent (NĐ 20/2008; NĐ 13/2023
+    #: Art. 17): the public form shows a notice and asks none, so NULL there.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contact_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # -- origin --

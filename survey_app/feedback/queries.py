@@ -17,7 +17,7 @@ from .models import CaseChannel, CaseState, FeedbackCase
 from .workflow import OPEN_STATES
 
 SCOPES = ("mine", "agency", "all")
-CODE_PATTERN = re.compile(r"(PA|KN)-\d{2}-[A-Z0-9]{6}")
+CODE_PATTERN = re.compile(r"(PA|KN|KT)-\d{2}-[A-Z0-9]{6}")
 
 
 @dataclass

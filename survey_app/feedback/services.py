@@ -22,6 +22,7 @@ from ..core.params import clean_text
 from ..core.time import now_utc
 from ..extensions import db
 from ..surveys.models import Response
+from .complaints import COMPLAINT_EXPLANATION, looks_like_complaint  # noqa: F401
 from .models import CaseChannel, CaseKind, CaseState, FeedbackCase, RoutingRule
 from .tracking import (  # noqa: F401 (the tracking number's helpers, used from here too)
     SECRET_ALPHABET,
@@ -31,12 +32,9 @@ from .tracking import (  # noqa: F401 (the tracking number's helpers, used from 
     new_secret,
     secret_from_key,
 )
-from .workflow import Durations, start_clock, transition
+from .workflow import Durations, start_clock
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-#: Words that mark a complaint (khiếu nại) or denunciation (tố cáo): not feedback.
-_COMPLAINT = re.compile(r"\b(khiếu\s*nại|tố\s*cáo|complain|complaint|denounc\w*)\b", re.IGNORECASE)
 
 
 class IntakeError(Exception):
@@ -86,21 +84,19 @@ class Submission:
     procedure: Procedure | None = None
     field: ProcedureField | None = None
     agency: Agency | None = None
+    #: Consent recorded for it (staff intake, an integrating portal). Handling the case
+    #: does not rest on consent (NĐ 20/2008; NĐ 13/2023 Art. 17): none is required.
     consent: bool = False
-    #: The citizen marked it as a complaint or denunciation.
+    #: It is a complaint or denunciation (chosen or confirmed, never guessed from words):
+    #: recorded as redirected, without the submitter's name or contact.
     is_complaint: bool = False
 
 
-def _cleaned(sub: Submission) -> Submission:
+def cleaned(sub: Submission) -> Submission:
     """The submission's text fit to store, whatever channel it came by (see ``clean_text``)."""
     texts = ("content", "submitter_name", "contact_phone", "contact_email", "address")
     changes = {k: clean_text(getattr(sub, k)) for k in texts if isinstance(getattr(sub, k), str)}
     return dataclasses.replace(sub, **changes)
-
-
-def looks_like_complaint(text: str) -> bool:
-    """True when the text says it is a complaint or denunciation (khiếu nại, tố cáo)."""
-    return bool(_COMPLAINT.search(text or ""))
 
 
 def validate_submission(sub: Submission) -> None:
@@ -140,12 +136,6 @@ def validate_submission(sub: Submission) -> None:
             validate_email(sub.contact_email, check_deliverability=False)
         except EmailNotValidError:
             errors["contact_email"] = str(_l("Enter a valid e-mail address."))
-    if not sub.consent:
-        errors["consent"] = str(
-            _l(
-                "Tick the consent box: your personal data is only processed with your consent (Decree 13/2023)."
-            )
-        )
     if errors:
         raise IntakeError(errors)
 
@@ -169,8 +159,8 @@ def route(procedure: Procedure | None, field: ProcedureField | None) -> Agency |
     return None
 
 
-def _new_code(kind: CaseKind) -> str:
-    prefix = "PA" if kind == CaseKind.report else "KN"
+def _new_code(kind: CaseKind, complaint: bool = False) -> str:
+    prefix = "KT" if complaint else "PA" if kind == CaseKind.report else "KN"
     year = now_utc().strftime("%y")
     while True:
         code = f"{prefix}-{year}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
@@ -215,8 +205,9 @@ def submit(
 ) -> tuple[FeedbackCase, str]:
     """Take in a case: validate, route, give it a code and a tracking secret.
 
-    A text that is a complaint or denunciation is recorded as redirected (with
-    the legal explanation), not processed.
+    Words in the text never decide that it is a complaint: only ``sub.is_complaint``
+    (the citizen's or the staff's choice) does, and such a submission is recorded as
+    redirected (:func:`~.complaints.record_redirect`: without name or contact).
 
     :param idempotency_key: from :func:`idempotency_key`: stored (hashed, unique), and
         the tracking number derived from it, so that a second sending of the same form
@@ -225,49 +216,80 @@ def submit(
     :return: the case and the tracking secret in clear (shown to the citizen once).
     :raises IntakeError: if Art. 7's requirements are not met (nothing stored).
     """
-    sub = _cleaned(sub)
+    sub = cleaned(sub)
+    if sub.is_complaint:
+        from .complaints import record_redirect
+
+        return record_redirect(
+            agency=sub.agency or route(sub.procedure, sub.field),
+            procedure=sub.procedure,
+            content=sub.content,
+            kind=sub.kind,
+            channel=channel,
+            response_id=response.id if response else None,
+            idempotency_key=idempotency_key,
+            created_by=created_by,
+        )
     validate_submission(sub)
+    case, secret = new_case(
+        kind=sub.kind,
+        channel=channel,
+        content=sub.content.strip(),
+        procedure=sub.procedure,
+        field=sub.field,
+        agency=sub.agency,
+        created_by=created_by,
+        response_id=response.id if response else None,
+        idempotency_key=idempotency_key,
+    )
+    case.submitter_name = (sub.submitter_name or "").strip() or None
+    case.contact_phone = normalise_phone((sub.contact_phone or "").strip()) or None
+    case.contact_email = (sub.contact_email or "").strip().lower() or None
+    case.address = (sub.address or "").strip() or None
+    case.consent_at = now_utc() if sub.consent else None
+    db.session.flush()
+    return case, secret
+
+
+def new_case(
+    *,
+    kind: CaseKind,
+    channel: CaseChannel,
+    content: str,
+    procedure: Procedure | None = None,
+    field: ProcedureField | None = None,
+    agency: Agency | None = None,
+    created_by: User | None = None,
+    response_id: int | None = None,
+    idempotency_key: str | None = None,
+    complaint: bool = False,
+) -> tuple[FeedbackCase, str]:
+    """A new case, routed, with its code, tracking secret and screening clock (state
+    ``submitted``, no personal data yet): what :func:`submit` and
+    :func:`~.complaints.record_redirect` share.
+
+    :param complaint: a complaint's record: its code starts with ``KT`` instead of PA/KN.
+    :return: the case (flushed) and the tracking secret in clear.
+    """
     secret = secret_from_key(idempotency_key) if idempotency_key else new_secret()
-    code = _new_code(sub.kind)
-    field = sub.field or (sub.procedure.field if sub.procedure else None)
+    code = _new_code(kind, complaint)
+    field = field or (procedure.field if procedure else None)
     case = FeedbackCase(
         code=code,
         secret_hash=hash_secret(code, secret),
         submit_key_hash=_key_hash(idempotency_key) if idempotency_key else None,
-        kind=sub.kind,
+        kind=kind,
         state=CaseState.submitted,
         channel=channel,
-        procedure=sub.procedure,
+        procedure=procedure,
         field=field,
-        agency=sub.agency or route(sub.procedure, field),
-        content=sub.content.strip(),
-        submitter_name=(sub.submitter_name or "").strip() or None,
-        contact_phone=normalise_phone((sub.contact_phone or "").strip()) or None,
-        contact_email=(sub.contact_email or "").strip().lower() or None,
-        address=(sub.address or "").strip() or None,
-        consent_at=now_utc(),
+        agency=agency or route(procedure, field),
+        content=content,
         created_by_id=created_by.id if created_by else None,
-        response_id=response.id if response else None,
+        response_id=response_id,
         received_at=now_utc(),
     )
     db.session.add(case)
     start_clock(case, Durations.from_config().screening)
     db.session.flush()
-    if sub.is_complaint or looks_like_complaint(sub.content):
-        transition(
-            case,
-            CaseState.redirected_complaint,
-            None,
-            action="redirected_complaint",
-            reason=str(COMPLAINT_EXPLANATION),
-        )
     return case, secret
-
-
-COMPLAINT_EXPLANATION = _l(
-    "This looks like a complaint (khiếu nại) or a denunciation (tố cáo). These are not handled "
-    "as feedback on administrative procedures: they follow the Law on Complaints 2011 and the "
-    "Law on Denunciations 2018. Please submit it to the citizen reception office (Ban Tiếp công "
-    "dân) or the inspectorate (Thanh tra) of the agency concerned. Your submission has been "
-    "recorded."
-)

@@ -33,10 +33,11 @@ from ..core.i18n import local_datetime
 from ..core.params import page_number, parse_id
 from ..core.time import now_utc
 from ..core.uploads import accepts_uploads
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..surveys.models import Response
-from . import attachments, citizen, notify, published, receipts, services, tracking
-from .forms import FeedbackForm, TrackForm, VerdictForm
+from . import attachments, citizen, complaints, notify, published, receipts, services, tracking
+from .complaints import complaint_words
+from .forms import ComplaintForm, FeedbackForm, TrackForm, VerdictForm
 from .models import CaseChannel, CaseKind, CaseState, CitizenVerdict, FeedbackCase
 from .workflow import STATE_LABELS, transition
 
@@ -44,6 +45,7 @@ bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
 TRACKED_KEY = "tracked_cases"  # case ids this browser proved it may see
 NEW_CASE_KEY = "new_case"  # (older pages kept the number here in clear: see submitted())
+COMPLAINT_KEY = "complaint_record"  # a redirected complaint's code (and secret), for its page
 
 
 def _agency_choices(empty: str | None = None):
@@ -67,16 +69,22 @@ def _survey_response_for_conversion() -> Response | None:
     return response
 
 
-def _submission_from(form: FeedbackForm) -> services.Submission:
-    procedure = None
-    if (procedure_id := parse_id(form.procedure_id.data)) is not None:
-        procedure = db.session.get(Procedure, procedure_id)
-    agency = None
-    if (agency_id := parse_id(form.agency_id.data)) is not None:
-        agency = db.session.get(Agency, agency_id)
-    kind = form.kind.data
+def _submission_from(
+    form: FeedbackForm, response: Response | None = None, *, is_complaint: bool = False
+) -> services.Submission:
+    """What the form says; a survey suggestion's agency and procedure are the counter's."""
+    procedure = agency = None
+    if response is not None:
+        agency = db.session.get(Agency, response.agency_id)
+        if response.procedure_id:
+            procedure = db.session.get(Procedure, response.procedure_id)
+    else:
+        if (procedure_id := parse_id(form.procedure_id.data)) is not None:
+            procedure = db.session.get(Procedure, procedure_id)
+        if (agency_id := parse_id(form.agency_id.data)) is not None:
+            agency = db.session.get(Agency, agency_id)
     return services.Submission(
-        kind=CaseKind.proposal if kind == "proposal" else CaseKind.report,
+        kind=CaseKind.proposal if form.kind.data == "proposal" else CaseKind.report,
         content=form.content.data or "",
         submitter_name=form.submitter_name.data,
         contact_phone=form.contact_phone.data,
@@ -84,9 +92,112 @@ def _submission_from(form: FeedbackForm) -> services.Submission:
         address=form.address.data,
         procedure=procedure,
         agency=agency,
-        consent=bool(form.consent.data),
-        is_complaint=kind == "complaint",
+        is_complaint=is_complaint,
     )
+
+
+#: The form's fields in the order the page shows them: the error summary lists its
+#: errors in that order ("contact" is the phone-or-e-mail requirement).
+FIELD_ORDER = (
+    "csrf_token",
+    "kind",
+    "procedure_query",
+    "agency_id",
+    "content",
+    "attachments",
+    "submitter_name",
+    "contact",
+    "contact_phone",
+    "contact_email",
+    "address",
+    "complaint_answer",
+)
+#: The element each error's link in the summary goes to, where it is not the field's id.
+ANCHORS = {
+    "csrf_token": "send",
+    "kind": "kind-report",
+    "contact": "contact_phone",
+    "complaint_answer": "complaint_answer-feedback",
+    "what": "what-feedback",
+}
+
+
+def error_summary(errors: dict[str, str]) -> list[tuple[str, str]]:
+    """``errors`` (field name → message) as the summary's links: (element id, message)."""
+    return [(ANCHORS.get(name, name), message) for name, message in errors.items()]
+
+
+def _expired_message() -> str:
+    return _(
+        "This page had expired, so nothing was sent. Everything you typed is kept below: "
+        "check it and press Send again."
+    )
+
+
+def _all_errors(form: FeedbackForm, response: Response | None) -> dict[str, str]:
+    """Every problem of the sent form at once: the fields' own checks, an expired page,
+    and what Art. 7 of Decree 20/2008 requires, in the page's order."""
+    form.validate()
+    found: dict[str, str] = {}
+    for name, messages in form.errors.items():
+        if messages and name != "csrf_token":
+            found[name] = str(messages[0])
+    if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+        found["csrf_token"] = _expired_message()
+    try:
+        services.validate_submission(services.cleaned(_submission_from(form, response)))
+    except services.IntakeError as exc:
+        for name, message in exc.errors.items():
+            found.setdefault(name, message)
+    order = {name: i for i, name in enumerate(FIELD_ORDER)}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _kept_files() -> list[dict]:
+    """The files an earlier showing of the page kept (its ``kept_file`` tokens), still valid."""
+    if request.method != "POST":
+        return []
+    found = []
+    for token in request.form.getlist("kept_file")[: current_app.config["ATTACHMENT_MAX_FILES"]]:
+        info = attachments.kept(token)
+        if info is not None and all(info["n"] != k["n"] for k in found):
+            found.append(info)
+    return found
+
+
+def _checked_uploads(kept: list[dict]):
+    """The files sent with this request, checked; and the first problem with them."""
+    uploads = [
+        # (a text field of that name is not a file: only uploads count)
+        f
+        for f in request.files.getlist("attachments")
+        if isinstance(f, FileStorage) and f.filename
+    ]
+    limit = current_app.config["ATTACHMENT_MAX_FILES"]
+    if len(uploads) + len(kept) > limit:
+        return [], _("Attach at most %(n)d files.", n=limit)
+    checked, problem = [], None
+    for upload in uploads:
+        try:
+            checked.append((upload, *attachments.check_upload(upload)))
+        except attachments.AttachmentError as exc:
+            problem = problem or str(exc)
+    return checked, problem
+
+
+@bp.get("/")
+@public
+def start():
+    """First question: a report or proposal, or a complaint or denunciation (they go elsewhere)."""
+    if "what" not in request.args and "chosen" not in request.args:
+        return render_template("feedback/start.html", errors={}, summary=[])
+    what = request.args.get("what")
+    if what == "feedback":
+        return redirect(url_for(".new"), code=303)
+    if what == "complaint":
+        return redirect(url_for(".complaint"), code=303)
+    errors = {"what": _("Choose what you want to send.")}
+    return render_template("feedback/start.html", errors=errors, summary=error_summary(errors)), 400
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -112,7 +223,7 @@ def new():
     """The public form; also the survey's "file it as formal feedback" path."""
     from_survey = request.args.get("from") == "survey"
     response = _survey_response_for_conversion() if from_survey else None
-    sending = request.method == "POST" and "search" not in request.form
+    sending = request.method == "POST" and not ({"search", "edit"} & set(request.form))
     # (a sending of the form is first looked up by its key: the same form sent again
     # shows its case's number instead of this 409)
     if response is not None and not sending and _converted(response):
@@ -123,95 +234,220 @@ def new():
         form.kind.data = "report"
         if response is not None:
             form.content.data = response.comment
-            form.agency_id.data = str(response.agency_id)
-            if response.procedure_id:
-                form.procedure_id.data = str(response.procedure_id)
     matches = []
     query = (form.procedure_query.data or "").strip()
-    if query:
+    if query and response is None:
         matches = search_procedures(query)
     selected = None
-    if (procedure_id := parse_id(form.procedure_id.data)) is not None:
+    if response is None and (procedure_id := parse_id(form.procedure_id.data)) is not None:
         selected = db.session.get(Procedure, procedure_id)
         if selected is not None and selected not in matches:
             matches = [selected, *matches]
     form.procedure_id.choices = [SelectChoice(str(p.id), f"{p.code} — {p.name}") for p in matches]
 
+    kept = _kept_files()
     status = 200
     errors: dict[str, str] = {}
+    asked: list[str] = []  # the words that suggest a complaint, when the citizen is asked
+    checked = []
     if sending:
         status = 400
-        # (a text field of that name is not a file: only uploads count)
-        uploads = [
-            f for f in form.attachments.data or [] if isinstance(f, FileStorage) and f.filename
-        ]
-        if form.validate_on_submit():
-            submission = _submission_from(form)
-            key = services.idempotency_key(form.submit_key.data, submission)
-            if key is not None and (filed := services.case_for_key(key)) is not None:
-                return _show_filed(filed, key)  # a double click, or Send again
-            if response is not None and _converted(response):  # the back button, or Send twice
-                return _filed_meanwhile(key)  # (by this form's other sending: its case)
-            try:
-                if len(uploads) > current_app.config["ATTACHMENT_MAX_FILES"]:
-                    raise attachments.AttachmentError(
-                        _(
-                            "Attach at most %(n)d files.",
-                            n=current_app.config["ATTACHMENT_MAX_FILES"],
-                        )
-                    )
-                checked = [(u, *attachments.check_upload(u)) for u in uploads]
-                channel = CaseChannel.survey if response is not None else CaseChannel.web
-                case, secret = services.submit(
-                    submission, channel, response=response, idempotency_key=key
-                )
-            except IntegrityError:  # the same Send, pressed twice, stored the case meanwhile
-                db.session.rollback()
-                return _filed_meanwhile(key)
-            except services.IntakeError as exc:
-                errors = exc.errors
-            except attachments.AttachmentError as exc:
-                errors = {"attachments": str(exc)}
-            else:
-                stored = []
-                try:
-                    for upload, data, mimetype in checked:
-                        stored.append(attachments.store(case, upload, data, mimetype))
-                    notify.citizen_received(case, secret)
-                    # read before the commit expires them: once it is committed the
-                    # citizen must get the tracking number even if the database then goes away
-                    code, case_id = case.code, case.id
-                    db.session.commit()
-                except IntegrityError:
-                    attachments.discard(stored)
-                    db.session.rollback()
-                    return _filed_meanwhile(key)
-                except Exception:
-                    attachments.discard(stored)  # no files left behind without their case
-                    raise
-                receipts.remember(case_id, code, secret)  # (sealed: never in clear in the cookie)
-                _remember_tracked(case_id)
-                return redirect(url_for(".submitted"), code=303)
+        checked, file_problem = _checked_uploads(kept)
+        errors = _all_errors(form, response)
+        if file_problem:
+            errors = _with_error(errors, "attachments", file_problem)
+        answer = form.complaint_answer.data
+        answer = answer if answer in ("feedback", "complaint") else None
+        words = complaint_words(form.content.data or "")
+        if not errors and words and answer is None:
+            # words only suggest a complaint: the citizen says what it is
+            asked, status = words, 200
+            if "complaint_asked" in request.form:  # the question was sent unanswered
+                errors, status = {"complaint_answer": _("Choose one answer.")}, 400
+        elif not errors:
+            filed = _file(form, response, kept, checked, is_complaint=answer == "complaint")
+            if not isinstance(filed, dict):
+                return filed
+            errors = filed
+    elif request.method == "POST":  # a search, or back from the question: files stay too
+        checked, file_problem = _checked_uploads(kept)
+        if file_problem:
+            errors = {"attachments": file_problem}
+    if request.method == "POST" and (errors or asked or not sending):
+        # nothing is lost: the files already chosen stay with the page
+        kept = kept + [attachments.keep(upload, data, mime) for upload, data, mime in checked]
     if not services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):
         # a new page (or one from before pages had a key): its sendings are one case
         form.submit_key.data = secrets.token_urlsafe(16)
+    context = {
+        "form": form,
+        "errors": errors,
+        "summary": error_summary(errors),
+        "kept": kept,
+        "from_survey": response is not None,
+        "response": response,
+    }
+    if asked:
+        return render_template("feedback/confirm.html", words=asked, **context), status
     return (
         render_template(
             "feedback/new.html",
-            form=form,
             content_min=services.CONTENT_MIN,
             matches=matches,
-            errors=errors,
-            from_survey=response is not None,
             query=query,
+            retention_years=_retention_years(),
+            **context,
         ),
         status,
     )
 
 
+def _with_error(errors: dict[str, str], name: str, message: str) -> dict[str, str]:
+    """``errors`` with one more, in the page's order."""
+    order = {n: i for i, n in enumerate(FIELD_ORDER)}
+    merged = {name: message, **errors}
+    return dict(sorted(merged.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _retention_years() -> int:
+    """How long contact data is kept after a case ends, in whole years (the notice says it)."""
+    return max(1, round(current_app.config["FEEDBACK_RETENTION_DAYS"] / 365))
+
+
+def _file(form, response, kept, checked, *, is_complaint: bool):
+    """Store the case (or, for a confirmed complaint, its record) and go to its receipt.
+
+    :return: the redirect, or the errors to show (``dict``) when the case was refused.
+    """
+    submission = _submission_from(form, response, is_complaint=is_complaint)
+    key = services.idempotency_key(form.submit_key.data, submission)
+    if key is not None and (filed := services.case_for_key(key)) is not None:
+        return _show_filed(filed, key)  # a double click, or Send again
+    if response is not None and _converted(response):  # the back button, or Send twice
+        return _filed_meanwhile(key)  # (by this form's other sending: its case)
+    channel = CaseChannel.survey if response is not None else CaseChannel.web
+    try:
+        case, secret = services.submit(submission, channel, response=response, idempotency_key=key)
+    except IntegrityError:  # the same Send, pressed twice, stored the case meanwhile
+        db.session.rollback()
+        return _filed_meanwhile(key)
+    except services.IntakeError as exc:
+        return exc.errors
+    if is_complaint:
+        # a complaint's record keeps no files (nor name or contact): not needed to redirect it
+        code, case_id = case.code, case.id
+        db.session.commit()
+        attachments.discard_kept(kept)  # (the files sent just now were never written)
+        return _show_complaint(code, case_id, secret)
+    stored = []
+    try:
+        for upload, data, mimetype in checked:
+            stored.append(attachments.store(case, upload, data, mimetype))
+        for info in kept:
+            attachments.store_kept(case, info)
+        notify.citizen_received(case, secret)
+        # read before the commit expires them: once it is committed the
+        # citizen must get the tracking number even if the database then goes away
+        code, case_id = case.code, case.id
+        db.session.commit()
+    except IntegrityError:
+        attachments.discard(stored)
+        db.session.rollback()
+        return _filed_meanwhile(key)
+    except Exception:
+        attachments.discard(stored)  # no files left behind without their case
+        raise
+    receipts.remember(case_id, code, secret)  # (sealed: never in clear in the cookie)
+    _remember_tracked(case_id)
+    return redirect(url_for(".submitted"), code=303)
+
+
+def _show_complaint(code: str, case_id: int, secret: str | None):
+    """The redirected citizen's page: where to go, and the record's code (and tracking
+    number, when there is a text a coordinator could find to be feedback after all)."""
+    sealed = receipts.seal(secret) if secret else None
+    session[COMPLAINT_KEY] = {"code": code, "sealed": sealed}
+    if secret:
+        _remember_tracked(case_id)
+    return redirect(url_for(".complaint_recorded"), code=303)
+
+
+@bp.route("/complaint", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"])
+def complaint():
+    """A complaint or denunciation: which agency it is about, then where to send it."""
+    form = ComplaintForm()
+    form.agency_id.choices = _agency_choices()
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            agency = None
+            if (agency_id := parse_id(form.agency_id.data)) is not None:
+                agency = db.session.get(Agency, agency_id)
+            key = None
+            if services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):
+                key = f"{form.submit_key.data}\ncomplaint\n{agency.id if agency else ''}"
+                if (filed := services.case_for_key(key)) is not None:  # a double click
+                    return _show_complaint(filed.code, filed.id, None)
+            try:
+                case, _secret = complaints.record_redirect(agency=agency, idempotency_key=key)
+                code, case_id = case.code, case.id
+                db.session.commit()
+            except IntegrityError:  # the same button, pressed twice at once
+                db.session.rollback()
+                if key is None or (filed := services.case_for_key(key)) is None:
+                    raise
+                code, case_id = filed.code, filed.id
+            return _show_complaint(code, case_id, None)
+        status = 400
+        errors = {n: str(m[0]) for n, m in form.errors.items() if m and n != "csrf_token"}
+        if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+            errors = {
+                "agency_id": _(
+                    "This page had expired, so nothing was recorded. Please choose again."
+                )
+            }
+    if not services.SUBMIT_KEY.fullmatch(form.submit_key.data or ""):
+        form.submit_key.data = secrets.token_urlsafe(16)
+    return render_template(
+        "feedback/complaint.html", form=form, errors=errors, summary=error_summary(errors)
+    ), status
+
+
+@bp.get("/complaint/recorded")
+@public
+def complaint_recorded():
+    """Where to send the complaint or denunciation, and the record's code (again on reload)."""
+    data = session.get(COMPLAINT_KEY)
+    if not data:
+        return redirect(url_for(".start"), code=303)
+    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.code == data["code"]))
+    if case is None:
+        session.pop(COMPLAINT_KEY, None)
+        return redirect(url_for(".start"), code=303)
+    return render_template(
+        "feedback/complaint_recorded.html",
+        case=case,
+        body=complaints.complaint_body(case.agency),
+        secret=tracking.format_secret(secret)
+        if (secret := receipts.unseal(data.get("sealed") or ""))
+        else None,
+    )
+
+
+for _view in (new, complaint):
+    # These forms check their token themselves: an expired page is shown again with
+    # what the citizen typed (and a message), not replaced by an error page.
+    csrf.exempt(f"{__name__}.{_view.__name__}")
+
+
 def _show_filed(case: FeedbackCase, key: str):
     """The confirmation of ``case``, filed by an earlier sending of the same form: its
     code and tracking number again (the browser shows only the last answer it got)."""
+    if case.state == CaseState.redirected_complaint and case.code.startswith("KT-"):
+        return _show_complaint(case.code, case.id, services.secret_from_key(key))
     receipts.remember(case.id, case.code, services.secret_from_key(key))
     _remember_tracked(case.id)
     return redirect(url_for(".submitted"), code=303)

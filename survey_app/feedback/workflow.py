@@ -43,6 +43,16 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     S.redirected_complaint: frozenset(),
 }
 
+#: Transitions only :func:`~.complaints.reclassify` makes (a coordinator's decision that a
+#: case is, or is not, a complaint or denunciation): not offered as ordinary next steps.
+RECLASSIFY_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    **{
+        state: frozenset({S.redirected_complaint})
+        for state in (S.needs_info, S.transferred, S.accepted, S.assigned, S.in_progress)
+    },
+    S.redirected_complaint: frozenset({S.screening}),
+}
+
 #: The order next steps are offered in: along the usual way first, then the
 #: detours, and the steps that end a case without an answer last.
 STEP_ORDER: tuple[CaseState, ...] = (
@@ -187,6 +197,7 @@ def transition(
     agency: Agency | None = None,
     assignee: User | None = None,
     action: str | None = None,
+    reclassifying: bool = False,
 ) -> CaseEvent:
     """Move ``case`` to ``to_state``, update its clock and record the event.
 
@@ -194,19 +205,24 @@ def transition(
         redirect as a complaint and a transfer (the citizen or the next agency
         sees it).
     :param agency: the new agency for a transfer (None = the coordinators' queue).
+    :param reclassifying: also allow :data:`RECLASSIFY_TRANSITIONS` (only
+        :func:`~.complaints.reclassify` sets it, after its own role check).
     :raises TransitionError: if the transition is not allowed, or not for this user,
         or a required reason or target is missing, or (publishing) the question as
         published is not confirmed or still holds personal data.
     """
     from_state = case.state
-    if to_state not in TRANSITIONS[from_state]:
+    allowed = TRANSITIONS[from_state]
+    if reclassifying:
+        allowed = allowed | RECLASSIFY_TRANSITIONS.get(from_state, frozenset())
+    if to_state not in allowed:
         raise TransitionError(
             _l(
                 "A case that is “%(from)s” cannot become “%(to)s”.",
                 **{"from": state_label(from_state), "to": state_label(to_state)},
             )
         )
-    if not may_transition(actor, case, to_state):
+    if not reclassifying and not may_transition(actor, case, to_state):
         raise TransitionError(_l("Your role does not allow this step on this case."))
     needs_reason = {S.rejected, S.needs_info, S.redirected_complaint, S.transferred}
     if (
@@ -269,6 +285,11 @@ def transition(
         case.paused_since = today
         case.public_reason = reason
         refresh_due(case)
+    elif from_state == S.redirected_complaint and to_state == S.screening:
+        # a coordinator found it is a report or proposal after all: screened afresh
+        case.public_reason = None
+        case.closed_at = None
+        start_clock(case, durations.screening)
     elif from_state == S.needs_info and to_state == S.screening:
         case.paused_days += work_calendar().working_days_between(case.paused_since, today)
         case.paused_since = None
@@ -372,6 +393,7 @@ def restarts_clock(from_state: CaseState, to_state: CaseState) -> bool:
         or (to_state == S.accepted and from_state != S.transferred)
         or (to_state == S.in_progress and from_state in (S.published, S.closed))
         or to_state == S.approved
+        or from_state == S.redirected_complaint  # a complaint reclassified as feedback
     )
 
 

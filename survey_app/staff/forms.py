@@ -81,6 +81,19 @@ class AgencyForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[_required])
     parent_id = SelectField(_l("Parent agency"), validators=[Optional()])
     is_active = BooleanField(_l("Active"), default=True)
+    #: Where complaints and denunciations about the agency go (shown to redirected citizens).
+    complaint_body_name = StringField(
+        _l("Body that receives complaints and denunciations"),
+        validators=[Optional(), Length(max=255, message=_l("At most %(n)d characters.", n=255))],
+    )
+    complaint_body_address = StringField(
+        _l("Its address"),
+        validators=[Optional(), Length(max=500, message=_l("At most %(n)d characters.", n=500))],
+    )
+    complaint_body_phone = StringField(
+        _l("Its phone"),
+        validators=[Optional(), Length(max=60, message=_l("At most %(n)d characters.", n=60))],
+    )
 
     def __init__(self, *args, agency: Agency | None = None, editor=None, **kwargs):
         super().__init__(*args, **kwargs)

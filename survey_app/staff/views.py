@@ -230,6 +230,8 @@ def _apply_agency_form(form: AgencyForm, agency: Agency | None) -> Agency:
         if agency.parent_id != (parent.id if parent else None):
             agency_services.move_agency(agency, parent)
     agency_services.set_agency_active(agency, form.is_active.data)
+    for name in ("complaint_body_name", "complaint_body_address", "complaint_body_phone"):
+        setattr(agency, name, (form[name].data or "").strip() or None)
     return agency
 
 

@@ -512,6 +512,10 @@ def _comment_page(flow: Flow):
             response, form.comment.data or "", wants_feedback, staff_flag=_staff_flag(flow)
         )
         db.session.commit()
+        if wants_feedback and response.comment and not _filed_as_case(response):
+            # straight on to what is missing for the case (name, contact): no thank-you
+            # until the case exists (the receipt page says it then)
+            return redirect(url_for("feedback.new", **{"from": "survey"}), code=303)
         return redirect(flow.url("thanks"), code=303)
     else:
         status = 400
@@ -523,6 +527,16 @@ def _comment_page(flow: Flow):
         **_step_context(flow, response, questionnaire, screen),
     )
     return page, status
+
+
+def _filed_as_case(response: Response) -> bool:
+    """True if the response's suggestion was already sent as a report or proposal."""
+    from ..feedback.models import FeedbackCase  # (feedback imports this package)
+
+    found = db.session.scalar(
+        select(FeedbackCase.id).where(FeedbackCase.response_id == response.id)
+    )
+    return found is not None
 
 
 def _thanks_page(flow: Flow):
@@ -538,6 +552,14 @@ def _thanks_page(flow: Flow):
         counter=counter,
         flow=flow,
         response=response,
+        # asked to be a case, not filed yet: the page says so instead of thanking
+        case_pending=(
+            response is not None
+            and response.wants_feedback
+            and bool(response.comment)
+            and not flow.is_kiosk
+            and not _filed_as_case(response)
+        ),
         kiosk_thanks=current_app.config["KIOSK_THANKS_SECONDS"],
     )
 

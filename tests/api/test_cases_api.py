@@ -172,12 +172,11 @@ def test_open311_errors(client, world):
             "api_key": world.key,
             "service_code": "HT",
             "description": GOOD["content"],
-            "first_name": "An",
             "phone": "0912345678",
         },
     )
     check(reply, "/open311/v2/requests.json", "POST")
-    assert reply.status_code == 400 and any("consent" in e["description"] for e in reply.json)
+    assert reply.status_code == 400 and any("name" in e["description"] for e in reply.json)
     missing = client.get("/open311/v2/requests/PA-26-ZZZZZZ.json")
     check(missing, "/open311/v2/requests/X.json")
     assert missing.status_code == 404

@@ -9,7 +9,7 @@ def test_home_explains_and_offers_a_code_box(client):
 
 def test_home_leads_to_the_feedback_pages_and_every_public_page_leads_home(client):
     html = client.get("/").get_data(as_text=True)
-    for url in ("/feedback/new", "/feedback/track", "/feedback/answers"):
+    for url in ("/feedback/", "/feedback/track", "/feedback/answers"):
         assert f'href="{url}"' in html, url
         assert client.get(url).status_code == 200, url
         assert '<a class="brand" href="/">' in client.get(url).get_data(as_text=True), url

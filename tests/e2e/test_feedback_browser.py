@@ -220,7 +220,7 @@ def track(page, live, code: str, secret: str):
 
 
 def file_report(page, live, procedure, *, javascript: bool) -> tuple[str, str]:
-    """Fill the public form (searching the procedure), first without consent, then with it.
+    """Fill the public form (searching the procedure), first without a name, then with it.
 
     Returns the case code and tracking number shown after submission.
     """
@@ -228,7 +228,9 @@ def file_report(page, live, procedure, *, javascript: bool) -> tuple[str, str]:
     assert first.status == 200
     if javascript:  # made for a phone: no sideways scrolling
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
-    assert page.locator("input[name=consent]").is_checked() is False  # consent is never pre-ticked
+    # a notice, not a consent to tick: handling feedback rests on the law (NĐ 13/2023 Art. 17)
+    assert page.locator("#privacy-notice").count() == 1
+    assert page.locator("input[name=consent]").count() == 0
 
     page.check("input[name=kind][value=report]")
     # accents left out, as people type on a phone
@@ -242,21 +244,20 @@ def file_report(page, live, procedure, *, javascript: bool) -> tuple[str, str]:
     page.check(f"input[name=procedure_id][value='{procedure.id}']")
 
     page.locator("textarea[name=content]").fill(CONTENT)
-    page.locator("input[name=submitter_name]").fill(NAME)
     page.locator("input[name=contact_phone]").fill(PHONE_TYPED)
 
-    # without consent: refused, nothing stored, nothing typed is lost
+    # without a name: refused, nothing stored, nothing typed is lost
     reply = submit_form(page, SUBMIT_FEEDBACK, tap=True)
     assert reply.status == 400
     assert page.url == f"{live.url}/feedback/new", page.url
     assert cases_of(live, procedure_id=procedure.id) == []
+    assert page.locator(".error-summary a[href='#submitter_name']").count() == 1
     assert page.locator("textarea[name=content]").input_value() == CONTENT
-    assert page.locator("input[name=submitter_name]").input_value() == NAME
     assert page.locator("input[name=contact_phone]").input_value() == PHONE_TYPED
     assert page.locator(f"input[name=procedure_id][value='{procedure.id}']").is_checked()
     assert page.locator("input[name=kind][value=report]").is_checked()
 
-    page.check("input[name=consent]")
+    page.locator("input[name=submitter_name]").fill(NAME)
     reply = submit_form(page, SUBMIT_FEEDBACK, tap=True)
     assert reply.status == 200
     assert page.url == f"{live.url}/feedback/submitted", page.url
@@ -283,7 +284,7 @@ def assert_filed(live, procedure, code: str) -> None:
     assert case["submitter_name"] == NAME
     assert case["contact_phone"] == PHONE_STORED
     assert case["contact_email"] is None
-    assert case["consent_at"] is not None
+    assert case["consent_at"] is None  # none asked: the notice replaces it
     assert case["due_on"] is not None  # the screening clock runs
     assert case["events"] == []
 

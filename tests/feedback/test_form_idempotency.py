@@ -173,9 +173,9 @@ def test_a_missing_or_odd_key_files_as_before_and_the_page_gets_a_new_key(app, c
     for odd in ("", "x", "<script>" * 20, "a" * 65):
         reply = client.post(
             "/feedback/new",
-            data={"csrf_token": csrf_from(html), "submit_key": odd, **GOOD, "consent": ""},
+            data={"csrf_token": csrf_from(html), "submit_key": odd, **GOOD, "submitter_name": ""},
         )
-        assert reply.status_code == 400  # (the consent is missing: the form comes back)
+        assert reply.status_code == 400  # (the name is missing: the form comes back)
         page = reply.get_data(as_text=True)
         key = re.search(r'name="submit_key" value="([^"]+)"', page).group(1)
         assert services.SUBMIT_KEY.fullmatch(key) and key != odd
@@ -187,7 +187,7 @@ def test_a_missing_or_odd_key_files_as_before_and_the_page_gets_a_new_key(app, c
 
 def test_a_refused_sending_keeps_its_key_so_the_corrected_one_is_still_one_case(app, client, world):
     fields = _form(client) | GOOD
-    refused = client.post("/feedback/new", data=fields | {"consent": ""})
+    refused = client.post("/feedback/new", data=fields | {"submitter_name": ""})
     assert refused.status_code == 400
     assert f'name="submit_key" value="{fields["submit_key"]}"' in refused.get_data(as_text=True)
     assert client.post("/feedback/new", data=fields).status_code == 303

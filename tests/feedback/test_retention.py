@@ -31,6 +31,7 @@ from survey_app.auth.models import Role
 from survey_app.core.time import now_utc
 from survey_app.extensions import db
 from survey_app.feedback import audit, notify, outbox, retention
+from survey_app.feedback.complaints import reclassify
 from survey_app.feedback.models import (
     AuditLog,
     CaseChannel,
@@ -398,6 +399,11 @@ def _open311_case(app, world) -> str:
     public_id = reply.json[0]["service_request_id"]  # Open311 never shows the case code
     with app.app_context():
         case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.public_id == public_id))
+        # its words only suggest a complaint: a coordinator decides it is one
+        assert case.state == CaseState.submitted
+        coordinator = factories.user(Role.coordinator)
+        reclassify(case, "complaint", coordinator, "Nội dung là khiếu nại: gửi Thanh tra.")
+        db.session.commit()
         assert case.state == CaseState.redirected_complaint
         return case.code
 

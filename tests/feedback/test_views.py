@@ -33,7 +33,6 @@ GOOD = {
     "content": "Quầy yêu cầu nộp thêm bản sao giấy khai sinh không có trong luật.",
     "submitter_name": "Nguyễn Văn An",
     "contact_phone": "0912 345 678",
-    "consent": "y",
 }
 
 
@@ -61,11 +60,19 @@ def _post(client, data, files=None):
     return client.post("/feedback/new", data=payload, content_type="multipart/form-data")
 
 
-def test_form_defaults_consent_unticked(client, world):
-    html = client.get("/feedback/new").get_data(as_text=True)
-    consent = re.search(r'<input type="checkbox" name="consent"[^>]*>', html).group(0)
-    assert "checked" not in consent
-    assert "Nghị định 13/2023" in html
+def test_the_form_gives_a_notice_instead_of_asking_consent(app, client, world):
+    """Handling feedback rests on the law (NĐ 20/2008; NĐ 13/2023 Art. 17), not on consent:
+    the form says what is kept, why and how long, and has no box to tick."""
+    html = client.get("/feedback/new?lang=en").get_data(as_text=True)
+    notice = re.search(r'<div class="notice" id="privacy-notice">(.*?)</div>', html, re.S).group(1)
+    assert "20/2008" in notice and "13/2023" in notice and "Art. 17" in notice
+    assert "5 years" in notice  # FEEDBACK_RETENTION_DAYS, in years
+    assert 'type="checkbox"' not in html and "consent" not in html.lower().replace(
+        "does not need your consent", ""
+    )
+    assert _post(client, GOOD).status_code == 303  # nothing to tick
+    with app.app_context():
+        assert db.session.scalar(select(FeedbackCase.consent_at)) is None
 
 
 def test_submit_shows_code_and_secret_once_then_tracking_works(app, client, world):
@@ -128,7 +135,6 @@ def test_wrong_secret_reveals_nothing(app, client, world):
     [
         ("submitter_name", "không có tên người gửi"),
         ("contact_phone", "số điện thoại hoặc thư điện tử"),
-        ("consent", "Nghị định 13/2023"),
     ],
 )
 def test_missing_art7_parts_get_the_lawful_reason_and_nothing_is_stored(
@@ -147,7 +153,10 @@ def test_a_wrong_phone_number_is_told_once_next_to_its_field(app, client, world)
     reply = _post(client, {**GOOD, "contact_phone": "12345"})
     html = reply.get_data(as_text=True)
     assert reply.status_code == 400
-    assert html.count("Vui lòng nhập số điện thoại Việt Nam") == 1
+    # once in the summary (a link to the field), once beside the field
+    assert html.count("Vui lòng nhập số điện thoại Việt Nam") == 2
+    assert re.search(r'<a href="#contact_phone">Vui lòng nhập số điện thoại Việt Nam', html)
+    assert re.search(r'id="contact_phone-error">.*Vui lòng nhập số điện thoại Việt Nam', html)
     assert _count(app) == 0
 
 
@@ -156,13 +165,22 @@ def test_the_form_says_which_items_are_required_and_how_long_the_content_must_be
     assert "Các mục có dấu * là bắt buộc." in html and "Ít nhất 10 ký tự." in html
 
 
-def test_complaint_choice_gets_the_explanation_and_is_recorded(app, client, world):
-    reply = _post(client, {**GOOD, "kind": "complaint"})
-    assert reply.status_code == 303
-    page = client.get("/feedback/submitted").get_data(as_text=True)
-    assert "Luật Khiếu nại 2011" in page and "Thanh tra" in page
+def test_a_confirmed_complaint_gets_the_explanation_and_is_recorded(app, client, world):
+    reply = _post(
+        client,
+        {
+            **GOOD,
+            "content": "Tôi muốn khiếu nại quyết định của xã.",
+            "complaint_answer": "complaint",
+        },
+    )
+    assert reply.status_code == 303 and reply.headers["Location"] == "/feedback/complaint/recorded"
+    page = client.get("/feedback/complaint/recorded").get_data(as_text=True)
+    assert "Ban Tiếp công dân" in page and "45 phố Bắc Sơn" in page
     with app.app_context():
-        assert db.session.scalar(select(FeedbackCase.state)) == CaseState.redirected_complaint
+        case = db.session.scalar(select(FeedbackCase))
+        assert case.state == CaseState.redirected_complaint
+        assert case.submitter_name is None and case.contact_phone is None
 
 
 def test_procedure_search_without_javascript(client, world):
@@ -261,7 +279,7 @@ def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
         },
     )
     thanks = client.get(f"/s/{code}/thanks").get_data(as_text=True)
-    assert "/feedback/new?from=survey" in thanks
+    assert "/feedback/new?from=survey" in thanks and "✓" not in thanks  # not filed yet
     form = client.get("/feedback/new?from=survey").get_data(as_text=True)
     assert "Cán bộ yêu cầu giấy tờ không có trong quy định." in form
     data = {
@@ -271,7 +289,6 @@ def test_survey_suggestion_becomes_a_case_in_one_tap(app, client, world):
         "agency_id": str(world.agency),
         "submitter_name": "Trần B",
         "contact_email": "b@example.vn",
-        "consent": "y",
     }
     reply = client.post("/feedback/new?from=survey", data=data)
     assert reply.status_code == 303

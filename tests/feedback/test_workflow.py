@@ -78,7 +78,6 @@ def test_submission_is_routed_to_the_procedures_agency_with_a_code_and_secret(wo
         ({"submitter_name": " "}, "submitter_name"),
         ({"contact_phone": None}, "contact"),
         ({"content": "ngắn"}, "content"),
-        ({"consent": False}, "consent"),
     ],
 )
 def test_missing_parts_are_refused_with_the_lawful_reason_and_nothing_is_stored(
@@ -91,14 +90,36 @@ def test_missing_parts_are_refused_with_the_lawful_reason_and_nothing_is_stored(
     assert db.session.scalar(select(func.count()).select_from(FeedbackCase)) == 0
 
 
-def test_complaints_are_recorded_as_redirected_not_processed(world):
+def test_no_consent_is_needed_to_handle_feedback(world):
+    """NĐ 20/2008 makes handling feedback the office's duty; NĐ 13/2023 Art. 17 lets it
+    process the data without consent: a case without any consent is taken in."""
+    case, _ = services.submit(submission(consent=False), CaseChannel.web)
+    assert case.state == S.submitted and case.consent_at is None
+    assert case.submitter_name == "Nguyễn Văn An"
+
+
+def test_words_of_a_complaint_do_not_redirect_a_case_by_themselves(world):
     case, _ = services.submit(
         submission(content="Tôi muốn khiếu nại quyết định thu hồi đất của huyện."), CaseChannel.web
     )
-    assert case.state == S.redirected_complaint
+    assert case.state == S.submitted and case.due_on is not None  # a coordinator decides
+
+
+def test_a_chosen_complaint_is_recorded_as_redirected_without_personal_data(world):
+    case, _ = services.submit(
+        submission(content="Tôi muốn khiếu nại quyết định thu hồi đất.", is_complaint=True),
+        CaseChannel.web,
+    )
+    assert case.state == S.redirected_complaint and case.code.startswith("KT-")
     assert "Luật Khiếu nại" in case.public_reason or "Law on Complaints" in case.public_reason
     assert case.due_on is None
     assert [e.action for e in case.events] == ["redirected_complaint"]
+    assert (case.submitter_name, case.contact_phone, case.contact_email, case.address) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_field_rule_and_the_coordinators_queue(world):

@@ -132,8 +132,10 @@ def test_full_questionnaire_then_comment(client, counter, stored):
     assert reply.status_code == 303
     (response,) = stored()
     assert response.comment == "Cần thêm ghế chờ" and response.wants_feedback is True
-    thanks = client.get(reply.headers["Location"]).get_data(as_text=True)
-    assert "Cảm ơn" in thanks
+    # straight on to the case's form, the suggestion carried over: no thank-you before the case
+    assert reply.headers["Location"] == "/feedback/new?from=survey"
+    form = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "Cần thêm ghế chờ" in form and "Cảm ơn" not in form
 
 
 def test_each_point_of_the_scale_is_named_for_screen_readers(client, counter):
