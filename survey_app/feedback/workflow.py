@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,7 @@ from ..auth.models import Role, User
 from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
 from . import published
-from .models import CalendarOverride, CaseEvent, CaseState, FeedbackCase
+from .models import CalendarOverride, CaseEvent, CaseKind, CaseState, FeedbackCase
 from .workdays import Pause, WorkCalendar, compute_deadline
 
 S = CaseState
@@ -123,9 +124,10 @@ def work_calendar() -> WorkCalendar:
     return g.work_calendar
 
 
-def start_clock(case: FeedbackCase, days: int) -> None:
-    """Start a new step of ``days`` working days from today."""
-    case.clock_start_on = local_today()
+def start_clock(case: FeedbackCase, days: int, start: date | None = None) -> None:
+    """Start a new step of ``days`` working days from ``start`` (default today; a case
+    entered from paper counts from the day it was received)."""
+    case.clock_start_on = start or local_today()
     case.clock_days = days
     case.paused_days = 0
     case.paused_since = None
@@ -166,14 +168,22 @@ def explain_due(case: FeedbackCase):
 
 def may_transition(user: User | None, case: FeedbackCase, to_state: CaseState) -> bool:
     """Whether ``user`` may move ``case`` to ``to_state`` (None = the citizen or the system)."""
-    if to_state not in TRANSITIONS[case.state]:
+    return may_step(user, case, case.state, to_state)
+
+
+def may_step(
+    user: User | None, case: FeedbackCase, from_state: CaseState, to_state: CaseState
+) -> bool:
+    """Whether ``user`` may move ``case``, once it is in ``from_state``, to ``to_state``
+    (for a task of several steps, checked before the first one is made)."""
+    if to_state not in TRANSITIONS[from_state]:
         return False
     if user is None:
         return True
     if user.role in (Role.admin, Role.coordinator):
         return True
     if user.role == Role.handler and case.agency is not None and user.can_see_agency(case.agency):
-        return (case.state, to_state) in HANDLER_TRANSITIONS
+        return (from_state, to_state) in HANDLER_TRANSITIONS
     return False
 
 
@@ -342,6 +352,96 @@ def extend(case: FeedbackCase, actor: User, days: int, reason: str) -> CaseEvent
     return event
 
 
+#: What a coordinator may reclassify a case as: feedback (a report or a proposal, handled
+#: here) or a complaint or denunciation (khiếu nại, tố cáo: recorded and redirected).
+COMPLAINT = "complaint"
+RECLASSIFY_KINDS = (CaseKind.report.value, CaseKind.proposal.value, COMPLAINT)
+#: States a case may be redirected as a complaint from: any before its answer is out.
+REDIRECTABLE_STATES = frozenset(
+    {
+        S.submitted,
+        S.screening,
+        S.needs_info,
+        S.transferred,
+        S.accepted,
+        S.assigned,
+        S.in_progress,
+        S.answered,
+        S.approved,
+    }
+)
+
+
+def current_kind(case: FeedbackCase) -> str:
+    """``report``, ``proposal`` or ``complaint`` (a case redirected as a complaint)."""
+    return COMPLAINT if case.state == S.redirected_complaint else case.kind.value
+
+
+def reclassify_targets(case: FeedbackCase) -> tuple[str, ...]:
+    """The kinds ``case`` may be reclassified as now (empty: none, e.g. once published)."""
+    kind = current_kind(case)
+    if kind == COMPLAINT:
+        return (CaseKind.report.value, CaseKind.proposal.value)
+    if case.state in REDIRECTABLE_STATES:
+        return tuple(k for k in RECLASSIFY_KINDS if k != kind)
+    return ()
+
+
+def reclassify(case: FeedbackCase, to_kind: str, user: User, reason: str) -> CaseEvent:
+    """A coordinator's decision on what a case is, either way and undoable: a report or
+    a proposal (phản ánh, kiến nghị) becomes a complaint or denunciation (khiếu nại, tố
+    cáo: redirected, the citizen told where to go), or back; or a report becomes a
+    proposal. Keyword triage only ever suggests; this is the decision.
+
+    A case taken back from a complaint returns to screening with a new screening clock
+    (its days as a complaint were nobody's to count). Recorded on the timeline (action
+    ``reclassify:<from>:<to>``, with the reason) and in the audit log.
+
+    :param to_kind: ``report``, ``proposal`` or ``complaint``.
+    :raises TransitionError: not a coordinator, no reason, the same kind, or a case that
+        can no longer be reclassified (published, closed, rejected).
+    """
+    from ..auth.permissions import Permission, has_permission
+    from . import audit
+
+    if not has_permission(user, Permission.coordinate_feedback):
+        raise TransitionError(_l("Only coordinators decide what a case is."))
+    if not (reason and reason.strip()):
+        raise TransitionError(_l("Give a reason for this step."))
+    from_kind = current_kind(case)
+    if to_kind not in reclassify_targets(case):
+        raise TransitionError(_l("This case cannot be reclassified like that."))
+    from_state = case.state
+    event = CaseEvent(
+        actor=user,
+        action=f"reclassify:{from_kind}:{to_kind}",
+        from_state=from_state,
+        from_agency_id=case.agency_id,
+        to_agency_id=case.agency_id,
+        reason=reason.strip(),
+    )
+    if to_kind == COMPLAINT:
+        from .services import COMPLAINT_EXPLANATION
+
+        case.state = S.redirected_complaint
+        case.public_reason = str(COMPLAINT_EXPLANATION)
+        case.closed_at = now_utc()
+        case.paused_since = None
+        refresh_due(case)
+    else:
+        case.kind = CaseKind(to_kind)
+        if from_kind == COMPLAINT:
+            case.state = S.screening
+            case.public_reason = None
+            case.closed_at = None
+            start_clock(case, Durations.from_config().screening)
+    event.to_state = case.state
+    case.events.append(event)
+    audit.record(user, "reclassify", case, f"{from_kind} → {to_kind}")
+    db.session.flush()
+    return event
+
+
 def state_label(state: CaseState) -> str:
     return str(STATE_LABELS[state])
 
@@ -366,9 +466,10 @@ STATE_LABELS = {
 def restarts_clock(from_state: CaseState, to_state: CaseState) -> bool:
     """Whether a transition starts a new step (:func:`start_clock`: the pause total back
     to 0), as :func:`transition` does: a transfer, an acceptance that is not the end of a
-    transfer, a reopening, an approval."""
+    transfer, a reopening, an approval, taking back a case redirected as a complaint."""
     return (
-        to_state == S.transferred
+        from_state == S.redirected_complaint
+        or to_state == S.transferred
         or (to_state == S.accepted and from_state != S.transferred)
         or (to_state == S.in_progress and from_state in (S.published, S.closed))
         or to_state == S.approved
