@@ -62,12 +62,6 @@ TASKS: tuple[Task, ...] = (
         _l("The citizen sent what was missing: screening goes on and the clock runs again."),
     ),
     Task(
-        "assign",
-        _l("Assign"),
-        {S.accepted: (S.assigned,), S.assigned: (S.assigned,)},
-        _l("Choose the handler who writes the answer."),
-    ),
-    Task(
         "answer",
         _l("Answer"),
         {
@@ -77,6 +71,12 @@ TASKS: tuple[Task, ...] = (
         },
         _l("Write the answer and the public summary, and send them in one step."),
         then=(S.approved, S.published),
+    ),
+    Task(
+        "assign",
+        _l("Assign"),
+        {S.accepted: (S.assigned,), S.assigned: (S.assigned,)},
+        _l("Choose the handler who writes the answer."),
     ),
     Task(
         "approve",
