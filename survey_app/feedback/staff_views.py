@@ -308,9 +308,13 @@ def _case_page(
         for name in TYPED_FIELDS
         if error and refused and not shown.get(refused) and (text := form_text(name))
     ]
-    open_task = refused if refused in offered_names else (offered[0].name if offered else None)
+    # the form sent (refused, or a template inserted) open; else the usual next step
     if refused == "draft":
         open_task = "answer"
+    elif refused:
+        open_task = refused if refused in offered_names else None
+    else:
+        open_task = offered[0].name if offered else None
     handlers = _handlers_for(case)
     answering = "answer" in offered_names
     # a case entered from paper was received on a day, at no known time
