@@ -11,6 +11,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.models import User
 from ..core.params import clean_text
-from ..core.time import now_utc
+from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
 from ..surveys.models import Response
 from .models import CaseChannel, CaseKind, CaseState, FeedbackCase, RoutingRule
@@ -89,6 +90,9 @@ class Submission:
     consent: bool = False
     #: The citizen marked it as a complaint or denunciation.
     is_complaint: bool = False
+    #: The local day it was received, for paper, phone and e-mail entered later by
+    #: staff (None: now); the legal deadlines count from it.
+    received_on: date | None = None
 
 
 def _cleaned(sub: Submission) -> Submission:
@@ -167,6 +171,14 @@ def route(procedure: Procedure | None, field: ProcedureField | None) -> Agency |
         if rule is not None:
             return rule.agency
     return None
+
+
+def received_instant(day: date | None) -> datetime:
+    """When a case was received: now, or for an earlier day (a letter entered later), the
+    start of that local day (the hour is not known; pages then show the day only)."""
+    if day is None or day >= local_today():
+        return now_utc()
+    return datetime.combine(day, time.min, tzinfo=local_tz()).astimezone(UTC)
 
 
 def _new_code(kind: CaseKind) -> str:
@@ -248,10 +260,10 @@ def submit(
         consent_at=now_utc(),
         created_by_id=created_by.id if created_by else None,
         response_id=response.id if response else None,
-        received_at=now_utc(),
+        received_at=received_instant(sub.received_on),
     )
     db.session.add(case)
-    start_clock(case, Durations.from_config().screening)
+    start_clock(case, Durations.from_config().screening, start=sub.received_on)
     db.session.flush()
     if sub.is_complaint or looks_like_complaint(sub.content):
         transition(

@@ -717,6 +717,35 @@ def do_extend(case_id: int):
     return redirect(url_for(".case", case_id=case_id), code=303)
 
 
+#: How far back a case entered by staff may have been received: a letter older than this
+#: is an error of typing, not a letter that took three months to be entered.
+RECEIVED_MAX_DAYS_BACK = 90
+
+
+def _received_on(text: str) -> tuple[date | None, str | None]:
+    """The intake form's day of receipt: ``(day, None)``, or ``(None, why not)``.
+    Empty is today; a day in the future or more than ``RECEIVED_MAX_DAYS_BACK`` days
+    ago is refused."""
+    today = local_today()
+    text = text.strip()
+    if not text:
+        return today, None
+    try:
+        day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return None, _("Enter the day as the date picker shows it, e.g. 2026-03-31.")
+    if day > today:
+        return None, _("The day received cannot be in the future.")
+    if day < today - timedelta(days=RECEIVED_MAX_DAYS_BACK):
+        return None, _(
+            "The day received can be at most %(n)d days ago: check the date.",
+            n=RECEIVED_MAX_DAYS_BACK,
+        )
+    return day, None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.handle_feedback)
 def new():
@@ -730,6 +759,9 @@ def new():
             errors["channel"] = _("Choose how the case was received.")
         if kind not in ("report", "proposal", "complaint"):
             errors["kind"] = _("Choose what you want to send.")
+        received_on, problem = _received_on(form.get("received_on", ""))
+        if problem:
+            errors["received_on"] = problem
         procedure = None
         if procedure_code := form_text("procedure_code")[:40]:
             procedure = db.session.scalar(select(Procedure).where(Procedure.code == procedure_code))
@@ -746,6 +778,7 @@ def new():
                 procedure=procedure,
                 consent=form.get("consent") == "y",
                 is_complaint=kind == "complaint",
+                received_on=received_on,
             )
             try:
                 case, secret = services.submit(sub, CaseChannel(channel), created_by=current_user)
@@ -768,6 +801,8 @@ def new():
         "feedback/staff/new.html",
         errors=errors,
         form=form,
+        today=local_today(),
+        earliest=local_today() - timedelta(days=RECEIVED_MAX_DAYS_BACK),
         channels=STAFF_CHANNELS,
         channel_labels=CHANNEL_LABELS,
     ), 400 if errors else 200
