@@ -100,7 +100,8 @@ def vi_key(text: str | None) -> tuple:
     primary: list[tuple] = []
     tones: list[int] = []
     cases: list[bool] = []
-    for token in _TOKEN.findall(text or ""):
+    # composed first, so that a letter and its marks stay in one token
+    for token in _TOKEN.findall(unicodedata.normalize("NFC", text or "")):
         if token.isdigit():
             primary.append((_NUMBER, int(token)))
             continue

@@ -140,7 +140,7 @@ def queue():
         .unique()
         .all()
     )
-    agencies = db.session.scalars(visible_agencies(current_user)).all()
+    agencies = tree_sorted(db.session.scalars(visible_agencies(current_user)).all())
     today = local_today()
     return render_template(
         "feedback/staff/queue.html",
