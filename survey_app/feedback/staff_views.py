@@ -189,33 +189,22 @@ def export(fmt: str):
         .order_by(FeedbackCase.id)
     )
     unmasked = has_permission(current_user, Permission.unmasked_exports)
-    header = [
-        "code",
-        "kind",
-        "state",
-        "channel",
-        "agency",
-        "procedure",
-        "received_at",
-        "due_on",
-        "submitter_name",
-        "contact_phone",
-        "contact_email",
-        "content",
-    ]
+    header = [str(label) for label in EXPORT_HEADER]
+    tz = local_tz()
     case_ids, rows = [], []
     for r in db.session.execute(stmt):
         case_ids.append(r[0])
+        kind = COMPLAINT if r[3] == CaseState.redirected_complaint else r[2].value
         rows.append(
             [
                 r[1],
-                r[2].value,
-                r[3].value,
-                r[4].value,
+                str(KIND_LABELS[kind]),
+                str(STATE_LABELS[r[3]]),
+                str(CHANNEL_LABELS[r[4]]),
                 r[5] or "",
                 r[6] or "",
-                r[7].isoformat(),
-                r[8].isoformat() if r[8] else "",
+                r[7].astimezone(tz).strftime(EXPORT_DATETIME),
+                r[8].strftime(EXPORT_DATE) if r[8] else "",
                 r[9] if unmasked else audit.mask_name(r[9]),
                 r[10] if unmasked else audit.mask_phone(r[10]),
                 r[11] if unmasked else audit.mask_email(r[11]),
@@ -236,6 +225,25 @@ def export(fmt: str):
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="pakn.{fmt}"'},
     )
+
+
+#: The export's columns, in the reader's language.
+EXPORT_HEADER = (
+    _l("Case code"),
+    _l("Kind"),
+    _l("State"),
+    _l("Received by"),
+    _l("Agency"),
+    _l("Procedure code"),
+    _l("Received on (Vietnam time)"),
+    _l("Due by"),
+    _l("Full name"),
+    _l("Phone"),
+    _l("E-mail"),
+    _l("Content"),
+)
+#: Times and dates in exports: local time, day first, as Vietnamese offices write them.
+EXPORT_DATETIME, EXPORT_DATE = "%d/%m/%Y %H:%M", "%d/%m/%Y"
 
 
 def _filters_described(filters: CaseFilters) -> str:
