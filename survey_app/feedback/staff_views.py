@@ -522,6 +522,11 @@ def do_transition(case_id: int):
     )
 
 
+def _lines(text: str) -> str:
+    """``text`` with the line breaks browsers send (CR LF) stored as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _answer_problem(case: FeedbackCase, answer_open: bool):
     """Apply the answer form's answer and public summary to ``case`` (nothing flushed),
     or say why not.
@@ -529,9 +534,9 @@ def _answer_problem(case: FeedbackCase, answer_open: bool):
     :return: None when applied; else ``(message, typed)``: what to show and what the
         form should hold again (the summary masked when it held personal data).
     """
-    answer = form_text("answer") if answer_open else (case.answer or "")
+    answer = _lines(form_text("answer")) if answer_open else (case.answer or "")
     summary_sent = "public_summary" in request.form
-    summary = form_text("public_summary") if summary_sent else (case.public_summary or "")
+    summary = _lines(form_text("public_summary")) if summary_sent else (case.public_summary or "")
     confirmed = (
         request.form.get("confirm_summary") == "y"
         if summary_sent
@@ -659,7 +664,7 @@ def insert_template(case_id: int):
     template = next((t for t in _templates_for(case) if t.id == template_id), None)
     if template is None:
         return _case_page(case, _("Choose a template to insert."), refused="answer", typed=typed)
-    before = (typed.get("answer") or "").rstrip()
+    before = _lines(typed.get("answer") or "").rstrip()
     typed["answer"] = f"{before}\n\n{template.body}" if before else template.body
     return _case_page(case, refused="answer", typed=typed)
 
