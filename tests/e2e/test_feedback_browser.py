@@ -28,13 +28,12 @@ from survey_app.extensions import db
 from survey_app.feedback.models import CaseChannel, CaseKind, CaseState, FeedbackCase
 from survey_app.feedback.services import Submission, submit
 from survey_app.feedback.workflow import transition
-
-S = CaseState
 from tests import factories
 from tests.e2e.conftest import PageWatch
 from tests.e2e.live import PHONE
 
 pytestmark = pytest.mark.e2e
+S = CaseState
 
 DESKTOP = {
     "viewport": {"width": 1280, "height": 900},
