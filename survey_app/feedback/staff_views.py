@@ -302,9 +302,11 @@ def _case_page(
     offered = tasks.offered(case, current_user)
     offered_names = {t.name for t in offered}
     can_coordinate = has_permission(current_user, Permission.coordinate_feedback)
+    if refused == "draft":  # a draft's fields are those of the answer (or, once approved,
+        # of the publication, where coordinators still write the public summary)
+        refused = "publish" if "publish" in offered_names else "answer"
     shown = {
         **dict.fromkeys(offered_names, True),
-        "draft": "answer" in offered_names,
         "extension": case.state in EXTENSION_STATES and not case.extension_reason,
         "reclassify": can_coordinate and bool(reclassify_targets(case)),
     }
@@ -317,9 +319,7 @@ def _case_page(
         if error and refused and not shown.get(refused) and (text := form_text(name))
     ]
     # the form sent (refused, or a template inserted) open; else the usual next step
-    if refused == "draft":
-        open_task = "answer"
-    elif refused:
+    if refused:
         open_task = refused if refused in offered_names else None
     else:
         open_task = offered[0].name if offered else None
@@ -354,7 +354,7 @@ def _case_page(
         current_kind=current_kind(case),
         channel_labels=CHANNEL_LABELS,
         typed=typed,
-        refused="answer" if refused == "draft" else refused,
+        refused=refused,
         # what the public will see: a question to start from, the answer as published
         suggested_summary="" if case.public_summary else redact(case.content),
         answer_preview=redact(case.answer) if contains_personal_data(case.answer) else None,
