@@ -629,13 +629,13 @@ def _task_input(task: tasks.Task, case: FeedbackCase) -> tasks.TaskInput:
     return data
 
 
-@bp.post("/<int:case_id>/task/<name>")
+@bp.post(f"/<int:case_id>/task/<any({','.join(tasks.BY_NAME)}):name>")
 @requires(Permission.handle_feedback)
 @_shows_conflicts("task")
 def do_task(case_id: int, name: str):
     """Take one of the case's tasks (accept, transfer, answer…) with its own fields."""
     case = _case_or_404(case_id)
-    task = tasks.BY_NAME.get(name) or abort(404)
+    task = tasks.BY_NAME[name]
     _check_version(case)
     try:
         if name in ("answer", "approve", "publish"):
