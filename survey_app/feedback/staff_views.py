@@ -660,6 +660,9 @@ def insert_template(case_id: int):
     was typed with the template's text added at its end; nothing is saved."""
     case = _case_or_404(case_id)
     typed = dict(request.form.items())
+    if tasks.path_of(tasks.BY_NAME["answer"], case, current_user) is None:
+        # the case moved on meanwhile: no answer form to put it in; what was typed is shown
+        return _case_page(case, str(CHANGED_MEANWHILE), refused="answer", status=409)
     template_id = parse_id(request.form.get("template_id"))
     template = next((t for t in _templates_for(case) if t.id == template_id), None)
     if template is None:

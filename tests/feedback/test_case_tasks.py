@@ -87,6 +87,7 @@ def move(app, world, *states, assignee="handler_a"):
                 state,
                 coordinator,
                 assignee=db.session.get(User, world.ids[assignee]) if state == S.assigned else None,
+                reason="Bổ sung tờ khai" if state == S.needs_info else None,
             )
         db.session.commit()
 
@@ -588,3 +589,83 @@ def test_a_published_case_cannot_be_reclassified(app, world):
         with pytest.raises(TransitionError):
             reclassify(case, "complaint", coordinator, "muộn")
         db.session.rollback()
+
+
+# -- the later tasks: their fields, who may take them, stale pages -------------------
+
+
+def _answered(app, world):
+    move(app, world, S.screening, S.accepted, S.assigned, S.in_progress)
+    with app.app_context():
+        from survey_app.core.time import now_utc
+
+        case = db.session.get(FeedbackCase, world.case)
+        case.answer, case.public_summary = ANSWER, SUMMARY
+        case.public_summary_confirmed_at = now_utc()
+        db.session.commit()
+    move(app, world, S.answered)
+
+
+@pytest.mark.parametrize(
+    ("states", "name", "expected"),
+    [
+        ((S.screening, S.needs_info), "resume", {"note"}),
+        ((S.approved,), "publish", {"note"}),  # the summary is confirmed: nothing to write
+        ((), "send_back", {"reason", "note"}),
+        ((), "approve", {"go_on", "note"}),
+        ((S.approved, S.published), "close", {"note"}),
+        ((S.approved, S.published), "reopen", {"reason", "note"}),
+    ],
+)
+def test_each_later_task_has_only_its_fields(app, world, states, name, expected):
+    if name == "resume":
+        move(app, world, *states)
+    else:
+        _answered(app, world)
+        move(app, world, *states)
+    html = page_of(as_user(app, world, "coordinator"), world)
+    assert field_names(task_form(html, name)) == expected
+
+
+@pytest.mark.parametrize("name", ["approve", "send_back"])
+def test_a_handler_cannot_approve_or_send_back_even_by_posting(app, world, name):
+    _answered(app, world)
+    client = as_user(app, world, "handler_a")
+    html = page_of(client, world)
+    assert task_names(html) == []
+    reply = client.post(
+        f"/staff/feedback/{world.case}/task/{name}",
+        data={
+            "csrf_token": csrf_from(html),
+            "version": str(the_case(app, world).version),
+            "reason": "x",
+        },
+    )
+    assert reply.status_code == 400 and the_case(app, world).state == S.answered
+
+
+def test_a_stale_answer_is_a_409_and_the_answer_typed_stays_in_its_form(app, world):
+    move(app, world, S.screening, S.accepted, S.assigned, S.in_progress)
+    handler = as_user(app, world, "handler_a")
+    stale = page_of(handler, world)
+    with app.app_context():  # meanwhile a colleague saves a draft
+        db.session.get(FeedbackCase, world.case).answer = "Bản nháp của điều phối viên"
+        db.session.commit()
+    reply = send(handler, world, "answer", stale, answer=ANSWER, public_summary=SUMMARY)
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 409
+    assert '<details class="task" id="task-answer" open>' in html
+    assert f">{ANSWER}</textarea>" in html
+    assert the_case(app, world).state == S.in_progress
+
+
+def test_inserting_a_template_once_the_case_moved_on_keeps_what_was_typed(app, world):
+    _answered(app, world)
+    client = as_user(app, world, "handler_a")
+    html = page_of(client, world)
+    reply = client.post(
+        f"/staff/feedback/{world.case}/insert-template",
+        data={"csrf_token": csrf_from(html), "template_id": str(world.template), "answer": "Chào"},
+    )
+    body = reply.get_data(as_text=True)
+    assert reply.status_code == 409 and 'id="unsaved"' in body and ">Chào</textarea>" in body
