@@ -1,7 +1,8 @@
 """The feedback workflow: states, allowed transitions, who may make them, and the clock.
 
-Every state change of a case goes through :func:`transition`; nothing else
-writes ``FeedbackCase.state``. An illegal transition raises
+Every state change of a case goes through :func:`transition` (or, for a
+coordinator's decision that a case is or is not a complaint, :func:`reclassify`);
+nothing else writes ``FeedbackCase.state``. An illegal transition raises
 :class:`TransitionError`, whose message the views show as is.
 """
 

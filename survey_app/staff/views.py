@@ -206,9 +206,7 @@ def counter_poster(counter_id: int):
 def agency_posters(agency_id: int):
     """Every active counter's poster in this agency and below, one per page."""
     agency = _agency_or_404(agency_id)
-    counters = db.session.scalars(
-        _printable_counters(agency).order_by(Agency.path, Counter.name)
-    ).all()
+    counters = _in_vietnamese_order(db.session.scalars(_printable_counters(agency)).all())
     if not counters:
         abort(404, description=_("This agency has no active counters to print posters for."))
     pdf = posters.render_posters(counters, size=_poster_size())
