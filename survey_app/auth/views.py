@@ -35,6 +35,7 @@ from ..core.i18n import local_datetime
 from ..core.time import now_utc
 from ..extensions import db, limiter
 from ..feedback import audit
+from ..staff.landing import landing_url
 from .forms import ChangePasswordForm, LoginForm
 from .permissions import public, signed_in
 from .services import (
@@ -58,8 +59,9 @@ DEVICE_COOKIE = "hailong_device"
 _DEVICE_SALT = "hailong.login-device"
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths, so a crafted link cannot send a user elsewhere after login."""
+def _safe_next(target: str | None, user) -> str:
+    """Only local paths, so a crafted link cannot send a user elsewhere after login;
+    without one, the start page of the user's role."""
     if (
         target
         and target.isprintable()  # no line breaks to smuggle into the Location header
@@ -68,7 +70,7 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("staff.dashboard")
+    return landing_url(user)
 
 
 def _account_key() -> str:
@@ -209,7 +211,7 @@ def login():
                     ),
                     "info",
                 )
-            response = redirect(_safe_next(request.args.get("next")), code=303)
+            response = redirect(_safe_next(request.args.get("next"), user), code=303)
             return _set_device_cookie(response, device_id)
         db.session.commit()  # the failed attempt counts towards the lock
         # one message for every failure, so it tells nobody whether the account exists
@@ -277,7 +279,7 @@ def change_password():
         db.session.commit()
         _start_session(user, token)  # this browser goes on under the new password
         flash(_("Your password has been changed."), "success")
-        return _set_device_cookie(redirect(url_for("staff.dashboard"), code=303), device_id)
+        return _set_device_cookie(redirect(landing_url(user), code=303), device_id)
     if form.wrong_current_password:
         record_wrong_password(user, _device_id())
         db.session.commit()

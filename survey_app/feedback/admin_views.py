@@ -16,6 +16,7 @@ from ..agencies.models import Agency, Procedure, ProcedureField
 from ..agencies.services import subtree_filter
 from ..auth.models import User
 from ..auth.permissions import Permission, has_permission, requires
+from ..core.collation import tree_sorted, vi_sorted
 from ..core.i18n import current_language
 from ..core.params import form_text, page_number, parse_id
 from ..core.time import local_today, now_utc
@@ -95,8 +96,8 @@ def routing():
     return render_template(
         "feedback/admin/routing.html",
         rules=rules,
-        agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
-        fields=db.session.scalars(select(ProcedureField).order_by(ProcedureField.name)).all(),
+        agencies=tree_sorted(db.session.scalars(select(Agency)).all()),
+        fields=vi_sorted(db.session.scalars(select(ProcedureField)).all(), key=lambda f: f.name),
     ), 400 if request.method == "POST" else 200
 
 
@@ -145,9 +146,9 @@ def templates():
         )
     return render_template(
         "feedback/admin/templates.html",
-        items=db.session.scalars(stmt).all(),
+        items=vi_sorted(db.session.scalars(stmt).all(), key=lambda t: t.title),
         coordinator=coordinator,
-        agencies=db.session.scalars(select(Agency).order_by(Agency.path)).all(),
+        agencies=tree_sorted(db.session.scalars(select(Agency)).all()),
     ), 400 if request.method == "POST" else 200
 
 

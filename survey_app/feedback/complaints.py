@@ -253,6 +253,11 @@ def reclassify_options(case: FeedbackCase, user: User | None) -> list[str]:
     case past the answer, and for a complaint's record that has no text)."""
     if user is None or user.role not in (Role.coordinator, Role.admin):
         return []
+    return reclassify_targets(case)
+
+
+def reclassify_targets(case: FeedbackCase) -> list[str]:
+    """What ``case`` may be reclassified as now, whoever asks (see :func:`reclassify_options`)."""
     if case.state == S.redirected_complaint:
         return (
             [CaseKind.report.value, CaseKind.proposal.value] if (case.content or "").strip() else []

@@ -11,6 +11,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.models import User
 from ..core.params import clean_text
-from ..core.time import now_utc
+from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
 from ..surveys.models import Response
 from .complaints import COMPLAINT_EXPLANATION, looks_like_complaint  # noqa: F401
@@ -90,6 +91,9 @@ class Submission:
     #: It is a complaint or denunciation (chosen or confirmed, never guessed from words):
     #: recorded as redirected, without the submitter's name or contact.
     is_complaint: bool = False
+    #: The local day it was received, for paper, phone and e-mail entered later by
+    #: staff (None: now); the legal deadlines count from it.
+    received_on: date | None = None
 
 
 def cleaned(sub: Submission) -> Submission:
@@ -157,6 +161,14 @@ def route(procedure: Procedure | None, field: ProcedureField | None) -> Agency |
         if rule is not None:
             return rule.agency
     return None
+
+
+def received_instant(day: date | None) -> datetime:
+    """When a case was received: now, or for an earlier day (a letter entered later), the
+    start of that local day (the hour is not known; pages then show the day only)."""
+    if day is None or day >= local_today():
+        return now_utc()
+    return datetime.combine(day, time.min, tzinfo=local_tz()).astimezone(UTC)
 
 
 def _new_code(kind: CaseKind, complaint: bool = False) -> str:
@@ -241,6 +253,7 @@ def submit(
         created_by=created_by,
         response_id=response.id if response else None,
         idempotency_key=idempotency_key,
+        received_on=sub.received_on,
     )
     case.submitter_name = (sub.submitter_name or "").strip() or None
     case.contact_phone = normalise_phone((sub.contact_phone or "").strip()) or None
@@ -263,12 +276,15 @@ def new_case(
     response_id: int | None = None,
     idempotency_key: str | None = None,
     complaint: bool = False,
+    received_on: date | None = None,
 ) -> tuple[FeedbackCase, str]:
     """A new case, routed, with its code, tracking secret and screening clock (state
     ``submitted``, no personal data yet): what :func:`submit` and
     :func:`~.complaints.record_redirect` share.
 
     :param complaint: a complaint's record: its code starts with ``KT`` instead of PA/KN.
+    :param received_on: the local day it was received, when earlier than today (paper,
+        phone, e-mail entered later); the deadlines count from it.
     :return: the case (flushed) and the tracking secret in clear.
     """
     secret = secret_from_key(idempotency_key) if idempotency_key else new_secret()
@@ -287,9 +303,9 @@ def new_case(
         content=content,
         created_by_id=created_by.id if created_by else None,
         response_id=response_id,
-        received_at=now_utc(),
+        received_at=received_instant(received_on),
     )
     db.session.add(case)
-    start_clock(case, Durations.from_config().screening)
+    start_clock(case, Durations.from_config().screening, start=received_on)
     db.session.flush()
     return case, secret

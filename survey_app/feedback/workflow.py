@@ -1,7 +1,8 @@
 """The feedback workflow: states, allowed transitions, who may make them, and the clock.
 
-Every state change of a case goes through :func:`transition`; nothing else
-writes ``FeedbackCase.state``. An illegal transition raises
+Every state change of a case goes through :func:`transition` (or, for a
+coordinator's decision that a case is or is not a complaint, :func:`reclassify`);
+nothing else writes ``FeedbackCase.state``. An illegal transition raises
 :class:`TransitionError`, whose message the views show as is.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
@@ -133,9 +135,10 @@ def work_calendar() -> WorkCalendar:
     return g.work_calendar
 
 
-def start_clock(case: FeedbackCase, days: int) -> None:
-    """Start a new step of ``days`` working days from today."""
-    case.clock_start_on = local_today()
+def start_clock(case: FeedbackCase, days: int, start: date | None = None) -> None:
+    """Start a new step of ``days`` working days from ``start`` (default today; a case
+    entered from paper counts from the day it was received)."""
+    case.clock_start_on = start or local_today()
     case.clock_days = days
     case.paused_days = 0
     case.paused_since = None
@@ -176,14 +179,22 @@ def explain_due(case: FeedbackCase):
 
 def may_transition(user: User | None, case: FeedbackCase, to_state: CaseState) -> bool:
     """Whether ``user`` may move ``case`` to ``to_state`` (None = the citizen or the system)."""
-    if to_state not in TRANSITIONS[case.state]:
+    return may_step(user, case, case.state, to_state)
+
+
+def may_step(
+    user: User | None, case: FeedbackCase, from_state: CaseState, to_state: CaseState
+) -> bool:
+    """Whether ``user`` may move ``case``, once it is in ``from_state``, to ``to_state``
+    (for a task of several steps, checked before the first one is made)."""
+    if to_state not in TRANSITIONS[from_state]:
         return False
     if user is None:
         return True
     if user.role in (Role.admin, Role.coordinator):
         return True
     if user.role == Role.handler and case.agency is not None and user.can_see_agency(case.agency):
-        return (case.state, to_state) in HANDLER_TRANSITIONS
+        return (from_state, to_state) in HANDLER_TRANSITIONS
     return False
 
 
@@ -363,6 +374,33 @@ def extend(case: FeedbackCase, actor: User, days: int, reason: str) -> CaseEvent
     return event
 
 
+#: Reclassification (phản ánh/kiến nghị ↔ khiếu nại/tố cáo) is decided in
+#: :mod:`.complaints`; these are the names the staff case page uses.
+COMPLAINT = "complaint"
+
+
+def current_kind(case: FeedbackCase) -> str:
+    """``report``, ``proposal`` or ``complaint`` (a case redirected as a complaint)."""
+    return COMPLAINT if case.state == S.redirected_complaint else case.kind.value
+
+
+def reclassify_targets(case: FeedbackCase, user: User | None = None) -> tuple[str, ...]:
+    """The kinds ``case`` may be reclassified as now by ``user`` (default: as a
+    coordinator would; empty: none, e.g. once answered)."""
+    from .complaints import reclassify_targets as targets
+
+    return tuple(targets(case))
+
+
+def reclassify(case: FeedbackCase, to_kind: str, user: User, reason: str) -> CaseEvent:
+    """A coordinator's decision on what a case is, either way and undoable
+    (:func:`.complaints.reclassify`); returns the event it added to the timeline."""
+    from .complaints import reclassify as decide
+
+    decide(case, to_kind, user, reason)
+    return case.events[-1]
+
+
 def state_label(state: CaseState) -> str:
     return str(STATE_LABELS[state])
 
@@ -387,9 +425,10 @@ STATE_LABELS = {
 def restarts_clock(from_state: CaseState, to_state: CaseState) -> bool:
     """Whether a transition starts a new step (:func:`start_clock`: the pause total back
     to 0), as :func:`transition` does: a transfer, an acceptance that is not the end of a
-    transfer, a reopening, an approval."""
+    transfer, a reopening, an approval, taking back a case redirected as a complaint."""
     return (
-        to_state == S.transferred
+        from_state == S.redirected_complaint
+        or to_state == S.transferred
         or (to_state == S.accepted and from_state != S.transferred)
         or (to_state == S.in_progress and from_state in (S.published, S.closed))
         or to_state == S.approved

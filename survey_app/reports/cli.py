@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from ..core.clitypes import Day, writing
 from ..surveys.questionnaire import load_questionnaire
@@ -28,6 +29,12 @@ _range = [
         "-o",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Write to this file (default: standard output).",
+    ),
+    click.option(
+        "--for-people",
+        is_flag=True,
+        help="Vietnamese column headers and local times (dd/mm/yyyy HH:MM), for a "
+        "spreadsheet; python -m analysis reads only the default form.",
     ),
 ]
 
@@ -65,7 +72,9 @@ def _destination(path: Path | None):
     help="Item columns of this version and only its responses "
     "(default: the current questionnaire's items, every response in the range).",
 )
-def responses(date_from, date_to, output: Path | None, version: str | None) -> None:
+def responses(
+    date_from, date_to, output: Path | None, for_people: bool, version: str | None
+) -> None:
     """Responses submitted from --from to --to (local days), one row each.
 
     Columns: response_id, agency, submitted_at (UTC), counter, procedure_field,
@@ -78,9 +87,14 @@ def responses(date_from, date_to, output: Path | None, version: str | None) -> N
         questionnaire = load_questionnaire(version) if version else current_questionnaire()
     except LookupError as exc:
         raise click.UsageError(str(exc)) from None
-    with _destination(output) as out:
+    with _destination(output) as out, force_locale("vi"):
         summary = write_responses_csv(
-            out, date_from.date(), date_to.date(), questionnaire, only_version=bool(version)
+            out,
+            date_from.date(),
+            date_to.date(),
+            questionnaire,
+            only_version=bool(version),
+            for_people=for_people,
         )
     click.echo(
         f"note: {summary.staff_excluded} response(s) sent by logged-in staff (staff_flag) left out",
@@ -108,7 +122,7 @@ def responses(date_from, date_to, output: Path | None, version: str | None) -> N
 
 @export_cli.command("volumes")
 @_with_range
-def volumes(date_from, date_to, output: Path | None) -> None:
+def volumes(date_from, date_to, output: Path | None, for_people: bool) -> None:
     """Dossier volumes of the months whose first day is from --from to --to.
 
     Columns: agency, procedure_field, month (YYYY-MM), dossiers. A reporting
@@ -116,6 +130,6 @@ def volumes(date_from, date_to, output: Path | None) -> None:
     """
     if date_to < date_from:
         raise click.UsageError("--to is before --from")
-    with _destination(output) as out:
-        written = write_volumes_csv(out, date_from.date(), date_to.date())
+    with _destination(output) as out, force_locale("vi"):
+        written = write_volumes_csv(out, date_from.date(), date_to.date(), for_people=for_people)
     click.echo(f"{written} volume row(s) exported" + (f" to {output}" if output else ""), err=True)

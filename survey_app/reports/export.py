@@ -12,6 +12,11 @@ Text cells (agency codes, questionnaire versions…) go through
 :mod:`survey_app.core.spreadsheet`, so none starts a formula in a spreadsheet;
 the numbers (ids, ratings, dossiers) are written as they are, for the analysis.
 
+For people rather than the analysis (``for_people=True``, ``flask export … --for-people``),
+the same rows carry Vietnamese column headers and local times (``dd/mm/yyyy HH:MM``,
+Asia/Ho_Chi_Minh), months as ``mm/yyyy``, and the file starts with a byte-order mark so
+that Excel reads it as UTF-8; ``python -m analysis`` reads only the default form.
+
 Both stream: Core selects fetched in batches, never ORM objects. The answers
 are pivoted in Python from a second select ordered like the first (by response
 id), so each side is read once and memory stays flat whatever the range.
@@ -24,11 +29,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TextIO
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ProcedureField
 from ..core.spreadsheet import csv_writer
-from ..core.time import local_day_bounds_utc
+from ..core.time import local_day_bounds_utc, local_tz
 from ..extensions import db
 from ..surveys.models import Answer, QuestionnaireVersion, Response
 from ..surveys.questionnaire import Questionnaire
@@ -43,6 +49,16 @@ RESPONSE_COLUMNS = (
     "questionnaire_version",
 )
 VOLUME_COLUMNS = ("agency", "procedure_field", "month", "dossiers")
+#: The same columns for people (translated when written).
+RESPONSE_HEADINGS = (
+    _l("Response number"),
+    _l("Agency code"),
+    _l("Submitted at (Vietnam time)"),
+    _l("Counter code"),
+    _l("Procedure field code"),
+    _l("Questionnaire version"),
+)
+VOLUME_HEADINGS = (_l("Agency code"), _l("Procedure field code"), _l("Month"), _l("Dossiers"))
 #: Rows fetched per round trip.
 BATCH = 5000
 
@@ -81,6 +97,10 @@ def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _local(value: datetime) -> str:
+    return value.astimezone(local_tz()).strftime("%d/%m/%Y %H:%M")
+
+
 def _in_range(start: datetime, end: datetime, version_id: int | None):
     cond = [Response.submitted_at >= start, Response.submitted_at < end]
     if version_id is not None:
@@ -95,6 +115,7 @@ def write_responses_csv(
     questionnaire: Questionnaire,
     *,
     only_version: bool = False,
+    for_people: bool = False,
 ) -> ResponsesExport:
     """Write the responses submitted on local days ``date_from`` … ``date_to``.
 
@@ -130,11 +151,16 @@ def write_responses_csv(
     kept = and_(in_range, Response.staff_flag.is_(False), Response.quarantined.is_(False))
 
     writer = csv_writer(out, lineterminator="\n")
-    writer.writerow((*RESPONSE_COLUMNS, *codes))
+    if for_people:
+        out.write("\ufeff")
+        writer.writerow((*(str(h) for h in RESPONSE_HEADINGS), *codes))
+    else:
+        writer.writerow((*RESPONSE_COLUMNS, *codes))
+    when = _local if for_people else _iso_utc
     position = {code: j for j, code in enumerate(codes)}
     width = len(codes)
     versions = summary.versions
-    for meta, overall, answers in _responses_with_answers(kept):
+    for meta, overall, answers in _responses_with_answers(kept, when):
         cells = [""] * width
         cells[0] = overall
         for code, value in answers:
@@ -147,7 +173,7 @@ def write_responses_csv(
     return summary
 
 
-def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
+def _responses_with_answers(where, when=_iso_utc) -> Iterator[tuple[tuple, int, list]]:
     """``(metadata, overall, [(item_code, value), …])`` per response, by response id.
 
     Two selects read side by side (a merge on the response id): the responses
@@ -188,11 +214,13 @@ def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
             if pending[0] == rid:
                 own.append((pending[1], pending[2]))
             pending = next(answer_rows, None)
-        meta = (rid, agency, _iso_utc(submitted_at), counter, field_code or "", version)
+        meta = (rid, agency, when(submitted_at), counter, field_code or "", version)
         yield meta, overall, own
 
 
-def write_volumes_csv(out: TextIO, date_from: date, date_to: date) -> int:
+def write_volumes_csv(
+    out: TextIO, date_from: date, date_to: date, *, for_people: bool = False
+) -> int:
     """Write the dossier volumes of the months whose first day is in ``date_from`` … ``date_to``.
 
     So a reporting range 15/2 → 14/4 gives the volumes of March and April (the
@@ -211,10 +239,15 @@ def write_volumes_csv(out: TextIO, date_from: date, date_to: date) -> int:
         .order_by(Agency.code, ProcedureField.code, DossierVolume.month)
     )
     writer = csv_writer(out, lineterminator="\n")
-    writer.writerow(VOLUME_COLUMNS)
+    if for_people:
+        out.write("\ufeff")
+        writer.writerow([str(h) for h in VOLUME_HEADINGS])
+    else:
+        writer.writerow(VOLUME_COLUMNS)
+    month_format = "%m/%Y" if for_people else "%Y-%m"
     written = 0
     conn = db.session.connection().execution_options(yield_per=BATCH)
     for agency, field_code, month, dossiers in conn.execute(rows).tuples():
-        writer.writerow((agency, field_code, f"{month:%Y-%m}", dossiers))
+        writer.writerow((agency, field_code, month.strftime(month_format), dossiers))
         written += 1
     return written

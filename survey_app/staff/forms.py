@@ -12,6 +12,7 @@ from ..agencies.models import Agency, AgencyKind
 from ..agencies.services import visible_agencies
 from ..auth.models import Role, User
 from ..auth.services import password_problems
+from ..core.collation import tree_sorted
 from ..core.forms import FlaskForm
 from ..core.params import parse_id
 from ..extensions import db
@@ -22,7 +23,7 @@ _required = DataRequired(message=_l("This field is required."))
 
 
 def agency_choices(include_none: bool, none_label, within=None) -> list[SelectChoice]:
-    """Agencies as indented choices, in tree order.
+    """Agencies as indented choices, in tree order, siblings in Vietnamese alphabetical order.
 
     :param within: only the agencies this user's scope includes (and no "none"
         choice unless the user sees the whole province).
@@ -31,7 +32,7 @@ def agency_choices(include_none: bool, none_label, within=None) -> list[SelectCh
     if within is not None:
         query = visible_agencies(within)
         include_none = include_none and within.sees_whole_province
-    agencies = db.session.scalars(query).all()
+    agencies = tree_sorted(db.session.scalars(query).all())
     choices = [SelectChoice("", str(none_label))] if include_none else []
     choices += [SelectChoice(str(a.id), "— " * a.depth + a.name) for a in agencies]
     return choices

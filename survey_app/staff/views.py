@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from ..agencies import services as agency_services
 from ..agencies.models import Agency, AgencyKind, Counter
 from ..auth.models import Role, User
-from ..auth.permissions import Permission, check_agency, has_permission, requires
+from ..auth.permissions import Permission, check_agency, has_permission, requires, signed_in
 from ..auth.services import create_account, start_session, unlock_account, update_account
+from ..core.collation import tree_sorted, vi_key, vi_sorted
 from ..core.params import parse_id
 from ..core.time import now_utc
 from ..extensions import db
@@ -31,6 +32,7 @@ from ..reports.warning_models import SatisfactionWarning
 from ..surveys import posters, qr
 from ..surveys.services import count_today
 from .forms import AgencyForm, CounterForm, UserForm, kind_label, role_label
+from .landing import landing_url
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -71,17 +73,31 @@ def _poster_size() -> str:
 # -- counters, counts, QR and posters ------------------------------------------------
 
 
+@bp.get("/home")
+@signed_in
+def home():
+    """The staff home: the start page of the user's role (the queue, one's cases, the
+    report or the counters)."""
+    return redirect(landing_url(current_user), code=303)
+
+
 @bp.get("/")
 @requires(Permission.view_counters)
 def dashboard():
     """The counters in the user's scope with today's number of responses; early warnings
     within the scope at the top."""
-    counters = db.session.scalars(agency_services.visible_counters(current_user)).all()
-    counts = count_today([c.id for c in counters])
+    every = _in_vietnamese_order(
+        db.session.scalars(agency_services.visible_counters(current_user)).all()
+    )
+    query = (request.args.get("q") or "")[:100].strip()
+    counters = _matching(every, query)
+    counts = count_today([c.id for c in every])
     cards = warning_notices.visible(current_user)
     return render_template(
         "staff/dashboard.html",
         counters=counters,
+        query=query,
+        every=len(every),
         counts=counts,
         total=sum(counts.values()),
         warnings=cards,
@@ -91,6 +107,30 @@ def dashboard():
         min_taps=current_app.config["EARLY_WARNING_MIN_TAPS"],
         share_text=warning_notices.share,
     )
+
+
+def _in_vietnamese_order(counters: list[Counter]) -> list[Counter]:
+    """Counters by agency (the tree, siblings in Vietnamese alphabetical order), then
+    by name in Vietnamese alphabetical order."""
+    agencies = tree_sorted({c.agency.id: c.agency for c in counters}.values())
+    place = {a.id: i for i, a in enumerate(agencies)}
+    return sorted(counters, key=lambda c: (place[c.agency_id], vi_key(c.name)))
+
+
+def _matching(counters: list[Counter], query: str) -> list[Counter]:
+    """The counters whose name, code, place or agency holds every word of ``query``,
+    accents and case ignored ("quay ho tich" finds "Quầy Hộ tịch")."""
+    words = agency_services.fold(query).split()
+    if not words:
+        return counters
+    return [
+        c
+        for c in counters
+        if all(
+            w in agency_services.fold(f"{c.name} {c.code} {c.location} {c.agency.name}")
+            for w in words
+        )
+    ]
 
 
 @bp.post("/warnings/acknowledge")
@@ -167,9 +207,7 @@ def counter_poster(counter_id: int):
 def agency_posters(agency_id: int):
     """Every active counter's poster in this agency and below, one per page."""
     agency = _agency_or_404(agency_id)
-    counters = db.session.scalars(
-        _printable_counters(agency).order_by(Agency.path, Counter.name)
-    ).all()
+    counters = _in_vietnamese_order(db.session.scalars(_printable_counters(agency)).all())
     if not counters:
         abort(404, description=_("This agency has no active counters to print posters for."))
     pdf = posters.render_posters(counters, size=_poster_size())
@@ -196,7 +234,7 @@ def _printable_counters(agency: Agency):
 @requires(Permission.view_counters)
 def agencies():
     """The agency tree within the user's scope."""
-    rows = db.session.scalars(agency_services.visible_agencies(current_user)).all()
+    rows = tree_sorted(db.session.scalars(agency_services.visible_agencies(current_user)).all())
     return render_template("staff/agencies.html", agencies=rows)
 
 
@@ -205,11 +243,12 @@ def agencies():
 def agency(agency_id: int):
     """One agency: its sub-agencies and counters, and its posters."""
     agency = _agency_or_404(agency_id)
-    counters = agency.counters
+    counters = vi_sorted(agency.counters, key=lambda c: c.name)
     return render_template(
         "staff/agency.html",
         agency=agency,
         counters=counters,
+        children=vi_sorted(agency.children, key=lambda a: a.name),
         counts=count_today([c.id for c in counters]),
         ancestors=agency.ancestors(),
         printable=db.session.scalar(

@@ -61,7 +61,9 @@ MARKERS = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, COUNTER_NAME, STAFF_EMAI
 SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id", "attachment_id"}
 #: URL arguments naming something province-wide (a published report, whose rows
 #: are filtered by scope): every holder of the permission opens it.
-UNSCOPED_ARGS = {"snapshot_id", "fmt", "code"}
+UNSCOPED_ARGS = {"snapshot_id", "fmt", "code", "name"}
+#: Pages whose GET sends on to another page (the staff home: the role's start page).
+REDIRECTS = {"staff.home"}
 #: Pages acting on every agency's cases, or on the whole province's report (publishing
 #: freezes it for everyone, subscriptions send it): only province-wide staff (no agency)
 #: use them, so every account of this matrix, all of which belong to agency A or B, gets 403.
@@ -175,6 +177,7 @@ def world(app, tmp_path, monkeypatch):
                 "user_id": target.id,
                 "snapshot_id": snapshot.id,
                 "code": case_a.code,
+                "name": "accept",  # a case page's task
             },
         )
 
@@ -206,8 +209,10 @@ def _expected(access, rule, role: Role | None, own_agency: bool) -> int | str:
     return "ok"
 
 
-def _check(reply, expected, method, who) -> str | None:
+def _check(reply, expected, method, who, redirects: bool = False) -> str | None:
     status = reply.status_code
+    if redirects and expected == "ok" and status == 303:
+        return None
     if status >= 500:
         return f"{who} {method}: {status}"
     if expected == 302:
@@ -265,7 +270,7 @@ def test_access_matrix(app, world, rule):
                 reply = client.get(url)
             else:
                 reply = client.post(url, data={"csrf_token": token})
-            problem = _check(reply, expected, method, who)
+            problem = _check(reply, expected, method, who, rule.endpoint in REDIRECTS)
             if problem:
                 problems.append(problem)
             elif role is not None and not own_agency and reply.status_code == 200:

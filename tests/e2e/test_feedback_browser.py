@@ -33,6 +33,7 @@ from tests.e2e.conftest import PageWatch
 from tests.e2e.live import PHONE
 
 pytestmark = pytest.mark.e2e
+S = CaseState
 
 DESKTOP = {
     "viewport": {"width": 1280, "height": 900},
@@ -49,8 +50,7 @@ PHONE_TYPED, PHONE_STORED = "0912 345 678", "0912345678"
 SUBMIT_FEEDBACK = "form.feedback button.primary"
 SUBMIT_TRACK = "form.code button.primary"
 SUBMIT_LOGIN = "form:has(input[name=password]) button[type=submit]"
-TRANSITION_FORM = "form[action*='/transition']"
-ANSWER_FORM = "form[action$='/answer']"
+ANSWER_FORM = "form[action$='/task/answer']"
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
@@ -190,18 +190,19 @@ def log_in(page, live, email: str) -> None:
     assert not page.url.rstrip("/").endswith("/login"), page.url
 
 
-def next_step(page, live, case_id: int, to_state: str, assignee_id: int | None = None) -> None:
-    """Use the case page's "Next step" form; the case must then be in ``to_state``."""
-    form = page.locator(TRANSITION_FORM)
-    options = form.locator("select[name=to_state] option").evaluate_all(
-        "os => os.map(o => o.value)"
-    )
-    assert to_state in options, (to_state, options)
-    form.locator("select[name=to_state]").select_option(to_state)
+def take_task(
+    page, live, case_id: int, name: str, to_state, assignee_id: int | None = None
+) -> None:
+    """Take a task of the case page (its card opened if closed); the case must then be
+    in ``to_state``."""
+    card = page.locator(f"details#task-{name}")
+    assert card.count() == 1, name
+    if card.get_attribute("open") is None:
+        card.locator("summary").click()
     if assignee_id is not None:
-        form.locator("select[name=assignee_id]").select_option(str(assignee_id))
-    reply = submit_form(page, f"{TRANSITION_FORM} button[type=submit]")
-    assert reply.status == 200, (to_state, reply.status)
+        card.locator("select[name=assignee_id]").select_option(str(assignee_id))
+    reply = submit_form(page, f"details#task-{name} button.primary")
+    assert reply.status == 200, (name, reply.status)
     assert page.url == f"{live.url}/staff/feedback/{case_id}", page.url
     assert the_case(live, case_id)["state"] == to_state
 
@@ -342,37 +343,28 @@ def test_handler_answers_coordinator_publishes_citizen_disagrees(browser, live):
         assert navigation.value.status == 200
         assert page.url == f"{live.url}/staff/feedback/{world.case_id}", page.url
 
-        next_step(page, live, world.case_id, "screening")
-        next_step(page, live, world.case_id, "accepted")
-        next_step(page, live, world.case_id, "assigned", assignee_id=world.handler_id)
+        take_task(page, live, world.case_id, "accept", S.accepted)
+        take_task(page, live, world.case_id, "assign", S.assigned, assignee_id=world.handler_id)
         assert the_case(live, world.case_id)["assignee_id"] == world.handler_id
-        next_step(page, live, world.case_id, "in_progress")
 
-        # marking it answered before writing the answer is refused, and nothing changes
-        page.locator(f"{TRANSITION_FORM} select[name=to_state]").select_option("answered")
-        reply = submit_form(page, f"{TRANSITION_FORM} button[type=submit]")
+        # sending the answer before writing it is refused, and nothing changes
+        reply = submit_form(page, f"{ANSWER_FORM} button.primary")
         assert reply.status == 400
         assert page.locator("[role=alert]").count() == 1
-        assert the_case(live, world.case_id)["state"] == CaseState.in_progress
+        assert the_case(live, world.case_id)["state"] == CaseState.assigned
 
         page.locator(f"{ANSWER_FORM} textarea[name=answer]").fill(answer)
-        # the question as published starts as the citizen's text, masked; staff confirm it
+        # the public summary starts as the citizen's text, masked; staff confirm it
         box = page.locator(f"{ANSWER_FORM} textarea[name=public_summary]")
         assert box.input_value() == redact(CONTENT)
         box.fill(summary)
         page.check(f"{ANSWER_FORM} input[name=confirm_summary]")
-        reply = submit_form(page, f"{ANSWER_FORM} button[type=submit]")
-        assert reply.status == 200
-        assert page.url == f"{live.url}/staff/feedback/{world.case_id}", page.url
+        # one step: started and answered, waiting for the coordinators' approval
+        take_task(page, live, world.case_id, "answer", S.answered)
         saved = the_case(live, world.case_id)
         assert (saved["answer"], saved["public_summary"]) == (answer, summary)
         assert saved["public_summary_confirmed_at"] is not None
-        assert page.locator(f"{ANSWER_FORM} textarea[name=answer]").input_value() == answer
-
-        next_step(page, live, world.case_id, "answered")
-        # approving is not the handler's step
-        options = page.locator(f"{TRANSITION_FORM} select[name=to_state] option")
-        assert "approved" not in options.evaluate_all("os => os.map(o => o.value)")
+        assert page.locator("details.task[id^=task-]").count() == 0  # approving is not theirs
         assert page.watch.problems == []
     finally:
         context.close()
@@ -387,8 +379,8 @@ def test_handler_answers_coordinator_publishes_citizen_disagrees(browser, live):
         with page.expect_navigation() as navigation:
             link.click()
         assert navigation.value.status == 200
-        next_step(page, live, world.case_id, "approved")
-        next_step(page, live, world.case_id, "published")
+        page.check("details#task-approve input[name=go_on]")  # and publish at once
+        take_task(page, live, world.case_id, "approve", S.published)
         assert the_case(live, world.case_id)["published_at"] is not None
         assert page.watch.problems == []
     finally:

