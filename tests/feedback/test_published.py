@@ -164,7 +164,7 @@ def test_publishing_needs_a_confirmed_question_without_personal_data(app, client
 
     listing = client.get("/feedback/answers").get_data(as_text=True)
     assert summary in listing and "đường dây nóng [số điện thoại]" in listing
-    for private in ("0912", "0220 3853", "Nguyễn Văn An", "an.nguyen", "Lê Thị Cúc", code):
+    for private in ("0912", "3853 123", "Nguyễn Văn An", "an.nguyen", "Lê Thị Cúc", code):
         assert private not in listing, private
     assert f'id="answer-{public_id}"' in listing
 
