@@ -391,7 +391,7 @@ def test_handler_answers_coordinator_publishes_citizen_disagrees(browser, live):
     try:
         reply = track(page, live, world.code, world.secret)
         assert reply.status == 200
-        assert page.locator("div.answer").inner_text().strip() == answer
+        assert page.locator("#case-answer").inner_text().strip() == answer
         assert page.locator("input[name=verdict]").count() == 2
         page.check("input[name=verdict][value=disagree]")
         page.locator("textarea[name=reason]").fill("Tuần trước quầy vẫn đòi bản sao.")
@@ -478,7 +478,7 @@ def test_user_text_never_runs_on_staff_or_citizen_pages(browser, live):
     try:
         assert track(page, live, world.code, world.secret).status == 200
         assert_inert(page)
-        assert page.locator("div.answer").inner_text() == XSS
+        assert page.locator("#case-answer").inner_text() == XSS
         assert page.goto(f"{live.url}/feedback/answers").status == 200
         public_id = the_case(live, world.case_id)["public_id"]
         article = page.locator(f"article#answer-{public_id}")
