@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.models import User
+from ..core import phones
 from ..core.params import clean_text
 from ..core.time import now_utc
 from ..extensions import db
@@ -56,6 +57,8 @@ CONTENT_MIN = 10
 CONTENT_MAX = 5000
 #: A Vietnamese phone number once spaces, dots, dashes and brackets are gone.
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+#: Phones are mobile numbers (core.phones): SMS and Zalo reach no landline.
+PHONE_MESSAGE = _l("Enter a Vietnamese mobile phone number, e.g. 0912 345 678.")
 #: Stored lengths of the contact fields (the columns of ``feedback_cases``).
 MAX_LENGTHS = {"submitter_name": 255, "contact_email": 255, "address": 500}
 
@@ -133,8 +136,8 @@ def validate_submission(sub: Submission) -> None:
     for name, limit in MAX_LENGTHS.items():
         if len(getattr(sub, name) or "") > limit:
             errors[name] = str(_l("At most %(n)d characters.", n=limit))
-    if sub.contact_phone and not PHONE.match(normalise_phone(sub.contact_phone) or ""):
-        errors["contact_phone"] = str(_l("Enter a Vietnamese phone number, e.g. 0912 345 678."))
+    if sub.contact_phone and not phones.is_mobile(sub.contact_phone):
+        errors["contact_phone"] = str(PHONE_MESSAGE)
     if sub.contact_email and "contact_email" not in errors:
         try:  # (also refuses line breaks, which would end up in the mail's To: header)
             validate_email(sub.contact_email, check_deliverability=False)
@@ -242,7 +245,7 @@ def submit(
         agency=sub.agency or route(sub.procedure, field),
         content=sub.content.strip(),
         submitter_name=(sub.submitter_name or "").strip() or None,
-        contact_phone=normalise_phone((sub.contact_phone or "").strip()) or None,
+        contact_phone=phones.normalise(sub.contact_phone) or None,
         contact_email=(sub.contact_email or "").strip().lower() or None,
         address=(sub.address or "").strip() or None,
         consent_at=now_utc(),

@@ -457,6 +457,7 @@ def do_transition(case_id: int):
         assignee = db.session.get(User, assignee_id)
         if assignee is None or assignee not in _handlers_for(case):  # the handlers offered
             abort(400, description=_("Choose a handler of the case's agency."))
+    before = notify.Before.of(case)
     try:
         transition(
             case,
@@ -471,6 +472,7 @@ def do_transition(case_id: int):
         db.session.rollback()
         return _case_page(case, str(exc))
     audit.record(current_user, "transition", case, f"→ {to}")
+    notify.after_transition(case, before, current_user)  # a transfer, a new assignee
     if case.state in (CaseState.needs_info, CaseState.rejected, CaseState.redirected_complaint):
         notify.citizen_state_changed(case, case.public_reason or "")
     elif case.state == CaseState.published:
