@@ -8,6 +8,7 @@ Use as a context manager (or call ``start``/``stop``).
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,12 @@ class FakeServer:
 
             def log_message(self, *args):  # quiet
                 pass
+
+            def setup(self):
+                super().setup()
+                # headers and body are written separately: without this, Nagle's
+                # algorithm and the client's delayed ACK add 40 ms to every answer
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
