@@ -32,7 +32,7 @@ from ..core.time import now_utc
 from ..extensions import db
 from .base import DeliveryError, Receipt
 from .models import ZaloToken
-from .sms import describe, message_ref, retry_after_seconds
+from .sms import describe, message_ref, new_session, proxies_for, retry_after_seconds
 
 if TYPE_CHECKING:
     from ..feedback.models import OutboxMessage
@@ -76,7 +76,8 @@ class ZaloZnsBackend:
         #: is invalid, or does not accept messages from businesses): the outbox gives up
         #: and, if SMS comes next in NOTIFY_CHANNEL_ORDER, sends the text by SMS.
         self.permanent = _codes(config.get("ZALO_PERMANENT_ERRORS"), {-108, -118, -119, -139})
-        self.session = session or requests.Session()
+        self.session = session or new_session()
+        self.proxies = {url: proxies_for(url) for url in (self.zns_url, self.oauth_url)}
         self._token: str | None = None
 
     # -- tokens ------------------------------------------------------------------------
@@ -126,6 +127,7 @@ class ZaloZnsBackend:
                     "grant_type": "refresh_token",
                 },
                 timeout=self.timeout,
+                proxies=self.proxies[self.oauth_url],
             )
         except requests.RequestException as exc:
             raise DeliveryError(f"Zalo token refresh failed: {type(exc).__name__}") from exc
@@ -187,6 +189,7 @@ class ZaloZnsBackend:
                 headers={"access_token": token, "Content-Type": "application/json"},
                 data=json.dumps(body, ensure_ascii=False).encode(),
                 timeout=self.timeout,
+                proxies=self.proxies[self.zns_url],
             )
         except requests.Timeout as exc:
             raise DeliveryError(f"Zalo timed out after {self.timeout:g} s") from exc

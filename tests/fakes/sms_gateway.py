@@ -43,6 +43,9 @@ class FakeSmsGateway(FakeServer):
         return {**SETTINGS, "SMS_GATEWAY_URL": self.url + "/send"}
 
     def handle(self, request: Request) -> Answer:
+        if request.path == "/_sent":  # for a fake in another process (bench/outbox_sms.py)
+            with self._count_lock:
+                return Answer(200, {"refs": [m.get("ref") for m in self.sent]})
         if request.headers.get("x-api-key") != "test-key":
             return Answer(401, {"code": "101", "message": "bad key"})
         with self._count_lock:
@@ -64,3 +67,17 @@ class FakeSmsGateway(FakeServer):
             ident = f"gw-{next(self._ids)}"
             self.sent.append({**message, "id": ident})
         return Answer(200, {"code": "100", "id": ident})
+
+
+if __name__ == "__main__":  # a fake in its own process: prints its URL, serves until killed
+    import sys
+    import time
+
+    fake = FakeSmsGateway().start()
+    print(fake.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+        sys.exit(0)
