@@ -21,6 +21,7 @@ from flask import current_app
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 #: A mobile number in national form once the separators are gone.
 _MOBILE = re.compile(r"0[35789]\d{8}")
+_LANDLINE = re.compile(r"02\d{9}")
 #: First digits of mobile numbers (after the leading 0).
 MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
 
@@ -44,6 +45,17 @@ def normalise(value: str | None) -> str | None:
     if digits.startswith("00"):  # "+84 0912…": the national 0 kept after the country code
         digits = digits[1:]
     return digits if _MOBILE.fullmatch(digits) else None
+
+
+def is_landline(value: str | None) -> bool:
+    """True for a Vietnamese landline (``02x`` and 11 digits): a real number that no
+    SMS or Zalo message reaches."""
+    digits = _SEPARATORS.sub("", (value or "").strip())
+    for prefix in ("+84", "0084", "84"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 10:
+            digits = "0" + digits[len(prefix) :]
+            break
+    return bool(_LANDLINE.fullmatch(digits))
 
 
 def is_mobile(value: str | None) -> bool:
@@ -98,7 +110,7 @@ class MobilePhone:
             return
         national = normalise(field.data)
         if national is None:
-            from ..feedback.services import PHONE_MESSAGE
+            from ..feedback.services import phone_problem
 
-            raise StopValidation(str(self.message or PHONE_MESSAGE))
+            raise StopValidation(str(self.message or phone_problem(field.data)))
         field.data = national

@@ -58,7 +58,18 @@ CONTENT_MAX = 5000
 #: A Vietnamese phone number once spaces, dots, dashes and brackets are gone.
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
 #: Phones are mobile numbers (core.phones): SMS and Zalo reach no landline.
-PHONE_MESSAGE = _l("Enter a Vietnamese mobile phone number, e.g. 0912 345 678.")
+PHONE_MESSAGE = _l("Enter a Vietnamese phone number, e.g. 0912 345 678.")
+LANDLINE_MESSAGE = _l(
+    "This is a landline number: messages about your case cannot reach it. Enter a "
+    "mobile phone number, e.g. 0912 345 678."
+)
+
+
+def phone_problem(value: str) -> str:
+    """Why ``value`` is refused as the citizen's phone (a landline gets its own reason)."""
+    return str(LANDLINE_MESSAGE if phones.is_landline(value) else PHONE_MESSAGE)
+
+
 #: Stored lengths of the contact fields (the columns of ``feedback_cases``).
 MAX_LENGTHS = {"submitter_name": 255, "contact_email": 255, "address": 500}
 
@@ -137,7 +148,7 @@ def validate_submission(sub: Submission) -> None:
         if len(getattr(sub, name) or "") > limit:
             errors[name] = str(_l("At most %(n)d characters.", n=limit))
     if sub.contact_phone and not phones.is_mobile(sub.contact_phone):
-        errors["contact_phone"] = str(PHONE_MESSAGE)
+        errors["contact_phone"] = phone_problem(sub.contact_phone)
     if sub.contact_email and "contact_email" not in errors:
         try:  # (also refuses line breaks, which would end up in the mail's To: header)
             validate_email(sub.contact_email, check_deliverability=False)

@@ -57,7 +57,7 @@ def check_settings(config: dict) -> None:
     if encoding not in ENCODINGS:
         raise RuntimeError(f"SMS_ENCODING must be ucs2 or gsm7, not {encoding!r}")
     config["SMS_ENCODING"] = encoding
-    if not 1 <= int(config.get("SMS_MAX_SEGMENTS") or 0) <= 10:
+    if not 1 <= int(config.get("SMS_MAX_SEGMENTS", 4)) <= 10:
         raise RuntimeError("SMS_MAX_SEGMENTS must be 1 to 10")
     for name in (
         "SMS_GATEWAY_SUCCESS_REGEX",

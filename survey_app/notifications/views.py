@@ -20,6 +20,7 @@ from ..extensions import db
 from ..feedback import outbox
 from ..feedback.audit import record
 from ..feedback.models import OutboxMessage
+from ..feedback.services import phone_problem
 from .base import mask_recipient
 from .models import PhoneOptOut
 from .preferences import STAFF_CHANNELS, STAFF_EVENTS, prefs_of, set_prefs
@@ -192,7 +193,7 @@ def settings_page():
             for event in STAFF_EVENTS
         }
         if phone_typed and zalo_phone is None:
-            errors["zalo_phone"] = _("Enter a Vietnamese mobile phone number, e.g. 0912 345 678.")
+            errors["zalo_phone"] = phone_problem(phone_typed)
         elif any("zalo" in c for c in chosen.values()) and not zalo_phone:
             errors["zalo_phone"] = _(
                 "Give the mobile number of your Zalo account to get messages by Zalo."

@@ -181,10 +181,10 @@ def test_staff_settings_page_saves_choices_and_refuses_a_bad_number(app, staff):
     token = csrf_from(page.get_data(as_text=True))
     bad = client.post(
         "/staff/notifications?lang=en",
-        data={"csrf_token": token, "assigned:zalo": "y", "zalo_phone": "024 1234 567"},
+        data={"csrf_token": token, "assigned:zalo": "y", "zalo_phone": "024 3825 1234"},
     )
-    assert bad.status_code == 400 and "mobile phone number" in bad.get_data(as_text=True)
-    assert 'value="024 1234 567"' in bad.get_data(as_text=True)  # kept, not lost
+    assert bad.status_code == 400 and "This is a landline number" in bad.get_data(as_text=True)
+    assert 'value="024 3825 1234"' in bad.get_data(as_text=True)  # kept, not lost
     good = client.post(
         "/staff/notifications",
         data={
@@ -249,7 +249,15 @@ def test_the_feedback_form_and_api_refuse_a_number_that_is_not_mobile(app, clien
         "/api/v1/cases?lang=en", json=body, headers={"Authorization": f"Bearer {key}"}
     )
     assert response.status_code == 422
-    assert "mobile phone number" in response.get_json()["error"]["fields"]["contact_phone"]
+    assert "landline" in response.get_json()["error"]["fields"]["contact_phone"]
+    body["contact_phone"] = "0612 345 678"  # no such mobile prefix
+    response = client.post(
+        "/api/v1/cases?lang=en", json=body, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 422
+    assert (
+        "Enter a Vietnamese phone number" in response.get_json()["error"]["fields"]["contact_phone"]
+    )
     body["contact_phone"] = "+84 (912) 345-678"
     response = client.post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 201
