@@ -198,7 +198,6 @@ def _fall_back(message: OutboxMessage) -> None:
         key,
         channel=channel,
         kind=message.kind,
-        payload=message.payload,
     )
 
 

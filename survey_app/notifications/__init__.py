@@ -20,6 +20,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from ..core import phones
 from .base import CHANNELS, PHONE_CHANNELS, Backend, DeliveryError, LogBackend, Receipt
 from .messages import Message
 from .settings import configured, parse_order, usable
@@ -70,14 +71,15 @@ def choose_channels(
 
     :param email: an e-mail address, reached by ``email``.
     :param phone: a mobile number, reached by ``zalo`` or ``sms`` (whichever comes first
-        in the order, is usable and, for Zalo, has a template for ``kind``).
+        in the order, is usable and, for Zalo, has a template for ``kind``); anything
+        else (a landline stored before intake checked numbers) is left out.
     :param allowed: channels the recipient accepts (a staff member's preference).
     """
     config = current_app.config
     pairs: list[tuple[str, str]] = []
     if email and usable("email", config) and (allowed is None or "email" in allowed):
         pairs.append(("email", email))
-    if phone:
+    if phone and phones.is_mobile(phone):  # (a case from before intake checked numbers)
         order = parse_order(config.get("NOTIFY_CHANNEL_ORDER"))
         for channel in order:
             if channel not in PHONE_CHANNELS or (allowed is not None and channel not in allowed):

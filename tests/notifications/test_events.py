@@ -281,3 +281,12 @@ def test_the_form_field_validator_normalises_and_refuses():
     assert form.validate() and form.phone.data == "0912345678"
     form = F(MultiDict({"phone": "0612345678"}))
     assert not form.validate() and form.phone.errors == ["bad"]
+
+
+def test_a_stored_landline_gets_no_phone_message_and_no_error(app_ctx, world):
+    """Cases from before intake checked numbers may hold a landline: told by e-mail only."""
+    case, secret = new_case(world, email="an@example.vn")
+    case.contact_phone = "024 3825 1234"
+    notify.citizen_received(case, secret)
+    db.session.commit()
+    assert _queued("received") == [("email", "an@example.vn")]
