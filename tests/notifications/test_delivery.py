@@ -15,6 +15,7 @@ from survey_app.extensions import db
 from survey_app.feedback import outbox
 from survey_app.feedback.models import OutboxMessage
 from survey_app.notifications.models import PhoneOptOut, ZaloToken
+from tests.conftest import POSTGRES_URL
 from tests.notifications.conftest import MORNING
 
 QUEUED = MORNING - timedelta(minutes=5)
@@ -293,3 +294,33 @@ def test_delivery_reports_update_the_row(app_ctx, app, client, sms_gateway, monk
         client.post(url, data={"id": "nope", "status": "DELIVRD"}, headers=headers).status_code
         == 404
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="row locks: PostgreSQL only")
+def test_two_senders_at_once_send_each_sms_once(app, sms_gateway):
+    """Two `flask outbox send` on two servers share the queue: SKIP LOCKED, no duplicates."""
+    import threading
+
+    with app.app_context():
+        with freeze_time(QUEUED):
+            for i in range(60):
+                outbox.enqueue(f"09{i:08d}", "s", "Tin thử", f"two:{i}", channel="sms")
+            db.session.commit()
+    results = []
+
+    def sender():
+        with app.app_context():
+            results.append(outbox.send_pending(1000))
+            db.session.remove()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    with freeze_time(MORNING):  # (once, for both threads: freezegun is not thread-safe)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert len(results) == 2
+    assert sum(sent for sent, _failed in results) == 60
+    refs = [m["ref"] for m in sms_gateway.sent]
+    assert len(refs) == 60 and len(set(refs)) == 60
