@@ -44,14 +44,25 @@ def zalo_can_send(kind: str, config: dict) -> bool:
     return not configured("zalo", config) or kind in parse_templates(config.get("ZALO_TEMPLATES"))
 
 
-def phone_channel(kind: str, config: dict, after: str | None = None) -> str | None:
-    """The first phone channel in NOTIFY_CHANNEL_ORDER that can carry ``kind`` (after
-    ``after``, for a fallback), or None."""
+def phone_channel(
+    kind: str,
+    config: dict,
+    *,
+    after: str | None = None,
+    allowed: tuple[str, ...] | None = None,
+) -> str | None:
+    """The first phone channel in NOTIFY_CHANNEL_ORDER that can carry ``kind``: usable,
+    accepted by the recipient (``allowed``) and, for Zalo, with a template for it.
+
+    :param after: only channels after this one (a fallback from Zalo to SMS).
+    """
     order = parse_order(config.get("NOTIFY_CHANNEL_ORDER"))
     if after is not None:
         order = order[order.index(after) + 1 :] if after in order else ()
     for channel in order:
-        if channel not in PHONE_CHANNELS or not usable(channel, config):
+        if channel not in PHONE_CHANNELS or (allowed is not None and channel not in allowed):
+            continue
+        if not usable(channel, config):
             continue
         if channel == "zalo" and not zalo_can_send(kind, config):
             continue
@@ -80,16 +91,9 @@ def choose_channels(
     if email and usable("email", config) and (allowed is None or "email" in allowed):
         pairs.append(("email", email))
     if phone and phones.is_mobile(phone):  # (a case from before intake checked numbers)
-        order = parse_order(config.get("NOTIFY_CHANNEL_ORDER"))
-        for channel in order:
-            if channel not in PHONE_CHANNELS or (allowed is not None and channel not in allowed):
-                continue
-            if not usable(channel, config):
-                continue
-            if channel == "zalo" and not zalo_can_send(kind, config):
-                continue
+        channel = phone_channel(kind, config, allowed=allowed)
+        if channel is not None:
             pairs.append((channel, phone))
-            break
     return pairs
 
 
