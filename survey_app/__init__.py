@@ -103,6 +103,8 @@ def register_blueprints(app: Flask) -> None:
     from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
+    from .notifications.views import bp as notifications_bp
+    from .notifications.views import callbacks as sms_callbacks_bp
     from .reports.subscription_views import bp as report_subscriptions_bp
     from .reports.views import bp as reports_bp
     from .staff.views import bp as staff_bp
@@ -119,6 +121,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(report_subscriptions_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(open311)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(sms_callbacks_bp)
+    csrf.exempt(sms_callbacks_bp)  # the SMS gateway authenticates with a shared secret
     csrf.exempt(api_bp)  # API calls authenticate with a key, not a browser session
     csrf.exempt(open311)
 

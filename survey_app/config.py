@@ -185,6 +185,66 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "hailong@localhost")
+    # -- notifications by SMS and Zalo (issue 18; docs/NOTIFICATIONS.md) ---------------
+    #: Channels in order of preference: for each contact a citizen gave (an e-mail
+    #: address, a phone number) the first channel here that reaches it is used; a
+    #: channel left out is never used. A phone channel without a provider configured
+    #: is skipped in production (and only logged elsewhere).
+    NOTIFY_CHANNEL_ORDER = os.environ.get("NOTIFY_CHANNEL_ORDER", "zalo,sms,email")
+    #: Local hours when no SMS or Zalo message goes out (they wait in the outbox);
+    #: "" = none. E-mail is not held back.
+    NOTIFY_QUIET_HOURS = os.environ.get("NOTIFY_QUIET_HOURS", "21:00-07:00")
+    #: SMS and Zalo messages per phone number per local day; more wait for the next day.
+    NOTIFY_DAILY_CAP = _env_int("NOTIFY_DAILY_CAP", 5)
+    #: Hours after the answer is published before the citizen is asked to rate it.
+    NOTIFY_RATE_INVITE_DELAY_HOURS = _env_int("NOTIFY_RATE_INVITE_DELAY_HOURS", 24)
+    #: The SMS gateway (notifications/sms.py): without a URL, SMS are only logged.
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL")
+    SMS_GATEWAY_METHOD = os.environ.get("SMS_GATEWAY_METHOD", "POST")
+    #: ``json``, ``form`` or ``query`` (default: query for GET, json for POST).
+    SMS_GATEWAY_FORMAT = os.environ.get("SMS_GATEWAY_FORMAT", "")
+    #: The body (or query string) with {phone} {phone0} {text} {sender} {unicode}
+    #: {coding} {ref}; default: a generic one for the format.
+    SMS_GATEWAY_BODY = os.environ.get("SMS_GATEWAY_BODY", "")
+    #: ``Name: value`` sent with every request (an API key), and/or HTTP basic auth.
+    SMS_GATEWAY_AUTH_HEADER = os.environ.get("SMS_GATEWAY_AUTH_HEADER")
+    SMS_GATEWAY_USERNAME = os.environ.get("SMS_GATEWAY_USERNAME")
+    SMS_GATEWAY_PASSWORD = os.environ.get("SMS_GATEWAY_PASSWORD")
+    SMS_GATEWAY_TIMEOUT = _env_float("SMS_GATEWAY_TIMEOUT", 10)
+    #: A 2xx answer counts as accepted only if its body matches this (if set) …
+    SMS_GATEWAY_SUCCESS_REGEX = os.environ.get("SMS_GATEWAY_SUCCESS_REGEX", "")
+    #: … the provider's message id is this regex's first group …
+    SMS_GATEWAY_ID_REGEX = os.environ.get("SMS_GATEWAY_ID_REGEX", "")
+    #: … and a body matching this is a refusal that retrying cannot cure (a bad number).
+    SMS_GATEWAY_PERMANENT_REGEX = os.environ.get("SMS_GATEWAY_PERMANENT_REGEX", "")
+    #: The registered brandname (sender) the messages come from.
+    SMS_SENDER = os.environ.get("SMS_SENDER", "")
+    #: ``ucs2`` (Vietnamese with diacritics: 70 characters, 67 per part) or ``gsm7``
+    #: (diacritics removed on purpose: 160, 153 per part); see notifications/segments.py.
+    SMS_ENCODING = os.environ.get("SMS_ENCODING", "ucs2").strip().lower()
+    #: Longest SMS in parts; a longer text is cut (templates are written to fit in 3).
+    SMS_MAX_SEGMENTS = _env_int("SMS_MAX_SEGMENTS", 4)
+    #: Shared secret of the gateway's callbacks (inbound SMS, delivery reports): in the
+    #: ``X-Callback-Secret`` header or the ``secret`` parameter. Unset: callbacks answer 404.
+    SMS_CALLBACK_SECRET = os.environ.get("SMS_CALLBACK_SECRET")
+    #: Inbound texts that opt the number out (compared without diacritics, spaces or case).
+    SMS_OPT_OUT_KEYWORDS = os.environ.get("SMS_OPT_OUT_KEYWORDS", "TU CHOI,TUCHOI,HUY,STOP")
+    #: Zalo OA / ZNS (notifications/zalo.py): without an app id, Zalo messages are only logged.
+    ZALO_APP_ID = os.environ.get("ZALO_APP_ID")
+    ZALO_SECRET_KEY = os.environ.get("ZALO_SECRET_KEY")
+    #: The first refresh token (from the OA's authorisation); later ones are in the database.
+    ZALO_REFRESH_TOKEN = os.environ.get("ZALO_REFRESH_TOKEN")
+    #: ``kind=template_id`` pairs, comma-separated (kinds in docs/NOTIFICATIONS.md).
+    ZALO_TEMPLATES = os.environ.get("ZALO_TEMPLATES", "")
+    ZALO_ZNS_URL = os.environ.get(
+        "ZALO_ZNS_URL", "https://business.openapi.zalo.me/message/template"
+    )
+    ZALO_OAUTH_URL = os.environ.get(
+        "ZALO_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"
+    )
+    ZALO_TIMEOUT = _env_float("ZALO_TIMEOUT", 10)
+    #: ZNS error codes after which the message is not retried (comma-separated).
+    ZALO_PERMANENT_ERRORS = os.environ.get("ZALO_PERMANENT_ERRORS", "-108,-118,-119,-139")
     #: Attachments to feedback: where they are kept (default instance/attachments,
     #: outside the web root), how large each may be, and how many per case.
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR")
@@ -356,6 +416,9 @@ class Config:
         config["REPORT_HEADLINE"] = headline
         if int(config.setdefault("REPORT_MIN_N", 10)) < 2:
             raise RuntimeError("REPORT_MIN_N must be at least 2")
+        from .notifications.settings import check_settings
+
+        check_settings(config)
 
 
 class TestConfig(Config):

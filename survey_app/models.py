@@ -14,6 +14,7 @@ from .feedback.models import (
     RetentionMark,
     RoutingRule,
 )
+from .notifications.models import PhoneOptOut, ZaloToken
 from .reports.models import ReportSnapshot, ReportSubscription
 from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
 from .surveys.models import (
@@ -28,6 +29,8 @@ from .surveys.models import (
 )
 
 __all__ = [
+    "PhoneOptOut",
+    "ZaloToken",
     "Agency",
     "AnswerTemplate",
     "AuditLog",

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..agencies.models import Agency
@@ -55,6 +55,11 @@ class User(UserMixin, db.Model):
     #: Locks in a row: each one lasts twice as long as the one before (back-off).
     login_lockouts: Mapped[int] = mapped_column(default=0, server_default="0")
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The mobile number Zalo messages go to (national form), if the user gave one.
+    zalo_phone: Mapped[str | None] = mapped_column(String(20))
+    #: Which events reach the user by which channel: ``{"new_case": ["email"], …}``;
+    #: NULL = e-mail for every event (notifications.preferences).
+    notification_prefs: Mapped[dict | None] = mapped_column(JSON)
 
     agency: Mapped[Agency | None] = relationship()
 

@@ -118,6 +118,7 @@ def recount() -> None:
 @outbox_cli.command("send")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 def send(limit: int) -> None:
-    """Send queued notifications (SMTP settings; printed to the log in development)."""
+    """Send queued notifications: e-mail (SMTP), SMS (HTTP gateway) and Zalo (ZNS), as
+    configured (docs/NOTIFICATIONS.md); channels without a provider are logged."""
     sent, failed = outbox.send_pending(limit)
     click.echo(f"sent {sent}, failed {failed} (will retry)")

@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from ..core import phones
 from ..core.forms import FlaskForm
 from .services import CONTENT_MAX, PHONE, normalise_phone
 
@@ -60,7 +61,9 @@ class FeedbackForm(FlaskForm):
     )
     attachments = MultipleFileField(_l("Attachments (optional): photos or PDF"))
     submitter_name = StringField(_l("Full name"), validators=[Optional(), Length(max=255)])
-    contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = StringField(
+        _l("Phone"), validators=[Optional(), Length(max=40), phones.MobilePhone()]
+    )
     contact_email = EmailField(
         _l("E-mail"),
         validators=[

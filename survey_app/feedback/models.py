@@ -360,7 +360,8 @@ class AuditLog(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """A notification waiting to be sent by ``flask outbox send`` (SMTP), retried with back-off."""
+    """A notification waiting to be sent by ``flask outbox send`` (e-mail, SMS or Zalo),
+    retried with back-off."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "send_after"),)
@@ -383,6 +384,20 @@ class OutboxMessage(db.Model):
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     attachment_name: Mapped[str | None] = mapped_column(String(255))
     attachment_type: Mapped[str | None] = mapped_column(String(100))
+    #: What it says (``received``, ``needs_info``, ``reminder``…): picks the Zalo template.
+    kind: Mapped[str | None] = mapped_column(String(30))
+    #: Zalo: the template's parameters (JSON); emptied once delivered, as the body is.
+    payload: Mapped[str | None] = mapped_column(Text)
+    #: SMS: ``gsm7`` or ``ucs2`` and the number of parts (notifications.segments).
+    encoding: Mapped[str | None] = mapped_column(String(10))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    #: ``queued``, ``sent`` (the provider took it), ``delivered`` / ``failed`` (its
+    #: delivery report, or given up on; ``last_error`` says why) or ``opted_out``.
+    status: Mapped[str] = mapped_column(String(12), default="queued", server_default="queued")
+    #: The provider's id of the message, which its delivery reports quote.
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: When the status last changed (the delivery report's arrival).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RetentionMark(db.Model):

@@ -268,12 +268,22 @@ def purge_case(case: FeedbackCase, paths: list[Path]) -> PurgeCounts:
 
 
 def _messages_about(case_id: int):
-    """SQL: the notifications about one case, by the dedupe keys :mod:`.notify` gives them."""
+    """SQL: the notifications about one case, by the dedupe keys :mod:`.notify` gives them
+    (a phone message's key is the e-mail's with ``:sms`` or ``:zalo`` after it)."""
     return or_(
-        OutboxMessage.dedupe_key == f"received:{case_id}",
+        *(OutboxMessage.dedupe_key == f"{kind}:{case_id}" for kind in ("received", "rate")),
         *(
             OutboxMessage.dedupe_key.like(f"{kind}:{case_id}:%")
-            for kind in ("citizen", "remind", "overdue")
+            for kind in (
+                "received",
+                "rate",
+                "citizen",
+                "transferred",
+                "remind",
+                "overdue",
+                "new",
+                "assigned",
+            )
         ),
     )
 

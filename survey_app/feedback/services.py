@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..agencies.models import Agency, Procedure, ProcedureField
 from ..auth.models import User
+from ..core import phones
 from ..core.params import clean_text
 from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
@@ -55,6 +56,19 @@ CONTENT_MIN = 10
 CONTENT_MAX = 5000
 #: A Vietnamese phone number once spaces, dots, dashes and brackets are gone.
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+#: Phones are mobile numbers (core.phones): SMS and Zalo reach no landline.
+PHONE_MESSAGE = _l("Enter a Vietnamese phone number, e.g. 0912 345 678.")
+LANDLINE_MESSAGE = _l(
+    "This is a landline number: messages about your case cannot reach it. Enter a "
+    "mobile phone number, e.g. 0912 345 678."
+)
+
+
+def phone_problem(value: str) -> str:
+    """Why ``value`` is refused as the citizen's phone (a landline gets its own reason)."""
+    return str(LANDLINE_MESSAGE if phones.is_landline(value) else PHONE_MESSAGE)
+
+
 #: Stored lengths of the contact fields (the columns of ``feedback_cases``).
 MAX_LENGTHS = {"submitter_name": 255, "contact_email": 255, "address": 500}
 
@@ -133,8 +147,8 @@ def validate_submission(sub: Submission) -> None:
     for name, limit in MAX_LENGTHS.items():
         if len(getattr(sub, name) or "") > limit:
             errors[name] = str(_l("At most %(n)d characters.", n=limit))
-    if sub.contact_phone and not PHONE.match(normalise_phone(sub.contact_phone) or ""):
-        errors["contact_phone"] = str(_l("Enter a Vietnamese phone number, e.g. 0912 345 678."))
+    if sub.contact_phone and not phones.is_mobile(sub.contact_phone):
+        errors["contact_phone"] = phone_problem(sub.contact_phone)
     if sub.contact_email and "contact_email" not in errors:
         try:  # (also refuses line breaks, which would end up in the mail's To: header)
             validate_email(sub.contact_email, check_deliverability=False)
@@ -256,7 +270,7 @@ def submit(
         received_on=sub.received_on,
     )
     case.submitter_name = (sub.submitter_name or "").strip() or None
-    case.contact_phone = normalise_phone((sub.contact_phone or "").strip()) or None
+    case.contact_phone = phones.normalise(sub.contact_phone) or None
     case.contact_email = (sub.contact_email or "").strip().lower() or None
     case.address = (sub.address or "").strip() or None
     case.consent_at = now_utc() if sub.consent else None

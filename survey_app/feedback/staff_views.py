@@ -472,9 +472,14 @@ CHANGED_MEANWHILE = _l(
 )
 
 
-def _after_change(case: FeedbackCase, case_id: int, message: str):
-    """Tell the citizen what they must know of the case's new state, commit, and go back
-    to the case (or to the queue when the change took it out of the user's sight)."""
+def _after_change(
+    case: FeedbackCase, case_id: int, message: str, before: notify.Before | None = None
+):
+    """Tell the citizen what they must know of the case's new state (and, with
+    ``before``, a new agency's staff or a new assignee), commit, and go back to the case
+    (or to the queue when the change took it out of the user's sight)."""
+    if before is not None:
+        notify.after_transition(case, before, current_user)  # a transfer, a new assignee
     if case.state in (CaseState.needs_info, CaseState.rejected, CaseState.redirected_complaint):
         notify.citizen_state_changed(case, case.public_reason or "")
     elif case.state == CaseState.published:
@@ -503,6 +508,7 @@ def do_transition(case_id: int):
         assignee = db.session.get(User, assignee_id)
         if assignee is None or assignee not in _handlers_for(case):  # the handlers offered
             abort(400, description=_("Choose a handler of the case's agency."))
+    before = notify.Before.of(case)
     try:
         transition(
             case,
@@ -518,7 +524,10 @@ def do_transition(case_id: int):
         return _case_page(case, str(exc), refused="step")
     audit.record(current_user, "transition", case, f"→ {to}")
     return _after_change(
-        case, case_id, _("Saved: the case is now “%(state)s”.", state=STATE_LABELS[case.state])
+        case,
+        case_id,
+        _("Saved: the case is now “%(state)s”.", state=STATE_LABELS[case.state]),
+        before,
     )
 
 
@@ -637,6 +646,7 @@ def do_task(case_id: int, name: str):
     case = _case_or_404(case_id)
     task = tasks.BY_NAME[name]
     _check_version(case)
+    before = notify.Before.of(case)
     try:
         if name in ("answer", "approve", "publish"):
             problem = _answer_problem(case, answer_open=name == "answer")
@@ -649,7 +659,7 @@ def do_task(case_id: int, name: str):
         return _case_page(case, str(exc), refused=name)
     audit.record(current_user, "transition", case, f"{name} → {state.value}")
     return _after_change(
-        case, case_id, _("Done: the case is now “%(state)s”.", state=STATE_LABELS[state])
+        case, case_id, _("Done: the case is now “%(state)s”.", state=STATE_LABELS[state]), before
     )
 
 

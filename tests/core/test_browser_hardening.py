@@ -21,7 +21,7 @@ from survey_app import create_app
 from survey_app.auth.models import Role
 from survey_app.auth.permissions import API_KEY, PUBLIC, access_of
 from survey_app.core.time import now_utc
-from survey_app.extensions import db
+from survey_app.extensions import csrf, db
 from survey_app.feedback import attachments, audit
 from survey_app.feedback.models import (
     AnswerTemplate,
@@ -283,10 +283,15 @@ def test_hsts_over_https_and_in_production(app, database_url):
     assert "max-age=" in prod.test_client().get("/").headers["Strict-Transport-Security"]
 
 
+#: Blueprints exempt from CSRF: systems calling with a key or a shared secret (the SMS
+#: gateway's callbacks, tests/notifications), not browsers.
+_NO_CSRF = {bp.name for bp in csrf._exempt_blueprints}
 FORM_RULES = [
     r
     for r in RULES
-    if "POST" in r.methods and access_of(_MAP_APP.view_functions[r.endpoint]) != API_KEY
+    if "POST" in r.methods
+    and access_of(_MAP_APP.view_functions[r.endpoint]) != API_KEY
+    and r.endpoint.partition(".")[0] not in _NO_CSRF
 ]
 
 

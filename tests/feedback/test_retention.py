@@ -467,6 +467,8 @@ def _case_kept(app, world, c: Citizen, ends: bool) -> str:
 
 
 def _seed(app, world, monkeypatch) -> dict[str, str]:
+    # citizens with a phone get SMS too; the gateway refuses them, as SMTP refuses mail
+    monkeypatch.setitem(app.config, "NOTIFY_CHANNEL_ORDER", "sms,email")
     with freeze_time(T0):
         codes = {
             "web": _web_case(app, world),
@@ -479,9 +481,11 @@ def _seed(app, world, monkeypatch) -> dict[str, str]:
         with app.app_context():
             _refusing_smtp(monkeypatch)
             monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+            monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", "http://127.0.0.1:9/send")
             sent, failed = outbox.send_pending(1000)
             assert sent == 0 and failed >= 5
             monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+            monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", None)
     with freeze_time(AFTER - timedelta(days=10)):
         codes["recent"] = _case_kept(app, world, RECENT, ends=True)
     return codes

@@ -394,14 +394,13 @@ def test_database_gone_right_after_the_commit_still_acknowledges_the_case(
     citizen is sent on to the tracking number, not shown a 503 for a case that is
     stored (they would file it again)."""
     from sqlalchemy import event
-    from sqlalchemy.orm import Session
 
     html = client.get("/feedback/new").get_data(as_text=True)
     with app.app_context():
         dialect = db.engine.dialect
     committed = []
 
-    def after_commit(session):
+    def after_commit(connection):  # the database's COMMIT (not a savepoint's release)
         committed.append(True)
 
     def gone_after_commit(real):
@@ -414,7 +413,9 @@ def test_database_gone_right_after_the_commit_still_acknowledges_the_case(
 
     for name in ("do_execute", "do_execute_no_params"):
         monkeypatch.setattr(dialect, name, gone_after_commit(getattr(dialect, name)))
-    event.listen(Session, "after_commit", after_commit)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", after_commit)
     try:
         reply = client.post(
             "/feedback/new",
@@ -422,7 +423,7 @@ def test_database_gone_right_after_the_commit_still_acknowledges_the_case(
             content_type="multipart/form-data",
         )
     finally:
-        event.remove(Session, "after_commit", after_commit)
+        event.remove(engine, "commit", after_commit)
         monkeypatch.undo()
     assert committed
     assert reply.status_code == 303 and reply.headers["Location"].endswith("/feedback/submitted")
