@@ -74,6 +74,8 @@ def _app(url: str):
         SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = "bench-only-secret-key-not-for-production-0123"
         TESTING = False
+        # what `flask report monthly` runs with: a job, not a request (DATABASE_JOB_…)
+        DATABASE_STATEMENT_TIMEOUT = Config.DATABASE_JOB_STATEMENT_TIMEOUT
 
     return create_app(BenchConfig)
 
@@ -330,7 +332,12 @@ def measure(url: str) -> dict:
                 finally:
                     spent["load"] += time.perf_counter() - t0
 
-            setattr(services, name, timed)
+            # every module of the package that imported it (assembly, estimates, …)
+            for module in list(sys.modules.values()):
+                if getattr(module, "__name__", "").startswith("survey_app.reports") and (
+                    getattr(module, name, None) is real
+                ):
+                    setattr(module, name, timed)
         t = time.perf_counter()
         report = services.compute_report(period)
         total = time.perf_counter() - t

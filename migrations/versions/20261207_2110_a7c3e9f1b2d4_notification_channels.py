@@ -2,7 +2,7 @@
 the Zalo OA's tokens, and staff notification preferences.
 
 Revision ID: a7c3e9f1b2d4
-Revises: 8d2e4a6c1f37
+Revises: 3c7d1e9a2b54
 Create Date: 2026-12-07 21:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a7c3e9f1b2d4"
-down_revision = "8d2e4a6c1f37"
+down_revision = "3c7d1e9a2b54"
 branch_labels = None
 depends_on = None
 
