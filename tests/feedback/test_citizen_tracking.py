@@ -217,7 +217,8 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
     html = client.get("/feedback/submitted").get_data(as_text=True)
     sent = re.search(r'<ul class="sent" id="sent-to">(.*?)</ul>', html, re.S).group(1)
     assert "Being sent by e-mail to n***@example.vn" in sent  # queued, not yet sent
-    assert "Not sent to the phone number 091****678" in sent  # no text message queued
+    # the phone by the first channel of NOTIFY_CHANNEL_ORDER (zalo, sms, email)
+    assert "Being sent by Zalo to 091****678" in sent
     assert "nguyen.an@example.vn" not in html and "0912345678" not in html
     assert "0912 345 678" not in html
     with app.app_context():
@@ -227,15 +228,15 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
             select(OutboxMessage).where(OutboxMessage.dedupe_key == f"received:{case.id}")
         )
         mail.sent_at = datetime.now(UTC)
-        db.session.add(  # what the SMS channel queues for the same receipt
-            OutboxMessage(
-                channel="sms",
-                recipient="+84912345678",  # (a gateway's spelling of the number)
-                subject="",
-                body="…",
-                dedupe_key=f"received:{case.id}:sms",
+        phone = db.session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.dedupe_key.like(f"received:{case.id}:%"),
+                OutboxMessage.channel != "email",
             )
         )
+        assert phone is not None and phone.channel == "zalo"
+        # Zalo said the number has no account: the same text went by SMS instead
+        phone.channel, phone.recipient = "sms", "+84912345678"  # (a gateway's spelling)
         db.session.commit()
     sent = re.search(
         r'<ul class="sent" id="sent-to">(.*?)</ul>',
@@ -247,12 +248,23 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
     assert "Not sent to the phone number" not in sent
     with app.app_context():  # the SMS gateway gave up: said so, not "being sent" for ever
         sms = db.session.scalar(
-            select(OutboxMessage).where(OutboxMessage.dedupe_key == f"received:{case_id}:sms")
+            select(OutboxMessage).where(
+                OutboxMessage.dedupe_key.like(f"received:{case_id}:%"),
+                OutboxMessage.channel == "sms",
+            )
         )
         sms.attempts = MAX_ATTEMPTS
         db.session.commit()
     html = client.get("/feedback/submitted").get_data(as_text=True)
     assert '<li data-status="failed">Could not be sent to 091****678' in html
+
+
+def test_a_phone_no_channel_reaches_is_said_not_sent(app, client, world):
+    app.config["NOTIFY_CHANNEL_ORDER"] = "email"  # (a province without SMS or Zalo)
+    _file(client)
+    html = client.get("/feedback/submitted").get_data(as_text=True)
+    sent = re.search(r'<ul class="sent" id="sent-to">(.*?)</ul>', html, re.S).group(1)
+    assert "Not sent to the phone number 091****678" in sent
 
 
 def test_without_contact_messages_the_receipt_says_nothing_was_sent(app, client, world):
