@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -96,7 +95,16 @@ def test_a_text_too_long_is_cut_to_the_maximum_with_a_visible_mark():
     assert fitted.segments == 2 and fitted.text.endswith("...")
 
 
-PENDING = Path(__file__).resolve().parents[2] / "translations" / "pending" / "channels.json"
+CATALOGUE = Path(__file__).resolve().parents[2] / "translations/vi/LC_MESSAGES/messages.po"
+
+
+def _vietnamese(msgid: str) -> str:
+    from babel.messages.pofile import read_po
+
+    with CATALOGUE.open("rb") as f:
+        message = read_po(f).get(msgid)
+    assert message is not None and message.string, f"not translated: {msgid}"
+    return message.string
 LONGEST = {
     "code": "PA-2026-ABCDEF",
     "secret": "2345 6789 2345",
@@ -124,7 +132,7 @@ SMS_MSGIDS = [
 def test_every_sms_template_fits_in_three_parts_in_both_languages(msgid):
     """With the longest values (a 64-character link, a long agency name), in Vietnamese
     with diacritics (UCS-2, 67 per part) and in English."""
-    vietnamese = json.loads(PENDING.read_text(encoding="utf-8"))[msgid]
+    vietnamese = _vietnamese(msgid)
     values = {**LONGEST, "state": "Chờ công dân bổ sung thông tin"}
     for template in (msgid, vietnamese):
         text = template % values
