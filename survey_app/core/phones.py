@@ -94,7 +94,8 @@ def keyed_hash(value: str) -> str:
 
 class MobilePhone:
     """WTForms validator: the field holds a Vietnamese mobile number (empty is left to
-    ``Optional``/``DataRequired``); the data becomes its national form ``0xxxxxxxxx``.
+    ``Optional``/``DataRequired``). The data stays as typed, so a form shown again shows
+    what the citizen wrote; it is stored in its national form ``0xxxxxxxxx``.
 
     It stops the field's validation with its message, so a form's older, looser
     ``validate_<field>`` check does not add a second message.
@@ -113,4 +114,3 @@ class MobilePhone:
             from ..feedback.services import phone_problem
 
             raise StopValidation(str(self.message or phone_problem(field.data)))
-        field.data = national

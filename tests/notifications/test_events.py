@@ -267,7 +267,7 @@ def test_the_feedback_form_and_api_refuse_a_number_that_is_not_mobile(app, clien
         assert db.session.scalar(select(FeedbackCase.contact_phone)) == "0912345678"
 
 
-def test_the_form_field_validator_normalises_and_refuses():
+def test_the_form_field_validator_accepts_spellings_and_refuses():
     from werkzeug.datastructures import MultiDict
     from wtforms import Form, StringField
     from wtforms.validators import Optional
@@ -278,7 +278,7 @@ def test_the_form_field_validator_normalises_and_refuses():
         phone = StringField(validators=[Optional(), MobilePhone("bad")])
 
     form = F(MultiDict({"phone": "0912.345.678"}))
-    assert form.validate() and form.phone.data == "0912345678"
+    assert form.validate() and form.phone.data == "0912.345.678"  # kept as typed
     form = F(MultiDict({"phone": "0612345678"}))
     assert not form.validate() and form.phone.errors == ["bad"]
 
