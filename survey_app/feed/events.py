@@ -163,20 +163,52 @@ def _new_event(
     return record
 
 
+#: ``session.info`` key: the ``case.received`` events of this transaction whose case
+#: has had no step yet, as (case, event). A new case is often flushed early (a query
+#: while it is being set up autoflushes it, before its due date is computed): its
+#: payload is built again at each later flush and at commit, until its first step.
+_RECEIVED = "feed_received"
+
+
+def _refresh_received(session: Session, stepped: set[int]) -> None:
+    """Rebuild the payloads of this transaction's ``case.received`` events from their
+    cases as they are now, except for cases that took a step since (``stepped``: the
+    payload must stay the case as received, not as the step left it)."""
+    pending = session.info.get(_RECEIVED)
+    if not pending:
+        return
+    keep = []
+    for case, record in pending:
+        if id(case) in stepped:
+            continue
+        body = dumps(payload(record.uid, record.type, case, record.occurred_at))
+        if body != record.payload:
+            record.payload = body
+        record.agency_id = case.agency.id if case.agency is not None else None
+        keep.append((case, record))
+    session.info[_RECEIVED] = keep
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     """Record a feed event for each new case and each new timeline event (see the module)."""
     cases = [obj for obj in session.new if isinstance(obj, FeedbackCase)]
     steps = [obj for obj in session.new if isinstance(obj, CaseEvent)]
-    if not cases and not steps:
+    if not cases and not steps and not session.info.get(_RECEIVED):
         return
     with session.no_autoflush:
+        _refresh_received(session, {id(step.case) for step in steps if step.case is not None})
+        if not cases and not steps:
+            return
         subscriptions = list(
             session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
         )
         for case in cases:
             if not case.public_id:  # (the column default would only fill it on INSERT)
                 case.public_id = new_public_id()
-            _new_event(session, subscriptions, "case.received", case, case.received_at or now_utc())
+            record = _new_event(
+                session, subscriptions, "case.received", case, case.received_at or now_utc()
+            )
+            session.info.setdefault(_RECEIVED, []).append((case, record))
         for step in steps:
             case = step.case
             if case is None:
@@ -184,7 +216,9 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             if step.at is None:
                 step.at = now_utc()
             previous = None
-            if step.from_agency_id is not None and step.from_agency_id != case.agency_id:
+            # (the relationship, not case.agency_id: that column is only set by this flush)
+            now_at = case.agency.id if case.agency is not None else None
+            if step.from_agency_id is not None and step.from_agency_id != now_at:
                 previous = session.get(Agency, step.from_agency_id)
             _new_event(
                 session,
@@ -197,7 +231,19 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             )
 
 
+def _before_commit(session: Session) -> None:
+    with session.no_autoflush:
+        _refresh_received(session, set())
+
+
+def _forget(session: Session, *args) -> None:
+    session.info.pop(_RECEIVED, None)
+
+
 def install() -> None:
     """Listen to every session's flushes (once per process)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_commit", _forget)
+        event.listen(Session, "after_rollback", _forget)
