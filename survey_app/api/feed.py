@@ -33,8 +33,8 @@ def feed():
             403, _("This API key may not read the feed: it needs the feed scope.")
         )
     maximum = int(current_app.config["FEED_PAGE_MAX"])
-    raw_limit = request.args.get("limit", "")
-    if raw_limit == "":
+    raw_limit = request.args.get("limit")
+    if raw_limit is None:
         limit = DEFAULT_LIMIT
     elif raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= maximum:
         limit = int(raw_limit)

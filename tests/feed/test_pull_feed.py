@@ -97,7 +97,7 @@ def test_the_cursor_is_opaque_and_a_bad_one_is_refused_with_a_clear_message(app,
     assert reply.status_code == 400
 
 
-@pytest.mark.parametrize("limit", ["0", "501", "-1", "ten", "1.5", "１０"])
+@pytest.mark.parametrize("limit", ["", "0", "501", "-1", "ten", "1.5", "１０"])
 def test_the_limit_is_bounded(client, keys, limit):
     reply = client.get(
         "/api/v1/feed", query_string={"limit": limit}, headers={"X-API-Key": keys["feed"]}
