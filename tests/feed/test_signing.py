@@ -141,3 +141,43 @@ def test_each_attempt_is_signed_when_it_is_made(app, province, receiver):
         delivery.send_pending()
     t, _ = signing.parse(receiver.received[0].headers[signing.SIGNATURE_HEADER])
     assert before - 1 <= t <= int(time.time()) + 1
+
+
+def _documented_verify():
+    """The receiver's snippet of docs/FEED.md, run as a receiver would copy it."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "FEED.md").read_text(encoding="utf-8")
+    code = next(block for block in text.split("```python\n")[1:]).split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "docs/FEED.md", "exec"), namespace)  # noqa: S102 (our own document)
+    return namespace["verify"], namespace["Refused"]
+
+
+def test_the_documented_snippet_verifies_a_real_delivery_and_refuses_the_rest(
+    app, province, receiver
+):
+    verify, refused = _documented_verify()
+    with app.app_context():
+        services.create_subscription(None, "LGSP", receiver.url, [], secret=SECRET)
+        file_case()
+        db.session.commit()
+        delivery.send_pending()
+    got = receiver.received[0]
+    # (http.server hands the headers over as they were sent)
+    assert verify(SECRET, got.headers, got.body)["type"] == "case.received"
+    cases = {
+        "unsigned": ({k: v for k, v in got.headers.items() if "Signature" not in k}, got.body),
+        "wrong signature": (got.headers, got.body.replace(b"received", b"rejected")),
+        "stale": (
+            {
+                **got.headers,
+                signing.SIGNATURE_HEADER: signing.sign(SECRET, got.body, int(time.time()) - 301),
+            },
+            got.body,
+        ),
+        "event id": ({**got.headers, signing.EVENT_ID_HEADER: "other"}, got.body),
+    }
+    for reason, (headers_, body) in cases.items():
+        with pytest.raises(refused, match=reason):
+            verify(SECRET, headers_, body)
