@@ -233,6 +233,12 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
 # -- sending ----------------------------------------------------------------------------------
 
 
+def printable(text: str) -> str:
+    """``text`` fit to store and show: a receiver's answer may hold NUL bytes (which
+    PostgreSQL refuses in text) and control characters."""
+    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
+
+
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 … minutes after each failed attempt, at most six hours."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
@@ -304,7 +310,7 @@ def attempt(delivery_id: int) -> DeliveryStatus | None:
         status = post(url, body, headers, float(config["FEED_WEBHOOK_TIMEOUT"]))
         error = None
     except DeliveryError as exc:
-        status, error = exc.status, str(exc)[:MAX_REASON]
+        status, error = exc.status, printable(str(exc))[:MAX_REASON]
     delivery = db.session.get(FeedDelivery, delivery_id, with_for_update=True)
     if delivery is None:  # its subscription was deleted while it was being sent
         db.session.rollback()

@@ -164,28 +164,30 @@ def _new_event(
 
 
 #: ``session.info`` key: the ``case.received`` events of this transaction whose case
-#: has had no step yet, as (case, event). A new case is often flushed early (a query
-#: while it is being set up autoflushes it, before its due date is computed): its
-#: payload is built again at each later flush and at commit, until its first step.
+#: is still in the state it was received in, as (case, event, state). A new case is
+#: often flushed early (a query while it is being set up autoflushes it, before its
+#: due date is computed): its payload is built again at each later flush and at
+#: commit, until its state changes (then the event stays the case as received).
 _RECEIVED = "feed_received"
 
 
-def _refresh_received(session: Session, stepped: set[int]) -> None:
+def _refresh_received(session: Session) -> None:
     """Rebuild the payloads of this transaction's ``case.received`` events from their
-    cases as they are now, except for cases that took a step since (``stepped``: the
-    payload must stay the case as received, not as the step left it)."""
+    cases as they are now, for the cases still in the state they were received in."""
     pending = session.info.get(_RECEIVED)
     if not pending:
         return
     keep = []
-    for case, record in pending:
-        if id(case) in stepped:
+    for case, record, state in pending:
+        if (case.state or S.submitted) != state:
             continue
         body = dumps(payload(record.uid, record.type, case, record.occurred_at))
         if body != record.payload:
             record.payload = body
-        record.agency_id = case.agency.id if case.agency is not None else None
-        keep.append((case, record))
+        agency_id = case.agency.id if case.agency is not None else None
+        if agency_id != record.agency_id:
+            record.agency_id = agency_id
+        keep.append((case, record, state))
     session.info[_RECEIVED] = keep
 
 
@@ -196,11 +198,18 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     if not cases and not steps and not session.info.get(_RECEIVED):
         return
     with session.no_autoflush:
-        _refresh_received(session, {id(step.case) for step in steps if step.case is not None})
+        _refresh_received(session)
         if not cases and not steps:
             return
+        # FOR KEY SHARE (PostgreSQL): a subscription being deleted at this moment is
+        # either seen gone or waits for this transaction, never a foreign-key error
+        # that would lose the case's change
         subscriptions = list(
-            session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
+            session.scalars(
+                select(WebhookSubscription)
+                .where(WebhookSubscription.active.is_(True))
+                .with_for_update(read=True, key_share=True)
+            )
         )
         for case in cases:
             if not case.public_id:  # (the column default would only fill it on INSERT)
@@ -208,9 +217,11 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             record = _new_event(
                 session, subscriptions, "case.received", case, case.received_at or now_utc()
             )
-            session.info.setdefault(_RECEIVED, []).append((case, record))
+            session.info.setdefault(_RECEIVED, []).append((case, record, case.state or S.submitted))
         for step in steps:
             case = step.case
+            if case is None and step.case_id is not None:
+                case = session.get(FeedbackCase, step.case_id)
             if case is None:
                 continue
             if step.at is None:
@@ -233,7 +244,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
 
 def _before_commit(session: Session) -> None:
     with session.no_autoflush:
-        _refresh_received(session, set())
+        _refresh_received(session)
 
 
 def _forget(session: Session, *args) -> None:

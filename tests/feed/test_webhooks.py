@@ -289,3 +289,86 @@ def test_a_delivery_whose_subscription_is_paused_waits_until_it_is_resumed(app, 
         assert delivery.send_pending().delivered == 1
     assert len(receiver.accepted()) == 1
     assert json.loads(receiver.received[0].body)["type"] == "case.received"
+
+
+def test_a_receiver_that_answers_garbage_or_is_not_there_is_retried(app, province):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def garbage():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"\x00\x01 this is not HTTP\r\n\r\n")
+        connection.close()
+
+    thread = threading.Thread(target=garbage, daemon=True)
+    thread.start()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()  # nothing listens there any more
+    with app.app_context():
+        services.create_subscription(None, "garbage", f"http://127.0.0.1:{port}/", [])
+        services.create_subscription(None, "gone", f"http://127.0.0.1:{closed_port}/", [])
+        file_case()
+        db.session.commit()
+        result = delivery.send_pending()
+        assert (result.delivered, result.retried) == (0, 2)
+        reasons = {d.subscription.name: d.last_error for d in deliveries()}
+    thread.join(5)
+    listener.close()
+    assert "bad HTTP answer" in reasons["garbage"] and "\x00" not in reasons["garbage"]
+    assert "connection failed" in reasons["gone"] and "Refused" in reasons["gone"]
+
+
+def test_events_of_intake_redirects_and_returns_to_the_coordinators(app, province):
+    with app.app_context():
+        complaint, _ = file_case(content="Tôi làm đơn khiếu nại quyết định xử phạt của phường.")
+        db.session.commit()
+        case, _ = file_case()
+        db.session.commit()
+        transition(case, CaseState.screening, None)
+        transition(case, CaseState.transferred, None, reason="Không đúng cơ quan.", agency=None)
+        db.session.commit()
+        rows = db.session.scalars(select(FeedEvent).order_by(FeedEvent.id)).all()
+        bodies = [json.loads(r.payload) for r in rows]
+        assert [(b["case"]["public_id"], b["type"]) for b in bodies] == [
+            (complaint.public_id, "case.received"),
+            (complaint.public_id, "case.redirected_complaint"),
+            (case.public_id, "case.received"),
+            (case.public_id, "case.screening"),
+            (case.public_id, "case.transferred"),
+        ]
+        # the received event shows the case as received, not as the redirect left it
+        assert bodies[0]["case"]["state"] == "submitted" and bodies[0]["case"]["due_on"]
+        assert bodies[1]["case"]["state"] == "redirected_complaint"
+        assert bodies[1]["case"]["previous_state"] == "submitted"
+        back = bodies[4]["case"]
+        assert back["agency"] is None and back["previous_agency"]["code"] == "STP"
+        assert rows[4].agency_id is None and rows[0].agency_id is not None
+
+
+def test_old_events_are_pruned_unless_still_being_delivered(app, province, runner):
+    with app.app_context():
+        services.create_subscription(None, "LGSP", "http://127.0.0.1:9/", ["case.screening"])
+        case, _ = file_case()
+        db.session.commit()
+        transition(case, CaseState.screening, None)
+        db.session.commit()
+        old = now_utc() - timedelta(days=200)
+        db.session.execute(update(FeedEvent).values(occurred_at=old))
+        db.session.commit()
+    result = runner.invoke(args=["feed", "prune"])
+    assert result.exit_code == 0 and "deleted 1 event(s) and 0 delivery" in result.output
+    with app.app_context():
+        (kept,) = db.session.scalars(select(FeedEvent)).all()
+        assert kept.type == "case.screening"  # its delivery is still pending
+        db.session.execute(update(FeedDelivery).values(status=DeliveryStatus.failed))
+        db.session.commit()
+    result = runner.invoke(args=["feed", "prune", "--days", "30"])
+    assert "deleted 1 event(s) and 1 delivery" in result.output
