@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -149,7 +150,14 @@ def retry(subscription_id: int):
     count = services.retry(current_user, db.session.scalars(query).all())
     db.session.commit()
     if count:
-        flash(_("%(n)d delivery(ies) will be sent again within a minute.", n=count), "success")
+        flash(
+            ngettext(
+                "%(num)d delivery will be sent again within a minute.",
+                "%(num)d deliveries will be sent again within a minute.",
+                count,
+            ),
+            "success",
+        )
     else:
         flash(_("Nothing to send again: the delivery is no longer failed."), "info")
     return redirect(url_for(".edit", subscription_id=subscription.id, status="failed"), code=303)
