@@ -12,7 +12,6 @@ from ..auth.permissions import Permission, requires
 from ..core.params import parse_id
 from ..extensions import db
 from . import services
-from .events import EVENT_TYPES
 from .forms import EVENT_LABELS, NewWebhookForm, WebhookForm
 from .models import DeliveryStatus, FeedDelivery, WebhookSubscription
 from .signing import DEFAULT_TOLERANCE
@@ -128,7 +127,7 @@ def edit(subscription_id: int):
         counts=services.counts_by_status(subscription),
         shown=shown,
         statuses=list(DeliveryStatus),
-        event_types=EVENT_TYPES,
+        labels=EVENT_LABELS,
     ), status
 
 
