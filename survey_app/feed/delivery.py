@@ -1,8 +1,8 @@
 """Sending webhooks: which URLs may receive them, the signed POST, retries, back-off.
 
 ``flask feed send`` (a timer, every minute) calls :func:`send_pending`. Deliveries
-are *claimed* in one statement (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
-LOCKED) RETURNING id`` on PostgreSQL; SQLite runs one writer at a time), which
+are *claimed* in one statement (``WITH due AS (SELECT … FOR UPDATE SKIP LOCKED)
+UPDATE … FROM due … RETURNING id`` on PostgreSQL; SQLite runs one writer at a time), which
 moves their next attempt past the request's timeout: several senders never take
 the same delivery, and no transaction stays open while a receiver answers. A
 sender that dies mid-way leaves its deliveries to be taken again once the lease
@@ -262,11 +262,18 @@ def _due():
     )
 
 
+#: Deliveries claimed at a time: each claim's lease covers this many attempts that all
+#: time out, so a slow batch is never taken over by another sender while it is sent.
+CLAIM_BATCH = 10
+
+
 def claim(limit: int) -> list[int]:
     """Take up to ``limit`` due deliveries of active subscriptions for this sender
-    (their next attempt moves past the timeout) and commit; return their ids."""
+    (their next attempt moves past the time it may take to try them all) and commit;
+    return their ids."""
     config = current_app.config
-    lease = now_utc() + timedelta(seconds=float(config["FEED_WEBHOOK_TIMEOUT"]) * 3 + 60)
+    per_attempt = 2 * float(config["FEED_WEBHOOK_TIMEOUT"]) + 5  # connect, then the answer
+    lease = now_utc() + timedelta(seconds=per_attempt * limit + 60)
     due = (
         select(FeedDelivery.id)
         .join(WebhookSubscription, FeedDelivery.subscription_id == WebhookSubscription.id)
@@ -274,10 +281,14 @@ def claim(limit: int) -> list[int]:
         .order_by(FeedDelivery.next_attempt_at, FeedDelivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=FeedDelivery)
+        # a CTE, run once: as an IN (subquery) PostgreSQL may run it again for each row
+        # it updates, each run skipping the rows the update just changed, so that the
+        # LIMIT bounds nothing (a CTE that locks rows is never inlined)
+        .cte("due")
     )
     ids = db.session.scalars(
         update(FeedDelivery)
-        .where(FeedDelivery.id.in_(due), *_due())
+        .where(FeedDelivery.id == due.c.id, *_due())
         .values(next_attempt_at=lease)
         .returning(FeedDelivery.id)
         .execution_options(synchronize_session=False)
@@ -348,14 +359,24 @@ def attempt(delivery_id: int) -> DeliveryStatus | None:
 
 
 def send_pending(limit: int = 100) -> SendResult:
-    """Send the due deliveries, up to ``limit`` (each attempt committed on its own)."""
+    """Send the due deliveries, up to ``limit``, claimed :data:`CLAIM_BATCH` at a time
+    (each attempt committed on its own)."""
     result = SendResult()
-    for delivery_id in claim(limit):
-        status = attempt(delivery_id)
-        if status == DeliveryStatus.delivered:
-            result.delivered += 1
-        elif status == DeliveryStatus.failed:
-            result.failed += 1
-        elif status == DeliveryStatus.pending:
-            result.retried += 1
+    remaining = limit
+    while remaining > 0:
+        ids = claim(min(CLAIM_BATCH, remaining))
+        if not ids:
+            break
+        remaining -= len(ids)
+        for delivery_id in ids:
+            _count(result, attempt(delivery_id))
     return result
+
+
+def _count(result: SendResult, status: DeliveryStatus | None) -> None:
+    if status == DeliveryStatus.delivered:
+        result.delivered += 1
+    elif status == DeliveryStatus.failed:
+        result.failed += 1
+    elif status == DeliveryStatus.pending:
+        result.retried += 1

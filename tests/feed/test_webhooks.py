@@ -372,3 +372,24 @@ def test_old_events_are_pruned_unless_still_being_delivered(app, province, runne
         db.session.commit()
     result = runner.invoke(args=["feed", "prune", "--days", "30"])
     assert "deleted 1 event(s) and 1 delivery" in result.output
+
+
+def test_deliveries_are_claimed_in_batches_and_a_claimed_one_is_nobody_elses(
+    app, province, receiver
+):
+    with app.app_context():
+        subscribe(receiver)
+        for _ in range(25):
+            file_case()
+        db.session.commit()
+        first = delivery.claim(5)
+        second = delivery.claim(100)
+        assert len(first) == 5 and len(second) == 20 and not set(first) & set(second)
+        assert delivery.claim(100) == []  # every one is leased to a sender
+        # the lease covers every attempt of the batch timing out, then ends
+        leased = db.session.get(FeedDelivery, first[0]).next_attempt_at
+        timeout = app.config["FEED_WEBHOOK_TIMEOUT"]
+        assert leased - now_utc() > timedelta(seconds=5 * 2 * timeout)
+        make_due()  # (as if the lease had ended: a sender died)
+        assert delivery.send_pending(limit=100).delivered == 25
+    assert len(receiver.accepted()) == 25
