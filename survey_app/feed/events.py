@@ -178,16 +178,19 @@ def _refresh_received(session: Session) -> None:
     if not pending:
         return
     keep = []
+    changed = session.dirty  # (computed once: a transaction may file many cases)
     for case, record, state in pending:
         if (case.state or S.submitted) != state:
             continue
+        keep.append((case, record, state))
+        if case not in changed:
+            continue  # not changed since its payload was built
         body = dumps(payload(record.uid, record.type, case, record.occurred_at))
         if body != record.payload:
             record.payload = body
         agency_id = case.agency.id if case.agency is not None else None
         if agency_id != record.agency_id:
             record.agency_id = agency_id
-        keep.append((case, record, state))
     session.info[_RECEIVED] = keep
 
 
