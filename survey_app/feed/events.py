@@ -56,6 +56,8 @@ EVENT_TYPES: dict[str, str] = {
     "case.closed": "the case was closed",
     "case.reopened": "a published or closed case was reopened",
     "case.deadline_extended": "the answer deadline was extended (once)",
+    "case.reclassified": "a coordinator changed what the case is: report, proposal, or a "
+    "complaint redirected (or back)",
 }
 
 _ACTION = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -66,6 +68,8 @@ def event_type(action: str, from_state: CaseState | None, to_state: CaseState | 
     reclassification, becomes ``case.<action>``)."""
     if action == "extended":
         return "case.deadline_extended"
+    if action == "reclassified":  # report ↔ proposal, or to or from a redirected complaint
+        return "case.reclassified"
     if to_state == S.needs_info:
         return "case.info_requested"
     if from_state == S.needs_info and to_state == S.screening:

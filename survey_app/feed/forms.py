@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "case.closed": _l("Closed"),
     "case.reopened": _l("Reopened"),
     "case.deadline_extended": _l("Deadline extended"),
+    "case.reclassified": _l("Reclassified (report, proposal or complaint)"),
 }
 assert set(EVENT_LABELS) == set(EVENT_TYPES)
 

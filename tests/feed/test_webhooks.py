@@ -328,7 +328,9 @@ def test_a_receiver_that_answers_garbage_or_is_not_there_is_retried(app, provinc
 
 def test_events_of_intake_redirects_and_returns_to_the_coordinators(app, province):
     with app.app_context():
-        complaint, _ = file_case(content="Tôi làm đơn khiếu nại quyết định xử phạt của phường.")
+        complaint, _ = file_case(
+            content="Tôi làm đơn khiếu nại quyết định xử phạt của phường.", is_complaint=True
+        )
         db.session.commit()
         case, _ = file_case()
         db.session.commit()
@@ -393,3 +395,34 @@ def test_deliveries_are_claimed_in_batches_and_a_claimed_one_is_nobody_elses(
         make_due()  # (as if the lease had ended: a sender died)
         assert delivery.send_pending(limit=100).delivered == 25
     assert len(receiver.accepted()) == 25
+
+
+def test_a_reclassification_is_its_own_event_whatever_state_it_leads_to(app, province):
+    from survey_app.feed.events import event_type
+    from survey_app.feedback.models import CaseEvent, CaseKind
+
+    S = CaseState
+    # (the complaints module records a reclassification as a step named "reclassified":
+    # to a redirected complaint, back to screening, or between report and proposal)
+    assert event_type("reclassified", S.screening, S.redirected_complaint) == "case.reclassified"
+    assert event_type("reclassified", S.redirected_complaint, S.screening) == "case.reclassified"
+    assert event_type("citizen_disagreed", S.published, S.in_progress) == "case.reopened"
+    assert event_type("some_new_step", S.assigned, S.assigned) == "case.some_new_step"
+    assert event_type("Bad Name!", S.assigned, S.assigned) == "case.updated"
+    with app.app_context():
+        case, _ = file_case()
+        db.session.commit()
+        case.kind = CaseKind.proposal
+        case.events.append(
+            CaseEvent(
+                action="reclassified",
+                from_state=case.state,
+                to_state=case.state,
+                reason="Đây là kiến nghị sửa quy định.",
+            )
+        )
+        db.session.commit()
+        last = db.session.scalars(select(FeedEvent).order_by(FeedEvent.id.desc())).first()
+        body = json.loads(last.payload)
+        assert body["type"] == "case.reclassified" and body["case"]["kind"] == "proposal"
+        assert "kiến nghị sửa" not in last.payload  # the reason is staff's text: not sent
