@@ -34,7 +34,7 @@ def _subscriptions() -> list[WebhookSubscription]:
 
 def test_an_admin_adds_a_webhook_and_sees_its_secret_once(app, province):
     client = logged_in(app, province.admin_email)
-    assert "Webhooks" in client.get("/staff/?lang=en").get_data(as_text=True)
+    assert "Webhooks" in client.get("/staff/?lang=en", follow_redirects=True).get_data(as_text=True)
     reply = client.post(
         BASE + "new?lang=en",
         data={
@@ -172,7 +172,9 @@ def test_only_province_wide_administrators_manage_webhooks(app, province):
         client = logged_in(app, email)
         assert client.get(BASE).status_code == 403
         assert client.get(BASE + "new").status_code == 403
-        assert "/staff/feed/webhooks" not in client.get("/staff/").get_data(as_text=True)
+        assert "/staff/feed/webhooks" not in client.get("/staff/", follow_redirects=True).get_data(
+            as_text=True
+        )
     anonymous = app.test_client().get(BASE)
     assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["Location"]
 
