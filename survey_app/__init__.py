@@ -95,11 +95,14 @@ def register_blueprints(app: Flask) -> None:
     from .core.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids are ASCII, in range
+    from .api import feed as _feed_api  # noqa: F401  (GET /api/v1/feed on the API blueprint)
     from .api.cases import open311
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .core.views import bp as core_bp
     from .extensions import csrf
+    from .feed import events as feed_events
+    from .feed.views import bp as feed_bp
     from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
@@ -119,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(report_subscriptions_bp)
+    app.register_blueprint(feed_bp)
+    feed_events.install()  # case events into the outgoing feed, in the same transaction
     app.register_blueprint(api_bp)
     app.register_blueprint(open311)
     app.register_blueprint(notifications_bp)
@@ -150,6 +155,7 @@ def register_commands(app: Flask) -> None:
     from .core.backup import backup_command
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
+    from .feed.cli import feed_cli
     from .feedback.cli import feedback_cli, outbox_cli
     from .reports.cli import export_cli
     from .reports.report_cli import report_cli
@@ -164,6 +170,7 @@ def register_commands(app: Flask) -> None:
         survey_cli,
         feedback_cli,
         outbox_cli,
+        feed_cli,
         export_cli,
         report_cli,
         backup_command,

@@ -253,6 +253,22 @@ class Config:
     #: Trust this many proxies for X-Forwarded-For (set 1 behind nginx).
     PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
 
+    # -- the outgoing feed (issue 18, point 7): survey_app/feed, docs/FEED.md -------------
+    #: Seconds a webhook receiver has to accept the connection, and for each read of its answer.
+    FEED_WEBHOOK_TIMEOUT = _env_float("FEED_WEBHOOK_TIMEOUT", 10)
+    #: Attempts of one delivery (1, 2, 4 … minutes apart, at most 6 hours) before it is failed.
+    FEED_WEBHOOK_MAX_ATTEMPTS = _env_int("FEED_WEBHOOK_MAX_ATTEMPTS", 10)
+    #: Send webhooks to private, loopback and link-local addresses (None: only in
+    #: development and tests; production sends over https to public addresses only).
+    FEED_WEBHOOK_ALLOW_PRIVATE = _env_bool_or_none("FEED_WEBHOOK_ALLOW_PRIVATE")
+    #: Networks (comma-separated CIDRs) that may receive webhooks although they are not
+    #: public, e.g. the data-sharing platform (LGSP) on the government's internal network.
+    FEED_WEBHOOK_ALLOW_NETWORKS = os.environ.get("FEED_WEBHOOK_ALLOW_NETWORKS", "")
+    #: Largest page of GET /api/v1/feed (limit=…); the default page is 100.
+    FEED_PAGE_MAX = _env_int("FEED_PAGE_MAX", 500)
+    #: `flask feed prune` deletes events older than this many days (none still being sent).
+    FEED_RETENTION_DAYS = _env_int("FEED_RETENTION_DAYS", 180)
+
     # -- access control, sessions and cookies (issue 5) ---------------------------------
     #: Cookies: never readable by scripts, not sent on cross-site requests, and
     #: HTTPS-only when APP_ENV=production (None = decide from APP_ENV in finalise()).

@@ -3,6 +3,7 @@
 from .agencies.models import Agency, AgencyKind, Counter, DossierVolume, Procedure, ProcedureField
 from .api.models import ApiClient
 from .auth.models import LoginDevice, Role, User, UserSession
+from .feed.models import FeedDelivery, FeedEvent, FeedSequence, WebhookSubscription
 from .feedback.models import (
     AnswerTemplate,
     Attachment,
@@ -34,6 +35,10 @@ __all__ = [
     "Agency",
     "AnswerTemplate",
     "AuditLog",
+    "FeedDelivery",
+    "FeedEvent",
+    "FeedSequence",
+    "WebhookSubscription",
     "OutboxMessage",
     "RetentionMark",
     "Attachment",

@@ -12,6 +12,11 @@ from ..core.db import UTCDateTime
 from ..core.time import now_utc
 from ..extensions import db
 
+#: Scopes a key may be given beyond what every key may do (survey links, cases, Open311).
+SCOPES = {
+    "feed": "read the outgoing feed of case events (GET /api/v1/feed)",
+}
+
 
 class ApiClient(db.Model):
     """An integrating system or a single counter allowed to request survey links.
@@ -32,11 +37,17 @@ class ApiClient(db.Model):
     #: If set, the key may only request links for counters inside this agency's subtree.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Extra scopes (:data:`SCOPES`), space-separated; empty for a one-stop system's key.
+    scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     counter: Mapped[Counter | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
+
+    def has_scope(self, scope: str) -> bool:
+        """True if this key was given ``scope`` (e.g. ``feed``)."""
+        return scope in (self.scopes or "").split()
 
     def may_file_for(self, agency: Agency) -> bool:
         """True if this key may name ``agency`` as the one a new case is about: a key

@@ -23,9 +23,14 @@ def _digest(key: str) -> str:
 
 
 def create_api_client(
-    name: str, counter: Counter | None = None, agency: Agency | None = None
+    name: str,
+    counter: Counter | None = None,
+    agency: Agency | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> tuple[ApiClient, str]:
     """Create a key for an integrating system (optionally limited to a counter or an agency).
+
+    :param scopes: extra scopes (:data:`~.models.SCOPES`), e.g. ``("feed",)``.
 
     :return: the client row and the key in clear, which is shown only this once.
     """
@@ -36,6 +41,7 @@ def create_api_client(
         key_hash=_digest(key),
         counter=counter,
         agency=agency,
+        scopes=" ".join(sorted(set(scopes))),
     )
     db.session.add(client)
     db.session.flush()

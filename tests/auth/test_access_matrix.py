@@ -61,7 +61,7 @@ MARKERS = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, COUNTER_NAME, STAFF_EMAI
 SCOPED_ARGS = {"agency_id", "counter_id", "case_id", "user_id", "kiosk_id", "attachment_id"}
 #: URL arguments naming something province-wide (a published report, whose rows
 #: are filtered by scope): every holder of the permission opens it.
-UNSCOPED_ARGS = {"snapshot_id", "fmt", "code", "name"}
+UNSCOPED_ARGS = {"snapshot_id", "fmt", "code", "name", "subscription_id"}
 #: Pages whose GET sends on to another page (the staff home: the role's start page).
 REDIRECTS = {"staff.home"}
 #: Pages acting on every agency's cases, or on the whole province's report (publishing
@@ -73,7 +73,16 @@ PROVINCE_WIDE = {
     "reports.publish",
     "reports.confirm_publish",
     "report_subscriptions.index",
+    # webhooks carry every agency's case events (survey_app/feed)
+    "feed.index",
+    "feed.new",
+    "feed.edit",
+    "feed.retry",
+    "feed.new_secret",
+    "feed.delete",
 }
+#: API endpoints that need a scope beyond a plain key's (``flask api-keys create --scope``).
+KEY_SCOPES = {"api.feed": "feed"}
 #: What a province-wide report reader never sees: a citizen's name, phone or words, staff
 #: accounts, answer templates (they do see counters: names and today's counts).
 READER_MUST_NOT_SEE = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, STAFF_EMAIL, TEMPLATE_TITLE)
@@ -164,10 +173,15 @@ def world(app, tmp_path, monkeypatch):
         db.session.flush()
         snapshot = report_services.publish(Period.parse("2022-03"))
         _client, key = create_api_client("Cổng dịch vụ công")
+        _client, scoped_key = create_api_client("LGSP", scopes=tuple(set(KEY_SCOPES.values())))
+        from survey_app.feed.services import create_subscription
+
+        subscription, _secret = create_subscription(None, "LGSP", "https://lgsp.example.vn/in", [])
         db.session.commit()
         return SimpleNamespace(
             users=users,
             key=key,
+            scoped_key=scoped_key,
             values={
                 "agency_id": a.id,
                 "counter_id": counter_a.id,
@@ -178,6 +192,7 @@ def world(app, tmp_path, monkeypatch):
                 "snapshot_id": snapshot.id,
                 "code": case_a.code,
                 "name": "accept",  # a case page's task
+                "subscription_id": subscription.id,
             },
         )
 
@@ -246,8 +261,16 @@ def test_access_matrix(app, world, rule):
                 # a browser session is no API key; Open311 answers 403 as its spec says
                 if reply.status_code not in (401, 403) or not reply.is_json:
                     problems.append(f"{who} {method}: {reply.status_code} without a key")
+            key = world.key
+            if rule.endpoint in KEY_SCOPES:  # a plain key is refused, a key with the scope is not
+                plain = app.test_client().open(
+                    url, method=method, json={}, headers={"Authorization": f"Bearer {key}"}
+                )
+                if plain.status_code != 403:
+                    problems.append(f"a key without the scope {method}: {plain.status_code}")
+                key = world.scoped_key
             reply = app.test_client().open(
-                url, method=method, json={}, headers={"Authorization": f"Bearer {world.key}"}
+                url, method=method, json={}, headers={"Authorization": f"Bearer {key}"}
             )
             if reply.status_code in (401, 403) or reply.status_code >= 500:
                 problems.append(f"with a key {method}: {reply.status_code}")

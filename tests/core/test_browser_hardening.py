@@ -152,6 +152,14 @@ def world(app, tmp_path, monkeypatch):
         db.session.add(kiosk)
         db.session.flush()
         kiosk_token = issue_kiosk_token(kiosk.id, counter.code)
+        from survey_app.feed.services import create_subscription
+
+        webhook, _ = create_subscription(
+            None,
+            _payload("webhook-name"),
+            "https://lgsp.example.vn/in?x=" + _payload("webhook-url"),
+            [],
+        )
         db.session.commit()
         return SimpleNamespace(
             admin=admin.email,
@@ -169,6 +177,7 @@ def world(app, tmp_path, monkeypatch):
                 "kiosk_id": kiosk.id,
                 "attachment_id": photo.id,
                 "kiosk_token": kiosk_token,
+                "subscription_id": webhook.id,
             },
             case_code=case.code,
         )
@@ -196,6 +205,8 @@ TAGS = [
     "survey-comment",
     "kiosk-label",
     "attachment-name",
+    "webhook-name",
+    "webhook-url",
 ]
 
 
