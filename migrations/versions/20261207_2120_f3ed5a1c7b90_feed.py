@@ -8,7 +8,7 @@
 - ``api_clients.scopes``: extra scopes of a key (``feed``); existing keys get none.
 
 Revision ID: f3ed5a1c7b90
-Revises: 8d2e4a6c1f37
+Revises: a7c3e9f1b2d4
 Create Date: 2026-12-07 21:00:00
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f3ed5a1c7b90"
-down_revision = "8d2e4a6c1f37"
+down_revision = "a7c3e9f1b2d4"
 branch_labels = None
 depends_on = None
 
