@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from .core.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids are ASCII, in range
+    from .api import events  # noqa: F401  (its route joins the API blueprint)
     from .api.cases import open311
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
@@ -146,6 +147,7 @@ def register_commands(app: Flask) -> None:
     from .core.cli import translate_cli
     from .demo.cli import demo_cli
     from .feedback.cli import feedback_cli, outbox_cli
+    from .invites.cli import invites_cli
     from .reports.cli import export_cli
     from .reports.report_cli import report_cli
     from .surveys.cli import survey_cli
@@ -161,6 +163,7 @@ def register_commands(app: Flask) -> None:
         outbox_cli,
         export_cli,
         report_cli,
+        invites_cli,
         backup_command,
     ):
         app.cli.add_command(group)

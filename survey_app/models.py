@@ -14,6 +14,7 @@ from .feedback.models import (
     RetentionMark,
     RoutingRule,
 )
+from .invites.models import InviteCounter, InviteEvent, InvitePhone
 from .reports.models import ReportSnapshot, ReportSubscription
 from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
 from .surveys.models import (
@@ -26,6 +27,7 @@ from .surveys.models import (
     ResponseBurst,
     ScreeningState,
 )
+from .surveys.shortlinks import ShortLink
 
 __all__ = [
     "Agency",
@@ -60,4 +62,8 @@ __all__ = [
     "UserSession",
     "SatisfactionWarning",
     "SatisfactionWatch",
+    "InviteCounter",
+    "InviteEvent",
+    "InvitePhone",
+    "ShortLink",
 ]

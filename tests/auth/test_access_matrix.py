@@ -161,7 +161,8 @@ def world(app, tmp_path, monkeypatch):
         db.session.add(kiosk_a)
         db.session.flush()
         snapshot = report_services.publish(Period.parse("2022-03"))
-        _client, key = create_api_client("Cổng dịch vụ công")
+        # every scope: the matrix checks that each API view runs with a key
+        _client, key = create_api_client("Cổng dịch vụ công", scopes=("events",))
         db.session.commit()
         return SimpleNamespace(
             users=users,
