@@ -81,7 +81,7 @@ class InvitePhone(db.Model):
 
     __tablename__ = "invite_phones"
 
-    #: HMAC-SHA256 of the number in E.164 form, keyed from SECRET_KEY.
+    #: HMAC-SHA256 of the number in national form (0912345678), keyed from SECRET_KEY.
     phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: Local day of the last invitation.
     invited_on: Mapped[date] = mapped_column(Date, index=True)

@@ -57,8 +57,8 @@ VIRTUAL_COUNTER_NAMES = {
 }
 
 #: Where the SMS channel's opt-out list ("TU CHOI") plugs in: a callable taking a
-#: number in E.164 form and returning True if it must not be messaged, put in
-#: ``app.extensions`` under this name by whoever keeps the list.
+#: number in national form (``0912345678``) and returning True if it must not be
+#: messaged, put in ``app.extensions`` under this name by whoever keeps the list.
 OPT_OUT_EXTENSION = "hailong.sms_opt_out"
 
 #: One UCS-2 SMS segment holds 70 characters; a message of several, 67 each.
@@ -75,27 +75,28 @@ class InvalidPhone(ValueError):
 
 
 def normalise_mobile(value: str) -> str:
-    """A Vietnamese mobile number in E.164 form (``+84912345678``).
+    """A Vietnamese mobile number in national form (``0912345678``), the form the outbox's
+    phone channels take (their gateways get the international one).
 
     :raises InvalidPhone: for anything else (landlines cannot receive an SMS).
     """
-    match = MOBILE.match(re.sub(r"[\s.\-()]", "", value or ""))
+    match = MOBILE.match(re.sub(r"[\s.\-()/]", "", value or ""))
     if match is None:
         raise InvalidPhone(value)
-    return "+84" + match.group(1)
+    return "0" + match.group(1)
 
 
 def _key(purpose: str) -> bytes:
     return hashlib.sha256(f"invites:{purpose}:{current_app.config['SECRET_KEY']}".encode()).digest()
 
 
-def phone_hash(e164: str) -> str:
-    """Keyed hash of a normalised number: what is kept once the SMS is queued.
+def phone_hash(national: str) -> str:
+    """Keyed hash of a number in national form: what is kept once the SMS is queued.
 
     Keyed (numbers are few enough to hash them all), so only this service can
     tell whether a number was invited; a new ``SECRET_KEY`` starts the periods afresh.
     """
-    return hmac.new(_key("phone"), e164.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key("phone"), national.encode(), hashlib.sha256).hexdigest()
 
 
 def sample_value(client_id: int, event_id: str) -> float:
@@ -129,15 +130,17 @@ def invitation_text(url: str, days: int) -> str:
         )
 
 
-def is_opted_out(e164: str) -> bool:
+def is_opted_out(national: str) -> bool:
     """Whether the number asked for no more messages.
 
     The opt-out list belongs to the SMS channel (its "TU CHOI" replies); it
     registers its check under :data:`OPT_OUT_EXTENSION`. Without one registered,
-    no number is opted out.
+    no number is opted out here (and the outbox, which knows the list, still does
+    not send to one that is; registering the check records the event as
+    ``opted_out`` instead of using up the number's period).
     """
     check: Callable[[str], bool] | None = current_app.extensions.get(OPT_OUT_EXTENSION)
-    return bool(check is not None and check(e164))
+    return bool(check is not None and check(national))
 
 
 def claim_phone(hashed: str, today: date, period_days: int) -> bool:
@@ -193,7 +196,7 @@ class ResultEvent:
     return_channel: ReturnChannel
     #: The counter that handed the result over (``return_channel`` counter only).
     counter: Counter | None
-    #: The citizen's mobile number, E.164 (:func:`normalise_mobile`).
+    #: The citizen's mobile number, national form (:func:`normalise_mobile`).
     phone: str
     returned_at: datetime
 
