@@ -33,9 +33,9 @@ def _invalid(problems: dict[str, str]):
     return jsonify(error={"status": 422, "title": _("Invalid request"), "fields": problems}), 422
 
 
-def _returned_at(value: object) -> datetime | None:
+def _returned_at(value: str) -> datetime | None:
     """An ISO 8601 time with its offset (``2026-12-07T09:30:00+07:00``), else None."""
-    if not isinstance(value, str) or len(value) > 40:
+    if len(value) > 40:
         return None
     try:
         when = datetime.fromisoformat(value)
@@ -70,34 +70,35 @@ def result_returned():
     for name in FIELDS:
         if body.get(name) is not None and not isinstance(body[name], str):
             problems[name] = _("Must be text.")
-    event_id = body.get("event_id")
-    if "event_id" not in problems and not (
-        isinstance(event_id, str) and EVENT_ID.fullmatch(event_id)
-    ):
+    # the text of each field ("" if absent or not text: those are named above)
+    text = {name: body[name] if isinstance(body.get(name), str) else "" for name in FIELDS}
+    if "event_id" not in problems and not EVENT_ID.fullmatch(text["event_id"]):
         problems["event_id"] = _(
             "Give the event's id: up to 100 letters, digits and . _ : / - characters."
         )
     for name in ("procedure", "agency"):
-        if name not in problems and not (body.get(name) or "").strip():
+        if name not in problems and not text[name].strip():
             problems[name] = _("This field is required.")
-    channel = body.get("return_channel")
+    channel = text["return_channel"]
     if "return_channel" not in problems and channel not in tuple(ReturnChannel):
         problems["return_channel"] = _("Must be counter, online or post.")
-    if channel == ReturnChannel.counter and not (body.get("counter") or "").strip():
+    if "counter" in problems:
+        pass
+    elif channel == ReturnChannel.counter and not text["counter"].strip():
         problems["counter"] = _(
             "Give the counter's code when the result was returned at a counter."
         )
-    elif channel in (ReturnChannel.online, ReturnChannel.post) and body.get("counter"):
+    elif channel in (ReturnChannel.online, ReturnChannel.post) and text["counter"]:
         problems["counter"] = _(
             "Leave out the counter when the result was returned online or by post."
         )
     phone = None
     if "phone" not in problems:
         try:
-            phone = services.normalise_mobile(body.get("phone") or "")
+            phone = services.normalise_mobile(text["phone"])
         except services.InvalidPhone:
             problems["phone"] = _("Must be a Vietnamese mobile number, e.g. 0912 345 678.")
-    returned_at = _returned_at(body.get("returned_at"))
+    returned_at = _returned_at(text["returned_at"])
     if "returned_at" not in problems:
         if returned_at is None:
             problems["returned_at"] = _(
@@ -109,10 +110,10 @@ def result_returned():
         return _invalid(problems)
 
     agency = db.session.scalar(
-        select(Agency).where(Agency.code == body["agency"].strip(), Agency.is_active.is_(True))
+        select(Agency).where(Agency.code == text["agency"].strip(), Agency.is_active.is_(True))
     )
     procedure = db.session.scalar(
-        select(Procedure).where(Procedure.code == body["procedure"].strip())
+        select(Procedure).where(Procedure.code == text["procedure"].strip())
     )
     counter = None
     if agency is None:
@@ -122,7 +123,7 @@ def result_returned():
     if channel == ReturnChannel.counter:
         counter = db.session.scalar(
             select(Counter).where(
-                Counter.code == body["counter"].strip().upper(), Counter.is_active.is_(True)
+                Counter.code == text["counter"].strip().upper(), Counter.is_active.is_(True)
             )
         )
         if counter is None:
@@ -139,7 +140,7 @@ def result_returned():
         )
 
     event = services.ResultEvent(
-        event_id=event_id,
+        event_id=text["event_id"],
         agency=agency,
         procedure=procedure,
         return_channel=ReturnChannel(channel),
