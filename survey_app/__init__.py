@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
+    from .invites.views import bp as invites_bp
     from .reports.subscription_views import bp as report_subscriptions_bp
     from .reports.views import bp as reports_bp
     from .staff.views import bp as staff_bp
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(report_subscriptions_bp)
+    app.register_blueprint(invites_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(open311)
     csrf.exempt(api_bp)  # API calls authenticate with a key, not a browser session

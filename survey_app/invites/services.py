@@ -36,7 +36,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..agencies.models import Agency, Counter, Procedure
-from ..agencies.services import create_counter
+from ..agencies.services import create_counter, subtree_filter
 from ..api.models import ApiClient
 from ..core.time import local_today, now_utc
 from ..extensions import db
@@ -307,39 +307,43 @@ class Counts:
         return self.responded / self.invited if self.invited else None
 
 
-def counts(start: datetime, end: datetime) -> Counts:
-    """Events received, invitations sent and answered, between ``start`` and ``end`` (UTC)."""
-    by_outcome = dict(
-        db.session.execute(
-            select(InviteEvent.outcome, func.count())
-            .where(InviteEvent.received_at >= start, InviteEvent.received_at < end)
-            .group_by(InviteEvent.outcome)
-        ).all()
+def counts(start: datetime, end: datetime, scope: Agency | None = None) -> Counts:
+    """Events received, invitations sent and answered, between ``start`` and ``end`` (UTC).
+
+    :param scope: count only this agency's subtree (None: the whole province).
+    """
+    events = select(InviteEvent.outcome, func.count()).where(
+        InviteEvent.received_at >= start, InviteEvent.received_at < end
     )
     links = shortlinks.ShortLink
-    responded = db.session.scalar(
-        select(func.count()).where(
+    answered = (
+        select(func.count())
+        .select_from(links)
+        .where(
             links.purpose == shortlinks.Purpose.invite,
             links.created_at >= start,
             links.created_at < end,
             links.used_at.is_not(None),
         )
     )
-    by_channel = dict(
-        db.session.execute(
-            select(Response.return_channel, func.count())
-            .where(
-                Response.channel == Channel.invite,
-                Response.submitted_at >= start,
-                Response.submitted_at < end,
-            )
-            .group_by(Response.return_channel)
-        ).all()
+    responses = select(Response.return_channel, func.count()).where(
+        Response.channel == Channel.invite,
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
     )
+    if scope is not None:
+        inside = select(Agency.id).where(subtree_filter(scope))
+        events = events.where(InviteEvent.agency_id.in_(inside))
+        answered = answered.join(Counter, Counter.id == links.counter_id).where(
+            Counter.agency_id.in_(inside)
+        )
+        responses = responses.where(Response.agency_id.in_(inside))
+    by_outcome = dict(db.session.execute(events.group_by(InviteEvent.outcome)).all())
+    by_channel = dict(db.session.execute(responses.group_by(Response.return_channel)).all())
     return Counts(
         received=sum(by_outcome.values()),
         invited=by_outcome.get(Outcome.invited, 0),
-        responded=responded or 0,
+        responded=db.session.scalar(answered) or 0,
         by_outcome={o.value: by_outcome.get(o, 0) for o in Outcome},
         responses_by_return_channel={str(k): v for k, v in by_channel.items()},
     )
