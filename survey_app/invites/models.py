@@ -37,7 +37,9 @@ class InviteEvent(db.Model):
     """One "result returned" event, as received: what it was about and what was decided.
 
     Holds no phone number and no hash of one (see :class:`InvitePhone`): only
-    what the coordinator's counts and the idempotency of re-sends need.
+    what the coordinator's counts and the idempotency of re-sends need. (The
+    number is one of the inputs of the keyed ``fingerprint`` of the whole event,
+    which cannot be searched by number.)
     """
 
     __tablename__ = "invite_events"

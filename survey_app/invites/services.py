@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
@@ -209,7 +209,8 @@ class ResultEvent:
                 self.return_channel.value,
                 self.counter.code if self.counter is not None else None,
                 self.phone,
-                self.returned_at.isoformat(),
+                # the same instant however it was written (+07:00 or Z)
+                self.returned_at.astimezone(UTC).isoformat(),
             ]
         )
         return hmac.new(_key("event"), content.encode(), hashlib.sha256).hexdigest()

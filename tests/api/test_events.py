@@ -4,7 +4,7 @@ idempotency, and what the answers look like (validated against docs/openapi.json
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -174,6 +174,15 @@ def test_a_replay_after_the_period_still_invites_nobody(app, client, world):
     with freeze_time(now_utc() + timedelta(days=200)):
         assert post(client, world.key, body).status_code == 200
     assert _count(app, OutboxMessage) == 1
+
+
+def test_the_same_instant_in_another_offset_is_the_same_event(app, client, world):
+    body = event()
+    assert post(client, world.key, body).status_code == 202
+    instant = datetime.fromisoformat(body["returned_at"])
+    local = instant.astimezone(timezone(timedelta(hours=7))).isoformat()
+    assert local != body["returned_at"]
+    assert post(client, world.key, body | {"returned_at": local}).status_code == 200
 
 
 def test_an_event_id_reused_with_other_content_is_409(app, client, world):
