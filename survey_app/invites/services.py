@@ -130,6 +130,12 @@ def invitation_text(url: str, days: int) -> str:
         )
 
 
+def invitation_subject() -> str:
+    """What the outbox's lists show for an invitation (an SMS has no subject)."""
+    with force_locale("vi"):
+        return _("Invitation to rate a dossier")
+
+
 def is_opted_out(national: str) -> bool:
     """Whether the number asked for no more messages.
 
@@ -269,7 +275,7 @@ def receive(client: ApiClient, event: ResultEvent) -> tuple[InviteEvent, bool]:
         # channel's purge removes sent rows); nothing else here keeps it
         enqueue(
             event.phone,
-            "Mời đánh giá",  # not sent by SMS; shown in the outbox's lists
+            invitation_subject(),  # not sent by SMS; shown in the outbox's lists
             invitation_text(shortlinks.short_url(link.id), config["INVITE_LINK_DAYS"]),
             dedupe_key=f"invite:{row.id}",
             channel="sms",
