@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
