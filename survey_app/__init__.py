@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from .core.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids are ASCII, in range
+    from .api import events  # noqa: F401  (its route joins the API blueprint)
     from .api import feed as _feed_api  # noqa: F401  (GET /api/v1/feed on the API blueprint)
     from .api.cases import open311
     from .api.views import bp as api_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from .feedback.admin_views import bp as feedback_admin_bp
     from .feedback.staff_views import bp as cases_bp
     from .feedback.views import bp as feedback_bp
+    from .invites.views import bp as invites_bp
     from .notifications.views import bp as notifications_bp
     from .notifications.views import callbacks as sms_callbacks_bp
     from .reports.subscription_views import bp as report_subscriptions_bp
@@ -124,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(report_subscriptions_bp)
     app.register_blueprint(feed_bp)
     feed_events.install()  # case events into the outgoing feed, in the same transaction
+    app.register_blueprint(invites_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(open311)
     app.register_blueprint(notifications_bp)
@@ -157,6 +160,7 @@ def register_commands(app: Flask) -> None:
     from .demo.cli import demo_cli
     from .feed.cli import feed_cli
     from .feedback.cli import feedback_cli, outbox_cli
+    from .invites.cli import invites_cli
     from .reports.cli import export_cli
     from .reports.report_cli import report_cli
     from .surveys.cli import survey_cli
@@ -173,6 +177,7 @@ def register_commands(app: Flask) -> None:
         feed_cli,
         export_cli,
         report_cli,
+        invites_cli,
         backup_command,
     ):
         app.cli.add_command(group)

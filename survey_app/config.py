@@ -107,6 +107,20 @@ class Config:
     SURVEY_DOUBLE_TAP_CHECK = _env_bool("SURVEY_DOUBLE_TAP_CHECK", True)
     #: Receipt links expire after this many seconds (default 14 days).
     RECEIPT_TOKEN_MAX_AGE = _env_int("RECEIPT_TOKEN_MAX_AGE", 14 * 24 * 3600)
+    #: Short survey links (surveys/shortlinks.py) are this address + "/" + 8 characters:
+    #: 40 characters with https:// and a host of 23; default PUBLIC_BASE_URL.
+    SHORT_LINK_BASE_URL = os.environ.get("SHORT_LINK_BASE_URL")
+    #: Requests to short links per client address, and ids that match no link (guesses).
+    SHORT_LINK_RATE_LIMIT = os.environ.get("SHORT_LINK_RATE_LIMIT", "30/minute;300/hour")
+    SHORT_LINK_MISS_RATE_LIMIT = os.environ.get("SHORT_LINK_MISS_RATE_LIMIT", "10/minute;50/day")
+    #: Invitations after the result (survey_app/invites): the share of "result returned"
+    #: events invited by SMS (0–1, drawn by a keyed hash of the event id), the days the
+    #: invitation's link works, the days before the same phone may be invited again, and
+    #: how old a returned result may be (hours) and still be asked about.
+    INVITE_SHARE = _env_float("INVITE_SHARE", 0.3)
+    INVITE_LINK_DAYS = _env_int("INVITE_LINK_DAYS", 7)
+    INVITE_PHONE_PERIOD_DAYS = _env_int("INVITE_PHONE_PERIOD_DAYS", 90)
+    INVITE_EVENT_MAX_AGE_HOURS = _env_int("INVITE_EVENT_MAX_AGE_HOURS", 72)
     #: Steps 2 and 3 of a survey may be completed within this many seconds.
     SURVEY_FOLLOWUP_SECONDS = _env_int("SURVEY_FOLLOWUP_SECONDS", 3600)
     #: Kiosk tablets: taps per tablet (one device serves everyone at its counter),
@@ -435,6 +449,8 @@ class Config:
         from .notifications.settings import check_settings
 
         check_settings(config)
+        if not 0 <= float(config.get("INVITE_SHARE", 0)) <= 1:
+            raise RuntimeError("INVITE_SHARE must be between 0 and 1 (e.g. 0.3)")
 
 
 class TestConfig(Config):

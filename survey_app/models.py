@@ -15,6 +15,7 @@ from .feedback.models import (
     RetentionMark,
     RoutingRule,
 )
+from .invites.models import InviteCounter, InviteEvent, InvitePhone
 from .notifications.models import PhoneOptOut, ZaloToken
 from .reports.models import ReportSnapshot, ReportSubscription
 from .reports.warning_models import SatisfactionWarning, SatisfactionWatch
@@ -28,6 +29,7 @@ from .surveys.models import (
     ResponseBurst,
     ScreeningState,
 )
+from .surveys.shortlinks import ShortLink
 
 __all__ = [
     "PhoneOptOut",
@@ -68,4 +70,8 @@ __all__ = [
     "UserSession",
     "SatisfactionWarning",
     "SatisfactionWatch",
+    "InviteCounter",
+    "InviteEvent",
+    "InvitePhone",
+    "ShortLink",
 ]

@@ -16,7 +16,8 @@ RULES = sorted(
 
 def url_for_rule(rule, values: dict, missing: str = "") -> str:
     """A URL for ``rule``: the first choice of an ``any(…)`` part, ``json`` for ``fmt``,
-    a kiosk's signed token on kiosk pages, and ``values`` for the rest.
+    a kiosk's signed token on kiosk pages, a short link's id on its page, and ``values``
+    for the rest.
 
     :param missing: what to add to the failure message when ``values`` lacks an argument.
     """
@@ -36,6 +37,8 @@ def url_for_rule(rule, values: dict, missing: str = "") -> str:
             args[name] = 2  # a screen of the survey's questionnaire after the first
         elif name == "token" and rule.endpoint.startswith("surveys.kiosk_"):
             args[name] = values["kiosk_token"]  # a kiosk's signed link, not a receipt's
+        elif name == "token" and rule.endpoint == "surveys.short_link":
+            args[name] = values.get("short_link", "7kq20x9d")  # 8 characters, or no route
         elif name in values:
             args[name] = values[name]
         else:

@@ -26,7 +26,8 @@ api_keys_cli = AppGroup("api-keys", help="API keys for integrating systems.")
     "scopes",
     multiple=True,
     type=click.Choice(sorted(SCOPES)),
-    help="An extra scope: feed = read the outgoing feed of case events (repeatable).",
+    help="An extra scope (repeatable): feed = read the outgoing feed of case events; "
+    "events = report 'result returned' events (invitations).",
 )
 def create(
     name: str, counter_code: str | None, agency_code: str | None, scopes: tuple[str, ...]

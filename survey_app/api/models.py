@@ -15,6 +15,7 @@ from ..extensions import db
 #: Scopes a key may be given beyond what every key may do (survey links, cases, Open311).
 SCOPES = {
     "feed": "read the outgoing feed of case events (GET /api/v1/feed)",
+    "events": "report 'result returned' events (POST /api/v1/events/result-returned)",
 }
 
 
@@ -36,6 +37,9 @@ class ApiClient(db.Model):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     #: If set, the key may only request links for counters inside this agency's subtree.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    #: Space-separated extra rights beyond receipt links and cases, which every key has:
+    #: ``events`` (report "result returned" events, :mod:`survey_app.api.events`).
+    scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     #: Extra scopes (:data:`SCOPES`), space-separated; empty for a one-stop system's key.
     scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -74,6 +74,14 @@ def key_from_request(key_in_params: bool = False) -> str | None:
     return key
 
 
+def missing_scope_response(scope: str) -> Response:
+    """The JSON 403 for a valid key without the scope an endpoint needs."""
+    return error_response(
+        403,
+        _("This API key may not use this endpoint (it needs the scope %(scope)s).", scope=scope),
+    )
+
+
 def unauthorised_response() -> Response:
     """The JSON 401 for a missing or wrong key."""
     response = error_response(401, _("A valid API key is required (Authorization: Bearer …)."))

@@ -14,8 +14,8 @@ from ..auth.permissions import api_key
 from ..core.errors import error_response
 from ..core.params import json_body
 from ..extensions import db, limiter
-from ..surveys import qr
-from ..surveys.tokens import issue_receipt_token, read_receipt_token, token_expires_at
+from ..surveys import qr, shortlinks
+from ..surveys.shortlinks import issue_receipt_link
 from .services import key_from_request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -36,6 +36,10 @@ def _key_for_limit() -> str:
 @api_key()
 def create_survey_link():
     """Issue a single-use receipt link (and its QR) for one transaction.
+
+    The link is a short one (``https://host/7kq20x9d``, :mod:`survey_app.surveys.shortlinks`),
+    short enough to print legibly and to type; the signed ``/r/<token>`` links
+    issued before keep working until they expire.
 
     Body: ``{"counter": "ABC234", "procedure": "1.001234", "dossier_ref": "…",
     "qr": "svg" | "png"}``; only ``counter`` is required.
@@ -81,6 +85,7 @@ def create_survey_link():
     if not client.may_use(counter):
         db.session.commit()
         return error_response(403, _("This API key may not request links for this counter."))
+    procedure = None
     if procedure_code is not None:
         procedure = db.session.scalar(
             select(Procedure).where(Procedure.code == procedure_code.strip())
@@ -95,16 +100,15 @@ def create_survey_link():
             ), 422
         procedure_code = procedure.code
 
-    token = issue_receipt_token(counter.code, procedure_code, dossier_ref)
-    url = qr.receipt_url(token)
-    issued_at = read_receipt_token(token).issued_at
+    link = issue_receipt_link(counter.id, procedure, dossier_ref)
+    url = shortlinks.short_url(link.id)
     payload = {
         "url": url,
         "counter": counter.code,
         "procedure": procedure_code,
         "channel": "receipt",
-        "issued_at": issued_at.isoformat(),
-        "expires_at": token_expires_at(issued_at).isoformat(),
+        "issued_at": link.created_at.isoformat(),
+        "expires_at": link.expires_at.isoformat(),
     }
     if qr_kind == "svg":
         payload["qr_svg"] = qr.qr_svg(url, scale=4).decode()

@@ -13,10 +13,10 @@ from ..agencies.models import Procedure
 from ..core.clitypes import Day, writing
 from ..core.time import local_day_bounds_utc
 from ..extensions import db
-from . import qr, screening
+from . import qr, screening, shortlinks
 from .questionnaire import available_versions, load_questionnaire
 from .services import active_counter, questionnaire_row
-from .tokens import issue_receipt_token
+from .shortlinks import issue_receipt_link
 
 survey_cli = AppGroup("survey", help="Survey links and questionnaires.")
 
@@ -34,7 +34,7 @@ survey_cli = AppGroup("survey", help="Survey links and questionnaires.")
 def link(
     counter_code: str, procedure_code: str | None, dossier_ref: str | None, qr_path: Path | None
 ) -> None:
-    """Print a signed, single-use survey link for one transaction."""
+    """Print a short, single-use survey link for one transaction."""
     counter = active_counter(counter_code)
     if counter is None:  # unknown, withdrawn, or its agency no longer takes part
         raise click.UsageError(f"no active counter with code {counter_code!r}")
@@ -45,11 +45,17 @@ def link(
         raise click.UsageError(f"no procedure with code {procedure_code!r}")
     if qr_path and qr_path.suffix.lower() not in (".svg", ".png"):
         raise click.UsageError("--qr must end in .svg or .png")
-    url = qr.receipt_url(issue_receipt_token(counter.code, procedure_code, dossier_ref))
+    procedure = (
+        db.session.scalar(select(Procedure).where(Procedure.code == procedure_code))
+        if procedure_code
+        else None
+    )
+    url = shortlinks.short_url(issue_receipt_link(counter.id, procedure, dossier_ref).id)
     if qr_path:  # first, so a link is only printed once its QR exists
         data = qr.qr_svg(url) if qr_path.suffix.lower() == ".svg" else qr.qr_png(url)
         with writing(qr_path):
             qr_path.write_bytes(data)
+    db.session.commit()
     click.echo(url)
     if qr_path:
         click.echo(f"QR written to {qr_path}", err=True)

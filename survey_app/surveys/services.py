@@ -31,6 +31,7 @@ from ..core.db import UTCDateTime
 from ..core.params import clean_text
 from ..core.time import local_day_bounds_utc, local_today, now_utc
 from ..extensions import db
+from . import shortlinks
 from .models import Answer, Channel, QuestionnaireVersion, Response
 from .questionnaire import DEFAULT_VERSION, Questionnaire, load_questionnaire
 
@@ -272,6 +273,10 @@ class Origin:
     start_nonce: str | None = None
     #: :func:`address_fingerprint` of the client (for the burst screening).
     address_hash: str | None = None
+    #: The short link answered (``shortlinks``): used up in the response's transaction.
+    short_link_id: str | None = None
+    #: How the dossier's result went back (invitations): counter, online or post.
+    return_channel: str | None = None
 
 
 def _rating_values(
@@ -305,8 +310,9 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
     One INSERT, without loading or tracking ORM objects: this runs on every tap.
 
     :raises ValueError: if ``overall`` is not 1–5.
-    :raises TokenAlreadyUsed: if the receipt token has been answered meanwhile
-        (the unique column decides races between two taps).
+    :raises TokenAlreadyUsed: if the receipt token or short link has been answered
+        meanwhile (the unique column, or the short link's conditional update, decides
+        races between two taps).
     """
     values = _rating_values(overall, origin, now_utc()) | {
         "counter_id": counter.id,
@@ -314,7 +320,11 @@ def store_overall(counter: Counter | SurveyCounter, overall: int, origin: Origin
         "procedure_id": origin.procedure.id if origin.procedure is not None else None,
         "receipt_token_hash": origin.receipt_token_hash,
         "dossier_ref_hash": origin.dossier_ref_hash,
+        "return_channel": origin.return_channel,
     }
+    # in this transaction: if storing the response fails, the rollback gives the link back
+    if origin.short_link_id is not None and not shortlinks.claim(origin.short_link_id):
+        raise TokenAlreadyUsed
     if origin.receipt_token_hash is None and origin.start_nonce is None:
         result = db.session.connection().execute(_INSERT_RESPONSE, values)
     elif origin.receipt_token_hash is None:  # a kiosk: its page's number decides double taps

@@ -1,4 +1,5 @@
-"""The public survey: /s/<counter> from the poster, /r/<token> from the receipt."""
+"""The public survey: /s/<counter> from the poster, /<id> from a receipt or an SMS
+invitation (short links), /r/<token> from receipts printed before short links."""
 
 from __future__ import annotations
 
@@ -27,14 +28,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
 
-from ..agencies.models import Procedure
+from ..agencies.models import Counter, Procedure
 from ..auth.permissions import public
 from ..core.i18n import current_language, local_date
-from ..core.ratelimit import rate_limit
+from ..core.ratelimit import over_limit, rate_limit
 from ..core.time import local_today
-from ..extensions import db
-from . import kiosks, services, steps
+from ..extensions import db, limiter
+from . import kiosks, services, shortlinks, steps
 from .forms import CommentForm, OverallForm, screen_form_class
 from .models import Channel, Kiosk, Response
 from .questionnaire import load_questionnaire
@@ -220,12 +222,14 @@ def _render_overall(
     status: int = 200,
     token: str | None = None,
     channel: Channel | None = None,
+    action: str | None = None,
 ):
     counter = flow.counter
     questionnaire = services.current_questionnaire()
     form.started.data = _start_token(counter.code)
-    action = url_for(".receipt", token=token) if token else flow.url("start")
-    if token or flow.is_kiosk:
+    if action is None:
+        action = url_for(".receipt", token=token) if token else flow.url("start")
+    if token or action != flow.url("start") or flow.is_kiosk:
         channel = None  # the address says it
     else:
         channel = channel or _channel_for_link()
@@ -252,12 +256,14 @@ def _render_already(flow: Flow, can_continue: bool = False):
     )
 
 
-def _submit_overall(flow: Flow, origin_kwargs: dict, token: str | None = None):
+def _submit_overall(
+    flow: Flow, origin_kwargs: dict, token: str | None = None, action: str | None = None
+):
     overall, started = OverallForm.tapped_face(request.form), request.form.get("started")
     if overall is None:  # not what a face sends: the form decides, and explains a refusal
         form = OverallForm()
         if not form.validate_on_submit():
-            return _render_overall(flow, form, 400, token, origin_kwargs["channel"])
+            return _render_overall(flow, form, 400, token, origin_kwargs["channel"], action)
         overall, started = form.overall.data, form.started.data
     by_browser = origin_kwargs["channel"] in (Channel.poster, Channel.web)
     if by_browser and _answered_recently(flow.code):  # this browser rated it a moment ago
@@ -366,6 +372,69 @@ def receipt(token: str):
             "dossier_ref_hash": data.dossier_ref_hash,
         },
         token=data.token,
+    )
+
+
+def _short_link_key() -> str:
+    """Short links are counted per client address (guessing is what they must bound)."""
+    return get_remote_address()
+
+
+def _short_link_or_error(link_id: str) -> tuple[shortlinks.LinkState, SurveyCounter]:
+    """The short link behind ``link_id`` (any spelling) and its counter, or the page that
+    says why not. An id that matches no link counts against the address's allowance
+    of misses (``SHORT_LINK_MISS_RATE_LIMIT``): that is what guessing looks like."""
+    link = shortlinks.lookup(link_id)
+    if link is None:
+        if limiter.enabled:
+            retry_after = over_limit(
+                current_app.config["SHORT_LINK_MISS_RATE_LIMIT"], _short_link_key(), "short-miss"
+            )
+            if retry_after is not None:
+                raise TooManyRequests(retry_after=retry_after)
+        abort(
+            404,
+            description=_(
+                "There is no survey at this address. Check that the link was copied completely, or scan the QR code on the counter's poster."
+            ),
+        )
+    if link.used_at is None and link.is_expired:
+        abort(
+            410,
+            description=_(
+                "This survey link has expired. You can still rate the counter by scanning the QR code on its poster."
+            ),
+        )
+    code = db.session.scalar(select(Counter.code).where(Counter.id == link.counter_id))
+    return link, _active_counter(code or "")
+
+
+# (the argument is called token, so the access log masks it like a receipt token)
+@bp.route(f"/<string(length={shortlinks.ID_LENGTH}):token>", methods=["GET", "POST"])
+@public
+@rate_limit("SHORT_LINK_RATE_LIMIT", key_func=_short_link_key, methods=("GET", "POST"))
+def short_link(token: str):
+    """Step 1 from a short link (receipt or SMS invitation): answered once, in any spelling."""
+    link, counter = _short_link_or_error(token)
+    flow = Flow(counter.code, counter=counter)
+    if link.used_at is not None:
+        return _render_already(flow)
+    # the page posts back to the id's one spelling, whatever was typed
+    action = url_for(".short_link", token=link.id)
+    if request.method == "GET":
+        return _render_overall(flow, OverallForm(formdata=None), action=action)
+    procedure = db.session.get(Procedure, link.procedure_id) if link.procedure_id else None
+    invite = link.purpose is shortlinks.Purpose.invite
+    return _submit_overall(
+        flow,
+        {
+            "channel": Channel.invite if invite else Channel.receipt,
+            "procedure": procedure,
+            "dossier_ref_hash": link.dossier_ref_hash,
+            "return_channel": link.return_channel,
+            "short_link_id": link.id,
+        },
+        action=action,
     )
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import re
 from types import SimpleNamespace
 
 import pytest
 
 from survey_app.api.services import create_api_client
 from survey_app.extensions import db
-from survey_app.surveys.tokens import read_receipt_token
+from survey_app.surveys.shortlinks import ShortLink
+from survey_app.surveys.tokens import hash_dossier_ref
 from tests import factories
 
 URL = "/api/v1/survey-links"
@@ -22,13 +24,15 @@ def setup(app):
         other = factories.agency("UBND huyện Thanh Hà")
         counter = factories.counter(district)
         other_counter = factories.counter(other)
-        factories.procedure(district, code="1.001193")
+        procedure = factories.procedure(district, code="1.001193")
         _, key_all = create_api_client("Một cửa điện tử")
         _, key_district = create_api_client("Nam Sách", agency=district)
         _, key_counter = create_api_client("Quầy 1", counter=counter)
         db.session.commit()
         return SimpleNamespace(
             code=counter.code,
+            counter_id=counter.id,
+            procedure_id=procedure.id,
             other_code=other_counter.code,
             key_all=key_all,
             key_district=key_district,
@@ -49,13 +53,16 @@ def test_link_with_svg_qr(app, client, setup):
     )
     assert reply.status_code == 201, reply.json
     body = reply.json
-    assert body["url"].startswith("https://hailong.example.gov.vn/r/")
+    # a short link (surveys/shortlinks.py), not the 140-character signed token
+    assert re.fullmatch(r"https://hailong\.example\.gov\.vn/[0-9a-z]{8}", body["url"])
     assert body["channel"] == "receipt" and body["counter"] == setup.code
     assert body["qr_svg"].startswith("<svg")
     assert body["expires_at"] > body["issued_at"]
     with app.app_context():
-        data = read_receipt_token(body["url"].rsplit("/", 1)[1])
-    assert (data.counter_code, data.procedure_code) == (setup.code, "1.001193")
+        link = db.session.get(ShortLink, body["url"].rsplit("/", 1)[1])
+        assert link.purpose == "receipt" and link.counter_id == setup.counter_id
+        assert link.procedure_id == setup.procedure_id
+        assert link.dossier_ref_hash == hash_dossier_ref("HS-1")
 
 
 def test_link_with_png_qr_and_x_api_key_header(client, setup):

@@ -283,6 +283,26 @@ def test_nginx_access_log_masks_the_tokens(uri, args, referer, logged_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("uri", "referer"),
+    [
+        ("/7kq20x9d", ""),
+        ("/s/ABCQZG/more", "https://hailong.example.gov.vn/7kq20x9d"),
+        ("/s/ABCQZG/more", "https://hailong.example.gov.vn/7kq20x9d?lang=en"),
+    ],
+)
+def test_nginx_access_log_masks_short_links(uri, referer):
+    """A short link (surveys/shortlinks.py) works for whoever has it, like a receipt token."""
+    line = _nginx_log_line(uri, "", referer)
+    assert "7kq20x9d" not in line, line
+    if uri == "/7kq20x9d":
+        assert '"GET /*** HTTP/1.1"' in line
+    else:
+        assert '"https://hailong.example.gov.vn/***' in line
+    # other one-segment paths are not masked
+    assert '"GET /healthz HTTP/1.1"' in _nginx_log_line("/healthz")
+
+
 def test_nginx_logs_only_in_the_masked_format():
     """Both servers log with the hailong format (nginx's default "combined" logs the raw
     request line and Referer), and that format uses no raw URI or Referer."""
@@ -375,6 +395,7 @@ def test_a_real_nginx_writes_the_masked_log(tmp_path):
             ("/k/kiOsK-T0k3n/more", "https://hailong.example.gov.vn/k/kiOsK-T0k3n"),
             ("/r%2FeyJzZWNyZXQ", ""),
             ("/feedback/track?code=PA-1&secret=4711-0815", ""),
+            ("/7kq20x9d", "https://hailong.example.gov.vn/7kq20x9d"),
         ]:
             request = urllib.request.Request(
                 base + path, headers={"Referer": referer} if referer else {}
@@ -388,7 +409,8 @@ def test_a_real_nginx_writes_the_masked_log(tmp_path):
     assert '"GET /r/***?lang=en HTTP/1.1"' in log
     assert '"GET /k/***/more HTTP/1.1"' in log and '"https://hailong.example.gov.vn/k/***"' in log
     assert 'code=PA-1&secret=*** HTTP/1.1"' in log
-    for secret in ("eyJ", "kiOsK-T0k3n", "4711-0815"):
+    assert '"GET /*** HTTP/1.1"' in log and '"https://hailong.example.gov.vn/***"' in log
+    for secret in ("eyJ", "kiOsK-T0k3n", "4711-0815", "7kq20x9d"):
         assert secret not in log, log
 
 

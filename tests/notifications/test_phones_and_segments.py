@@ -105,6 +105,8 @@ def _vietnamese(msgid: str) -> str:
         message = read_po(f).get(msgid)
     assert message is not None and message.string, f"not translated: {msgid}"
     return message.string
+
+
 LONGEST = {
     "code": "PA-2026-ABCDEF",
     "secret": "2345 6789 2345",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -165,12 +166,18 @@ def test_cli_prints_a_working_link_and_writes_the_qr(app, runner, setup, tmp_pat
     )
     assert result.exit_code == 0, result.output
     url = result.output.strip().splitlines()[0]
-    assert url.startswith("https://hailong.example.gov.vn/r/")
+    # a short link (surveys/shortlinks.py): 8 characters after the host
+    assert re.fullmatch(r"https://hailong\.example\.gov\.vn/[0-9a-z]{8}", url)
     assert qr_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    token = url.rsplit("/", 1)[1]
-    client = app.test_client()
-    assert _tap(client, token).status_code == 303
-    assert _responses(app)[0].channel == Channel.receipt
+    client, path = app.test_client(), "/" + url.rsplit("/", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200
+    reply = client.post(path, data={"csrf_token": csrf_from(page.text), "overall": "4"})
+    assert reply.status_code == 303
+    [response] = _responses(app)
+    assert response.channel == Channel.receipt
+    assert response.procedure_id == setup.procedure_id
+    assert response.dossier_ref_hash is not None
 
 
 def test_cli_refuses_unknown_counter(runner, setup):

@@ -24,6 +24,7 @@ from survey_app.extensions import db
 from survey_app.surveys import kiosks as kiosk_services
 from survey_app.surveys import services
 from survey_app.surveys.models import Channel, Kiosk, Response
+from survey_app.surveys.shortlinks import canonical_id
 from survey_app.surveys.tokens import (
     TokenError,
     canonical_token,
@@ -233,17 +234,23 @@ def test_a_link_answered_before_the_change_stays_answered(app, receipt):
     assert _count(app) == 1
 
 
-def test_links_from_the_api_and_the_cli_are_canonical_and_answered_once(app, runner, receipt):
+def test_links_from_the_cli_are_short_canonical_and_answered_once(app, runner, receipt):
+    """The CLI prints a short link (surveys/shortlinks.py) in its one spelling; another
+    spelling of it (upper case) is the same link, answered once."""
     result = runner.invoke(args=["survey", "link", "--counter", receipt.code])
     assert result.exit_code == 0, result.output
-    token = result.output.strip().splitlines()[0].rsplit("/", 1)[1]
+    link_id = result.output.strip().splitlines()[0].rsplit("/", 1)[1]
     with app.app_context():
-        assert canonical_token(token) == token
-    assert _answer(app, token + "=", 5).status_code == 303
-    assert _answer(app, token).status_code == 409
-    with app.app_context():
-        stored = db.session.scalar(select(Response.receipt_token_hash))
-    assert stored == hashlib.sha256(token.encode()).hexdigest()
+        assert canonical_id(link_id) == link_id == canonical_id(link_id.upper())
+    client = app.test_client()
+    page = client.get(f"/{link_id.upper()}")
+    assert f'action="/{link_id}"' in page.get_data(as_text=True)  # posts to the one spelling
+    reply = client.post(
+        f"/{link_id.upper()}", data={"csrf_token": csrf_from(page.text), "overall": "5"}
+    )
+    assert reply.status_code == 303
+    assert app.test_client().get(f"/{link_id}").status_code == 409
+    assert _count(app) == 1
 
 
 # -- kiosks: limited per kiosk, whatever the spelling and the address ---------------------
