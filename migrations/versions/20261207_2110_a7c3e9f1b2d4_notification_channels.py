@@ -28,9 +28,7 @@ def upgrade():
             sa.Column("status", sa.String(length=12), server_default="queued", nullable=False)
         )
         batch_op.add_column(sa.Column("provider_id", sa.String(length=100), nullable=True))
-        batch_op.add_column(
-            sa.Column("status_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("status_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_outbox_provider_id", ["provider_id"], unique=False)
     # rows already there: sent ones are "sent", given-up ones "failed"
     op.execute("UPDATE outbox SET status = 'sent' WHERE sent_at IS NOT NULL")

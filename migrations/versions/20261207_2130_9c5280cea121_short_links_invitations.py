@@ -1,4 +1,4 @@
-"""Short survey links, invitations after the result, and API key scopes.
+"""Short survey links and invitations after the result.
 
 - ``short_links``: a random 8-character id for a receipt or an invitation
   (surveys/shortlinks.py), with its counter, procedure, expiry and use;
@@ -6,12 +6,12 @@
   was decided (idempotent per sending system and event id);
 - ``invite_phones``: keyed hashes of the numbers invited lately (one invitation
   per period), never the numbers;
-- ``invite_counters``: each agency's counter for online and postal returns;
-- ``api_clients.scopes``: extra rights of a key (``events``); existing keys get
-  none, so they do what they did.
+- ``invite_counters``: each agency's counter for online and postal returns.
+
+(The ``events`` scope of API keys uses ``api_clients.scopes``, added with the feed.)
 
 Revision ID: 9c5280cea121
-Revises: 8d2e4a6c1f37
+Revises: f3ed5a1c7b90
 Create Date: 2026-12-07 21:00:00
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "9c5280cea121"
-down_revision = "8d2e4a6c1f37"
+down_revision = "f3ed5a1c7b90"
 branch_labels = None
 depends_on = None
 
@@ -144,16 +144,8 @@ def upgrade():
         sa.UniqueConstraint("counter_id", name=op.f("uq_invite_counters_counter_id")),
     )
 
-    # a NOT NULL column with a default: SQLite adds it in place, no table copy
-    op.add_column(
-        "api_clients",
-        sa.Column("scopes", sa.String(length=200), server_default="", nullable=False),
-    )
-
 
 def downgrade():
-    with op.batch_alter_table("api_clients") as batch_op:
-        batch_op.drop_column("scopes")
     op.drop_table("invite_counters")
     op.drop_index(op.f("ix_invite_phones_invited_on"), table_name="invite_phones")
     op.drop_table("invite_phones")
