@@ -149,7 +149,7 @@ class _Backends:
             self.made[channel].close()
 
 
-def _opted_out(recipients: set[str]) -> set[str]:
+def opted_out(recipients: set[str]) -> set[str]:
     """Those of ``recipients`` (national form) whose keyed hash is in the opt-outs."""
     if not recipients:
         return set()
@@ -238,7 +238,7 @@ def send_pending(
                 break
             last_id = rows[-1].id
             phone_numbers = {r.recipient for r in rows if r.channel in PHONE_CHANNELS}
-            refused = _opted_out(phone_numbers)
+            refused = opted_out(phone_numbers)
             counts = _sent_today(phone_numbers, now)
             db.session.commit()
             for row in rows:

@@ -26,7 +26,6 @@ import hmac
 import json
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -56,11 +55,6 @@ VIRTUAL_COUNTER_NAMES = {
     ReturnChannel.online: "Trả kết quả trực tuyến",
     ReturnChannel.post: "Trả kết quả qua bưu chính",
 }
-
-#: Where the SMS channel's opt-out list ("TU CHOI") plugs in: a callable taking a
-#: number in national form (``0912345678``) and returning True if it must not be
-#: messaged, put in ``app.extensions`` under this name by whoever keeps the list.
-OPT_OUT_EXTENSION = "hailong.sms_opt_out"
 
 #: One UCS-2 SMS segment holds 70 characters; a message of several, 67 each.
 UCS2_SINGLE, UCS2_PART = 70, 67
@@ -138,16 +132,12 @@ def invitation_subject() -> str:
 
 
 def is_opted_out(national: str) -> bool:
-    """Whether the number asked for no more messages.
+    """Whether the number asked for no more messages (its "TU CHOI" reply to an SMS,
+    kept as a keyed hash by the SMS channel): the event is then recorded as
+    ``opted_out`` instead of using up the number's period."""
+    from ..feedback.outbox import opted_out
 
-    The opt-out list belongs to the SMS channel (its "TU CHOI" replies); it
-    registers its check under :data:`OPT_OUT_EXTENSION`. Without one registered,
-    no number is opted out here (and the outbox, which knows the list, still does
-    not send to one that is; registering the check records the event as
-    ``opted_out`` instead of using up the number's period).
-    """
-    check: Callable[[str], bool] | None = current_app.extensions.get(OPT_OUT_EXTENSION)
-    return bool(check is not None and check(national))
+    return bool(opted_out({national}))
 
 
 def claim_phone(hashed: str, today: date, period_days: int) -> bool:

@@ -4,13 +4,12 @@ per period, the phone kept only as a keyed hash, and the coordinator's counts.""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import delete, func, inspect, select, text
 
 from survey_app.agencies.models import Counter
 from survey_app.api.models import ApiClient
@@ -22,7 +21,7 @@ from survey_app.invites.models import InviteCounter, InviteEvent, InvitePhone, O
 from survey_app.surveys.models import Channel, Response
 from survey_app.surveys.shortlinks import ShortLink
 from tests.helpers import csrf_from
-from tests.invites.test_shortlinks import PENDING
+from tests.invites.test_shortlinks import catalogued
 from tests.invites.world import PHONE, event, make_world, post
 
 SMS_MSGID = (
@@ -122,7 +121,7 @@ def test_the_sms_fits_two_ucs2_segments_with_a_40_character_link(app, world, mon
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://hailong.haiduong.gov.vn")
     url = "https://hailong.haiduong.gov.vn/7kq20x9d"
     assert len(url) == 40
-    [vietnamese] = json.loads(PENDING.read_text(encoding="utf-8"))[SMS_MSGID]
+    [vietnamese] = catalogued(SMS_MSGID)
     for days in (7, 30):
         text_vi = vietnamese % {"url": url, "num": days}
         assert services.sms_segments(text_vi) == ("UCS-2", 2)
@@ -304,22 +303,19 @@ def test_a_result_returned_long_ago_is_not_asked_about(app, client, world):
         assert db.session.scalar(select(func.count()).select_from(InvitePhone)) == 0
 
 
-def test_the_opt_out_hook_is_respected(app, client, world):
-    seen = []
+def test_a_number_that_answered_tu_choi_is_not_invited(app, client, world):
+    from survey_app.core import phones
+    from survey_app.notifications.models import PhoneOptOut
 
-    def opted_out(number: str) -> bool:
-        seen.append(number)
-        return number == PHONE
-
-    app.extensions[services.OPT_OUT_EXTENSION] = opted_out
-    try:
-        assert post(client, world.key, event(1)).json["outcome"] == "opted_out"
-        assert post(client, world.key, event(2, phone="0987654321")).json["outcome"] == "invited"
-    finally:
-        del app.extensions[services.OPT_OUT_EXTENSION]
-    assert seen == [PHONE, "0987654321"]
+    with app.app_context():  # what the SMS gateway's "TU CHOI" callback records
+        db.session.add(PhoneOptOut(phone_hash=phones.keyed_hash(PHONE), source="sms"))
+        db.session.commit()
+    assert post(client, world.key, event(1)).json["outcome"] == "opted_out"
+    assert post(client, world.key, event(2, phone="0987654321")).json["outcome"] == "invited"
     assert [m.recipient for m in _sms(app)] == ["0987654321"]
-    # the refused number did not use up a period
+    with app.app_context():  # the refused number did not use up a period: it was not invited
+        db.session.execute(delete(PhoneOptOut))
+        db.session.commit()
     assert post(client, world.key, event(3)).json["outcome"] == "invited"
 
 
