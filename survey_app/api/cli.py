@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..agencies.models import Agency, Counter
 from ..core.clitypes import Text
 from ..extensions import db
-from .models import ApiClient
+from .models import SCOPES, ApiClient
 from .services import create_api_client
 
 api_keys_cli = AppGroup("api-keys", help="API keys for integrating systems.")
@@ -21,7 +21,16 @@ api_keys_cli = AppGroup("api-keys", help="API keys for integrating systems.")
 )
 @click.option("--counter", "counter_code", help="Limit the key to this counter.")
 @click.option("--agency", "agency_code", help="Limit the key to this agency's counters.")
-def create(name: str, counter_code: str | None, agency_code: str | None) -> None:
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(SCOPES),
+    help="Also allow this (repeatable): 'dossiers' sends the one-stop system's dossier counts.",
+)
+def create(
+    name: str, counter_code: str | None, agency_code: str | None, scopes: tuple[str, ...]
+) -> None:
     """Create a key; it is printed once and cannot be shown again."""
     counter = agency = None
     if counter_code:
@@ -32,7 +41,7 @@ def create(name: str, counter_code: str | None, agency_code: str | None) -> None
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
         if agency is None:
             raise click.UsageError(f"no agency with code {agency_code!r}")
-    client, key = create_api_client(name, counter=counter, agency=agency)
+    client, key = create_api_client(name, counter=counter, agency=agency, scopes=scopes)
     db.session.commit()
     click.echo(f"key for {client.name} (id {client.id}): {key}")
     click.echo("Store it now: only its hash is kept.")
@@ -49,6 +58,8 @@ def list_() -> None:
             if client.agency
             else "all counters"
         )
+        if client.scopes:
+            scope += f" + {client.scopes}"
         state = "active" if client.active else "revoked"
         click.echo(
             f"{client.id}\t{client.key_prefix}…\t{client.name}\t{scope}\t{state}\t"

@@ -12,6 +12,10 @@ from ..core.db import UTCDateTime
 from ..core.time import now_utc
 from ..extensions import db
 
+#: Scopes a key may be given beyond the links and cases every key may use:
+#: ``dossiers`` sends the one-stop system's dossier counts (``POST /api/v1/dossier-counts``).
+SCOPES = ("dossiers",)
+
 
 class ApiClient(db.Model):
     """An integrating system or a single counter allowed to request survey links.
@@ -31,12 +35,19 @@ class ApiClient(db.Model):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     #: If set, the key may only request links for counters inside this agency's subtree.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    #: What else the key may do, space-separated (:data:`SCOPES`); every key may
+    #: request survey links and file cases, as before scopes existed.
+    scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     counter: Mapped[Counter | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
+
+    def has_scope(self, scope: str) -> bool:
+        """True if the key was given ``scope`` (see :data:`SCOPES`)."""
+        return scope in self.scopes.split()
 
     def may_file_for(self, agency: Agency) -> bool:
         """True if this key may name ``agency`` as the one a new case is about: a key

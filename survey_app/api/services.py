@@ -23,9 +23,14 @@ def _digest(key: str) -> str:
 
 
 def create_api_client(
-    name: str, counter: Counter | None = None, agency: Agency | None = None
+    name: str,
+    counter: Counter | None = None,
+    agency: Agency | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> tuple[ApiClient, str]:
     """Create a key for an integrating system (optionally limited to a counter or an agency).
+
+    :param scopes: what else the key may do (:data:`~.models.SCOPES`).
 
     :return: the client row and the key in clear, which is shown only this once.
     """
@@ -36,6 +41,7 @@ def create_api_client(
         key_hash=_digest(key),
         counter=counter,
         agency=agency,
+        scopes=" ".join(sorted(set(scopes))),
     )
     db.session.add(client)
     db.session.flush()
@@ -66,6 +72,18 @@ def key_from_request(key_in_params: bool = False) -> str | None:
     if key is None and key_in_params:
         key = request.values.get("api_key")
     return key
+
+
+def forbidden_scope_response(scope: str) -> Response:
+    """The JSON 403 for a valid key that was not given ``scope``."""
+    return error_response(
+        403,
+        _(
+            "This API key may not use this endpoint: it needs the scope “%(scope)s” "
+            "(flask api-keys create --scope %(scope)s).",
+            scope=scope,
+        ),
+    )
 
 
 def unauthorised_response() -> Response:

@@ -139,7 +139,9 @@ def requires(permission: Permission) -> Callable[[F], F]:
     return decorator
 
 
-def api_key(unauthorised: Callable | None = None, key_in_params: bool = False) -> Callable[[F], F]:
+def api_key(
+    unauthorised: Callable | None = None, key_in_params: bool = False, scope: str | None = None
+) -> Callable[[F], F]:
     """A JSON endpoint for systems: a valid, active API key or ``unauthorised()``.
 
     The key comes from ``Authorization: Bearer …`` or ``X-API-Key``; the
@@ -147,6 +149,7 @@ def api_key(unauthorised: Callable | None = None, key_in_params: bool = False) -
 
     :param unauthorised: builds the refusal; default a JSON 401.
     :param key_in_params: also accept an ``api_key`` parameter (Open311 asks for it).
+    :param scope: the key must also have been given this scope, else a JSON 403.
     """
 
     def decorator(view: F) -> F:
@@ -161,6 +164,12 @@ def api_key(unauthorised: Callable | None = None, key_in_params: bool = False) -
                 from ..api.services import unauthorised_response
 
                 return unauthorised_response()
+            if scope is not None and not client.has_scope(scope):
+                from ..api.services import forbidden_scope_response
+                from ..extensions import db
+
+                db.session.commit()  # keep last_used_at
+                return forbidden_scope_response(scope)
             g.api_client = client
             return view(*args, **kwargs)
 

@@ -6,7 +6,8 @@
   empty (not answered, or N/A). Staff-flagged responses are left out, and so
   are the ones quarantined as ballot stuffing (``surveys.screening``), as in the reports.
 - **Volumes**: ``agency, procedure_field, month, dossiers`` from
-  :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``.
+  :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``
+  (days, return channels and sources summed into the month).
 
 Text cells (agency codes, questionnaire versions…) go through
 :mod:`survey_app.core.spreadsheet`, so none starts a formula in a spreadsheet;
@@ -203,11 +204,15 @@ def write_volumes_csv(out: TextIO, date_from: date, date_to: date) -> int:
     """
     if date_to < date_from:
         raise ValueError("--to is before --from")
+    # a cell's days, return channels and sources summed into its month, as the reports do
     rows = (
-        select(Agency.code, ProcedureField.code, DossierVolume.month, DossierVolume.dossiers)
+        select(
+            Agency.code, ProcedureField.code, DossierVolume.month, func.sum(DossierVolume.dossiers)
+        )
         .join(Agency, Agency.id == DossierVolume.agency_id)
         .join(ProcedureField, ProcedureField.id == DossierVolume.field_id)
         .where(DossierVolume.month >= date_from, DossierVolume.month <= date_to)
+        .group_by(Agency.code, ProcedureField.code, DossierVolume.month)
         .order_by(Agency.code, ProcedureField.code, DossierVolume.month)
     )
     writer = csv_writer(out, lineterminator="\n")
