@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from .core.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids are ASCII, in range
+    from .api import dossiers as _dossier_counts  # noqa: F401  (its route is on the API blueprint)
     from .api.cases import open311
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
