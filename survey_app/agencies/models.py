@@ -157,6 +157,14 @@ def api_source(client_id: int) -> str:
     return f"api:{client_id}"
 
 
+def _month_period(context) -> str:
+    """A figure's default period: its month, ``YYYY-MM``."""
+    month = context.get_current_parameters()["month"]
+    if isinstance(month, str):  # a date as text (SQLite bulk inserts)
+        return month[:7]
+    return f"{month:%Y-%m}"
+
+
 class DossierVolume(db.Model):
     """Dossiers of one agency in one procedure field over a month or a day, from one source.
 
@@ -196,8 +204,8 @@ class DossierVolume(db.Model):
     source: Mapped[str] = mapped_column(String(40), default=IMPORT_SOURCE)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
     field_id: Mapped[int] = mapped_column(ForeignKey("procedure_fields.id", ondelete="CASCADE"))
-    #: ``YYYY-MM`` for a month's figure, ``YYYY-MM-DD`` for a day's.
-    period: Mapped[str] = mapped_column(String(10))
+    #: ``YYYY-MM`` for a month's figure, ``YYYY-MM-DD`` for a day's (default: ``month``'s).
+    period: Mapped[str] = mapped_column(String(10), default=_month_period)
     #: First day of the month the period is in (a day's figure rolls up into it).
     month: Mapped[date] = mapped_column(Date)
     #: ``counter``, ``online``, ``post`` (:class:`ReturnChannel`) or ``all``.
