@@ -137,3 +137,12 @@ def test_a_respondent_without_return_channel_keeps_the_cell_whole_unless_assumed
     assert report["weighting"]["return_channel"]["used"] is True
     # counter: 4 respondents, 2 satisfied, weight 15; online: 2 satisfied, weight 15
     assert report["province"]["q0"]["index"] == pytest.approx((2 * 15 + 2 * 15) / 90)
+
+
+def test_the_summary_says_the_weights_follow_the_return_channel(app, channel_world, monkeypatch):
+    from survey_app.reports.summary import summary_sentences
+
+    monkeypatch.setitem(app.config, "REPORT_RETURN_CHANNEL_WEIGHTING", "cells")
+    with app.test_request_context("/?lang=en", headers={"Accept-Language": "en"}):
+        sentences = " ".join(summary_sentences(services.compute_report(MARCH)))
+    assert "In 1 agency and field cell the dossiers are also split by how" in sentences
