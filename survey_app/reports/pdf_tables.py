@@ -338,7 +338,7 @@ def dossier_tables(pdf: FPDF, kpis: dict, number: int) -> None:
             ]
             for r in mixed
         ],
-        (30, 12, 15, 15, 15, 12, 14, 15, 15, 15, 12),
+        (24, 10, 15, 15, 15, 14, 14, 15, 15, 15, 15),
     )
     _kpi_table(
         pdf,

@@ -139,9 +139,12 @@ def test_the_report_page_shows_the_rate_beside_satisfaction_and_the_mix(app, dos
     mix = _table(html, "kpi-channels")
     stp_mix = _row(mix, dossier_world.stp)
     assert "66.7%" in stp_mix and "33.3%" in stp_mix  # posters 8/12, invitations 4/12
-    assert "60.0%" in stp_mix and "30.0%" in stp_mix and "10.0%" in stp_mix  # dossiers
     sxd_mix = _row(mix, dossier_world.sxd)
     assert '<td class="num">3</td>' in sxd_mix  # 3 web responses: a count, not 100%
+    returned = _row(_table(html, "kpi-return-channels"), dossier_world.stp)
+    # respondents: 2 counter, 2 online, 8 unknown of 12; dossiers: 60 %, 30 %, 10 %
+    assert returned.count("16.7%") == 2 and "66.7%" in returned
+    assert "60.0%" in returned and "30.0%" in returned and "10.0%" in returned
     page = client.get(f"/staff/reports/agencies/{dossier_world.stp}?period=2022-03&lang=en")
     assert page.status_code == 200
     own = _table(page.get_data(as_text=True), "kpi-dossiers")
