@@ -152,6 +152,7 @@ def world(app, tmp_path, monkeypatch):
         )
         audit.record(target, "read_personal_data", case_a)  # the audit log names A's staff
         db.session.add(AnswerTemplate(title=TEMPLATE_TITLE, body="Kính gửi…", agency_id=a.id))
+        from survey_app.api.models import SCOPES
         from survey_app.api.services import create_api_client
         from survey_app.reports import services as report_services
         from survey_app.reports.periods import Period
@@ -161,7 +162,8 @@ def world(app, tmp_path, monkeypatch):
         db.session.add(kiosk_a)
         db.session.flush()
         snapshot = report_services.publish(Period.parse("2022-03"))
-        _client, key = create_api_client("Cổng dịch vụ công")
+        # every scope: the matrix checks who may call each endpoint, not what a key was given
+        _client, key = create_api_client("Cổng dịch vụ công", scopes=SCOPES)
         db.session.commit()
         return SimpleNamespace(
             users=users,
