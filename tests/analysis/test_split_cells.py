@@ -122,3 +122,69 @@ def test_bad_input_is_refused():
         split_cells(np.zeros(1, dtype=int), np.zeros(1, dtype=int), np.ones(2), np.ones((1, 3)))
     with pytest.raises(ValueError, match="levels"):
         split_cells(np.zeros(1, dtype=int), np.array([3]), np.ones(1), np.ones((1, 3)))
+
+
+def test_the_cli_post_stratifies_by_return_channel(tmp_path):
+    """The hand example through ``python -m analysis indices --by-return-channel``: Q0
+    7/9, the post channel's 10 dossiers a gap named with its channel; without the flag
+    the channel rows are summed into the cell (Q0 4/5); with --collapse-gaps the cell
+    keeps its 100 dossiers."""
+    import io
+    import json
+
+    from analysis.cli import main
+
+    responses = tmp_path / "responses.csv"
+    rows = [(5, "counter"), (4, "counter"), (2, "counter"), (4, "online"), (5, "online")]
+    items = Q.item_codes[1:]  # every item column, left empty
+    responses.write_text(
+        "response_id,agency,submitted_at,procedure_field,return_channel,Q0,"
+        + ",".join(items)
+        + "\n"
+        + "".join(
+            f"{k},A,2024-03-01T02:00:00Z,F,{channel},{q0}" + "," * len(items) + "\n"
+            for k, (q0, channel) in enumerate(rows, start=1)
+        )
+    )
+    volumes = tmp_path / "volumes.csv"
+    volumes.write_text(
+        "agency,procedure_field,return_channel,dossiers\nA,F,counter,60\nA,F,online,30\n"
+        "A,F,post,10\n"
+    )
+
+    def run(*flags):
+        out, err = io.StringIO(), io.StringIO()
+        status = main(
+            ["indices", str(responses), "--volumes", str(volumes), *flags],
+            stdout=out,
+            stderr=err,
+        )
+        assert status == 0, err.getvalue()
+        return json.loads(out.getvalue())
+
+    doc = run("--by-return-channel")
+    assert doc["overall"]["items"]["Q0"]["index"] == pytest.approx(7 / 9, abs=1e-12)
+    assert doc["weighting"]["cells"] == ["agency", "procedure_field", "return_channel"]
+    assert doc["weighting"]["coverage_gaps"] == [
+        {"agency": "A", "procedure_field": "F", "return_channel": "post", "dossiers": 10, "line": 2}
+    ]
+    plain = run("--extra-column", "return_channel")
+    assert plain["overall"]["items"]["Q0"]["index"] == pytest.approx(4 / 5, abs=1e-12)
+    assert plain["weighting"]["n_cells"] == 1
+    collapsed = run("--by-return-channel", "--collapse-gaps")
+    assert collapsed["overall"]["items"]["Q0"]["weight_total"] == pytest.approx(100.0)
+
+
+def test_the_volumes_file_refuses_a_channel_row_beside_an_all_channels_row(tmp_path):
+    from analysis.data import InputError
+    from analysis.volumes import read_volumes_csv
+
+    path = tmp_path / "volumes.csv"
+    path.write_text(
+        "agency,procedure_field,return_channel,dossiers\nA,F,,100\nA,F,online,30\nA,F,fax,1\n"
+    )
+    with pytest.raises(InputError) as info:
+        read_volumes_csv(path)
+    text = " ".join(info.value.problems)
+    assert "line 3: a row for all return channels and one for a single channel" in text
+    assert "line 4: return_channel 'fax' is not counter, online, post" in text
