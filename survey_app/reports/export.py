@@ -27,7 +27,14 @@ from typing import TextIO
 
 from sqlalchemy import and_, func, select
 
-from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ProcedureField
+from ..agencies.models import (
+    ALL_CHANNELS,
+    Agency,
+    Counter,
+    DossierVolume,
+    Procedure,
+    ProcedureField,
+)
 from ..core.spreadsheet import csv_writer
 from ..core.time import local_day_bounds_utc
 from ..extensions import db
@@ -96,6 +103,7 @@ def write_responses_csv(
     questionnaire: Questionnaire,
     *,
     only_version: bool = False,
+    return_channel: bool = False,
 ) -> ResponsesExport:
     """Write the responses submitted on local days ``date_from`` … ``date_to``.
 
@@ -105,6 +113,8 @@ def write_responses_csv(
         questionnaire version (by default every version in the range is
         written, with its name in ``questionnaire_version``; the analysis
         refuses a mix).
+    :param return_channel: add a ``return_channel`` column (``counter``, ``online``,
+        ``post`` or empty when unknown) after ``questionnaire_version``.
     :return: counts, including the staff-flagged responses left out.
     """
     start, end = utc_range(date_from, date_to)
@@ -131,25 +141,27 @@ def write_responses_csv(
     kept = and_(in_range, Response.staff_flag.is_(False), Response.quarantined.is_(False))
 
     writer = csv_writer(out, lineterminator="\n")
-    writer.writerow((*RESPONSE_COLUMNS, *codes))
+    extra = ("return_channel",) if return_channel else ()
+    writer.writerow((*RESPONSE_COLUMNS, *extra, *codes))
     position = {code: j for j, code in enumerate(codes)}
     width = len(codes)
     versions = summary.versions
-    for meta, overall, answers in _responses_with_answers(kept):
+    for meta, overall, answers, returned in _responses_with_answers(kept):
         cells = [""] * width
         cells[0] = overall
         for code, value in answers:
             j = position.get(code)
             if j is not None and value is not None:
                 cells[j] = value
-        writer.writerow((*meta, *cells))
+        writer.writerow((*meta, *((returned or "",) if return_channel else ()), *cells))
         versions[meta[5]] = versions.get(meta[5], 0) + 1
         summary.written += 1
     return summary
 
 
-def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
-    """``(metadata, overall, [(item_code, value), …])`` per response, by response id.
+def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list, str | None]]:
+    """``(metadata, overall, [(item_code, value), …], return channel)`` per response, by
+    response id.
 
     Two selects read side by side (a merge on the response id): the responses
     with their codes, and their answers. Each streams in batches.
@@ -163,6 +175,7 @@ def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
             ProcedureField.code,
             QuestionnaireVersion.version,
             Response.overall,
+            Response.return_channel,
         )
         .join(Agency, Agency.id == Response.agency_id)
         .join(Counter, Counter.id == Response.counter_id)
@@ -181,7 +194,7 @@ def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
     conn = db.session.connection().execution_options(yield_per=BATCH)
     answer_rows = iter(conn.execute(answers).tuples())
     pending = next(answer_rows, None)
-    for rid, agency, submitted_at, counter, field_code, version, overall in conn.execute(
+    for rid, agency, submitted_at, counter, field_code, version, overall, returned in conn.execute(
         responses
     ).tuples():
         own = []
@@ -190,36 +203,64 @@ def _responses_with_answers(where) -> Iterator[tuple[tuple, int, list]]:
                 own.append((pending[1], pending[2]))
             pending = next(answer_rows, None)
         meta = (rid, agency, _iso_utc(submitted_at), counter, field_code or "", version)
-        yield meta, overall, own
+        yield meta, overall, own, returned
 
 
-def write_volumes_csv(out: TextIO, date_from: date, date_to: date) -> int:
+def write_volumes_csv(
+    out: TextIO, date_from: date, date_to: date, *, by_return_channel: bool = False
+) -> int:
     """Write the dossier volumes of the months whose first day is in ``date_from`` … ``date_to``.
 
     So a reporting range 15/2 → 14/4 gives the volumes of March and April (the
     reporting months it covers), a calendar range 1/1 → 31/3 those of
-    January to March.
+    January to March. A cell's days and sources are summed into its month.
 
+    :param by_return_channel: add a ``return_channel`` column, one row per channel
+        (``counter``, ``online``, ``post``) where the cell's figures give every
+        dossier's channel, else one row for all channels (empty); for
+        ``python -m analysis indices --by-return-channel``.
     :return: rows written.
     """
     if date_to < date_from:
         raise ValueError("--to is before --from")
-    # a cell's days, return channels and sources summed into its month, as the reports do
+    keys = [Agency.code, ProcedureField.code, DossierVolume.month]
+    if by_return_channel:
+        keys.append(DossierVolume.return_channel)
     rows = (
-        select(
-            Agency.code, ProcedureField.code, DossierVolume.month, func.sum(DossierVolume.dossiers)
-        )
+        select(*keys, func.sum(DossierVolume.dossiers))
         .join(Agency, Agency.id == DossierVolume.agency_id)
         .join(ProcedureField, ProcedureField.id == DossierVolume.field_id)
         .where(DossierVolume.month >= date_from, DossierVolume.month <= date_to)
-        .group_by(Agency.code, ProcedureField.code, DossierVolume.month)
-        .order_by(Agency.code, ProcedureField.code, DossierVolume.month)
+        .group_by(*keys)
+        .order_by(*keys)
     )
     writer = csv_writer(out, lineterminator="\n")
-    writer.writerow(VOLUME_COLUMNS)
+    writer.writerow(VOLUME_COLUMNS + (("return_channel",) if by_return_channel else ()))
     written = 0
     conn = db.session.connection().execution_options(yield_per=BATCH)
-    for agency, field_code, month, dossiers in conn.execute(rows).tuples():
-        writer.writerow((agency, field_code, f"{month:%Y-%m}", dossiers))
-        written += 1
+    cell, figures = None, []
+
+    def flush() -> int:
+        if not figures:
+            return 0
+        agency, field_code, month = cell
+        if not by_return_channel:
+            writer.writerow((agency, field_code, f"{month:%Y-%m}", figures[0][1]))
+            return 1
+        if any(c == ALL_CHANNELS for c, _ in figures):  # the channels do not cover the cell
+            total = sum(n for _, n in figures)
+            writer.writerow((agency, field_code, f"{month:%Y-%m}", total, ""))
+            return 1
+        for c, n in figures:
+            writer.writerow((agency, field_code, f"{month:%Y-%m}", n, c))
+        return len(figures)
+
+    for row in conn.execute(rows).tuples():
+        agency, field_code, month = row[:3]
+        channel_value = row[3] if by_return_channel else ALL_CHANNELS
+        if (agency, field_code, month) != cell:
+            written += flush()
+            cell, figures = (agency, field_code, month), []
+        figures.append((channel_value, int(row[-1] or 0)))
+    written += flush()
     return written

@@ -146,3 +146,53 @@ def test_the_summary_says_the_weights_follow_the_return_channel(app, channel_wor
     with app.test_request_context("/?lang=en", headers={"Accept-Language": "en"}):
         sentences = " ".join(summary_sentences(services.compute_report(MARCH)))
     assert "In 1 agency and field cell the dossiers are also split by how" in sentences
+
+
+def test_the_exports_carry_the_return_channel_to_the_analysis_cli(app, channel_world, tmp_path):
+    """``flask export responses|volumes --return-channel`` then ``python -m analysis
+    indices --by-return-channel`` gives the report's 7/9 on the same example."""
+    import io
+    import json
+
+    from analysis.cli import main
+
+    runner = app.test_cli_runner()
+    responses, volumes = tmp_path / "responses.csv", tmp_path / "volumes.csv"
+    for kind, path in (("responses", responses), ("volumes", volumes)):
+        result = runner.invoke(
+            args=[
+                "export",
+                kind,
+                "--from",
+                "2022-02-15",
+                "--to",
+                "2022-03-14",
+                "--return-channel",
+                "--output",
+                str(path),
+            ]
+        )
+        assert result.exit_code == 0, result.output
+    assert volumes.read_text().splitlines() == [
+        "agency,procedure_field,month,dossiers,return_channel",
+        "STP,HT,2022-03,60,counter",
+        "STP,HT,2022-03,30,online",
+        "STP,HT,2022-03,10,post",
+    ]
+    assert (
+        responses.read_text()
+        .splitlines()[0]
+        .startswith(
+            "response_id,agency,submitted_at,counter,procedure_field,questionnaire_version,"
+            "return_channel,Q0,"
+        )
+    )
+    out, err = io.StringIO(), io.StringIO()
+    status = main(
+        ["indices", str(responses), "--volumes", str(volumes), "--by-return-channel"],
+        stdout=out,
+        stderr=err,
+    )
+    assert status == 0, err.getvalue()
+    doc = json.loads(out.getvalue())
+    assert doc["overall"]["items"]["Q0"]["index"] == pytest.approx(7 / 9, abs=1e-12)
