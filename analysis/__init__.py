@@ -16,7 +16,8 @@ Modules:
   reporting months (15th → 14th);
 - :mod:`analysis.questionnaire` — item → element map and element weights;
 - :mod:`analysis.weights` — base weights, :func:`poststratify` (coverage gaps,
-  optional collapsing), :func:`rake` (IPF);
+  optional collapsing), :func:`split_cells` (cells split by a further dimension,
+  e.g. the return channel, where it is known), :func:`rake` (IPF);
 - :mod:`analysis.design` — :class:`Design` (strata, clusters, calibration) and
   Taylor-linearised domain variances and degrees of freedom;
 - :mod:`analysis.indices` — item, element and composite indices and their
@@ -64,7 +65,16 @@ from .quality import (
 from .questionnaire import DEFAULT_QUESTIONNAIRE, Element, Questionnaire, load_questionnaire
 from .reliability import cronbach_alpha
 from .report import BLOCK_FIELDS, EstimateTable, Report, analyse, estimate_table
-from .weights import Calibration, design_weights, kish_n, poststratify, rake, weighted_totals
+from .weights import (
+    Calibration,
+    CellSplit,
+    design_weights,
+    kish_n,
+    poststratify,
+    rake,
+    split_cells,
+    weighted_totals,
+)
 
 __all__ = [
     "ABOVE",
@@ -109,6 +119,8 @@ __all__ = [
     "period_change",
     "period_month",
     "poststratify",
+    "split_cells",
+    "CellSplit",
     "quality_signals",
     "rake",
     "read_responses_csv",

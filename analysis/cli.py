@@ -10,7 +10,13 @@ dossiers`` → the base weights are post-stratified to agency × field × month
 cells (:mod:`analysis.volumes`); an agency-month with a response whose
 procedure field is empty (or has no volume) is one cell with the sum of its
 fields' volumes, as in the app's reports. Without VOLUMES.csv the base
-weights are used as they are, and the output says so.
+weights are used as they are, and the output says so. An optional
+``return_channel`` column of VOLUMES.csv (``counter``, ``online``, ``post``,
+empty for all) gives a cell's dossiers by how their results went back; they
+are summed into the cell, and with ``--by-return-channel`` (and a
+``return_channel`` column in RESPONSES.csv) the cell is split by it where
+every dossier's and respondent's channel is known
+(:func:`analysis.weights.split_cells`).
 
 The input is checked before anything is computed, and every problem is
 reported on standard error with its file and line; then the exit status is
@@ -735,6 +741,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(agency-month's) other cells instead of reporting them as gaps",
     )
     p.add_argument(
+        "--by-return-channel",
+        action="store_true",
+        help="split each cell by the dossiers' return channel (VOLUMES.csv column "
+        "return_channel: counter, online, post) where every dossier's and every "
+        "respondent's channel is known (responses column return_channel)",
+    )
+    p.add_argument(
         "--extra-column",
         action="append",
         default=[],
@@ -811,7 +824,8 @@ def run_indices(args, stdout, stderr) -> int:
         responses, lines = read_responses_checked(
             args.responses,
             questionnaire,
-            extra_columns=tuple(args.extra_column),
+            extra_columns=tuple(args.extra_column)
+            + (("return_channel",) if args.by_return_channel else ()),
             source=str(args.responses),
         )
     except OSError as exc:
@@ -835,6 +849,8 @@ def run_indices(args, stdout, stderr) -> int:
                 source=str(args.responses),
                 cutoff_day=args.cutoff_day,
                 collapse=args.collapse_gaps,
+                return_channel=responses.extra.get("return_channel"),
+                by_return_channel=args.by_return_channel,
             )
         except InputError as exc:
             errors.append(exc)

@@ -29,11 +29,13 @@ import numpy as np
 
 from ._util import factorize, lookup
 from .data import InputError, Problems, Responses, period_month
-from .weights import Calibration, design_weights, poststratify
+from .weights import Calibration, design_weights, poststratify, split_cells
 
 #: Columns of VOLUMES.csv: required, then optional.
 VOLUME_REQUIRED = ("agency", "dossiers")
-VOLUME_OPTIONAL = ("procedure_field", "month")
+VOLUME_OPTIONAL = ("procedure_field", "month", "return_channel")
+#: Levels of the optional ``return_channel`` column (empty: all channels together).
+RETURN_CHANNELS = ("counter", "online", "post")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -47,6 +49,9 @@ class Volumes:
     :ivar dossiers: volume per row (float64, ≥ 0).
     :ivar line: line of each row in the file.
     :ivar source: the file's name, for messages.
+    :ivar return_channel: per row ``counter``, ``online``, ``post`` or ``""`` (all
+        channels), or None: how the dossiers' results went back. Rows of one cell by
+        channel are summed into the cell, and split again with ``by_return_channel``.
     """
 
     agency: np.ndarray
@@ -55,6 +60,7 @@ class Volumes:
     procedure_field: np.ndarray | None = None
     month: np.ndarray | None = None
     source: str = "volumes"
+    return_channel: np.ndarray | None = None
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -110,7 +116,7 @@ def read_volumes_csv(path: str | Path, source: str | None = None) -> Volumes:
     if problems:
         raise problems.error()
     col = {name: names.index(name) for name in allowed if name in names}
-    agency, pfield, month, dossiers, lines = [], [], [], [], []
+    agency, pfield, month, dossiers, lines, channel = [], [], [], [], [], []
     seen: dict[tuple, int] = {}
     for line, row in rows[1:]:
         if len(row) != len(names):
@@ -127,6 +133,13 @@ def read_volumes_csv(path: str | Path, source: str | None = None) -> Volumes:
         if "month" in cells and not _MONTH.match(cells["month"]):
             problems.add(line, f"month {cells['month']!r} is not YYYY-MM (e.g. 2024-03)")
             ok = False
+        if "return_channel" in cells and cells["return_channel"] not in ("", *RETURN_CHANNELS):
+            problems.add(
+                line,
+                f"return_channel {cells['return_channel']!r} is not counter, online, post "
+                "or empty (all channels)",
+            )
+            ok = False
         text = cells["dossiers"]
         if not text.isascii() or not text.lstrip("-").isdigit():
             problems.add(line, f"dossiers {text!r} is not a whole number")
@@ -136,9 +149,28 @@ def read_volumes_csv(path: str | Path, source: str | None = None) -> Volumes:
             ok = False
         if not ok:
             continue
-        key = tuple(cells.get(name, "") for name in ("agency", "procedure_field", "month"))
+        key = tuple(
+            cells.get(name, "") for name in ("agency", "procedure_field", "month", "return_channel")
+        )
         if key in seen:
             problems.add(line, f"the same cell as line {seen[key]} ({_describe(key, col)})")
+            continue
+        # a figure for all channels and one for a channel of the same cell overlap
+        whole = key[:3] + ("",)
+        if (
+            key[3]
+            and whole in seen
+            or not key[3]
+            and any(key[:3] + (c,) in seen for c in RETURN_CHANNELS)
+        ):
+            earlier = seen.get(whole) or min(
+                seen[key[:3] + (c,)] for c in RETURN_CHANNELS if key[:3] + (c,) in seen
+            )
+            problems.add(
+                line,
+                f"a row for all return channels and one for a single channel of the same "
+                f"cell count dossiers twice (line {earlier})",
+            )
             continue
         seen[key] = line
         agency.append(key[0])
@@ -146,6 +178,7 @@ def read_volumes_csv(path: str | Path, source: str | None = None) -> Volumes:
         month.append(key[2])
         dossiers.append(int(text))
         lines.append(line)
+        channel.append(key[3])
     problems.raise_if_any()
     return Volumes(
         agency=np.array(agency, dtype=str),
@@ -154,6 +187,7 @@ def read_volumes_csv(path: str | Path, source: str | None = None) -> Volumes:
         procedure_field=np.array(pfield, dtype=str) if "procedure_field" in col else None,
         month=np.array(month, dtype="datetime64[M]") if "month" in col else None,
         source=source,
+        return_channel=np.array(channel, dtype=str) if "return_channel" in col else None,
     )
 
 
@@ -172,6 +206,8 @@ def _describe(key, col) -> str:
         parts.append(f"procedure_field {key[1]}")
     if "month" in col:
         parts.append(f"month {key[2]}")
+    if "return_channel" in col and key[3]:
+        parts.append(f"return_channel {key[3]}")
     return ", ".join(parts)
 
 
@@ -216,6 +252,8 @@ def poststratify_to_volumes(
     source: str = "responses",
     cutoff_day: int | None = 15,
     collapse: bool = False,
+    return_channel: np.ndarray | None = None,
+    by_return_channel: bool = False,
 ) -> VolumeWeighting:
     """Post-stratify the responses' base weights to the volumes' cells.
 
@@ -223,7 +261,13 @@ def poststratify_to_volumes(
     :param source: the responses file's name, for messages.
     :param cutoff_day: the reporting-month convention of ``month`` (None: calendar).
     :param collapse: spread a gap cell's volume over the responding cells of
-        the same agency (and month).
+        the same agency (and month); with ``by_return_channel``, a return channel's
+        gap over the same cell's responding channels.
+    :param return_channel: per response ``counter``, ``online``, ``post`` or ``""``
+        (unknown), for ``by_return_channel``.
+    :param by_return_channel: split each cell by the dossiers' return channel where the
+        volumes give every dossier's channel and every respondent in it has one
+        (:func:`~analysis.weights.split_cells`).
     :raises InputError: responses in a cell without a positive volume (an
         agency, or agency-month, with no volume at all). Volumes of agencies
         without responses are coverage gaps, not errors
@@ -231,6 +275,9 @@ def poststratify_to_volumes(
     """
     n = responses.n
     lines = np.arange(2, n + 2) if lines is None else np.asarray(lines)
+    by_channel = volumes if volumes.return_channel is not None else None
+    if by_channel is not None:
+        volumes = _without_channels(volumes)
     vproblems = Problems(volumes.source)
     rproblems = Problems(source)
 
@@ -325,35 +372,112 @@ def poststratify_to_volumes(
             uniq, code = np.unique(lab, return_inverse=True)
             pkey = pkey * (uniq.size + 1) + code.ravel()
         parent = np.unique(pkey, return_inverse=True)[1].ravel()
-    calibration = poststratify(
-        design_weights(n, responses.weight),
-        cell,
-        volumes.dossiers,
-        parent=parent,
-        collapse=collapse,
-    )
+    split = None
+    if by_return_channel and by_channel is not None:
+        level = np.full(n, -1, dtype=np.int64)
+        if return_channel is not None:
+            labels_ = np.asarray(return_channel, dtype=str)
+            for k, name in enumerate(RETURN_CHANNELS):
+                level[labels_ == name] = k
+        split = split_cells(cell, level, volumes.dossiers, _channel_totals(by_channel, volumes))
+    if split is not None and split.split.any():
+        calibration = poststratify(
+            design_weights(n, responses.weight),
+            split.cell,
+            split.totals,
+            parent=split.parent,
+            collapse=collapse,
+        )
+        row_of, level_of, totals, used = split.parent, split.level, split.totals, split.cell
+    else:
+        calibration = poststratify(
+            design_weights(n, responses.weight),
+            cell,
+            volumes.dossiers,
+            parent=parent,
+            collapse=collapse,
+        )
+        row_of = np.arange(volumes.agency.size)
+        level_of = np.full(volumes.agency.size, -1)
+        totals, used = volumes.dossiers, cell
 
     def cells(rows):
-        return [
-            {
-                **volumes.label(int(r)),
-                "dossiers": int(volumes.dossiers[r]),
-                "line": int(volumes.line[r]),
-            }
-            for r in rows
-        ]
+        out = []
+        for r in rows:
+            label = volumes.label(int(row_of[r]))
+            if level_of[r] >= 0:
+                label["return_channel"] = RETURN_CHANNELS[int(level_of[r])]
+            out.append({**label, "dossiers": int(totals[r]), "line": int(volumes.line[row_of[r]])})
+        return out
 
     return VolumeWeighting(
         calibration=calibration,
-        dimensions=volumes.dimensions,
-        n_cells=int(volumes.agency.size),
-        responding_cells=int(np.unique(cell).size),
+        dimensions=volumes.dimensions
+        + (("return_channel",) if split is not None and split.split.any() else ()),
+        n_cells=int(totals.size),
+        responding_cells=int(np.unique(used).size),
         volume_total=float(volumes.dossiers.sum()),
         coverage_gaps=cells(calibration.coverage_gaps),
         collapsed=cells(calibration.collapsed),
         agency_cells=agency_cells,
         unanswered_agencies=unanswered,
     )
+
+
+def _without_channels(volumes: Volumes) -> Volumes:
+    """The volumes with each cell's rows by return channel summed into one row (its
+    line the first of them)."""
+    parts = [volumes.agency]
+    if volumes.procedure_field is not None:
+        parts.append(volumes.procedure_field)
+    if volumes.month is not None:
+        parts.append(volumes.month.astype(str))
+    key = parts[0].astype(str)
+    for part in parts[1:]:
+        key = np.char.add(np.char.add(key, "\x1f"), part.astype(str))
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(first)  # the cells in the order of their first row
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    head = first[order]
+    return Volumes(
+        agency=volumes.agency[head],
+        dossiers=np.bincount(rank[inverse], volumes.dossiers, minlength=head.size),
+        line=volumes.line[head],
+        procedure_field=None if volumes.procedure_field is None else volumes.procedure_field[head],
+        month=None if volumes.month is None else volumes.month[head],
+        source=volumes.source,
+    )
+
+
+def _channel_totals(by_channel: Volumes, volumes: Volumes) -> np.ndarray:
+    """Dossiers per row of ``volumes`` (after :func:`agency_level_cells`: a field ``""``
+    is the agency's all fields) and return channel, from the rows of ``by_channel``."""
+    sums: dict[tuple, np.ndarray] = {}
+    for r in range(by_channel.agency.size):
+        channel = str(by_channel.return_channel[r])
+        if channel not in RETURN_CHANNELS:
+            continue
+        month = "" if by_channel.month is None else str(by_channel.month[r])
+        field_ = "" if by_channel.procedure_field is None else str(by_channel.procedure_field[r])
+        for key in {
+            (str(by_channel.agency[r]), field_, month),
+            (str(by_channel.agency[r]), "", month),
+        }:
+            sums.setdefault(key, np.zeros(len(RETURN_CHANNELS)))[
+                RETURN_CHANNELS.index(channel)
+            ] += by_channel.dossiers[r]
+    out = np.zeros((volumes.agency.size, len(RETURN_CHANNELS)))
+    for r in range(volumes.agency.size):
+        key = (
+            str(volumes.agency[r]),
+            "" if volumes.procedure_field is None else str(volumes.procedure_field[r]),
+            "" if volumes.month is None else str(volumes.month[r]),
+        )
+        if key in sums:
+            out[r] = sums[key]
+    return out
 
 
 def agency_level_cells(

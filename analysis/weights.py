@@ -165,6 +165,110 @@ def poststratify(
     )
 
 
+@dataclass(frozen=True)
+class CellSplit:
+    """Post-stratification cells, some split by a further dimension (:func:`split_cells`).
+
+    :ivar cell: new cell code per response.
+    :ivar totals: known total per new cell.
+    :ivar parent: the original cell of each new cell (the parent for collapsing).
+    :ivar level: the level of the further dimension of each new cell, ``-1`` for an
+        original cell kept whole.
+    :ivar split: per original cell, whether it was split.
+    :ivar kept_whole: per original cell, why it was not split: ``""`` (it was),
+        ``"no_levels"`` (no total by level), ``"partial_levels"`` (its totals by level
+        do not add up to its total), ``"unknown_level"`` (a response whose level is
+        unknown, or has no positive total).
+    """
+
+    cell: np.ndarray
+    totals: np.ndarray
+    parent: np.ndarray
+    level: np.ndarray
+    split: np.ndarray
+    kept_whole: np.ndarray
+
+
+def split_cells(
+    cell: np.ndarray,
+    level: np.ndarray,
+    totals: np.ndarray,
+    level_totals: np.ndarray,
+    *,
+    rtol: float = 1e-9,
+) -> CellSplit:
+    """Split post-stratification cells by a further dimension where that is known.
+
+    Typical use: agency × procedure field cells split by the dossiers' return
+    channel (counter, online, post). A cell is split into one cell per level
+    when (1) its totals by level add up to its total (every dossier of the cell
+    has a known level: no figure for the cell leaves the level out) and (2)
+    every response in the cell has a level with a positive total in it. Else
+    the cell is kept whole, as :func:`analysis.volumes.agency_level_cells` keeps
+    an agency whole when a response's procedure field is unknown: splitting by a
+    guessed mix would be a guess. A level with a total but no response becomes
+    a cell without response: :func:`poststratify` reports it as a coverage gap,
+    or, with ``collapse=True`` and ``parent=result.parent``, spreads its total
+    over the responding levels of the same original cell (ANALYSIS.md,
+    "Weights"). Cells kept whole are their own parent, so collapsing never moves
+    volume between original cells.
+
+    :param cell: original cell code per response, ``0 … len(totals)-1``.
+    :param level: level per response, ``0 … L-1``, or ``-1`` when unknown.
+    :param totals: total per original cell (length C).
+    :param level_totals: ``(C, L)`` totals per original cell and level (0 where none).
+    :param rtol: relative tolerance of "add up".
+    :return: a :class:`CellSplit`; pass ``cell``, ``totals`` (and ``parent``) to
+        :func:`poststratify`.
+    """
+    cell = np.asarray(cell, dtype=np.int64)
+    level = np.asarray(level, dtype=np.int64)
+    totals = np.asarray(totals, dtype=np.float64)
+    level_totals = np.asarray(level_totals, dtype=np.float64)
+    n_cells = totals.size
+    if level_totals.ndim != 2 or level_totals.shape[0] != n_cells:
+        raise ValueError("level_totals must have one row per cell")
+    n_levels = level_totals.shape[1]
+    if cell.shape != level.shape:
+        raise ValueError("cell and level must have the same length")
+    if level.size and (level.min() < -1 or level.max() >= n_levels):
+        raise ValueError("levels must be -1 or index level_totals' columns")
+    by_level = level_totals.sum(axis=1)
+    covered = (by_level > 0) & np.isclose(by_level, totals, rtol=rtol, atol=0)
+    # a response without a level, or in a level with no positive total, keeps its cell whole
+    known = level >= 0
+    positive = np.zeros(cell.size, dtype=bool)
+    positive[known] = level_totals[cell[known], level[known]] > 0
+    unsplittable = np.bincount(cell[~positive], minlength=n_cells) > 0
+    split = covered & ~unsplittable
+    kept_whole = np.where(
+        split,
+        "",
+        np.where(by_level <= 0, "no_levels", np.where(~covered, "partial_levels", "unknown_level")),
+    )
+    # new cells: the whole cells first (their old order), then each split cell's levels
+    whole = np.flatnonzero(~split)
+    parts = np.flatnonzero(split)
+    new_index = np.full(n_cells, -1, dtype=np.int64)
+    new_index[whole] = np.arange(whole.size)
+    first_part = whole.size + np.arange(parts.size) * n_levels
+    part_start = np.full(n_cells, -1, dtype=np.int64)
+    part_start[parts] = first_part
+    new_totals = np.concatenate([totals[whole], level_totals[parts].ravel()])
+    parent = np.concatenate([whole, np.repeat(parts, n_levels)])
+    levels = np.concatenate([np.full(whole.size, -1), np.tile(np.arange(n_levels), parts.size)])
+    in_split = split[cell]
+    new_cell = np.where(in_split, part_start[cell] + np.maximum(level, 0), new_index[cell])
+    return CellSplit(
+        cell=new_cell.astype(np.int64),
+        totals=new_totals,
+        parent=parent.astype(np.int64),
+        level=levels.astype(np.int64),
+        split=split,
+        kept_whole=kept_whole,
+    )
+
+
 def rake(
     base_weights: np.ndarray,
     margins: list[np.ndarray],

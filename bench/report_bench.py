@@ -154,7 +154,13 @@ def setup(url: str, n: int, seed: int = 1) -> dict:
     def month_rows(year: int, month: int, first_id: int):
         """Volumes, responses and answers of one reporting month, as DB-API rows."""
         volumes = [
-            (int(a), f, date(year, month, 1), int(rng.integers(50, 3000)))
+            (
+                int(a),
+                f,
+                date(year, month, 1),
+                f"{year:04d}-{month:02d}",
+                int(rng.integers(50, 3000)),
+            )
             for a in agency_ids
             for f in field_ids
         ]
@@ -224,9 +230,9 @@ def setup(url: str, n: int, seed: int = 1) -> dict:
                 volumes, responses, answers, n_answers = month_rows(year, month, next_id)
                 if sqlite:
                     cur.executemany(
-                        "INSERT INTO dossier_volumes (agency_id, field_id, month, dossiers) "
-                        "VALUES (?, ?, ?, ?)",
-                        [(a, f, m.isoformat(), d) for a, f, m, d in volumes],
+                        "INSERT INTO dossier_volumes (agency_id, field_id, month, period, dossiers) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [(a, f, m.isoformat(), p, d) for a, f, m, p, d in volumes],
                     )
                     cur.executemany(
                         f"INSERT INTO responses ({columns}) VALUES ({', '.join('?' * 15)})",
@@ -238,7 +244,7 @@ def setup(url: str, n: int, seed: int = 1) -> dict:
                     )
                 else:
                     copies = (
-                        ("dossier_volumes (agency_id, field_id, month, dossiers)", volumes),
+                        ("dossier_volumes (agency_id, field_id, month, period, dossiers)", volumes),
                         (f"responses ({columns})", responses),
                         ("answers (response_id, item_code, value)", answers),
                     )

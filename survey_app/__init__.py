@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from .core.params import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids are ASCII, in range
+    from .api import dossiers as _dossier_counts  # noqa: F401  (its route is on the API blueprint)
     from .api import events  # noqa: F401  (its route joins the API blueprint)
     from .api import feed as _feed_api  # noqa: F401  (GET /api/v1/feed on the API blueprint)
     from .api.cases import open311

@@ -172,6 +172,25 @@ class Config:
     REPORT_HEADLINE = os.environ.get("REPORT_HEADLINE", "q0").strip().lower()
     #: Reports: an estimate from fewer respondents than this gets no verdict.
     REPORT_MIN_N = _env_int("REPORT_MIN_N", 10)
+    #: Reports: post-stratify by the dossiers' return channel too (issue 18): "off";
+    #: "cells" (agency × field × return channel cells where the one-stop figures give
+    #: every dossier's channel and every respondent's channel is known; a channel with
+    #: dossiers but no respondent is a coverage gap, reported, its dossiers not spread);
+    #: "collapse" (as "cells", the gap's dossiers spread over the same agency × field's
+    #: responding channels). See survey_app/reports/weighting.py.
+    REPORT_RETURN_CHANNEL_WEIGHTING = (
+        os.environ.get("REPORT_RETURN_CHANNEL_WEIGHTING", "off").strip().lower()
+    )
+    #: Survey channels taken to mean a return channel when a response has none of its
+    #: own, e.g. "poster=counter,kiosk=counter" (people answering at the counter took
+    #: their result there). Empty: only invitations' responses carry a return channel.
+    REPORT_RETURN_CHANNEL_OF_SURVEY_CHANNEL = dict(
+        pair.strip().split("=", 1)
+        for pair in os.environ.get("REPORT_RETURN_CHANNEL_OF_SURVEY_CHANNEL", "").split(",")
+        if "=" in pair
+    )
+    #: Reports: the plan's target for dossiers settled on time (II.3.c: 95–100 %).
+    DOSSIER_ON_TIME_TARGET = float(os.environ.get("DOSSIER_ON_TIME_TARGET", "0.95"))
     #: The PDF report's form (NĐ 30/2020/NĐ-CP): the issuing body and its parent (upper
     #: case), the code in its number "Số: …/BC-SNV", the place before its date, whom it is
     #: addressed to ("Kính gửi:") and sent to ("Nơi nhận:"), several separated by ";",
@@ -451,6 +470,25 @@ class Config:
         check_settings(config)
         if not 0 <= float(config.get("INVITE_SHARE", 0)) <= 1:
             raise RuntimeError("INVITE_SHARE must be between 0 and 1 (e.g. 0.3)")
+        mode = str(config.get("REPORT_RETURN_CHANNEL_WEIGHTING") or "off").strip().lower()
+        if mode not in ("off", "cells", "collapse"):
+            raise RuntimeError(
+                f"REPORT_RETURN_CHANNEL_WEIGHTING must be off, cells or collapse, not {mode!r}"
+            )
+        config["REPORT_RETURN_CHANNEL_WEIGHTING"] = mode
+        from .agencies.models import ReturnChannel
+        from .surveys.models import Channel
+
+        for survey, returned in (
+            config.get("REPORT_RETURN_CHANNEL_OF_SURVEY_CHANNEL") or {}
+        ).items():
+            if survey not in Channel.__members__ or returned not in ReturnChannel.__members__:
+                raise RuntimeError(
+                    "REPORT_RETURN_CHANNEL_OF_SURVEY_CHANNEL pairs are survey=return channels "
+                    f"(poster, receipt, kiosk, web, invite = counter, online, post), not {survey}={returned}"
+                )
+        if not 0 < float(config.get("DOSSIER_ON_TIME_TARGET", 0.95)) <= 1:
+            raise RuntimeError("DOSSIER_ON_TIME_TARGET must be a share in (0, 1], e.g. 0.95")
 
 
 class TestConfig(Config):

@@ -24,9 +24,10 @@ def _make_command(kind: str):
                 click.echo(f"{path.name}: {error}", err=True)
             raise click.ClickException(f"nothing imported: {exc.total} problem(s) found") from None
         db.session.commit()
-        click.echo(
-            f"{kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-        )
+        line = f"{kind}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        if result.superseded:
+            line += f", {result.superseded} replaced by figures covering the same dossiers"
+        click.echo(line)
 
     command.__doc__ = HELP[kind]
     return import_cli.command(kind)(command)
@@ -36,7 +37,8 @@ HELP = {
     "agencies": "Agencies: code, name, parent_code, kind.",
     "counters": "Counters: agency_code, name, code (optional), location, active.",
     "procedures": "Procedures: code, name, field_code, field_name, agency_code.",
-    "volumes": "Dossier volumes: agency_code, field_code, month (YYYY-MM), dossiers.",
+    "volumes": "Dossier volumes: agency_code, field_code, month (YYYY-MM), dossiers; "
+    "optional return_channel, resolved, resolved_on_time, resolved_late.",
 }
 for _kind in HELP:
     _make_command(_kind)

@@ -22,12 +22,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
 from ..core.params import CONTROL_CHARS
 from ..extensions import db
 from . import services
-from .models import Agency, AgencyKind, Counter, DossierVolume, Procedure, ProcedureField
+from .dossiers import CHANNELS, Figure, overlaps_within, store_figures
+from .models import (
+    ALL_CHANNELS,
+    IMPORT_SOURCE,
+    Agency,
+    AgencyKind,
+    Counter,
+    Procedure,
+    ProcedureField,
+)
 
 #: Larger files are refused before being read (split them, or import per year).
 MAX_BYTES = 20 * 1024 * 1024
@@ -67,6 +76,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Volumes only: earlier figures removed because a new one covers the same dossiers.
+    superseded: int = 0
     errors: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
@@ -663,7 +674,10 @@ def _apply_procedures(rows: list[Row]) -> ImportResult:
 
 # --- dossier volumes -------------------------------------------------------------
 
-VOLUME_COLUMNS = Columns(required=("agency_code", "field_code", "month", "dossiers"))
+VOLUME_COLUMNS = Columns(
+    required=("agency_code", "field_code", "month", "dossiers"),
+    optional=("return_channel", "resolved", "resolved_on_time", "resolved_late"),
+)
 
 
 def _month(row: Row, problems: Problems) -> date | None:
@@ -680,88 +694,113 @@ def _month(row: Row, problems: Problems) -> date | None:
     return None
 
 
-def _dossiers(row: Row, problems: Problems) -> int | None:
-    value = row["dossiers"].replace(" ", "")
+def _count(row: Row, column: str, problems: Problems, required: bool = True) -> int | None:
+    """A whole number ≥ 0 in ``column`` (None when empty: a problem if ``required``)."""
+    value = row[column].replace(" ", "")
     if not value:
-        problems.add(row.line, "dossiers is empty")
+        if required:
+            problems.add(row.line, f"{column} is empty")
     elif THOUSANDS_PATTERN.fullmatch(value):
         problems.add(
             row.line,
-            f"dossiers '{row['dossiers']}' must be a whole number written without "
+            f"{column} '{row[column]}' must be a whole number written without "
             "thousands separators, e.g. 1234",
         )
     elif not INTEGER_PATTERN.fullmatch(value):
-        problems.add(row.line, f"dossiers '{row['dossiers'][:40]}' must be a whole number")
+        problems.add(row.line, f"{column} '{row[column][:40]}' must be a whole number")
     elif len(value.lstrip("+-0")) > len(str(MAX_DOSSIERS)):  # int() refuses 4301 digits
         shown = value if len(value) <= 20 else value[:20] + "…"
-        problems.add(row.line, f"dossiers {shown} is too large")
+        problems.add(row.line, f"{column} {shown} is too large")
     elif int(value) < 0:
-        problems.add(row.line, f"dossiers must not be negative (got {int(value)})")
+        problems.add(row.line, f"{column} must not be negative (got {int(value)})")
     elif int(value) > MAX_DOSSIERS:
-        problems.add(row.line, f"dossiers {value} is too large")
+        problems.add(row.line, f"{column} {value} is too large")
     else:
         return int(value)
     return None
+
+
+def _return_channel(row: Row, problems: Problems) -> str | None:
+    value = row["return_channel"].lower()
+    if not value:
+        return ALL_CHANNELS
+    if value in CHANNELS or value == ALL_CHANNELS:
+        return value
+    problems.add(
+        row.line,
+        f"return_channel '{row['return_channel'][:40]}' must be counter, online, post "
+        "or empty (all channels)",
+    )
+    return None
+
+
+def _resolved(row: Row, problems: Problems) -> tuple[bool, tuple]:
+    """``(ok, (resolved, on_time, late))``: on-time and late come together, with resolved,
+    and add up to at most resolved."""
+    errors = len(problems.messages)
+    resolved = _count(row, "resolved", problems, required=False)
+    on_time = _count(row, "resolved_on_time", problems, required=False)
+    late = _count(row, "resolved_late", problems, required=False)
+    if len(problems.messages) > errors:
+        return False, ()
+    given = (bool(row["resolved_on_time"]), bool(row["resolved_late"]))
+    if any(given) and not all(given):
+        missing = "resolved_late" if given[0] else "resolved_on_time"
+        problems.add(row.line, f"{missing} is empty: give on-time and late counts together")
+        return False, ()
+    if on_time is not None and resolved is None:
+        problems.add(row.line, "resolved is empty: on-time and late counts need it")
+        return False, ()
+    if on_time is not None and on_time + late > resolved:
+        problems.add(
+            row.line,
+            f"resolved_on_time + resolved_late ({on_time + late}) is more than resolved "
+            f"({resolved})",
+        )
+        return False, ()
+    return True, (resolved, on_time, late)
 
 
 def _apply_volumes(rows: list[Row]) -> ImportResult:
     problems = Problems()
     agencies = _agencies_by_code()
     fields = _fields_by_code()
-    seen: dict[tuple[int, int, date], int] = {}
-    plan: list[tuple[tuple[int, int, date], int]] = []
+    seen: dict[tuple, int] = {}
+    figures: list[Figure] = []
+    lines: list[int] = []
     for row in rows:
         agency = _lookup(row, "agency_code", agencies, problems)
         pf = _lookup(row, "field_code", fields, problems)
         month = _month(row, problems)
-        dossiers = _dossiers(row, problems)
-        if agency is None or pf is None or month is None:
+        dossiers = _count(row, "dossiers", problems)
+        channel = _return_channel(row, problems)
+        ok, resolved = _resolved(row, problems)
+        if agency is None or pf is None or month is None or channel is None:
             continue
-        key = (agency.id, pf.id, month)
+        key = (agency.id, pf.id, month, channel)
         what = f"agency '{agency.code}', field '{pf.code}', month {month:%Y-%m}"
-        if _first_seen(seen, key, row.line, problems, what) and dossiers is not None:
-            plan.append((key, dossiers))
-    problems.raise_if_any()
-
-    table = DossierVolume.__table__
-    months = sorted({key[2] for key, _ in plan})
-    current: dict[tuple[int, int, date], tuple[int, int]] = {}
-    for i in range(0, len(months), 500):
-        for vid, agency_id, field_id, month, dossiers in db.session.execute(
-            select(
-                table.c.id, table.c.agency_id, table.c.field_id, table.c.month, table.c.dossiers
-            ).where(table.c.month.in_(months[i : i + 500]))
-        ):
-            current[(agency_id, field_id, month)] = (vid, dossiers)
-
-    result = ImportResult()
-    inserts, updates = [], []
-    for (agency_id, field_id, month), dossiers in plan:
-        found = current.get((agency_id, field_id, month))
-        if found is None:
-            inserts.append(
-                {"agency_id": agency_id, "field_id": field_id, "month": month, "dossiers": dossiers}
+        if channel != ALL_CHANNELS:
+            what += f", return channel {channel}"
+        if _first_seen(seen, key, row.line, problems, what) and dossiers is not None and ok:
+            figures.append(
+                Figure(agency.id, pf.id, f"{month:%Y-%m}", month, channel, dossiers, *resolved)
             )
-            result.count("created")
-        elif found[1] != dossiers:
-            updates.append({"b_id": found[0], "b_dossiers": dossiers})
-            result.count("updated")
-        else:
-            result.count("unchanged")
-    db.session.flush()
-    if inserts:
-        db.session.execute(insert(table), inserts)
-    if updates:
-        db.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(dossiers=bindparam("b_dossiers")),
-            updates,
-        )
-    # Core statements bypass the identity map: drop stale DossierVolume objects
-    for obj in [o for o in db.session.identity_map.values() if isinstance(o, DossierVolume)]:
-        db.session.expire(obj)
-    return result
+            lines.append(row.line)
+    for j, k in overlaps_within(figures):
+        if figures[j].return_channel != figures[k].return_channel:  # same key: reported above
+            problems.add(
+                lines[k],
+                "a figure for all return channels and one for a single channel of the same "
+                f"agency, field and month would count dossiers twice (line {lines[j]})",
+            )
+    problems.raise_if_any()
+    stored = store_figures(IMPORT_SOURCE, figures)
+    return ImportResult(
+        created=stored.created,
+        updated=stored.replaced,
+        unchanged=stored.unchanged,
+        superseded=stored.superseded,
+    )
 
 
 # --- entry points ------------------------------------------------------------------

@@ -147,25 +147,88 @@ class Procedure(db.Model):
     agency: Mapped[Agency | None] = relationship()
 
 
-class DossierVolume(db.Model):
-    """How many dossiers an agency handled in a procedure field in a month.
+class ReturnChannel(enum.StrEnum):
+    """How a dossier's result goes back to the citizen (what the one-stop system records)."""
 
-    The denominator for response coverage and the totals for post-stratification.
+    counter = "counter"  #: collected at the one-stop counter
+    online = "online"  #: returned online (the public service portal)
+    post = "post"  #: sent by public postal service (bưu chính công ích)
+
+
+#: ``DossierVolume.return_channel`` of a figure that covers every return channel.
+ALL_CHANNELS = "all"
+#: ``DossierVolume.source`` of the figures imported from CSV files.
+IMPORT_SOURCE = "import"
+
+
+def api_source(client_id: int) -> str:
+    """``DossierVolume.source`` of the figures an API key sends (one per system)."""
+    return f"api:{client_id}"
+
+
+def _month_period(context) -> str:
+    """A figure's default period: its month, ``YYYY-MM``."""
+    month = context.get_current_parameters()["month"]
+    if isinstance(month, str):  # a date as text (SQLite bulk inserts)
+        return month[:7]
+    return f"{month:%Y-%m}"
+
+
+class DossierVolume(db.Model):
+    """Dossiers of one agency in one procedure field over a month or a day, from one source.
+
+    The denominator for response coverage, the totals for post-stratification
+    (``dossiers``) and the on-time rate (``resolved_on_time / resolved``).
+    A figure comes from a **source**: the CSV import (``import``) or one
+    integrating system's API key (``api:<key id>``); figures of different
+    sources add up, and a source's new figure for the same agency, field,
+    period and return channel replaces its earlier one. ``period`` is
+    ``YYYY-MM`` (a month) or ``YYYY-MM-DD`` (a day); ``month`` is the month it
+    falls in, so summing by ``month`` rolls days up into months.
     """
 
     __tablename__ = "dossier_volumes"
     __table_args__ = (
-        UniqueConstraint("agency_id", "field_id", "month", name="uq_dossier_volumes_cell"),
+        UniqueConstraint(
+            "source",
+            "agency_id",
+            "field_id",
+            "return_channel",
+            "period",
+            name="uq_dossier_volumes_figure",
+        ),
         CheckConstraint("dossiers >= 0", name="dossiers_non_negative"),
+        CheckConstraint("resolved >= 0", name="resolved_non_negative"),
+        CheckConstraint(
+            "resolved_on_time >= 0 AND resolved_late >= 0", name="on_time_late_non_negative"
+        ),
+        CheckConstraint(
+            "resolved_on_time + resolved_late <= resolved", name="on_time_late_within_resolved"
+        ),
         Index("ix_dossier_volumes_month", "month"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``import`` (CSV files) or ``api:<ApiClient id>``: whose figure this is.
+    source: Mapped[str] = mapped_column(String(40), default=IMPORT_SOURCE)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
     field_id: Mapped[int] = mapped_column(ForeignKey("procedure_fields.id", ondelete="CASCADE"))
-    #: First day of the month counted.
+    #: ``YYYY-MM`` for a month's figure, ``YYYY-MM-DD`` for a day's (default: ``month``'s).
+    period: Mapped[str] = mapped_column(String(10), default=_month_period)
+    #: First day of the month the period is in (a day's figure rolls up into it).
     month: Mapped[date] = mapped_column(Date)
+    #: ``counter``, ``online``, ``post`` (:class:`ReturnChannel`) or ``all``.
+    return_channel: Mapped[str] = mapped_column(String(10), default=ALL_CHANNELS)
+    #: Dossiers received (tiếp nhận) in the period: the weighting total and coverage's denominator.
     dossiers: Mapped[int] = mapped_column(Integer)
+    #: Dossiers whose result was given (đã giải quyết) in the period; None when not reported.
+    resolved: Mapped[int | None] = mapped_column(Integer)
+    #: Of ``resolved``, those settled on or before their due date (trước hạn, đúng hạn).
+    resolved_on_time: Mapped[int | None] = mapped_column(Integer)
+    #: Of ``resolved``, those settled after their due date (quá hạn).
+    resolved_late: Mapped[int | None] = mapped_column(Integer)
+    #: When the figure was last written (None: imported before it was kept).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc)
 
     agency: Mapped[Agency] = relationship()
     field: Mapped[ProcedureField] = relationship()

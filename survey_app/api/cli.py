@@ -27,7 +27,8 @@ api_keys_cli = AppGroup("api-keys", help="API keys for integrating systems.")
     multiple=True,
     type=click.Choice(sorted(SCOPES)),
     help="An extra scope (repeatable): feed = read the outgoing feed of case events; "
-    "events = report 'result returned' events (invitations).",
+    "events = report 'result returned' events (invitations); dossiers = send the one-stop "
+    "system's dossier counts.",
 )
 def create(
     name: str, counter_code: str | None, agency_code: str | None, scopes: tuple[str, ...]
@@ -59,6 +60,8 @@ def list_() -> None:
             if client.agency
             else "all counters"
         )
+        if client.scopes:
+            scope += f" + {client.scopes}"
         state = "active" if client.active else "revoked"
         extra = f" +{client.scopes.replace(' ', ' +')}" if client.scopes else ""
         click.echo(

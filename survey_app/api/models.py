@@ -16,6 +16,7 @@ from ..extensions import db
 SCOPES = {
     "feed": "read the outgoing feed of case events (GET /api/v1/feed)",
     "events": "report 'result returned' events (POST /api/v1/events/result-returned)",
+    "dossiers": "send the one-stop system's dossier counts (POST /api/v1/dossier-counts)",
 }
 
 
@@ -37,8 +38,8 @@ class ApiClient(db.Model):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     #: If set, the key may only request links for counters inside this agency's subtree.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    #: Space-separated extra rights beyond receipt links and cases, which every key has:
-    #: ``events`` (report "result returned" events, :mod:`survey_app.api.events`).
+    #: Space-separated extra scopes (:data:`SCOPES`); every key may request survey
+    #: links and file cases, as before scopes existed.
     scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     #: Extra scopes (:data:`SCOPES`), space-separated; empty for a one-stop system's key.

@@ -75,10 +75,14 @@ def key_from_request(key_in_params: bool = False) -> str | None:
 
 
 def missing_scope_response(scope: str) -> Response:
-    """The JSON 403 for a valid key without the scope an endpoint needs."""
+    """The JSON 403 for a valid key that was not given ``scope``."""
     return error_response(
         403,
-        _("This API key may not use this endpoint (it needs the scope %(scope)s).", scope=scope),
+        _(
+            "This API key may not use this endpoint: it needs the scope “%(scope)s” "
+            "(flask api-keys create --scope %(scope)s).",
+            scope=scope,
+        ),
     )
 
 

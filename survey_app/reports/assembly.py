@@ -65,9 +65,11 @@ from .loading import (
     data_version,
     fingerprint_of,
     load_period,
+    period_channel_volumes,
     period_volumes,
     quarantine_counts,
     questionnaire,
+    return_channel_setting,
 )
 from .periods import Period
 from .weighting import weighting
@@ -146,7 +148,9 @@ def _compute_report(
         remember(("summary", version), None)
         return out
     r = data.responses
-    calibration, info = weighting(data, volumes)
+    mode, assumed = return_channel_setting()
+    channel_volumes = period_channel_volumes(period) if mode != "off" else None
+    calibration, info = weighting(data, volumes, channel_volumes, mode, dict(assumed))
     report = analyse_period(data, calibration, q)
     summary = summary_of(report, info)
     remember(("summary", version), summary)

@@ -72,8 +72,19 @@ def _destination(path: Path | None):
     help="Item columns of this version and only its responses "
     "(default: the current questionnaire's items, every response in the range).",
 )
+@click.option(
+    "--return-channel",
+    is_flag=True,
+    help="Add a return_channel column (counter, online, post; empty when unknown), for "
+    "python -m analysis indices --by-return-channel.",
+)
 def responses(
-    date_from, date_to, output: Path | None, for_people: bool, version: str | None
+    date_from,
+    date_to,
+    output: Path | None,
+    for_people: bool,
+    version: str | None,
+    return_channel: bool,
 ) -> None:
     """Responses submitted from --from to --to (local days), one row each.
 
@@ -95,6 +106,7 @@ def responses(
             questionnaire,
             only_version=bool(version),
             for_people=for_people,
+            return_channel=return_channel,
         )
     click.echo(
         f"note: {summary.staff_excluded} response(s) sent by logged-in staff (staff_flag) left out",
@@ -122,14 +134,28 @@ def responses(
 
 @export_cli.command("volumes")
 @_with_range
-def volumes(date_from, date_to, output: Path | None, for_people: bool) -> None:
+@click.option(
+    "--return-channel",
+    is_flag=True,
+    help="Add a return_channel column: a row per channel where the figures give every "
+    "dossier's channel, else one row for all (empty).",
+)
+def volumes(
+    date_from, date_to, output: Path | None, for_people: bool, return_channel: bool
+) -> None:
     """Dossier volumes of the months whose first day is from --from to --to.
 
-    Columns: agency, procedure_field, month (YYYY-MM), dossiers. A reporting
-    range (15th → 14th) gives the months it reports on.
+    Columns: agency, procedure_field, month (YYYY-MM), dossiers (received; days and
+    sources summed). A reporting range (15th → 14th) gives the months it reports on.
     """
     if date_to < date_from:
         raise click.UsageError("--to is before --from")
     with _destination(output) as out, force_locale("vi"):
-        written = write_volumes_csv(out, date_from.date(), date_to.date(), for_people=for_people)
+        written = write_volumes_csv(
+            out,
+            date_from.date(),
+            date_to.date(),
+            for_people=for_people,
+            by_return_channel=return_channel,
+        )
     click.echo(f"{written} volume row(s) exported" + (f" to {output}" if output else ""), err=True)

@@ -6,7 +6,8 @@
   empty (not answered, or N/A). Staff-flagged responses are left out, and so
   are the ones quarantined as ballot stuffing (``surveys.screening``), as in the reports.
 - **Volumes**: ``agency, procedure_field, month, dossiers`` from
-  :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``.
+  :class:`~survey_app.agencies.models.DossierVolume`, ``month`` as ``YYYY-MM``
+  (days, return channels and sources summed into the month).
 
 Text cells (agency codes, questionnaire versions…) go through
 :mod:`survey_app.core.spreadsheet`, so none starts a formula in a spreadsheet;
@@ -32,7 +33,14 @@ from typing import TextIO
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
-from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ProcedureField
+from ..agencies.models import (
+    ALL_CHANNELS,
+    Agency,
+    Counter,
+    DossierVolume,
+    Procedure,
+    ProcedureField,
+)
 from ..core.spreadsheet import csv_writer
 from ..core.time import local_day_bounds_utc, local_tz
 from ..extensions import db
@@ -59,6 +67,7 @@ RESPONSE_HEADINGS = (
     _l("Questionnaire version"),
 )
 VOLUME_HEADINGS = (_l("Agency code"), _l("Procedure field code"), _l("Month"), _l("Dossiers"))
+RETURN_CHANNEL_HEADING = _l("How the result was returned")
 #: Rows fetched per round trip.
 BATCH = 5000
 
@@ -116,6 +125,7 @@ def write_responses_csv(
     *,
     only_version: bool = False,
     for_people: bool = False,
+    return_channel: bool = False,
 ) -> ResponsesExport:
     """Write the responses submitted on local days ``date_from`` … ``date_to``.
 
@@ -125,6 +135,8 @@ def write_responses_csv(
         questionnaire version (by default every version in the range is
         written, with its name in ``questionnaire_version``; the analysis
         refuses a mix).
+    :param return_channel: add a ``return_channel`` column (``counter``, ``online``,
+        ``post`` or empty when unknown) after ``questionnaire_version``.
     :return: counts, including the staff-flagged responses left out.
     """
     start, end = utc_range(date_from, date_to)
@@ -151,30 +163,33 @@ def write_responses_csv(
     kept = and_(in_range, Response.staff_flag.is_(False), Response.quarantined.is_(False))
 
     writer = csv_writer(out, lineterminator="\n")
+    extra = ("return_channel",) if return_channel else ()
     if for_people:
         out.write("\ufeff")
-        writer.writerow((*(str(h) for h in RESPONSE_HEADINGS), *codes))
+        extra = (str(RETURN_CHANNEL_HEADING),) if return_channel else ()
+        writer.writerow((*(str(h) for h in RESPONSE_HEADINGS), *extra, *codes))
     else:
-        writer.writerow((*RESPONSE_COLUMNS, *codes))
+        writer.writerow((*RESPONSE_COLUMNS, *extra, *codes))
     when = _local if for_people else _iso_utc
     position = {code: j for j, code in enumerate(codes)}
     width = len(codes)
     versions = summary.versions
-    for meta, overall, answers in _responses_with_answers(kept, when):
+    for meta, overall, answers, returned in _responses_with_answers(kept, when):
         cells = [""] * width
         cells[0] = overall
         for code, value in answers:
             j = position.get(code)
             if j is not None and value is not None:
                 cells[j] = value
-        writer.writerow((*meta, *cells))
+        writer.writerow((*meta, *((returned or "",) if return_channel else ()), *cells))
         versions[meta[5]] = versions.get(meta[5], 0) + 1
         summary.written += 1
     return summary
 
 
-def _responses_with_answers(where, when=_iso_utc) -> Iterator[tuple[tuple, int, list]]:
-    """``(metadata, overall, [(item_code, value), …])`` per response, by response id.
+def _responses_with_answers(where, when=_iso_utc) -> Iterator[tuple[tuple, int, list, str | None]]:
+    """``(metadata, overall, [(item_code, value), …], return channel)`` per response, by
+    response id.
 
     Two selects read side by side (a merge on the response id): the responses
     with their codes, and their answers. Each streams in batches.
@@ -188,6 +203,7 @@ def _responses_with_answers(where, when=_iso_utc) -> Iterator[tuple[tuple, int, 
             ProcedureField.code,
             QuestionnaireVersion.version,
             Response.overall,
+            Response.return_channel,
         )
         .join(Agency, Agency.id == Response.agency_id)
         .join(Counter, Counter.id == Response.counter_id)
@@ -206,7 +222,7 @@ def _responses_with_answers(where, when=_iso_utc) -> Iterator[tuple[tuple, int, 
     conn = db.session.connection().execution_options(yield_per=BATCH)
     answer_rows = iter(conn.execute(answers).tuples())
     pending = next(answer_rows, None)
-    for rid, agency, submitted_at, counter, field_code, version, overall in conn.execute(
+    for rid, agency, submitted_at, counter, field_code, version, overall, returned in conn.execute(
         responses
     ).tuples():
         own = []
@@ -215,39 +231,77 @@ def _responses_with_answers(where, when=_iso_utc) -> Iterator[tuple[tuple, int, 
                 own.append((pending[1], pending[2]))
             pending = next(answer_rows, None)
         meta = (rid, agency, when(submitted_at), counter, field_code or "", version)
-        yield meta, overall, own
+        yield meta, overall, own, returned
 
 
 def write_volumes_csv(
-    out: TextIO, date_from: date, date_to: date, *, for_people: bool = False
+    out: TextIO,
+    date_from: date,
+    date_to: date,
+    *,
+    for_people: bool = False,
+    by_return_channel: bool = False,
 ) -> int:
     """Write the dossier volumes of the months whose first day is in ``date_from`` … ``date_to``.
 
     So a reporting range 15/2 → 14/4 gives the volumes of March and April (the
     reporting months it covers), a calendar range 1/1 → 31/3 those of
-    January to March.
+    January to March. A cell's days and sources are summed into its month.
 
+    :param by_return_channel: add a ``return_channel`` column, one row per channel
+        (``counter``, ``online``, ``post``) where the cell's figures give every
+        dossier's channel, else one row for all channels (empty); for
+        ``python -m analysis indices --by-return-channel``.
     :return: rows written.
     """
     if date_to < date_from:
         raise ValueError("--to is before --from")
+    keys = [Agency.code, ProcedureField.code, DossierVolume.month]
+    if by_return_channel:
+        keys.append(DossierVolume.return_channel)
     rows = (
-        select(Agency.code, ProcedureField.code, DossierVolume.month, DossierVolume.dossiers)
+        select(*keys, func.sum(DossierVolume.dossiers))
         .join(Agency, Agency.id == DossierVolume.agency_id)
         .join(ProcedureField, ProcedureField.id == DossierVolume.field_id)
         .where(DossierVolume.month >= date_from, DossierVolume.month <= date_to)
-        .order_by(Agency.code, ProcedureField.code, DossierVolume.month)
+        .group_by(*keys)
+        .order_by(*keys)
     )
     writer = csv_writer(out, lineterminator="\n")
+    extra = ("return_channel",) if by_return_channel else ()
     if for_people:
         out.write("\ufeff")
-        writer.writerow([str(h) for h in VOLUME_HEADINGS])
+        extra = (str(RETURN_CHANNEL_HEADING),) if by_return_channel else ()
+        writer.writerow([*(str(h) for h in VOLUME_HEADINGS), *extra])
     else:
-        writer.writerow(VOLUME_COLUMNS)
+        writer.writerow(VOLUME_COLUMNS + extra)
     month_format = "%m/%Y" if for_people else "%Y-%m"
     written = 0
     conn = db.session.connection().execution_options(yield_per=BATCH)
-    for agency, field_code, month, dossiers in conn.execute(rows).tuples():
-        writer.writerow((agency, field_code, month.strftime(month_format), dossiers))
-        written += 1
+    cell, figures = None, []
+
+    def flush() -> int:
+        if not figures:
+            return 0
+        agency, field_code, month = cell
+        shown = month.strftime(month_format)
+        if not by_return_channel:
+            writer.writerow((agency, field_code, shown, figures[0][1]))
+            return 1
+        if any(c == ALL_CHANNELS for c, _ in figures):  # the channels do not cover the cell
+            total = sum(n for _, n in figures)
+            writer.writerow((agency, field_code, shown, total, ""))
+            return 1
+        for c, n in figures:
+            writer.writerow((agency, field_code, shown, n, c))
+        return len(figures)
+
+    for row in conn.execute(rows).tuples():
+        agency, field_code, month = row[:3]
+        channel_value = row[3] if by_return_channel else ALL_CHANNELS
+        if (agency, field_code, month) != cell:
+            written += flush()
+            cell, figures = (agency, field_code, month), []
+        figures.append((channel_value, int(row[-1] or 0)))
+    written += flush()
     return written

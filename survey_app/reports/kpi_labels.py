@@ -121,3 +121,112 @@ def one_stop_cells(o: dict, small: int) -> list[str]:
         vn_number(o["one_agency"]["n"]),
         share(o["one_agency"], small),
     ]
+
+
+# --- dossiers on time and the channel mix (issue 18) ------------------------------------
+
+DOSSIER_TITLE = "Tỷ lệ hồ sơ đúng hạn"
+CHANNEL_TITLE = "Kênh tham gia khảo sát và kênh trả kết quả"
+DOSSIER_COUNTS = [
+    "Hồ sơ tiếp nhận",
+    "Hồ sơ đã giải quyết",
+    "Đúng hạn, trước hạn",
+    "Quá hạn",
+    "Tỷ lệ hồ sơ đúng hạn",
+]
+SURVEY_CHANNEL_VI = {
+    "poster": "Mã QR dán tại quầy",
+    "receipt": "Mã QR trên giấy hẹn",
+    "kiosk": "Máy tính bảng",
+    "web": "Trang web",
+    "invite": "Tin nhắn mời",
+}
+RETURN_CHANNEL_VI = {
+    "counter": "Tại quầy",
+    "online": "Trực tuyến",
+    "post": "Bưu chính",
+    "unknown": "Chưa rõ",
+    "all": "Không phân kênh",
+}
+MEETS = "Đạt mục tiêu"
+BELOW = "Dưới mục tiêu"
+FEW_DOSSIERS = "quá ít hồ sơ"
+NOT_REPORTED = "chưa báo cáo"
+
+
+def target_label(kpis: dict) -> str:
+    """``95 %``: the plan's on-time target as the documents write it."""
+    return pct(kpis.get("on_time_target") or 0.95, 0)
+
+
+def dossier_header(headline_vi: str, kpis: dict) -> list[str]:
+    return [
+        "Cơ quan",
+        headline_vi,
+        *DOSSIER_COUNTS,
+        f"So với mục tiêu {target_label(kpis)}",
+    ]
+
+
+def on_time_rate(d: dict, small: int) -> str:
+    """The on-time rate: a percentage with its count, the count alone under ``small``."""
+    if not d["timed"]:
+        return NOT_REPORTED
+    if d["timed"] < small:
+        return f"{vn_number(d['on_time'])}/{vn_number(d['timed'])} ({FEW_DOSSIERS})"
+    return f"{pct(d['on_time_share'])} ({vn_number(d['on_time'])}/{vn_number(d['timed'])})"
+
+
+def dossier_verdict(d: dict) -> str:
+    if d["meets_target"] is None:
+        return FEW_DOSSIERS if d["too_few"] else "—"
+    return MEETS if d["meets_target"] else f"**{BELOW}**"
+
+
+def satisfaction(b: dict | None) -> str:
+    """The agency's satisfaction headline beside its on-time rate."""
+    if not b or b.get("index") is None:
+        return "—"
+    text = f"{pct(b['index'])} (n = {vn_number(b['n'] or 0)})"
+    if b.get("flags"):
+        text += " — độ tin cậy thấp"
+    return text
+
+
+def dossier_cells(row: dict, small: int) -> list[str]:
+    d = row["dossiers"]
+    return [
+        satisfaction(row.get("satisfaction")),
+        vn_number(d["received"]),
+        "—" if d["resolved"] is None else vn_number(d["resolved"]),
+        vn_number(d["on_time"]) if d["timed"] else "—",
+        vn_number(d["late"]) if d["timed"] else "—",
+        on_time_rate(d, small),
+        dossier_verdict(d),
+    ]
+
+
+def mix_cells(m: dict, names, small: int) -> list[str]:
+    """Shares of a mix (counts under ``small``)."""
+    if not m["total"]:
+        return ["—"] * len(names)
+    if m["total"] < small:
+        return [vn_number(m["counts"][n]) for n in names]
+    return [pct(m["shares"][n]) for n in names]
+
+
+def dossier_notes(kpis: dict) -> list[str]:
+    small = kpis["small_count"]
+    return [
+        "Tỷ lệ hồ sơ đúng hạn: số hồ sơ giải quyết đúng hạn, trước hạn trên số hồ sơ đã giải "
+        "quyết trong kỳ, theo số liệu của hệ thống một cửa điện tử (nhập từ tệp CSV hoặc gửi "
+        "qua API, cộng các ngày trong tháng); hồ sơ đã giải quyết không được phân loại đúng "
+        f"hạn hay quá hạn bị tính là chưa đúng hạn. Mục tiêu của kế hoạch: từ {target_label(kpis)} "
+        "trở lên (mục II.3.c). Đây là số đếm toàn bộ hồ sơ, không phải mẫu, nên không có "
+        f"khoảng tin cậy; dưới {small} hồ sơ ghi số đếm, không so với mục tiêu.",
+        "Kênh: tỷ lệ phiếu khảo sát theo cách người dân đến với phiếu (mã QR tại quầy, trên "
+        "giấy hẹn, máy tính bảng, trang web, tin nhắn mời sau khi trả kết quả) và theo kênh "
+        "trả kết quả của hồ sơ (khi biết: phiếu từ tin nhắn mời), bên cạnh tỷ lệ hồ sơ theo "
+        "kênh trả kết quả; mỗi nhóm cột cộng lại bằng 100 %; dưới "
+        f"{small} ghi số đếm.",
+    ]

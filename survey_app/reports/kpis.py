@@ -50,6 +50,24 @@ simple random sample gives exactly that interval), the NCHS low-reliability
 flags of the satisfaction figures, and *too few answers* (no interval) below
 ``REPORT_MIN_N`` (default ``analysis``'s 10).
 
+**Dossiers settled on time** (issue 18; the plan's II.3.c wants 95–100 %), per
+agency from the one-stop system's figures (CSV import and API,
+:mod:`survey_app.agencies.dossiers`), days and sources summed over the
+period's months: dossiers received, resolved, resolved on time (early
+included) and late, and the on-time rate ``resolved_on_time / resolved`` over
+the figures that classify their resolved dossiers (the rest of those are
+neither on time nor late: counted against the rate, as the one-stop reports
+do). These are counts of every dossier, not a sample: no interval. Under
+:data:`SMALL_COUNT` resolved dossiers the rate is shown as a count and gets no
+verdict against the target (``DOSSIER_ON_TIME_TARGET``, default 95 %). Each row
+carries the agency's satisfaction headline from the report (``satisfaction``)
+so the two are read side by side.
+
+**Channel mix**: the period's responses per survey channel (poster, receipt,
+kiosk, web, invite) and per return channel of the dossier (counter, online,
+post, unknown), beside the dossiers' own return-channel mix (and those whose
+figures give no channel), per agency and for the province, with shares of 1.
+
 **Small numbers**: a share whose denominator is under :data:`SMALL_COUNT` is
 shown as a count ("3/7"), never as a percentage.
 
@@ -68,7 +86,8 @@ from sqlalchemy import func, or_, select
 import analysis
 from analysis.intervals import DEFAULT_MIN_N, LOW_RELIABILITY
 
-from ..agencies.models import Agency
+from ..agencies.dossiers import period_figures
+from ..agencies.models import ALL_CHANNELS, Agency
 from ..core.time import local_today
 from ..extensions import db
 from ..feedback.workflow import Durations
@@ -77,7 +96,14 @@ from .assembly import visible_rows
 from .cache import cached
 from .estimates import TARGET
 from .kpi_feedback import feedback, feedback_version
-from .loading import _arrays, data_version, window_filter
+from .loading import (
+    RETURN_CHANNELS,
+    SURVEY_CHANNELS,
+    _arrays,
+    _code_of,
+    data_version,
+    window_filter,
+)
 from .periods import Period
 
 #: Below this denominator a share is shown as a count, never as a percentage.
@@ -93,6 +119,108 @@ FEEDBACK_KEYS = (
     "misrouting_days",
 )
 ONE_STOP_KEYS = ("one_trip", "one_agency")
+#: Return channels of the dossiers in the channel mix: the three, and ``all`` for the
+#: figures that give none.
+DOSSIER_CHANNELS = (*RETURN_CHANNELS, ALL_CHANNELS)
+
+
+def on_time_target() -> float:
+    """The plan's target for dossiers settled on time (``DOSSIER_ON_TIME_TARGET``)."""
+    return float(current_app.config.get("DOSSIER_ON_TIME_TARGET", 0.95))
+
+
+def _survey_side(period: Period) -> tuple:
+    """What the period's responses say beyond satisfaction: the one-stop answers
+    (:func:`_one_stop`) and the responses per agency, survey channel and return channel
+    (``{agency: (survey counts, return counts)}``, the last return count the unknown)."""
+    rows = _arrays(
+        select(
+            Response.agency_id,
+            _code_of(Response.channel, SURVEY_CHANNELS),
+            _code_of(Response.return_channel, RETURN_CHANNELS),
+        ).where(window_filter(period)),
+        [("agency", "i8"), ("survey", "i8"), ("returned", "i8")],
+    )
+    ids, group = np.unique(rows["agency"], return_inverse=True)
+    group = group.ravel()
+    n_survey, n_return = len(SURVEY_CHANNELS), len(RETURN_CHANNELS) + 1
+    survey = np.bincount(
+        group * n_survey + np.maximum(rows["survey"], 0), minlength=ids.size * n_survey
+    ).reshape(ids.size, n_survey)
+    returned = np.where(rows["returned"] < 0, n_return - 1, rows["returned"])
+    back = np.bincount(group * n_return + returned, minlength=ids.size * n_return).reshape(
+        ids.size, n_return
+    )
+    channels = {int(a): (survey[k].tolist(), back[k].tolist()) for k, a in enumerate(ids.tolist())}
+    return _one_stop(period), channels
+
+
+def _dossier_figures(period: Period) -> dict[int, dict]:
+    """The one-stop figures of ``period`` per agency: received, resolved, timed (the
+    resolved ones classified on time or late), on time, late, and received per return
+    channel (``by_channel``, keys of :data:`DOSSIER_CHANNELS`)."""
+    out: dict[int, dict] = {}
+    for (a, _f, channel), v in period_figures(period.months(), by_channel=True).items():
+        row = out.setdefault(
+            a,
+            {
+                "received": 0,
+                "resolved": None,
+                "timed": 0,
+                "on_time": 0,
+                "late": 0,
+                "by_channel": dict.fromkeys(DOSSIER_CHANNELS, 0),
+            },
+        )
+        row["received"] += v["dossiers"]
+        if v["resolved"] is not None:
+            row["resolved"] = (row["resolved"] or 0) + v["resolved"]
+        for name in ("timed", "on_time", "late"):
+            row[name] += v[name]
+        key = channel if channel in DOSSIER_CHANNELS else ALL_CHANNELS
+        row["by_channel"][key] += v["dossiers"]
+    return out
+
+
+def _dossier_block(figures: dict | None, small: int, target: float) -> dict:
+    """An agency's on-time rate: counts, the rate, and whether it meets ``target``
+    (None under ``small`` classified dossiers, or without any)."""
+    f = figures or {"received": 0, "resolved": None, "timed": 0, "on_time": 0, "late": 0}
+    timed = f["timed"]
+    share = f["on_time"] / timed if timed else None
+    return {
+        "received": f["received"],
+        "resolved": f["resolved"],
+        "timed": timed,
+        "on_time": f["on_time"],
+        "late": f["late"],
+        "on_time_share": share,
+        "too_few": 0 < timed < small,
+        "meets_target": None if share is None or timed < small else bool(share >= target),
+    }
+
+
+def _mix(counts: list[int], names: tuple[str, ...]) -> dict:
+    """Counts by name with their total and shares (which add up to 1 when there is any)."""
+    total = int(sum(counts))
+    return {
+        "total": total,
+        "counts": {k: int(v) for k, v in zip(names, counts, strict=True)},
+        "shares": {k: (v / total if total else None) for k, v in zip(names, counts, strict=True)},
+    }
+
+
+def _channel_block(survey_counts, dossier_counts: dict | None) -> dict:
+    survey, returned = survey_counts or (
+        [0] * len(SURVEY_CHANNELS),
+        [0] * (len(RETURN_CHANNELS) + 1),
+    )
+    dossiers = dossier_counts or dict.fromkeys(DOSSIER_CHANNELS, 0)
+    return {
+        "survey": _mix(survey, SURVEY_CHANNELS),
+        "returned": _mix(returned, (*RETURN_CHANNELS, "unknown")),
+        "dossiers": _mix([dossiers[c] for c in DOSSIER_CHANNELS], DOSSIER_CHANNELS),
+    }
 
 
 def min_n() -> int:
@@ -212,24 +340,32 @@ def period_kpis(period: Period, report: dict | None = None) -> dict:
         answer_days,
     )
     figures = cached(feedback_key, lambda: feedback(period, today))
+    # the responses' side and the one-stop figures change with the data version (it
+    # has the figures' checksum), so they are cached under it, or under the live report
     if report is not None:
         # the value keeps the report alive, so its id names no other object meanwhile
         one_stop_key = ("kpis-one-stop", id(report))
-        one_stop = cached(one_stop_key, lambda: (report, _one_stop(period)))[1]
+        one_stop = cached(
+            one_stop_key, lambda: (report, (_survey_side(period), _dossier_figures(period)))
+        )[1]
     else:
         one_stop_key = ("kpis-one-stop", data_version(period))
-        one_stop = cached(one_stop_key, lambda: _one_stop(period))
+        one_stop = cached(one_stop_key, lambda: (_survey_side(period), _dossier_figures(period)))
+    target = on_time_target()
     return cached(
-        ("kpis", feedback_key, one_stop_key, threshold),
-        lambda: (report, _assemble(period, today, answer_days, threshold, figures, one_stop)),
+        ("kpis", feedback_key, one_stop_key, threshold, target),
+        lambda: (
+            report,
+            _assemble(period, today, answer_days, threshold, figures, one_stop, target),
+        ),
     )[1]
 
 
-def _assemble(period, today, answer_days, threshold, figures, one_stop) -> dict:
-    (fb, fb_total), (os_, os_total) = figures, one_stop
+def _assemble(period, today, answer_days, threshold, figures, one_stop, target) -> dict:
+    (fb, fb_total), (((os_, os_total), channels), dossiers) = figures, one_stop
     agencies = db.session.execute(
         select(Agency.id, Agency.code, Agency.name, Agency.path, Agency.parent_id)
-        .where(Agency.id.in_(sorted(set(fb) | set(os_))))
+        .where(Agency.id.in_(sorted(set(fb) | set(os_) | set(channels) | set(dossiers))))
         .order_by(Agency.path)
     ).all()
     # every share at once: one analysis call for all the agencies and the province
@@ -248,18 +384,39 @@ def _assemble(period, today, answer_days, threshold, figures, one_stop) -> dict:
             "parent_id": a.parent_id,
             "feedback": _feedback_block(fb.get(a.id, {})),
             "one_stop": blocks[k],
+            "dossiers": _dossier_block(dossiers.get(a.id), SMALL_COUNT, target),
+            "channels": _channel_block(
+                channels.get(a.id), (dossiers.get(a.id) or {}).get("by_channel")
+            ),
         }
         for k, a in enumerate(agencies)
     ]
+    province_dossiers = {
+        "received": sum(d["received"] for d in dossiers.values()),
+        "resolved": None
+        if all(d["resolved"] is None for d in dossiers.values())
+        else sum(d["resolved"] or 0 for d in dossiers.values()),
+        **{n: sum(d[n] for d in dossiers.values()) for n in ("timed", "on_time", "late")},
+    }
+    survey_total = [sum(c[0][j] for c in channels.values()) for j in range(len(SURVEY_CHANNELS))]
+    return_total = [
+        sum(c[1][j] for c in channels.values()) for j in range(len(RETURN_CHANNELS) + 1)
+    ]
+    dossier_total = {
+        c: sum(d["by_channel"][c] for d in dossiers.values()) for c in DOSSIER_CHANNELS
+    }
     return {
         "period": period.label,
         "as_of": today.isoformat(),
         "answer_days": answer_days,
         "min_n": threshold,
         "small_count": SMALL_COUNT,
+        "on_time_target": target,
         "province": {
             "feedback": _feedback_block(fb_total),
             "one_stop": blocks[-1],
+            "dossiers": _dossier_block(province_dossiers, SMALL_COUNT, target),
+            "channels": _channel_block((survey_total, return_total), dossier_total),
         },
         "agencies": rows,
     }
@@ -294,6 +451,9 @@ def for_user(
         rank = {a: k for k, a in enumerate(order)}
         rows = sorted(rows, key=lambda r: (rank.get(r["agency_id"], len(rank)), r["path"]))
     province = data["province"] if user is None or user.sees_whole_province else None
+    rows = [dict(r, satisfaction=_satisfaction(report, r["agency_id"])) for r in rows]
+    if province is not None:
+        province = dict(province, satisfaction=_satisfaction(report, None))
     return dict(
         data,
         agencies=list(rows),
@@ -303,12 +463,34 @@ def for_user(
     )
 
 
+def _satisfaction(report: dict, agency_id: int | None) -> dict | None:
+    """The report's headline satisfaction of an agency (None: the province), shown beside
+    its on-time rate: ``indicator``, ``index``, its interval, ``n``, ``verdict`` and the
+    reliability ``flags``; None when the report has no figure for it."""
+    from .presentation import block_of, headline_of
+
+    if agency_id is None:
+        row = report.get("province")
+    else:
+        row = next((r for r in report.get("agencies") or [] if r["agency_id"] == agency_id), None)
+    headline = headline_of(report)
+    b = block_of(row, headline)
+    if not b or b.get("index") is None and not b.get("n"):
+        return None
+    keys = ("index", "ci_low", "ci_high", "n", "n_use", "df", "verdict", "flags")
+    return {"indicator": headline, **{k: b.get(k) for k in keys}}
+
+
 def _has_figures(row: dict) -> bool:
-    """Whether a row counts anything at all (a case, an overdue case, an answer)."""
+    """Whether a row counts anything at all (a case, an overdue case, an answer, a dossier,
+    a response)."""
     f, o = row["feedback"], row["one_stop"]
     return bool(
         any(f[k] for k in FEEDBACK_KEYS if k != "median_days")
         or any(o[k]["n"] for k in ONE_STOP_KEYS)
+        or (row.get("dossiers") or {}).get("received")
+        or (row.get("dossiers") or {}).get("timed")
+        or ((row.get("channels") or {}).get("survey") or {}).get("total")
     )
 
 

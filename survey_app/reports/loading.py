@@ -24,9 +24,10 @@ from sqlalchemy import BigInteger, Float, and_, case, cast, extract, func, liter
 import analysis
 from analysis import Questionnaire
 
-from ..agencies.models import Agency, Counter, DossierVolume, Procedure
+from ..agencies.dossiers import period_figures
+from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ReturnChannel
 from ..extensions import db
-from ..surveys.models import Answer, Response
+from ..surveys.models import Answer, Channel, Response
 from ..surveys.questionnaire import DEFAULT_VERSION, QUESTIONNAIRE_DIR
 from .periods import Period
 
@@ -37,6 +38,12 @@ def questionnaire() -> Questionnaire:
     return analysis.load_questionnaire(Path(QUESTIONNAIRE_DIR) / f"{version}.json")
 
 
+#: Codes of ``PeriodData.survey_channel``: how the respondent reached the survey.
+SURVEY_CHANNELS = tuple(c.value for c in Channel)
+#: Codes of ``PeriodData.return_channel``: how the dossier's result went back.
+RETURN_CHANNELS = tuple(c.value for c in ReturnChannel)
+
+
 @dataclass
 class PeriodData:
     """The responses of one period as arrays, plus what the report needs around them."""
@@ -44,6 +51,15 @@ class PeriodData:
     responses: analysis.Responses
     field: np.ndarray  # procedure field id per response, -1 when unknown
     duration: np.ndarray  # seconds from page shown to last step, NaN when unknown
+    #: index into :data:`SURVEY_CHANNELS` per response
+    survey_channel: np.ndarray | None = None
+    #: index into :data:`RETURN_CHANNELS` per response, -1 when unknown
+    return_channel: np.ndarray | None = None
+
+
+def _code_of(column, values: tuple[str, ...]):
+    """``column``'s value as its index in ``values`` (-1 for anything else), by the database."""
+    return case({v: k for k, v in enumerate(values)}, value=column, else_=-1)
 
 
 def window_filter(period: Period, agency_ids=None, *, quarantined: bool | None = False):
@@ -148,8 +164,15 @@ def load_period(
             _epoch(Response.completed_at),
         ]
         dtype += [("counter", "i8"), ("submitted", "f8"), ("started", "f8"), ("completed", "f8")]
-    columns += [Response.overall, func.coalesce(Procedure.field_id, -1), *packs]
-    dtype += [("overall", "i1"), ("field", "i8")] + [(f"pack{k}", "i8") for k in range(len(packs))]
+    columns += [
+        Response.overall,
+        func.coalesce(Procedure.field_id, -1),
+        _code_of(Response.channel, SURVEY_CHANNELS),
+        _code_of(Response.return_channel, RETURN_CHANNELS),
+        *packs,
+    ]
+    dtype += [("overall", "i1"), ("field", "i8"), ("survey_channel", "i1"), ("return", "i1")]
+    dtype += [(f"pack{k}", "i8") for k in range(len(packs))]
     rows = _arrays(
         select(*columns)
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
@@ -161,7 +184,8 @@ def load_period(
     answers = np.zeros((n, len(codes)), dtype=np.int8)
     if n == 0:
         empty = analysis.Responses(answers, codes, np.zeros(0, dtype=np.int64))
-        return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0))
+        nothing = np.zeros(0, dtype=np.int8)
+        return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0), nothing, nothing)
     answers[:, 0] = rows["overall"]
     shifts = _PACK_BITS * np.arange(_PACK_ITEMS, dtype=np.int64)
     mask = (1 << _PACK_BITS) - 1
@@ -175,7 +199,13 @@ def load_period(
         responses = analysis.Responses(
             answers=answers, item_codes=codes, agency=rows["agency"].copy(), response_id=ids
         )
-        return PeriodData(responses, rows["field"].copy(), np.full(n, np.nan))
+        return PeriodData(
+            responses,
+            rows["field"].copy(),
+            np.full(n, np.nan),
+            rows["survey_channel"].copy(),
+            rows["return"].copy(),
+        )
     # whole seconds (julianday's rounding error is far below a millisecond)
     submitted = np.floor(rows["submitted"] + 1e-3)
     end = np.where(np.isnan(rows["completed"]), rows["submitted"], rows["completed"])
@@ -189,7 +219,13 @@ def load_period(
     )
     duration = end - rows["started"]
     responses.extra["duration_seconds"] = duration
-    return PeriodData(responses, rows["field"].copy(), duration)
+    return PeriodData(
+        responses,
+        rows["field"].copy(),
+        duration,
+        rows["survey_channel"].copy(),
+        rows["return"].copy(),
+    )
 
 
 def quarantine_counts(period: Period) -> dict:
@@ -211,6 +247,15 @@ def period_volumes(period: Period) -> dict[tuple[int, int], int]:
         .group_by(DossierVolume.agency_id, DossierVolume.field_id)
     ).all()
     return {(a, f): int(total or 0) for a, f, total in rows}
+
+
+def period_channel_volumes(period: Period) -> dict[tuple[int, int, str], int]:
+    """Dossiers per (agency id, field id, return channel) over the months of ``period``:
+    ``counter``, ``online``, ``post``, or ``all`` for figures not broken down by channel."""
+    return {
+        key: figures["dossiers"]
+        for key, figures in period_figures(period.months(), by_channel=True).items()
+    }
 
 
 def latest_response_at():
@@ -281,8 +326,11 @@ def fingerprint_of(version: tuple) -> dict:
 
 
 def _volumes_digest(period: Period) -> str:
-    volumes = sorted(period_volumes(period).items())
-    return hashlib.sha256(json.dumps(volumes).encode()).hexdigest()[:16]
+    # every figure the report reads: received per agency × field × return channel (the
+    # weights) and the resolved, on-time and late counts (the on-time rate)
+    figures = period_figures(period.months(), by_channel=True)
+    rows = sorted((list(key), sorted(value.items())) for key, value in figures.items())
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
 def data_version(period: Period) -> tuple:
@@ -319,4 +367,14 @@ def data_version(period: Period) -> tuple:
         str(current_app.config.get("REPORT_HEADLINE", "q0")),
         int(current_app.config.get("REPORT_MIN_N", 10)),
         tuple(int(v or 0) for v in counters),
+        return_channel_setting(),
     )
+
+
+def return_channel_setting() -> tuple[str, tuple]:
+    """``REPORT_RETURN_CHANNEL_WEIGHTING`` (``off``, ``cells`` or ``collapse``) and the
+    survey channels assumed to mean a return channel
+    (``REPORT_RETURN_CHANNEL_OF_SURVEY_CHANNEL``), as the weighting reads them."""
+    mode = str(current_app.config.get("REPORT_RETURN_CHANNEL_WEIGHTING", "off")).strip().lower()
+    assumed = current_app.config.get("REPORT_RETURN_CHANNEL_OF_SURVEY_CHANNEL") or {}
+    return mode, tuple(sorted(assumed.items()))

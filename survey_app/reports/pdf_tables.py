@@ -281,12 +281,93 @@ def kpi_tables(pdf: FPDF, kpis: dict | None, number: int) -> None:
     for line in k.notes(kpis):
         pdf.multi_cell(0, 4.6, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
+    dossier_tables(pdf, kpis, number + 2)
 
 
-def _kpi_table(pdf: FPDF, header, rows, widths) -> None:
+def dossier_tables(pdf: FPDF, kpis: dict, number: int) -> None:
+    """The on-time rate per agency beside its satisfaction, and the channel mix
+    (:mod:`.kpis`); subsections ``number`` and ``number + 1``. Reports published before
+    they were kept have neither."""
+    province = kpis.get("province")
+    rows = [r for r in kpis["agencies"] if "dossiers" in r]
+    if not rows and not (province and "dossiers" in province):
+        return
+    small, k = kpis["small_count"], kpi_labels
+    headline = (next((r["satisfaction"] for r in rows if r.get("satisfaction")), None) or {}).get(
+        "indicator", "q0"
+    )
+    subsection(pdf, f"{number}. {k.DOSSIER_TITLE} (mục tiêu từ {k.target_label(kpis)} trở lên)")
+    listed = [r for r in rows if r["dossiers"]["received"] or r["dossiers"]["timed"]]
+    table_rows = [[escaped(r["name"]), *k.dossier_cells(r, small)] for r in listed]
+    if province and "dossiers" in province:
+        table_rows.append([k.PROVINCE, *k.dossier_cells(province, small)])
+    if listed:
+        _kpi_table(
+            pdf,
+            k.dossier_header(HEADLINE_VI[headline], kpis),
+            table_rows,
+            (34, 24, 16, 16, 16, 14, 26, 24),
+            markdown=True,
+        )
+    else:
+        note(pdf, "Hệ thống một cửa chưa gửi số liệu hồ sơ cho kỳ này.")
+    subsection(pdf, f"{number + 1}. {k.CHANNEL_TITLE}")
+    survey = tuple(k.SURVEY_CHANNEL_VI)
+    returned = ("counter", "online", "post", "unknown")
+    dossiers = ("counter", "online", "post", "all")
+    mixed = [
+        r for r in rows if r["channels"]["survey"]["total"] or r["channels"]["dossiers"]["total"]
+    ]
+    if province:
+        mixed = [*mixed, dict(province, name=k.PROVINCE)]
+    header = [
+        "Cơ quan",
+        "Số phiếu",
+        *(k.SURVEY_CHANNEL_VI[c] for c in survey),
+        *(f"Phiếu: trả {k.RETURN_CHANNEL_VI[c].lower()}" for c in returned),
+    ]
+    _kpi_table(
+        pdf,
+        header,
+        [
+            [
+                r["name"],
+                vn_number(r["channels"]["survey"]["total"]),
+                *k.mix_cells(r["channels"]["survey"], survey, small),
+                *k.mix_cells(r["channels"]["returned"], returned, small),
+            ]
+            for r in mixed
+        ],
+        (24, 10, 15, 15, 15, 14, 14, 15, 15, 15, 15),
+    )
+    _kpi_table(
+        pdf,
+        [
+            "Cơ quan",
+            "Hồ sơ tiếp nhận",
+            *(f"Hồ sơ: {k.RETURN_CHANNEL_VI[c].lower()}" for c in dossiers),
+        ],
+        [
+            [
+                r["name"],
+                vn_number(r["channels"]["dossiers"]["total"]),
+                *k.mix_cells(r["channels"]["dossiers"], dossiers, small),
+            ]
+            for r in mixed
+        ],
+        (50, 24, 24, 24, 24, 24),
+    )
+    pdf.set_font(SERIF, "I", 10)
+    for line in k.dossier_notes(kpis):
+        pdf.multi_cell(0, 4.6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+
+
+def _kpi_table(pdf: FPDF, header, rows, widths, markdown: bool = False) -> None:
     plain(pdf)
     pdf.set_font(SERIF, "", 8.5)
     with pdf.table(
+        markdown=markdown,
         width=pdf.epw,
         align="LEFT",
         col_widths=widths,

@@ -336,6 +336,17 @@ def _basis(report: dict) -> str:
             "so that each agency and field counts as much as its dossiers.",
             d=number(dossiers or 0),
         )
+        by_channel = weighting.get("return_channel") or {}
+        if by_channel.get("used"):
+            text += " " + ngettext(
+                "In %(num)d agency and field cell the dossiers are also split by how their "
+                "results went back (at the counter, online, by post), so that citizens served "
+                "online or by post count as much as their dossiers.",
+                "In %(num)d agency and field cells the dossiers are also split by how their "
+                "results went back (at the counter, online, by post), so that citizens served "
+                "online or by post count as much as their dossiers.",
+                int(by_channel.get("split_cells") or 0),
+            )
     elif weighting.get("agencies_without_volume"):
         text += " " + _("They are not weighted: dossier volumes are missing for some agencies.")
     else:

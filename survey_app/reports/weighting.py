@@ -15,6 +15,21 @@ for the period the report is **not** weighted (a partial weighting would mix
 dossier-scaled and response-scaled weights) and the description lists those
 agencies. A volume row for month M counts the dossiers of reporting month M,
 under whichever month convention is set.
+
+**By return channel** (``REPORT_RETURN_CHANNEL_WEIGHTING``, issue 18): when it
+is ``cells`` or ``collapse`` and the period has dossier figures by return
+channel (counter, online, post), each cell above is split into its return
+channels (:func:`analysis.split_cells`) where that is known for everyone: the
+cell's figures by channel add up to its total (no figure of the cell is "all
+channels") and every respondent in it has a return channel with dossiers
+(their own, from an invitation, or the one ``REPORT_RETURN_CHANNEL_OF_SURVEY_
+CHANNEL`` assumes for their survey channel). Otherwise the cell stays whole,
+as an agency with untagged responses stays one cell. A channel with dossiers
+but no respondent is a coverage gap: reported and its dossiers not spread
+(``cells``), or spread over the same cell's responding channels (``collapse``,
+so the cell keeps its total). Online and postal users, whom counter posters
+never reach, then count by their own dossiers instead of being represented
+by counter users.
 """
 
 from __future__ import annotations
@@ -24,12 +39,21 @@ import numpy as np
 import analysis
 from analysis.volumes import Volumes, agency_level_cells
 
-from .loading import PeriodData
+from .loading import RETURN_CHANNELS, SURVEY_CHANNELS, PeriodData
 
 
-def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
+def weighting(
+    data: PeriodData,
+    volumes: dict[tuple[int, int], int],
+    channel_volumes: dict[tuple[int, int, str], int] | None = None,
+    mode: str = "off",
+    assumed: dict[str, str] | None = None,
+):
     """Post-stratification to dossier volumes (see the module docstring).
 
+    :param channel_volumes: dossiers per (agency id, field id, return channel or
+        ``all``), for ``mode`` ``cells`` or ``collapse``.
+    :param assumed: survey channel → return channel for responses without one.
     :return: ``(calibration or None, description dict)``.
     """
     r = data.responses
@@ -45,6 +69,7 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
         "agency_cells": 0,
         "agencies_without_volume": missing,
         "coverage_gaps": 0,
+        "return_channel": {"mode": mode, "used": False, "split_cells": 0, "whole_cells": 0},
     }
     if not volumes or missing or r.n == 0:
         return None, info
@@ -71,7 +96,23 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
     order = np.argsort(cell_key)
     pos = np.searchsorted(cell_key[order], r.agency * span + field + 1)
     cell = order[np.minimum(pos, order.size - 1)]
-    calibration = analysis.poststratify(np.ones(r.n), cell, cells.dossiers)
+    split = None
+    if mode in ("cells", "collapse") and channel_volumes:
+        split = _split_by_channel(data, cell, cells, cell_field, channel_volumes, assumed or {})
+    if split is not None and split.split.any():
+        calibration = analysis.poststratify(
+            np.ones(r.n), split.cell, split.totals, parent=split.parent, collapse=mode == "collapse"
+        )
+        info["return_channel"].update(
+            used=True,
+            split_cells=int(split.split.sum()),
+            whole_cells=int((~split.split).sum()),
+            collapsed=int(calibration.collapsed.size),
+        )
+    else:
+        calibration = analysis.poststratify(np.ones(r.n), cell, cells.dossiers)
+        if split is not None:
+            info["return_channel"]["whole_cells"] = int(split.split.size)
     info.update(
         used=True,
         method="poststratify",
@@ -80,3 +121,28 @@ def weighting(data: PeriodData, volumes: dict[tuple[int, int], int]):
         coverage_gaps=int(calibration.coverage_gaps.size),
     )
     return calibration, info
+
+
+def _split_by_channel(data: PeriodData, cell, cells, cell_field, channel_volumes, assumed):
+    """The weighting's cells split by return channel where it is known (see the module
+    docstring): :func:`analysis.split_cells` on each cell's dossiers by channel."""
+    channels = RETURN_CHANNELS
+    # each cell's dossiers by channel: its own field's, or, for an agency kept as one
+    # cell (field -1), the sum over the agency's fields; "all" figures leave the cell's
+    # channels short of its total, so it stays whole
+    index = {
+        (int(a), int(f)): k for k, (a, f) in enumerate(zip(cells.agency, cell_field, strict=True))
+    }
+    by_level = np.zeros((cells.agency.size, len(channels)))
+    for (a, f, channel), n in channel_volumes.items():
+        if channel not in channels or n <= 0:
+            continue
+        k = index.get((a, f), index.get((a, -1)))
+        if k is not None:
+            by_level[k, channels.index(channel)] += n
+    level = data.return_channel.astype(np.int64)
+    for survey, returned in assumed.items():
+        if survey in SURVEY_CHANNELS and returned in channels:
+            mine = (level < 0) & (data.survey_channel == SURVEY_CHANNELS.index(survey))
+            level = np.where(mine, channels.index(returned), level)
+    return analysis.split_cells(cell, level, cells.dossiers, by_level)

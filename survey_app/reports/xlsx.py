@@ -16,6 +16,7 @@ from . import kpi_labels, presentation, xlsx_tables
 from .assembly import funnel
 from .charts import xlsx as xlsx_charts
 from .charts import xlsx_funnel
+from .labels import HEADLINE_VI
 from .xlsx_cells import write_table
 
 
@@ -49,6 +50,7 @@ def _report_xlsx(report: dict) -> bytes:
     xlsx_tables.quality_sheet(wb, rows)
     xlsx_tables.counters_sheet(wb, report, rows)
     _kpi_sheet(wb, report.get("kpis"))
+    _dossier_sheets(wb, report.get("kpis"), presentation.headline_of(report))
     headline = presentation.headline_of(report)
     if rows:  # the charts of the headline indicator, as on the report page
         _interval_sheet(wb.create_sheet(), rows, report["target"], headline)
@@ -124,6 +126,105 @@ def _kpi_sheet(wb, kpis: dict | None) -> None:
         rows,
         totals=1 if kpis.get("province") else 0,
         notes=["Ghi chú", *k.notes(kpis)],
+    )
+
+
+def _dossier_sheets(wb, kpis: dict | None, headline: str) -> None:
+    """ "Hồ sơ đúng hạn": the on-time rate per agency beside its satisfaction (the rate
+    empty under ``small_count`` dossiers, whose counts are beside it), and "Kênh khảo
+    sát": the channel mix as counts and shares (:mod:`.kpis`). Reports published before
+    these were kept have neither."""
+    if not kpis:
+        return
+    province = kpis.get("province")
+    rows = [r for r in kpis["agencies"] if "dossiers" in r]
+    if not rows and not (province and "dossiers" in province):
+        return
+    k, small = kpi_labels, kpis["small_count"]
+    target = kpis.get("on_time_target") or 0.95
+    columns = [
+        ("Mã cơ quan", "text"),
+        ("Cơ quan", "text"),
+        (HEADLINE_VI[headline], "pct"),
+        ("Số người trả lời", "int"),
+        *((h, "int") for h in k.DOSSIER_COUNTS[:4]),
+        ("Hồ sơ đã giải quyết có phân loại đúng hạn, quá hạn", "int"),
+        (k.DOSSIER_COUNTS[4], "pct"),
+        ("Mục tiêu", "pct"),
+        (f"So với mục tiêu {k.target_label(kpis)}", "text"),
+    ]
+
+    def line(code: str, name: str, r: dict) -> list:
+        d, sat = r["dossiers"], r.get("satisfaction") or {}
+        verdict = k.dossier_verdict(d).strip("*")
+        return [
+            code,
+            name,
+            sat.get("index"),
+            sat.get("n"),
+            d["received"],
+            d["resolved"],
+            d["on_time"] if d["timed"] else None,
+            d["late"] if d["timed"] else None,
+            d["timed"],
+            d["on_time_share"] if d["timed"] >= small else None,
+            target,
+            verdict if d["timed"] else k.NOT_REPORTED,
+        ]
+
+    listed = [r for r in rows if r["dossiers"]["received"] or r["dossiers"]["timed"]]
+    table = [line(r["code"], r["name"], r) for r in listed]
+    if province and "dossiers" in province:
+        table.append(line("", k.PROVINCE, province))
+    write_table(
+        wb,
+        "Hồ sơ đúng hạn",
+        columns,
+        table,
+        totals=1 if province and "dossiers" in province else 0,
+        notes=["Ghi chú", k.dossier_notes(kpis)[0]],
+    )
+
+    mixes = (
+        ("survey", tuple(k.SURVEY_CHANNEL_VI), k.SURVEY_CHANNEL_VI, "Phiếu"),
+        ("returned", ("counter", "online", "post", "unknown"), k.RETURN_CHANNEL_VI, "Phiếu: trả"),
+        ("dossiers", ("counter", "online", "post", "all"), k.RETURN_CHANNEL_VI, "Hồ sơ"),
+    )
+    columns = [
+        ("Mã cơ quan", "text"),
+        ("Cơ quan", "text"),
+        ("Số phiếu", "int"),
+        ("Hồ sơ tiếp nhận", "int"),
+    ]
+    for _key, names, vi, prefix in mixes:
+        for n in names:
+            columns += [
+                (f"{prefix} {vi[n].lower()} (số)", "int"),
+                (f"{prefix} {vi[n].lower()} (tỷ lệ)", "pct"),
+            ]
+
+    def mix_line(code: str, name: str, c: dict) -> list:
+        out = [code, name, c["survey"]["total"], c["dossiers"]["total"]]
+        for key, names, _vi, _prefix in mixes:
+            m = c[key]
+            for n in names:
+                out += [m["counts"][n], m["shares"][n] if m["total"] >= small else None]
+        return out
+
+    table = [
+        mix_line(r["code"], r["name"], r["channels"])
+        for r in rows
+        if r["channels"]["survey"]["total"] or r["channels"]["dossiers"]["total"]
+    ]
+    if province and "channels" in province:
+        table.append(mix_line("", k.PROVINCE, province["channels"]))
+    write_table(
+        wb,
+        "Kênh khảo sát",
+        columns,
+        table,
+        totals=1 if province and "channels" in province else 0,
+        notes=["Ghi chú", k.dossier_notes(kpis)[1]],
     )
 
 

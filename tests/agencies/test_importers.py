@@ -600,6 +600,86 @@ def test_volume_problems_name_their_line(volume_world, write, rows, expected):
     assert count(DossierVolume) == 0
 
 
+FULL_HEADER = (
+    "agency_code,field_code,month,dossiers,return_channel,resolved,resolved_on_time,resolved_late\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            "SNV,HT,2022-01,10,fax,,,\n",
+            ["line 2: return_channel 'fax' must be counter, online, post or empty (all channels)"],
+        ),
+        (
+            "SNV,HT,2022-01,10,,10,9,2\n",
+            ["line 2: resolved_on_time + resolved_late (11) is more than resolved (10)"],
+        ),
+        (
+            "SNV,HT,2022-01,10,,10,9,\nSNV,HT,2022-02,10,,,9,1\n",
+            [
+                "line 2: resolved_late is empty: give on-time and late counts together",
+                "line 3: resolved is empty: on-time and late counts need it",
+            ],
+        ),
+        ("SNV,HT,2022-01,10,,-1,,\n", ["line 2: resolved must not be negative (got -1)"]),
+        (
+            "SNV,HT,2022-01,10,counter,,,\nSNV,HT,2022-01,20,,,,\n",
+            [
+                "line 3: a figure for all return channels and one for a single channel of "
+                "the same agency, field and month would count dossiers twice (line 2)"
+            ],
+        ),
+        (
+            "SNV,HT,2022-01,10,post,,,\nSNV,HT,2022-01,20,POST,,,\n",
+            [
+                "line 3: agency 'SNV', field 'HT', month 2022-01, return channel post "
+                "is already on line 2"
+            ],
+        ),
+    ],
+)
+def test_volume_columns_for_channels_and_on_time_name_their_line(
+    volume_world, write, rows, expected
+):
+    assert failure("volumes", write(FULL_HEADER + rows)) == expected
+    assert count(DossierVolume) == 0
+
+
+def test_volumes_by_return_channel_with_on_time_counts(volume_world, write, runner):
+    result = IMPORTERS["volumes"](
+        write(FULL_HEADER + "SNV,HT,2022-01,60,counter,50,45,5\nSNV,HT,2022-01,40,online,40,40,0\n")
+    )
+    assert (result.created, result.superseded) == (2, 0)
+    db.session.commit()
+    rows = db.session.execute(
+        select(
+            DossierVolume.source,
+            DossierVolume.return_channel,
+            DossierVolume.period,
+            DossierVolume.dossiers,
+            DossierVolume.resolved,
+            DossierVolume.resolved_on_time,
+            DossierVolume.resolved_late,
+        ).order_by(DossierVolume.return_channel)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("import", "counter", "2022-01", 60, 50, 45, 5),
+        ("import", "online", "2022-01", 40, 40, 40, 0),
+    ]
+    # a later file with the month for all channels replaces the two, never adds
+    path = write("agency_code,field_code,month,dossiers\nSNV,HT,2022-01,100\n")
+    out = runner.invoke(args=["import", "volumes", str(path)])
+    assert out.exit_code == 0, out.output
+    assert (
+        "1 created" in out.output
+        and "2 replaced by figures covering the same dossiers" in out.output
+    )
+    rows = db.session.execute(select(DossierVolume.return_channel, DossierVolume.dossiers)).all()
+    assert [tuple(r) for r in rows] == [("all", 100)]
+
+
 # --- records in memory (the demo loader's path) ------------------------------------------
 
 

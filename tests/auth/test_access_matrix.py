@@ -82,7 +82,7 @@ PROVINCE_WIDE = {
     "feed.delete",
 }
 #: API endpoints that need a scope beyond a plain key's (``flask api-keys create --scope``).
-KEY_SCOPES = {"api.feed": "feed", "api.result_returned": "events"}
+KEY_SCOPES = {"api.feed": "feed", "api.result_returned": "events", "api.dossier_counts": "dossiers"}
 #: What a province-wide report reader never sees: a citizen's name, phone or words, staff
 #: accounts, answer templates (they do see counters: names and today's counts).
 READER_MUST_NOT_SEE = (CITIZEN_NAME, CITIZEN_PHONE, CONTENT_MARKER, STAFF_EMAIL, TEMPLATE_TITLE)

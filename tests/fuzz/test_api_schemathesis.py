@@ -35,7 +35,7 @@ def api_world(app):
         field = factories.field(code="HT", name="Hộ tịch")
         factories.procedure(agency, field, code="1.001193")
         factories.counter(agency)
-        _, key = create_api_client("Cổng dịch vụ công", scopes=("events",))
+        _, key = create_api_client("Cổng dịch vụ công", scopes=("events", "dossiers"))
         db.session.commit()
         return key
 
