@@ -64,7 +64,8 @@ def _outside_scope(agency: Agency | None) -> bool:
 @limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_key_for_limit)
 @api_key()
 def create_case():
-    """Create a case on a citizen's behalf (an integrating portal that collected consent)."""
+    """Create a case on a citizen's behalf (an integrating portal); ``consent`` records
+    whether the citizen also consented, which handling does not require."""
     body = json_body()
     if not isinstance(body, dict):
         return error_response(400, _("The request body must be a JSON object."))
@@ -221,10 +222,12 @@ def service_definition(code: str, fmt: str):
                     "variable": True,
                     "code": "consent",
                     "datatype": "singlevaluelist",
-                    "required": True,
-                    "datatype_description": "true: the citizen agreed that their contact is used to handle this request (Decree 13/2023)",
+                    "required": False,
+                    "datatype_description": "true: the citizen also consented (optional: handling "
+                    "a report or proposal is the office's legal duty, Decree 20/2008, and does not "
+                    "rest on consent, Decree 13/2023 Art. 17)",
                     "order": 1,
-                    "description": "Consent to the processing of personal data",
+                    "description": "Consent to the processing of personal data (optional)",
                     "values": [{"key": "true", "name": "Yes"}],
                 },
                 {

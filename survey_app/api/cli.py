@@ -60,12 +60,10 @@ def list_() -> None:
             if client.agency
             else "all counters"
         )
-        if client.scopes:
-            scope += f" + {client.scopes}"
         state = "active" if client.active else "revoked"
-        extra = f" +{client.scopes.replace(' ', ' +')}" if client.scopes else ""
         click.echo(
-            f"{client.id}\t{client.key_prefix}…\t{client.name}\t{scope}{extra}\t{state}\t"
+            f"{client.id}\t{client.key_prefix}…\t{client.name}\t{scope}\t"
+            f"scopes: {client.scopes or '-'}\t{state}\t"
             f"last used {client.last_used_at or 'never'}"
         )
 

@@ -117,7 +117,7 @@ def test_the_cli_creates_a_key_with_the_scope(app, runner, world):
     result = runner.invoke(args=["api-keys", "create", "--name", "Một cửa", "--scope", "dossiers"])
     assert result.exit_code == 0, result.output
     listed = runner.invoke(args=["api-keys", "list"]).output
-    assert "Một cửa\tall counters + dossiers" in listed
+    assert "Một cửa\tall counters\tscopes: dossiers" in listed
     wrong = runner.invoke(args=["api-keys", "create", "--name", "X", "--scope", "everything"])
     assert wrong.exit_code != 0
 

@@ -72,7 +72,12 @@ def at(day: int, month: int = 9, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(date(2026, month, day), time(hour, minute), VN).astimezone(UTC)
 
 
-def submit(when, procedure=None, content="Quầy đòi bản sao giấy khai sinh dù luật không đòi."):
+def submit(
+    when,
+    procedure=None,
+    content="Quầy đòi bản sao giấy khai sinh dù luật không đòi.",
+    is_complaint=False,
+):
     with freeze_time(when):
         case, _ = feedback.submit(
             feedback.Submission(
@@ -82,6 +87,7 @@ def submit(when, procedure=None, content="Quầy đòi bản sao giấy khai sin
                 contact_phone="0912345678",
                 consent=True,
                 procedure=procedure,
+                is_complaint=is_complaint,  # chosen or confirmed by the citizen
             ),
             CaseChannel.web,
         )
@@ -186,7 +192,7 @@ def _build():
     step(at(21), c6, S.screening, w.ha)
     accept_and_work(c6, at(21, 9, 10), w.ha)
     # 7. a complaint
-    submit(at(22), at_a, content="Tôi muốn khiếu nại quyết định của Sở.")
+    submit(at(22), at_a, content="Tôi muốn khiếu nại quyết định của Sở.", is_complaint=True)
     # 8. the coordinators' queue
     submit(at(16))
     # 9. never screened at B
