@@ -16,10 +16,11 @@ does): the reliability notes and names come from :mod:`.presentation`.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 
 from fpdf import FPDF
 from fpdf.enums import Align, CellBordersLayout, MethodReturnValue, TableBordersLayout
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, TextEmphasis
 from fpdf.util import Padding
 
 from . import kpi_labels, presentation
@@ -90,6 +91,7 @@ class _Table:
             "total": FontFace.combine(self.initial, TOTAL_STYLE),
         }
         self._fits: dict[tuple, bool] = {}
+        self._lines: dict[tuple, list[str]] = {}
 
     def draw(self, header: list[str], rows: list[list[str]], totals: int) -> None:
         pdf = self.pdf
@@ -131,79 +133,90 @@ class _Table:
         return fits
 
     def _heights(self, style: str, texts: list[str], aligns) -> tuple[float, list]:
-        """The row's height and each cell's (0 when empty, ``None`` on one line)."""
+        """The row's height and each cell's (0 when empty); the lines of the cells that
+        wrap, broken as :meth:`FPDF.multi_cell` breaks them, kept for :meth:`_row`."""
         pdf, pad, lh = self.pdf, self.padding, self.line_height
         cells = []
-        for text, width, cell_align in zip(texts, self.widths, aligns):
+        for text, width, cell_align in zip(texts, self.widths, aligns, strict=True):
             if not text:
                 cells.append(0.0)
             elif self._fits_one_line(style, text, width):
                 cells.append(lh + pad.top + pad.bottom)
             else:
                 with pdf.use_font_face(self.styles[style]):
-                    cells.append(
-                        pdf.multi_cell(**self._multi(width, text, cell_align), dry_run=True)
+                    lines, height = pdf.multi_cell(  # (in this order)
+                        w=width,
+                        h=lh,
+                        text=text,
+                        max_line_height=lh,
+                        align=cell_align,
+                        new_x="RIGHT",
+                        new_y="TOP",
+                        markdown=True,
+                        dry_run=True,
+                        output=MethodReturnValue.HEIGHT | MethodReturnValue.LINES,
+                        padding=pad,
                     )
+                self._lines[(style, text, width)] = lines
+                cells.append(height)
         return (max(cells) or lh), cells
 
-    def _multi(self, width: float, text: str, cell_align) -> dict:
-        return dict(
-            w=width,
-            h=self.line_height,
-            text=text,
-            max_line_height=self.line_height,
-            border=0,
-            align=cell_align,
-            new_x="RIGHT",
-            new_y="TOP",
-            fill=False,
-            markdown=True,
-            output=MethodReturnValue.HEIGHT,
-            padding=self.padding,
-        )
-
     def _row(self, i: int, line, heights) -> None:
-        pdf, pad = self.pdf, self.padding
+        pdf, pad, lh = self.pdf, self.padding, self.line_height
         style_name, texts, aligns = line
         style = self.styles[style_name]
         height, cells = heights
         y = pdf.y
-        n = len(texts)
-        for j, (text, width, cell_align) in enumerate(zip(texts, self.widths, aligns)):
+        c = pdf.c_margin
+        for j, (text, width, cell_align) in enumerate(zip(texts, self.widths, aligns, strict=True)):
             x = self.xs[j]
             pdf.set_x(x)
-            TableBordersLayout.ALL.cell_style_getter(
-                row_idx=i,
-                col_idx=j,
-                col_pos=j,
-                num_heading_rows=1,
-                num_rows=self.count,
-                num_col_idx=n,
-                num_col_pos=n,
-            ).override_cell_border(CellBordersLayout.INHERIT).draw_cell_border(
-                pdf, x, y, x + width, y + height, fill_color=style.fill_color
-            )
-            if text:
-                dy = (height - cells[j]) / 2
+            _BORDERS.draw_cell_border(pdf, x, y, x + width, y + height, fill_color=style.fill_color)
+            if not text:
+                continue
+            dy = (height - cells[j]) / 2
+            lines = self._lines.get((style_name, text, width))
+            if lines and "\\" in text:  # escaped markers: as the table drew them, exactly
                 with pdf.use_font_face(style):
-                    if self._fits_one_line(style_name, text, width):
-                        # where multi_cell draws its one line: inside the padding, without
-                        # the cell margin that cell() adds on each side
-                        c = pdf.c_margin
-                        pdf.set_xy(x + pad.left - c, y + dy + pad.top)
-                        pdf.cell(
-                            w=width - pad.left - pad.right + 2 * c,
-                            h=self.line_height,
-                            text=text,
-                            align=cell_align,
-                            markdown=True,
-                        )
-                    else:
-                        pdf.set_y(y + dy)
-                        pdf.set_x(x)
-                        pdf.multi_cell(**self._multi(width, text, cell_align))
-            pdf.set_y(y)
+                    pdf.set_xy(x, y + dy)
+                    pdf.multi_cell(
+                        w=width,
+                        h=lh,
+                        text=text,
+                        max_line_height=lh,
+                        align=cell_align,
+                        new_x="RIGHT",
+                        new_y="TOP",
+                        markdown=True,
+                        padding=pad,
+                    )
+                continue
+            face = style
+            if lines:  # each line carries its emphasis in markdown (``**`` for bold…)
+                face = style.replace(emphasis=TextEmphasis.NONE)
+            else:
+                lines = [text]
+            # body rows are in the table's own font already: no switching for them
+            with nullcontext() if face is self.styles["body"] else pdf.use_font_face(face):
+                for k, part in enumerate(lines):
+                    # where multi_cell draws each line: inside the padding, without the
+                    # cell margin that cell() adds on each side
+                    pdf.set_xy(x + pad.left - c, y + dy + pad.top + k * lh)
+                    pdf.cell(
+                        w=width - pad.left - pad.right + 2 * c,
+                        h=lh,
+                        text=part.rstrip(" "),  # the line without the space it broke at
+                        align=cell_align,
+                        markdown=True,
+                    )
+        pdf.set_y(y)
         pdf.ln(height)
+
+
+#: The borders of every cell (all four sides), as fpdf2's tables draw them.
+_BORDERS = TableBordersLayout.ALL.cell_style_getter(
+    row_idx=0, col_idx=0, col_pos=0, num_heading_rows=1, num_rows=1, num_col_idx=1, num_col_pos=1
+).override_cell_border(CellBordersLayout.INHERIT)
 
 
 def _change(b: dict) -> str:
