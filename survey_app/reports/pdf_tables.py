@@ -127,7 +127,7 @@ class _Table:
         if fits is None:
             pad = self.padding
             with self.pdf.use_font_face(self.styles[style]):
-                measured = self.pdf.get_string_width(text, markdown=True)
+                measured = self.pdf.get_string_width(text, markdown=_markdown(text))
             fits = "\n" not in text and measured < width - pad.left - pad.right - 0.01
             self._fits[key] = fits
         return fits
@@ -207,10 +207,16 @@ class _Table:
                         h=lh,
                         text=part.rstrip(" "),  # the line without the space it broke at
                         align=cell_align,
-                        markdown=True,
+                        markdown=_markdown(part),
                     )
         pdf.set_y(y)
         pdf.ln(height)
+
+
+def _markdown(text: str) -> bool:
+    """Whether ``text`` has anything markdown would read (a marker or an escape): the
+    others are drawn as plain text, the same, without parsing them character by character."""
+    return any(c in text for c in "*_-~\\")
 
 
 #: The borders of every cell (all four sides), as fpdf2's tables draw them.
