@@ -16,9 +16,12 @@ does): the reliability notes and names come from :mod:`.presentation`.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.enums import Align, CellBordersLayout, MethodReturnValue, TableBordersLayout
+from fpdf.fonts import FontFace, TextEmphasis
+from fpdf.util import Padding
 
 from . import kpi_labels, presentation
 from .labels import HEADLINE_VI, N_VI, VERDICT_VI, pct, pct_range, vn_number
@@ -29,6 +32,8 @@ TOTAL_STYLE = FontFace(emphasis="BOLD")
 #: A figure of low reliability in the elements table.
 MARK = "*"
 _ALIGN = {"C": "CENTER", "L": "LEFT", "R": "RIGHT"}
+#: Padding of a cell (mm): top and bottom, left and right.
+PADDING = (0.8, 1.2)
 _MARKERS = re.compile(r"(\*\*|__|--|~~)")
 
 
@@ -51,6 +56,13 @@ def table(
     cells read markdown (``**bold**``, ``__italics__``): pass names through
     :func:`escaped`.
 
+    Drawn as ``pdf.table(...)`` would draw it (same borders, fills, paddings, middle
+    vertical alignment, page breaks, header repeated), but a cell is line-broken only
+    when its text is wider than its column: fpdf2's table breaks every cell twice
+    (height, then drawing), which took most of the time of the report of 500 agencies.
+    A cell that fits on one line is drawn with :meth:`FPDF.cell` where the table's
+    :meth:`FPDF.multi_cell` would have drawn it.
+
     :param align: one letter per column, ``C``, ``L`` or ``R`` (default: centred
         number, left-aligned name, the rest right-aligned).
     :param totals: how many of the last rows are totals (bold).
@@ -58,26 +70,159 @@ def table(
     align = align or "CL" + "R" * (len(widths) - 2)
     plain(pdf)
     pdf.set_font(SERIF, "", size)
-    with pdf.table(
-        width=pdf.epw,
-        align="LEFT",
-        col_widths=widths,
-        text_align=tuple(_ALIGN[a] for a in align),
-        line_height=size * 0.46,
-        headings_style=HEAD_STYLE,
-        repeat_headings=1,
-        padding=(0.8, 1.2),
-        markdown=True,
-    ) as t:
-        head = t.row()
-        for text in header:
-            head.cell(escaped(text), align="CENTER")
-        for k, row in enumerate(rows):
-            style = TOTAL_STYLE if k >= len(rows) - totals else None
-            cells = t.row(style=style)
-            for text in row:
-                cells.cell(text)
+    _Table(pdf, widths, align, size * 0.46).draw(header, rows, totals)
     pdf.ln(2)
+
+
+class _Table:
+    """One table of :func:`table`, laid out as fpdf2's ``FPDF.table`` lays it out."""
+
+    def __init__(self, pdf: FPDF, widths, align: str, line_height: float):
+        self.pdf = pdf
+        self.line_height = line_height
+        self.padding = Padding.new(PADDING)
+        total = sum(widths)
+        self.widths = [w / total * pdf.epw for w in widths]
+        self.aligns = [Align.coerce(_ALIGN[a]) for a in align]
+        self.initial = pdf.font_face()
+        self.styles = {
+            "head": FontFace.combine(self.initial, HEAD_STYLE),
+            "body": FontFace.combine(self.initial, None),
+            "total": FontFace.combine(self.initial, TOTAL_STYLE),
+        }
+        self._fits: dict[tuple, bool] = {}
+        self._lines: dict[tuple, list[str]] = {}
+
+    def draw(self, header: list[str], rows: list[list[str]], totals: int) -> None:
+        pdf = self.pdf
+        lines = [
+            ("head", [escaped(t) for t in header], [Align.C] * len(header)),
+            *(
+                ("total" if k >= len(rows) - totals else "body", r, self.aligns)
+                for k, r in enumerate(rows)
+            ),
+        ]
+        self.count = len(lines)
+        prev_l_margin = pdf.l_margin
+        if pdf.x != pdf.l_margin:
+            pdf.l_margin = pdf.x
+        xs = [pdf.l_margin]
+        for w in self.widths:
+            xs.append(xs[-1] + w)
+        self.xs = xs
+        with pdf._disable_writing():  # measuring, as fpdf2's table does: nothing drawn
+            heights = [self._heights(style, texts, aligns) for style, texts, aligns in lines]
+        if len(lines) > 1:  # never the header alone at the foot of a page
+            pdf._perform_page_break_if_need_be(heights[0][0] + heights[1][0])
+        for i, line in enumerate(lines):
+            if pdf._perform_page_break_if_need_be(heights[i][0]) and i >= 1:
+                self._row(0, lines[0], heights[0])  # the header again on the new page
+            self._row(i, line, heights[i])
+        pdf.l_margin = prev_l_margin
+        pdf.x = pdf.l_margin
+
+    def _fits_one_line(self, style: str, text: str, width: float) -> bool:
+        key = (style, text, width)
+        fits = self._fits.get(key)
+        if fits is None:
+            pad = self.padding
+            with self.pdf.use_font_face(self.styles[style]):
+                measured = self.pdf.get_string_width(text, markdown=_markdown(text))
+            fits = "\n" not in text and measured < width - pad.left - pad.right - 0.01
+            self._fits[key] = fits
+        return fits
+
+    def _heights(self, style: str, texts: list[str], aligns) -> tuple[float, list]:
+        """The row's height and each cell's (0 when empty); the lines of the cells that
+        wrap, broken as :meth:`FPDF.multi_cell` breaks them, kept for :meth:`_row`."""
+        pdf, pad, lh = self.pdf, self.padding, self.line_height
+        cells = []
+        for text, width, cell_align in zip(texts, self.widths, aligns, strict=True):
+            if not text:
+                cells.append(0.0)
+            elif self._fits_one_line(style, text, width):
+                cells.append(lh + pad.top + pad.bottom)
+            else:
+                with pdf.use_font_face(self.styles[style]):
+                    lines, height = pdf.multi_cell(  # (in this order)
+                        w=width,
+                        h=lh,
+                        text=text,
+                        max_line_height=lh,
+                        align=cell_align,
+                        new_x="RIGHT",
+                        new_y="TOP",
+                        markdown=True,
+                        dry_run=True,
+                        output=MethodReturnValue.HEIGHT | MethodReturnValue.LINES,
+                        padding=pad,
+                    )
+                self._lines[(style, text, width)] = lines
+                cells.append(height)
+        return (max(cells) or lh), cells
+
+    def _row(self, i: int, line, heights) -> None:
+        pdf, pad, lh = self.pdf, self.padding, self.line_height
+        style_name, texts, aligns = line
+        style = self.styles[style_name]
+        height, cells = heights
+        y = pdf.y
+        c = pdf.c_margin
+        for j, (text, width, cell_align) in enumerate(zip(texts, self.widths, aligns, strict=True)):
+            x = self.xs[j]
+            pdf.set_x(x)
+            _BORDERS.draw_cell_border(pdf, x, y, x + width, y + height, fill_color=style.fill_color)
+            if not text:
+                continue
+            dy = (height - cells[j]) / 2
+            lines = self._lines.get((style_name, text, width))
+            if lines and "\\" in text:  # escaped markers: as the table drew them, exactly
+                with pdf.use_font_face(style):
+                    pdf.set_xy(x, y + dy)
+                    pdf.multi_cell(
+                        w=width,
+                        h=lh,
+                        text=text,
+                        max_line_height=lh,
+                        align=cell_align,
+                        new_x="RIGHT",
+                        new_y="TOP",
+                        markdown=True,
+                        padding=pad,
+                    )
+                continue
+            face = style
+            if lines:  # each line carries its emphasis in markdown (``**`` for bold…)
+                face = style.replace(emphasis=TextEmphasis.NONE)
+            else:
+                lines = [text]
+            # body rows are in the table's own font already: no switching for them
+            with nullcontext() if face is self.styles["body"] else pdf.use_font_face(face):
+                for k, part in enumerate(lines):
+                    # where multi_cell draws each line: inside the padding, without the
+                    # cell margin that cell() adds on each side
+                    pdf.set_xy(x + pad.left - c, y + dy + pad.top + k * lh)
+                    pdf.cell(
+                        w=width - pad.left - pad.right + 2 * c,
+                        h=lh,
+                        text=part.rstrip(" "),  # the line without the space it broke at
+                        align=cell_align,
+                        markdown=_markdown(part),
+                    )
+        pdf.set_y(y)
+        pdf.ln(height)
+
+
+def _markdown(text: str) -> bool:
+    """Whether ``text`` has anything markdown would read (a marker or an escape): the
+    others are drawn as plain text, the same, without parsing them character by character."""
+    return any(c in text for c in "*_-~\\")
+
+
+#: The borders of every cell (all four sides), as fpdf2's tables draw them.
+_BORDERS = TableBordersLayout.ALL.cell_style_getter(
+    row_idx=0, col_idx=0, col_pos=0, num_heading_rows=1, num_rows=1, num_col_idx=1, num_col_pos=1
+).override_cell_border(CellBordersLayout.INHERIT)
 
 
 def _change(b: dict) -> str:
