@@ -259,8 +259,8 @@ def test_the_receipt_says_truthfully_where_it_was_sent_with_contacts_masked(app,
     assert '<li data-status="failed">Could not be sent to 091****678' in html
 
 
-def test_a_phone_no_channel_reaches_is_said_not_sent(app, client, world):
-    app.config["NOTIFY_CHANNEL_ORDER"] = "email"  # (a province without SMS or Zalo)
+def test_a_phone_no_channel_reaches_is_said_not_sent(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFY_CHANNEL_ORDER", "email")  # (no SMS nor Zalo)
     _file(client)
     html = client.get("/feedback/submitted").get_data(as_text=True)
     sent = re.search(r'<ul class="sent" id="sent-to">(.*?)</ul>', html, re.S).group(1)
