@@ -267,11 +267,11 @@ def test_a_phone_no_channel_reaches_is_said_not_sent(app, client, world, monkeyp
     assert "Not sent to the phone number 091****678" in sent
 
 
-def test_without_contact_messages_the_receipt_says_nothing_was_sent(app, client, world):
+def test_a_phone_only_citizen_is_told_where_the_numbers_went(app, client, world):
     _file(client, {**FORM, "contact_email": ""})
     html = client.get("/feedback/submitted").get_data(as_text=True)
     sent = re.search(r'<ul class="sent" id="sent-to">(.*?)</ul>', html, re.S).group(1)
-    assert "Not sent to the phone number 091****678" in sent and "e-mail" not in sent
+    assert "Being sent by Zalo to 091****678" in sent and "e-mail" not in sent
 
 
 # -- point 6: the case page -----------------------------------------------------
