@@ -42,12 +42,10 @@ from ..core.time import now_utc
 from ..extensions import db
 from . import audit
 from .models import CaseChannel, CaseEvent, CaseKind, CaseState, FeedbackCase
-from .workflow import TransitionError, transition
+from .workflow import COMPLAINT, TransitionError, current_kind, transition
 
 S = CaseState
 
-#: ``to_kind`` of :func:`reclassify` that makes a case a complaint or denunciation.
-COMPLAINT = "complaint"
 
 #: The words that suggest a complaint or denunciation, folded (no diacritics, lower case).
 _WORDS = (
@@ -307,7 +305,7 @@ def reclassify(
     target = str(to_kind)
     if target not in (COMPLAINT, CaseKind.report.value, CaseKind.proposal.value):
         raise TransitionError(_l("Choose report, proposal or complaint."))
-    before = COMPLAINT if case.state == S.redirected_complaint else case.kind.value
+    before = current_kind(case)
     if target == before:
         raise TransitionError(_l("The case is already classified so."))
 

@@ -39,6 +39,7 @@ from ..core.redact import contains_personal_data, redact
 from ..core.time import local_today, local_tz, now_utc
 from ..extensions import db
 from . import attachments, audit, notify, services, tasks, tracking
+from .complaints import reclassify, reclassify_targets
 from .models import AnswerTemplate, Attachment, CaseChannel, CaseKind, CaseState, FeedbackCase
 from .queries import SCOPES, CaseFilters, apply_filters, state_counts, visible_cases
 from .workflow import (
@@ -49,8 +50,6 @@ from .workflow import (
     deadline_title,
     explain_due,
     extend,
-    reclassify,
-    reclassify_targets,
     transition,
     work_calendar,
 )

@@ -375,30 +375,13 @@ def extend(case: FeedbackCase, actor: User, days: int, reason: str) -> CaseEvent
 
 
 #: Reclassification (phản ánh/kiến nghị ↔ khiếu nại/tố cáo) is decided in
-#: :mod:`.complaints`; these are the names the staff case page uses.
+#: :mod:`.complaints`; a redirected case's kind as the staff case page names it.
 COMPLAINT = "complaint"
 
 
 def current_kind(case: FeedbackCase) -> str:
     """``report``, ``proposal`` or ``complaint`` (a case redirected as a complaint)."""
     return COMPLAINT if case.state == S.redirected_complaint else case.kind.value
-
-
-def reclassify_targets(case: FeedbackCase, user: User | None = None) -> tuple[str, ...]:
-    """The kinds ``case`` may be reclassified as now by ``user`` (default: as a
-    coordinator would; empty: none, e.g. once answered)."""
-    from .complaints import reclassify_targets as targets
-
-    return tuple(targets(case))
-
-
-def reclassify(case: FeedbackCase, to_kind: str, user: User, reason: str) -> CaseEvent:
-    """A coordinator's decision on what a case is, either way and undoable
-    (:func:`.complaints.reclassify`); returns the event it added to the timeline."""
-    from .complaints import reclassify as decide
-
-    decide(case, to_kind, user, reason)
-    return case.events[-1]
 
 
 def state_label(state: CaseState) -> str:

@@ -573,7 +573,8 @@ def test_handlers_cannot_reclassify(app, world):
 
 
 def test_a_published_case_cannot_be_reclassified(app, world):
-    from survey_app.feedback.workflow import TransitionError, reclassify
+    from survey_app.feedback.complaints import reclassify
+    from survey_app.feedback.workflow import TransitionError
 
     move(app, world, S.screening, S.accepted, S.assigned, S.in_progress)
     with app.app_context():
