@@ -1,8 +1,9 @@
 """Loading a period's responses from the database as arrays, and what identifies them.
 
-One Core query per period returns numbers only (times as epoch seconds, each
-response's answers packed into integers by the database), streamed from the
-cursor into numpy: no ORM objects and one row per response. Quarantined
+Two Core queries per period return numbers only (the responses, times as
+epoch seconds; then their answers, packed into integers by the database:
+:mod:`.packing`), streamed from the cursor into numpy: no ORM objects and no
+row per answer. Quarantined
 responses (:mod:`survey_app.surveys.screening`) and staff-flagged
 responses (sent from a browser where staff were logged in) are left out.
 
@@ -19,16 +20,18 @@ from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import BigInteger, Float, and_, case, cast, extract, func, literal_column, select
+from sqlalchemy import and_, case, func, select
 
 import analysis
 from analysis import Questionnaire
 
 from ..agencies.dossiers import period_figures
 from ..agencies.models import Agency, Counter, DossierVolume, Procedure, ReturnChannel
+from ..core.db import ROWS_IN_BINARY
 from ..extensions import db
-from ..surveys.models import Answer, Channel, Response
+from ..surveys.models import Channel, Response
 from ..surveys.questionnaire import DEFAULT_VERSION, QUESTIONNAIRE_DIR
+from .packing import packed_answers_query, unpack_into
 from .periods import Period
 
 
@@ -85,53 +88,20 @@ def _epoch(column):
     """Seconds since 1970 (UTC) of a ``UTCDateTime`` column, computed by the database."""
     if db.session.get_bind().dialect.name == "sqlite":  # naive UTC text
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return cast(extract("epoch", column), Float)
+    # date_part gives a double directly; EXTRACT gives a numeric (PostgreSQL 14+), twice as slow
+    return func.date_part("epoch", column)
 
 
 def _arrays(statement, dtype: list[tuple[str, str]]) -> np.ndarray:
     """The rows of a Core ``statement`` as a structured array, streamed from the DB-API
-    cursor (no Row objects, no per-value type processing)."""
-    result = db.session.connection().execute(statement)
+    cursor (no Row objects, no per-value type processing; numbers in PostgreSQL's
+    binary format)."""
+    connection = db.session.connection().execution_options(**{ROWS_IN_BINARY: True})
+    result = connection.execute(statement)
     try:
         return np.fromiter(result.cursor, dtype=np.dtype(dtype))
     finally:
         result.close()
-
-
-#: Answers packed per response by the database: 3 bits per item (values 1–5, 0 when
-#: missing), 21 items to a 64-bit integer.
-_PACK_BITS, _PACK_ITEMS = 3, 21
-
-
-def _packed_answers(codes: tuple[str, ...]) -> list:
-    """Correlated subqueries that pack each response's answers into integers.
-
-    One per 21 items: ``SUM(value · 8^k)`` over the response's answer rows,
-    ``k`` the item's place in its pack (primary key ``(response_id,
-    item_code)``, so each item is added at most once and the sum never carries).
-    Answers "not applicable" (NULL) and item codes of no column add nothing.
-    """
-    items = list(enumerate(codes))[1:]  # Q0 lives on the response
-    packs = []
-    for first in range(0, len(items), _PACK_ITEMS):
-        chunk = items[first : first + _PACK_ITEMS]
-        column = case(
-            {
-                code: cast(Answer.value, BigInteger) * literal_column(str(1 << (_PACK_BITS * k)))
-                for k, (_j, code) in enumerate(chunk)
-            },
-            value=Answer.item_code,
-            else_=0,
-        )
-        packs.append(
-            func.coalesce(
-                select(cast(func.sum(column), BigInteger))
-                .where(Answer.response_id == Response.id)
-                .scalar_subquery(),
-                0,
-            )
-        )
-    return packs
 
 
 def load_period(
@@ -139,11 +109,11 @@ def load_period(
 ) -> PeriodData:
     """Responses of ``period`` (not staff-flagged) and their answers as arrays.
 
-    One Core query that returns numbers only — times as epoch seconds, each
-    response's answers packed into integers by the database
-    (:func:`_packed_answers`) — streamed from the cursor into numpy and
-    unpacked with array shifts. No ORM objects, no per-row Python, and one
-    row per response rather than one per answer.
+    Two Core queries that return numbers only, streamed from the cursor into
+    numpy: the responses (times as epoch seconds), then their answers packed
+    into integers by the database (:mod:`.packing`), one row per response
+    that has any, unpacked with array shifts. No ORM objects, no per-row
+    Python, and no row per answer.
 
     :param agency_ids: only these agencies (default: all).
     :param details: also the counters and the times (submission, duration),
@@ -153,7 +123,6 @@ def load_period(
     q = q or questionnaire()
     where = window_filter(period, agency_ids)
     codes = q.item_codes
-    packs = _packed_answers(codes)
     columns = [Response.id, Response.agency_id]
     dtype = [("id", "i8"), ("agency", "i8")]
     if details:
@@ -169,10 +138,8 @@ def load_period(
         func.coalesce(Procedure.field_id, -1),
         _code_of(Response.channel, SURVEY_CHANNELS),
         _code_of(Response.return_channel, RETURN_CHANNELS),
-        *packs,
     ]
     dtype += [("overall", "i1"), ("field", "i8"), ("survey_channel", "i1"), ("return", "i1")]
-    dtype += [(f"pack{k}", "i8") for k in range(len(packs))]
     rows = _arrays(
         select(*columns)
         .outerjoin(Procedure, Procedure.id == Response.procedure_id)
@@ -187,14 +154,9 @@ def load_period(
         nothing = np.zeros(0, dtype=np.int8)
         return PeriodData(empty, np.zeros(0, dtype=np.int64), np.zeros(0), nothing, nothing)
     answers[:, 0] = rows["overall"]
-    shifts = _PACK_BITS * np.arange(_PACK_ITEMS, dtype=np.int64)
-    mask = (1 << _PACK_BITS) - 1
-    for k in range(len(packs)):
-        first = 1 + k * _PACK_ITEMS
-        width = min(_PACK_ITEMS, len(codes) - first)
-        unpacked = (rows[f"pack{k}"][:, None] >> shifts[:width]) & mask
-        answers[:, first : first + width] = unpacked
     ids = rows["id"].copy()
+    if len(codes) > 1:
+        unpack_into(answers, ids, _arrays(*packed_answers_query(codes, ids, where)))
     if not details:
         responses = analysis.Responses(
             answers=answers, item_codes=codes, agency=rows["agency"].copy(), response_id=ids

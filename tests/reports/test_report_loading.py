@@ -3,19 +3,22 @@ the previous period, the weighting rule on (agency, field) pairs, the fingerprin
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from analysis.volumes import Volumes, agency_level_cells
 from survey_app.agencies.models import DossierVolume
 from survey_app.extensions import db
 from survey_app.reports import services
+from survey_app.reports.loading import window_filter
+from survey_app.reports.packing import packed_answers_query
 from survey_app.reports.periods import Period
 from survey_app.surveys.models import Answer, Response
 from tests import factories
-from tests.reports.conftest import respond
+from tests.reports.conftest import VN, respond
 
 MARCH = Period.parse("2022-03")
 
@@ -71,6 +74,45 @@ def test_packed_answers_unpack_to_every_item_and_value(app_ctx):
     assert np.array_equal(light.responses.response_id, r.response_id)
     assert np.array_equal(light.field, data.field)
     assert light.responses.submitted_at is None and light.responses.counter is None
+
+
+@pytest.mark.parametrize("others_between", [1, 3], ids=["ids-contiguous", "ids-interleaved"])
+def test_answers_of_other_responses_in_the_id_range_stay_out(app_ctx, others_between):
+    """The answers are read over the range of the period's response ids: responses in
+    that range outside the period (February's, staff-flagged, quarantined) add nothing,
+    whether the range is dense (read as it is) or mostly other responses (the database
+    then keeps only the period's)."""
+    codes = services.questionnaire().item_codes
+    items = list(codes[1:])
+    counter = factories.counter()
+    february = datetime(2022, 2, 1, 9, tzinfo=VN)
+    ours = []
+    for i in range(12):
+        ours.append(respond(counter, 1 + i % 5, {items[i]: 1 + i % 5, items[-1]: 5 - i % 5}))
+        for k in range(others_between):
+            kind = (i + k) % 3
+            other = respond(
+                counter,
+                1,
+                dict.fromkeys(items, 1),
+                february if kind == 0 else None,
+                staff=kind == 1,
+            )
+            other.quarantined = kind == 2
+    db.session.commit()
+
+    ids = np.array([r.id for r in ours], dtype=np.int64)
+    statement, _dtype = packed_answers_query(codes, ids, window_filter(MARCH))
+    filtered = " IN " in str(statement.compile(db.engine))
+    assert filtered == (others_between == 3)  # 12 of 48 ids in the range: filter by the window
+
+    r = services.load_period(MARCH).responses
+    assert r.response_id.tolist() == ids.tolist()
+    for i in range(12):
+        row = dict(zip(codes, r.answers[i].tolist(), strict=True))
+        assert row[codes[0]] == 1 + i % 5
+        expected = {items[i]: 1 + i % 5, items[-1]: 5 - i % 5}
+        assert {c: v for c, v in row.items() if v and c != codes[0]} == expected
 
 
 def test_weighting_applies_the_rule_per_pair_as_it_would_per_response(app_ctx):
