@@ -27,8 +27,9 @@ and, as the baseline measured in the same run:
 
 - ``select``: a bare DB-API ``SELECT`` of the month's responses and of its
   answer rows, one row per answer (rows fetched, nothing converted) — what
-  fetching the month the straightforward way costs (the report's own query
-  returns one row per response, answers packed by the database);
+  fetching the month the straightforward way costs (the report's own queries
+  return one row per response, then one per response with answers, packed by
+  the database);
 - ``floor``: :func:`analysis.analyse` alone on the loaded arrays, by agency,
   without weights (the statistics the report cannot avoid).
 
