@@ -45,18 +45,20 @@ def packed_answers_query(codes: tuple[str, ...], ids: np.ndarray, window) -> tup
 
     :param ids: the period's response ids, ascending (not empty).
     :param window: the filter that selected them (:func:`.loading.window_filter`).
-        It is applied only when the period's ids are interleaved with other
-        responses' (more than twice as many ids in their range as responses,
-        e.g. after an import of old data): the range alone is then no longer
-        a good bound, and the database keeps only the period's.
+        It replaces the range when the period's ids are interleaved with other
+        responses' (more than twice as many ids in their range as responses:
+        one agency's, or after an import of old data): the database then looks
+        up the answers of the period's responses only, by their ids.
     :return: ``(statement, dtype)`` for :func:`.loading._arrays`; rows ``id``,
         ``pack0``, ``pack1``, … in ascending id.
     """
     sums = _pack_sums(codes)
     low, high = int(ids[0]), int(ids[-1])
-    statement = select(Answer.response_id, *sums).where(Answer.response_id.between(low, high))
+    statement = select(Answer.response_id, *sums)
     if high - low + 1 > 2 * ids.size:
         statement = statement.where(Answer.response_id.in_(select(Response.id).where(window)))
+    else:
+        statement = statement.where(Answer.response_id.between(low, high))
     statement = statement.group_by(Answer.response_id).order_by(Answer.response_id)
     dtype = [("id", "i8")] + [(f"pack{k}", "i8") for k in range(len(sums))]
     return statement, dtype

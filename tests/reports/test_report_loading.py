@@ -103,8 +103,11 @@ def test_answers_of_other_responses_in_the_id_range_stay_out(app_ctx, others_bet
 
     ids = np.array([r.id for r in ours], dtype=np.int64)
     statement, _dtype = packed_answers_query(codes, ids, window_filter(MARCH))
-    filtered = " IN " in str(statement.compile(db.engine))
-    assert filtered == (others_between == 3)  # 12 of 48 ids in the range: filter by the window
+    sql = str(statement.compile(db.engine))
+    # 12 of 48 ids in the range: the period's own ids, not the range
+    assert (" IN " in sql, " BETWEEN " in sql) == (
+        (True, False) if others_between == 3 else (False, True)
+    )
 
     r = services.load_period(MARCH).responses
     assert r.response_id.tolist() == ids.tolist()
@@ -113,6 +116,25 @@ def test_answers_of_other_responses_in_the_id_range_stay_out(app_ctx, others_bet
         assert row[codes[0]] == 1 + i % 5
         expected = {items[i]: 1 + i % 5, items[-1]: 5 - i % 5}
         assert {c: v for c, v in row.items() if v and c != codes[0]} == expected
+
+
+def test_one_agencys_load_is_its_rows_of_the_whole_load(app_ctx):
+    codes = services.questionnaire().item_codes
+    items = list(codes[1:])
+    here, there = factories.counter(), factories.counter()
+    rng = np.random.default_rng(5)
+    for i in range(40):
+        counter = here if i % 4 == 0 else there  # here's ids are a quarter of their range
+        answers = {str(c): int(rng.integers(1, 6)) for c in rng.choice(items, size=5)}
+        respond(counter, int(rng.integers(1, 6)), answers)
+    db.session.commit()
+
+    whole = services.load_period(MARCH).responses
+    one = services.load_period(MARCH, agency_ids=[here.agency_id]).responses
+    rows = whole.agency == here.agency_id
+    assert one.n == 10
+    assert np.array_equal(one.response_id, whole.response_id[rows])
+    assert np.array_equal(one.answers, whole.answers[rows])
 
 
 def test_weighting_applies_the_rule_per_pair_as_it_would_per_response(app_ctx):
