@@ -3,9 +3,9 @@
 Two Core queries per period return numbers only (the responses, times as
 epoch seconds; then their answers, packed into integers by the database:
 :mod:`.packing`), streamed from the cursor into numpy: no ORM objects and no
-row per answer. Quarantined
-responses (:mod:`survey_app.surveys.screening`) and staff-flagged
-responses (sent from a browser where staff were logged in) are left out.
+row per answer. Quarantined responses (:mod:`survey_app.surveys.screening`)
+and staff-flagged responses (sent from a browser where staff were logged in)
+are left out.
 
 :func:`data_version` and :func:`fingerprint` say whether a report computed
 earlier still describes the data (:mod:`.cache`, :mod:`.publishing`).

@@ -6,8 +6,9 @@ has any, its answers packed 3 bits to an item, 21 items to a 64-bit integer
 (``SUM(value · 8^k)``, ``k`` the item's place in its pack: the primary key
 ``(response_id, item_code)`` adds each item at most once, so the sum never
 carries). The rows are read in primary-key order over the period's range of
-response ids, which both databases do as one index range scan; a correlated
-subquery per response (the form before December 2026) cost twice as much.
+response ids, which both databases do as one index range scan (by the period's
+own ids when other responses' lie between them); a correlated subquery per
+response (the form before December 2026) cost twice as much.
 """
 
 from __future__ import annotations
